@@ -133,3 +133,42 @@ pub fn verify_activity(store: &dyn Store) -> Result<VerifyReport, StoreError> {
         }
     }
 }
+
+/// A boxed store is a store, so a backend can be chosen at run time (`Box<dyn Store>`).
+impl<S: Store + ?Sized> Store for Box<S> {
+    fn epoch(&self) -> Result<u64, StoreError> {
+        (**self).epoch()
+    }
+
+    fn head(&self) -> Result<Revision, StoreError> {
+        (**self).head()
+    }
+
+    fn commit(&self, expected: Revision, commit: &Commit) -> Result<Revision, StoreError> {
+        (**self).commit(expected, commit)
+    }
+
+    fn changes_after(
+        &self,
+        after: Revision,
+        limit: usize,
+    ) -> Result<Vec<CommittedChange>, StoreError> {
+        (**self).changes_after(after, limit)
+    }
+
+    fn append_activity(&self, entries: &[NewActivity]) -> Result<(), StoreError> {
+        (**self).append_activity(entries)
+    }
+
+    fn activity(&self, query: &ActivityQuery) -> Result<Vec<ActivityEntry>, StoreError> {
+        (**self).activity(query)
+    }
+
+    fn save_checkpoint(&self, checkpoint: &Checkpoint) -> Result<(), StoreError> {
+        (**self).save_checkpoint(checkpoint)
+    }
+
+    fn load_checkpoint(&self) -> Result<Option<Checkpoint>, StoreError> {
+        (**self).load_checkpoint()
+    }
+}
