@@ -1,0 +1,925 @@
+//! The check: "may P do X on this target?" (R50–R56), decided by the steps of SPEC §8 in
+//! their order, with `explain` naming every granting path or the first failed step.
+//!
+//! One evaluator serves both. With `EXPLAIN = false` it stops at the first granting path
+//! and never allocates; with `EXPLAIN = true` it records every path with its provenance
+//! (R69) and a sentence for the first failed step.
+
+use crate::ids::*;
+use crate::model::*;
+use crate::state::State;
+use serde::Serialize;
+
+/// What a check is about: a tenant or a resource.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case", tag = "type", content = "id")]
+pub enum Target {
+    Tenant(TenantId),
+    Resource(ResourceId),
+}
+
+/// An impersonation in progress: the real actor and when it ends (R48, R68).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Impersonation {
+    pub actor: PrincipalId,
+    pub expires_at: Millis,
+}
+
+/// The session a check runs in (R51): at home, or switched into a client, and whom it
+/// impersonates. `switched` is the real actor's context when impersonating.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+pub struct Context {
+    pub switched: Option<TenantId>,
+    pub impersonation: Option<Impersonation>,
+}
+
+impl Context {
+    pub const HOME: Context = Context { switched: None, impersonation: None };
+
+    pub fn switched(into: TenantId) -> Context {
+        Context { switched: Some(into), impersonation: None }
+    }
+}
+
+/// The steps of a check, in the order they run (SPEC §8).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Step {
+    Exists,
+    Impersonation,
+    Suspension,
+    Status,
+    Entitlement,
+    Paths,
+    Kinds,
+    Requirements,
+    Delegate,
+}
+
+/// The answer of a check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "decision", content = "failed_step")]
+pub enum Decision {
+    Allowed,
+    Denied(Step),
+}
+
+impl Decision {
+    pub fn is_allowed(self) -> bool {
+        self == Decision::Allowed
+    }
+}
+
+/// A check that cannot be answered because something it names does not exist (R55).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CheckError {
+    #[error("unknown principal `{0}`")]
+    UnknownPrincipal(String),
+    #[error("unknown permission `{0}`")]
+    UnknownPermission(String),
+    #[error("unknown tenant `{0}`")]
+    UnknownTenant(String),
+    #[error("unknown resource `{0}`")]
+    UnknownResource(String),
+}
+
+/// One way a permission is granted, with its provenance (R52, R69).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct GrantingPath {
+    /// The principal whose assignment grants it (the owner at the top of a delegate chain).
+    pub holder: PrincipalId,
+    /// Delegates between the checked principal and `holder`, checked principal first.
+    pub through_delegates: Vec<PrincipalId>,
+    /// `direct`, `partner` or `customer-manager`.
+    pub origin: &'static str,
+    pub role: Option<RoleId>,
+    pub permission: Option<PermId>,
+    pub scope: Option<Scope>,
+    pub grant: Option<GrantId>,
+    pub assignment: Option<AssignmentId>,
+    pub assigned_by: Option<Author>,
+    pub assigned_at: Option<Millis>,
+    pub expires_at: Option<Millis>,
+    pub grant_approved_by: Option<Author>,
+    pub grant_expires_at: Option<Millis>,
+}
+
+/// Why a check is allowed or denied.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Explanation {
+    pub decision: Decision,
+    /// For a denial: the first failed step in words.
+    pub reason: Option<String>,
+    /// For an allow: every granting path for the permission itself.
+    pub paths: Vec<GrantingPath>,
+}
+
+/// A principal's rank in a tenant (R29a): compared by number, then by origin.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct Rank {
+    pub value: i32,
+    /// The highest role comes from a proper ancestor's subtree assignment or a grant.
+    pub from_above: bool,
+}
+
+impl Rank {
+    pub const NONE: Rank = Rank { value: 0, from_above: false };
+}
+
+/// A target with its tenant and kind looked up once.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Resolved {
+    pub tenant: TenantId,
+    pub resource: Option<ResourceId>,
+    pub kind: Option<KindId>,
+}
+
+/// Which paths count: all, or only those from strictly above the target tenant ("X over
+/// T", SPEC §1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum PathFilter {
+    Any,
+    FromAbove,
+}
+
+impl State {
+    /// `check(P, X, target, ctx)` (R51).
+    pub fn check(
+        &self,
+        principal: PrincipalId,
+        permission: PermId,
+        target: Target,
+        ctx: Context,
+        now: Millis,
+    ) -> Result<Decision, CheckError> {
+        let mut eval = Eval::<false>::new(self, now);
+        eval.top(principal, permission, target, ctx, PathFilter::Any)
+    }
+
+    /// `explain` (R52): the decision, every granting path, or the first failed step.
+    pub fn explain(
+        &self,
+        principal: PrincipalId,
+        permission: PermId,
+        target: Target,
+        ctx: Context,
+        now: Millis,
+    ) -> Result<Explanation, CheckError> {
+        let mut eval = Eval::<true>::new(self, now);
+        let decision = eval.top(principal, permission, target, ctx, PathFilter::Any)?;
+        Ok(Explanation {
+            decision,
+            reason: if decision.is_allowed() { None } else { eval.reason },
+            paths: if decision.is_allowed() { eval.paths } else { Vec::new() },
+        })
+    }
+
+    /// "X over T" (SPEC §1): the principal passes the check on tenant `tenant` through a
+    /// subtree assignment at a proper ancestor, or a subtree grant from one.
+    pub fn check_over(
+        &self,
+        principal: PrincipalId,
+        permission: PermId,
+        tenant: TenantId,
+        ctx: Context,
+        now: Millis,
+    ) -> Result<bool, CheckError> {
+        let mut eval = Eval::<false>::new(self, now);
+        Ok(eval
+            .top(principal, permission, Target::Tenant(tenant), ctx, PathFilter::FromAbove)?
+            .is_allowed())
+    }
+
+    /// rank(Q, T) in a session context (R29a). Status does not lower a rank: a deactivated
+    /// admin still outranks a customer-service agent.
+    pub fn rank(
+        &self,
+        principal: PrincipalId,
+        tenant: TenantId,
+        switched: Option<TenantId>,
+        now: Millis,
+    ) -> Rank {
+        let mut eval = Eval::<false>::new(self, now);
+        eval.rank(principal, tenant, switched, 0)
+    }
+
+    pub(crate) fn resolve(&self, target: Target) -> Result<Resolved, CheckError> {
+        match target {
+            Target::Tenant(t) => {
+                self.tenant(t).ok_or_else(|| CheckError::UnknownTenant(t.to_string()))?;
+                Ok(Resolved { tenant: t, resource: None, kind: None })
+            }
+            Target::Resource(r) => {
+                let res =
+                    self.resource(r).ok_or_else(|| CheckError::UnknownResource(r.to_string()))?;
+                Ok(Resolved { tenant: res.tenant, resource: Some(r), kind: res.kind })
+            }
+        }
+    }
+
+    /// A grant's effective ceiling and kinds if it gives anything now: active, unexpired,
+    /// and so is every grant it is bound to (R40, R46).
+    pub fn effective_grant<'a>(
+        &'a self,
+        grant: &'a Grant,
+        now: Millis,
+    ) -> Option<(&'a [RoleId], Option<&'a [KindId]>)> {
+        let mut current = grant;
+        for _ in 0..64 {
+            if current.status != GrantStatus::Active || current.expires_at.is_some_and(|t| now >= t)
+            {
+                return None;
+            }
+            match current.bound_to.and_then(|b| self.grant(b)) {
+                Some(next) => current = next,
+                None => return Some((&current.ceiling, current.kinds.as_deref())),
+            }
+        }
+        None
+    }
+
+    /// Whether role `role` is within a ceiling (R41): each permission belongs to some
+    /// ceiling role, and its rank is not above the highest ceiling role's.
+    pub fn within_ceiling(&self, role: RoleId, ceiling: &[RoleId]) -> bool {
+        let catalog = &self.catalog;
+        let r = catalog.role(role);
+        let mut perms = crate::PermSet::EMPTY;
+        let mut max_rank = i32::MIN;
+        for c in ceiling {
+            let c = catalog.role(*c);
+            perms = perms.union(c.permissions);
+            max_rank = max_rank.max(c.rank);
+        }
+        !ceiling.is_empty() && r.permissions.is_subset_of(&perms) && r.rank <= max_rank
+    }
+}
+
+const MAX_DEPTH: u32 = 32;
+
+struct Eval<'s, const EXPLAIN: bool> {
+    s: &'s State,
+    now: Millis,
+    paths: Vec<GrantingPath>,
+    via: Vec<PrincipalId>,
+    reason: Option<String>,
+}
+
+impl<'s, const EXPLAIN: bool> Eval<'s, EXPLAIN> {
+    fn new(s: &'s State, now: Millis) -> Self {
+        Eval { s, now, paths: Vec::new(), via: Vec::new(), reason: None }
+    }
+
+    /// Records why a step failed (explain only); an inner reason is kept if already set.
+    #[inline]
+    fn deny(&mut self, step: Step, message: impl FnOnce(&Self) -> String) -> Step {
+        if EXPLAIN && self.reason.is_none() {
+            self.reason = Some(message(self));
+        }
+        step
+    }
+
+    fn wrap(&mut self, step: Step, message: impl FnOnce(&Self, &str) -> String) -> Step {
+        if EXPLAIN {
+            let inner = self.reason.take().unwrap_or_default();
+            self.reason = Some(message(self, &inner));
+        }
+        step
+    }
+
+    fn pname(&self, p: PrincipalId) -> String {
+        self.s.principal(p).map_or_else(|| p.to_string(), |p| format!("`{}`", p.logon))
+    }
+
+    fn tname(&self, t: TenantId) -> String {
+        self.s.tenant(t).map_or_else(|| t.to_string(), |t| format!("`{}`", t.key))
+    }
+
+    fn xname(&self, x: PermId) -> String {
+        format!("`{}`", self.s.catalog.perm_name(x))
+    }
+
+    fn top(
+        &mut self,
+        principal: PrincipalId,
+        x: PermId,
+        target: Target,
+        ctx: Context,
+        filter: PathFilter,
+    ) -> Result<Decision, CheckError> {
+        // Step 1: everything named exists (R55).
+        let p = self
+            .s
+            .principal(principal)
+            .ok_or_else(|| CheckError::UnknownPrincipal(principal.to_string()))?;
+        if x.index() >= self.s.catalog.permissions.len() {
+            return Err(CheckError::UnknownPermission(x.to_string()));
+        }
+        let tgt = self.s.resolve(target)?;
+        if let Some(c) = ctx.switched {
+            self.s.tenant(c).ok_or_else(|| CheckError::UnknownTenant(c.to_string()))?;
+        }
+        // Step 2: impersonation.
+        let Some(imp) = ctx.impersonation else {
+            return Ok(match self.eval(principal, x, &tgt, ctx.switched, filter, 0) {
+                Ok(()) => Decision::Allowed,
+                Err(step) => Decision::Denied(step),
+            });
+        };
+        let actor = self
+            .s
+            .principal(imp.actor)
+            .ok_or_else(|| CheckError::UnknownPrincipal(imp.actor.to_string()))?;
+        let (actor_id, home) = (actor.id, p.home);
+        if self.now >= imp.expires_at {
+            return Ok(Decision::Denied(
+                self.deny(Step::Impersonation, |_| "the impersonation has expired".into()),
+            ));
+        }
+        if !p.is_active() {
+            return Ok(Decision::Denied(self.deny(Step::Impersonation, |e| {
+                format!("impersonated principal {} is not active", e.pname(principal))
+            })));
+        }
+        let may_impersonate = self.s.catalog.permission_id("impersonate").is_some_and(|imp_perm| {
+            let mut inner = Eval::<false>::new(self.s, self.now);
+            inner
+                .eval(
+                    actor_id,
+                    imp_perm,
+                    &Resolved { tenant: home, resource: None, kind: None },
+                    ctx.switched,
+                    PathFilter::Any,
+                    0,
+                )
+                .is_ok()
+                && inner.rank(actor_id, home, ctx.switched, 0)
+                    >= inner.rank(principal, home, None, 0)
+        });
+        if !may_impersonate {
+            return Ok(Decision::Denied(self.deny(Step::Impersonation, |e| {
+                format!("{} may no longer impersonate {}", e.pname(actor_id), e.pname(principal))
+            })));
+        }
+        // The later steps run for the target as in its home session …
+        if let Err(step) = self.eval(principal, x, &tgt, None, filter, 0) {
+            return Ok(Decision::Denied(step));
+        }
+        // … and never exceed the impersonator.
+        let mut inner = Eval::<false>::new(self.s, self.now);
+        if inner.eval(actor_id, x, &tgt, ctx.switched, filter, 0).is_err() {
+            self.paths.clear();
+            return Ok(Decision::Denied(self.deny(Step::Impersonation, |e| {
+                format!("impersonator {} lacks {} here, and impersonation never exceeds the impersonator", e.pname(actor_id), e.xname(x))
+            })));
+        }
+        Ok(Decision::Allowed)
+    }
+
+    /// Steps 3–9 for principal `pid` in session `switched`.
+    fn eval(
+        &mut self,
+        pid: PrincipalId,
+        x: PermId,
+        tgt: &Resolved,
+        switched: Option<TenantId>,
+        filter: PathFilter,
+        depth: u32,
+    ) -> Result<(), Step> {
+        let s = self.s;
+        let catalog = &*s.catalog;
+        let Some(p) = s.principal(pid) else {
+            return Err(self.deny(Step::Exists, |_| format!("principal {pid} does not exist")));
+        };
+        let Some(t) = s.tenant(tgt.tenant) else {
+            return Err(self.deny(Step::Exists, |_| "target tenant does not exist".into()));
+        };
+        if depth > MAX_DEPTH {
+            return Err(self.deny(Step::Delegate, |_| "owner chain is too deep".into()));
+        }
+        // Step 3: suspension (R8). `checks.read` held from outside a suspended subtree
+        // still answers checks on it; the paths step drops holdings from inside.
+        let checks_read = catalog.is_checks_read(x);
+        if t.blocked && !checks_read {
+            return Err(self.deny(Step::Suspension, |e| {
+                format!("tenant {} or one of its ancestors is suspended", e.tname(tgt.tenant))
+            }));
+        }
+        if s.tenant(p.home).is_none_or(|h| h.blocked) {
+            return Err(self.deny(Step::Suspension, |e| {
+                format!(
+                    "home tenant {} of {} or one of its ancestors is suspended",
+                    e.tname(p.home),
+                    e.pname(pid)
+                )
+            }));
+        }
+        // Step 4: status, up the owner chain (R11, R36).
+        if !p.is_active() {
+            return Err(
+                self.deny(Step::Status, |e| format!("{} is {}", e.pname(pid), p.status.as_str()))
+            );
+        }
+        let mut owner = p.owner();
+        let mut hops = 0;
+        while let Some(o) = owner {
+            match s.principal(o) {
+                Some(op) if op.is_active() => owner = op.owner(),
+                Some(op) => {
+                    let status = op.status;
+                    return Err(self.deny(Step::Status, |e| {
+                        format!("owner {} of {} is {}", e.pname(o), e.pname(pid), status.as_str())
+                    }));
+                }
+                None => {
+                    return Err(self.deny(Step::Status, |_| format!("owner {o} does not exist")));
+                }
+            }
+            hops += 1;
+            if hops > MAX_DEPTH {
+                return Err(self.deny(Step::Status, |_| "owner chain is too deep".into()));
+            }
+        }
+        // Step 5: entitlement (R3, R31).
+        if !catalog.core.contains(x) && !t.entitlements.contains(x) {
+            return Err(self.deny(Step::Entitlement, |e| {
+                format!("tenant {} is not entitled to {}", e.tname(tgt.tenant), e.xname(x))
+            }));
+        }
+        if catalog.root_only.contains(x) && s.root() != Some(tgt.tenant) {
+            return Err(self.deny(Step::Entitlement, |e| {
+                format!("{} is effective in the root tenant alone", e.xname(x))
+            }));
+        }
+        // Steps 6–7, or step 9 for a delegate.
+        match &p.delegate {
+            Some(access) => self.delegate_step(p, access, x, tgt, switched, filter, depth)?,
+            None => self.paths_step(p, x, tgt, switched, filter)?,
+        }
+        // Step 8: requirements (R26), on the same target.
+        for req in &catalog.permission(x).requires {
+            if let Err(step) = self.eval(pid, *req, tgt, switched, filter, depth + 1) {
+                let _ = step;
+                return Err(self.wrap(Step::Requirements, |e, inner| {
+                    format!(
+                        "{} requires {}, which {} lacks: {inner}",
+                        e.xname(x),
+                        e.xname(*req),
+                        e.pname(pid)
+                    )
+                }));
+            }
+        }
+        Ok(())
+    }
+
+    /// Step 9 (R35, R38): a delegate acts within its groups, kinds and narrowing roles, and
+    /// never beyond its owner.
+    #[allow(clippy::too_many_arguments)]
+    fn delegate_step(
+        &mut self,
+        p: &Principal,
+        access: &DelegateAccess,
+        x: PermId,
+        tgt: &Resolved,
+        switched: Option<TenantId>,
+        filter: PathFilter,
+        depth: u32,
+    ) -> Result<(), Step> {
+        let s = self.s;
+        let Some(owner) = p.owner() else {
+            return Err(self.deny(Step::Delegate, |_| "delegate has no owner".into()));
+        };
+        let pid = p.id;
+        if let GroupAccess::Groups(groups) = &access.groups {
+            let group = s.group_of(GroupOwner::User(owner), tgt.tenant);
+            if !group.is_some_and(|g| groups.contains(&g)) {
+                return Err(self.deny(Step::Delegate, |e| {
+                    format!(
+                        "secondary logon {} is not given the group of {} that holds tenant {}",
+                        e.pname(pid),
+                        e.pname(owner),
+                        e.tname(tgt.tenant)
+                    )
+                }));
+            }
+        }
+        if let KindAccess::Kinds(kinds) = &access.kinds {
+            let core = s.catalog.core.contains(x);
+            let passes = match (tgt.resource, tgt.kind) {
+                (Some(_), Some(k)) => kinds.contains(&k),
+                (Some(_), None) => false,
+                // A tenant target has no kind (R38).
+                (None, _) => core,
+            };
+            if !passes {
+                return Err(self.deny(Step::Delegate, |e| match tgt.kind {
+                    Some(k) => format!("secondary logon {} is not given the kind `{}`", e.pname(pid), s.catalog.kind_name(k)),
+                    None if tgt.resource.is_none() => format!("secondary logon {} is limited to some kinds, so it is denied {} on a tenant target", e.pname(pid), e.xname(x)),
+                    None => format!("secondary logon {} is limited to some kinds and the resource has none", e.pname(pid)),
+                }));
+            }
+        }
+        if !access.roles.is_empty()
+            && !access.roles.iter().any(|r| s.catalog.role(*r).permissions.contains(x))
+        {
+            return Err(self.deny(Step::Delegate, |e| {
+                format!("the roles of secondary logon {} do not hold {}", e.pname(pid), e.xname(x))
+            }));
+        }
+        if EXPLAIN {
+            self.via.push(pid);
+        }
+        let result = self.eval(owner, x, tgt, switched, filter, depth + 1);
+        if EXPLAIN {
+            self.via.pop();
+        }
+        result.map_err(|_| {
+            self.wrap(Step::Delegate, |e, inner| {
+                format!(
+                    "secondary logon {} is limited by owner {}, who lacks {} in tenant {}: {inner}",
+                    e.pname(pid),
+                    e.pname(owner),
+                    e.xname(x),
+                    e.tname(tgt.tenant)
+                )
+            })
+        })
+    }
+
+    /// Steps 6 and 7 for a principal that is not a delegate.
+    fn paths_step(
+        &mut self,
+        p: &Principal,
+        x: PermId,
+        tgt: &Resolved,
+        switched: Option<TenantId>,
+        filter: PathFilter,
+    ) -> Result<(), Step> {
+        let mut holding = false;
+        let mut passing = false;
+        match switched {
+            None => self.direct_paths(p, x, tgt, filter, &mut holding, &mut passing),
+            Some(client) => {
+                self.partner_paths(p, x, tgt, client, filter, &mut holding, &mut passing)
+            }
+        }
+        if passing {
+            return Ok(());
+        }
+        let pid = p.id;
+        if holding {
+            return Err(self.deny(Step::Kinds, |e| match tgt.kind {
+                Some(k) => format!("every path of {} to {} is limited to other kinds than `{}`", e.pname(pid), e.xname(x), e.s.catalog.kind_name(k)),
+                None => format!("every path of {} to {} is limited to some kinds, so it does not hold on this target", e.pname(pid), e.xname(x)),
+            }));
+        }
+        Err(self.deny(Step::Paths, |e| match switched {
+            None => format!(
+                "{} has no role holding {} in tenant {}",
+                e.pname(pid),
+                e.xname(x),
+                e.tname(tgt.tenant)
+            ),
+            Some(c) => format!(
+                "{}, switched into {}, is given no role holding {} there through a grant",
+                e.pname(pid),
+                e.tname(c),
+                e.xname(x)
+            ),
+        }))
+    }
+
+    fn direct_paths(
+        &mut self,
+        p: &Principal,
+        x: PermId,
+        tgt: &Resolved,
+        filter: PathFilter,
+        holding: &mut bool,
+        passing: &mut bool,
+    ) {
+        let s = self.s;
+        let checks_read = s.catalog.is_checks_read(x);
+        for a in p.assignments.iter() {
+            if !a.live(self.now) || !bundle_holds(s, a.bundle, x) {
+                continue;
+            }
+            let (covers, scope_tenant) = match a.scope {
+                Scope::Tenant { tenant, subtree } => {
+                    let covers = match filter {
+                        PathFilter::Any => {
+                            tenant == tgt.tenant
+                                || (subtree && s.is_ancestor_or_self(tenant, tgt.tenant))
+                        }
+                        PathFilter::FromAbove => {
+                            subtree
+                                && tenant != tgt.tenant
+                                && s.is_ancestor_or_self(tenant, tgt.tenant)
+                        }
+                    };
+                    (covers, Some(tenant))
+                }
+                Scope::Resource { resource } => {
+                    let covers = filter == PathFilter::Any
+                        && tgt
+                            .resource
+                            .is_some_and(|r| s.resource_is_ancestor_or_self(resource, r));
+                    (covers, s.resource(resource).map(|r| r.tenant))
+                }
+                Scope::Client { .. } | Scope::Group { .. } => continue,
+            };
+            if !covers {
+                continue;
+            }
+            // R8: only `checks.read` held from outside a suspended subtree still counts.
+            if checks_read && scope_tenant.and_then(|t| s.tenant(t)).is_none_or(|t| t.blocked) {
+                continue;
+            }
+            *holding = true;
+            *passing = true;
+            if !EXPLAIN {
+                return;
+            }
+            self.record(p.id, "direct", a, None);
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn partner_paths(
+        &mut self,
+        p: &Principal,
+        x: PermId,
+        tgt: &Resolved,
+        client: TenantId,
+        filter: PathFilter,
+        holding: &mut bool,
+        passing: &mut bool,
+    ) {
+        let s = self.s;
+        let Some(t) = s.tenant(tgt.tenant) else { return };
+        // The switched tenant must be the target or above it.
+        if !s.is_ancestor_or_self(client, tgt.tenant) {
+            return;
+        }
+        let checks_read = s.catalog.is_checks_read(x);
+        let core = s.catalog.core.contains(x);
+        let customer_manager = self.customer_manager(p);
+        // Grants from the target or, with subtree, from its ancestors (R47).
+        for &granter in t.ancestors.iter().rev() {
+            let granter_is_target = granter == tgt.tenant;
+            if filter == PathFilter::FromAbove && granter_is_target {
+                continue;
+            }
+            for g in s.grants_from(granter) {
+                if g.partner != p.home || !(granter_is_target || g.subtree) {
+                    continue;
+                }
+                // The session must be switched into the grant's reach.
+                if !(client == granter || (g.subtree && s.is_ancestor_or_self(granter, client))) {
+                    continue;
+                }
+                if checks_read && s.tenant(granter).is_none_or(|t| t.blocked) {
+                    continue;
+                }
+                let Some((ceiling, kinds)) = s.effective_grant(g, self.now) else { continue };
+                let kind_ok = match kinds {
+                    None => true,
+                    Some(ks) => match (tgt.resource, tgt.kind) {
+                        (Some(_), Some(k)) => ks.contains(&k),
+                        (Some(_), None) => false,
+                        (None, _) => core,
+                    },
+                };
+                // Roles given for this client, per client or through a group (R41).
+                for a in p.assignments.iter() {
+                    if !a.live(self.now) {
+                        continue;
+                    }
+                    let for_client = match a.scope {
+                        Scope::Client { client: c } => c == granter,
+                        Scope::Group { group } => s.group(group).is_some_and(|gr| {
+                            !gr.deleted
+                                && gr.owner == GroupOwner::Tenant(p.home)
+                                && s.group_of(GroupOwner::Tenant(p.home), granter) == Some(group)
+                        }),
+                        _ => false,
+                    };
+                    if !for_client {
+                        continue;
+                    }
+                    let within = match a.bundle {
+                        Bundle::Role(r) => s.within_ceiling(r, ceiling),
+                        Bundle::Permission(perm) => {
+                            ceiling.iter().any(|c| s.catalog.role(*c).permissions.contains(perm))
+                        }
+                    };
+                    if !within || !bundle_holds(s, a.bundle, x) {
+                        continue;
+                    }
+                    *holding = true;
+                    if kind_ok {
+                        *passing = true;
+                        if !EXPLAIN {
+                            return;
+                        }
+                        self.record_partner(p.id, "partner", Some(a), a.bundle, g);
+                    }
+                }
+                // A customer manager counts as holding every ceiling role (R30, R45).
+                if customer_manager {
+                    for &r in ceiling {
+                        if !s.catalog.role(r).permissions.contains(x) {
+                            continue;
+                        }
+                        *holding = true;
+                        if kind_ok {
+                            *passing = true;
+                            if !EXPLAIN {
+                                return;
+                            }
+                            self.record_partner(p.id, "customer-manager", None, Bundle::Role(r), g);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Whether `p` holds the customer-manager role in its own (partner) tenant.
+    fn customer_manager(&self, p: &Principal) -> bool {
+        let s = self.s;
+        if !s.tenant(p.home).is_some_and(|t| t.partner) {
+            return false;
+        }
+        p.assignments.iter().any(|a| {
+            a.live(self.now)
+                && matches!(a.bundle, Bundle::Role(r) if s.catalog.role(r).customer_manager)
+                && matches!(a.scope, Scope::Tenant { tenant, subtree } if tenant == p.home || (subtree && s.is_ancestor_or_self(tenant, p.home)))
+        })
+    }
+
+    fn record(
+        &mut self,
+        holder: PrincipalId,
+        origin: &'static str,
+        a: &Assignment,
+        grant: Option<&Grant>,
+    ) {
+        let (role, permission) = split_bundle(a.bundle);
+        self.paths.push(GrantingPath {
+            holder,
+            through_delegates: self.via.clone(),
+            origin,
+            role,
+            permission,
+            scope: Some(a.scope),
+            grant: grant.map(|g| g.id),
+            assignment: Some(a.id),
+            assigned_by: Some(a.created_by.clone()),
+            assigned_at: Some(a.created_at),
+            expires_at: a.expires_at,
+            grant_approved_by: grant.and_then(|g| g.approved_by.clone()),
+            grant_expires_at: grant.and_then(|g| g.expires_at),
+        });
+    }
+
+    fn record_partner(
+        &mut self,
+        holder: PrincipalId,
+        origin: &'static str,
+        a: Option<&Assignment>,
+        bundle: Bundle,
+        g: &Grant,
+    ) {
+        match a {
+            Some(a) => self.record(holder, origin, a, Some(g)),
+            None => {
+                let (role, permission) = split_bundle(bundle);
+                self.paths.push(GrantingPath {
+                    holder,
+                    through_delegates: self.via.clone(),
+                    origin,
+                    role,
+                    permission,
+                    scope: None,
+                    grant: Some(g.id),
+                    assignment: None,
+                    assigned_by: None,
+                    assigned_at: None,
+                    expires_at: None,
+                    grant_approved_by: g.approved_by.clone(),
+                    grant_expires_at: g.expires_at,
+                });
+            }
+        }
+    }
+
+    /// R29a.
+    fn rank(
+        &mut self,
+        pid: PrincipalId,
+        tenant: TenantId,
+        switched: Option<TenantId>,
+        depth: u32,
+    ) -> Rank {
+        let s = self.s;
+        let Some(p) = s.principal(pid) else { return Rank::NONE };
+        if depth > MAX_DEPTH {
+            return Rank::NONE;
+        }
+        if let (Some(owner), Some(access)) = (p.owner(), &p.delegate) {
+            let owner_rank = self.rank(owner, tenant, switched, depth + 1);
+            let cap = access.roles.iter().map(|r| s.catalog.role(*r).rank).max();
+            return match cap {
+                Some(cap) if cap < owner_rank.value => Rank { value: cap, from_above: false },
+                _ => owner_rank,
+            };
+        }
+        let mut best: Option<Rank> = None;
+        let mut consider = |rank: Rank| best = Some(best.map_or(rank, |b| b.max(rank)));
+        match switched {
+            None => {
+                for a in p.assignments.iter() {
+                    if !a.live(self.now) {
+                        continue;
+                    }
+                    if let Scope::Tenant { tenant: at, subtree } = a.scope
+                        && (at == tenant || (subtree && s.is_ancestor_or_self(at, tenant)))
+                    {
+                        consider(Rank {
+                            value: bundle_rank(s, a.bundle),
+                            from_above: at != tenant,
+                        });
+                    }
+                }
+            }
+            Some(client) => {
+                let Some(t) = s.tenant(tenant) else { return Rank::NONE };
+                if !s.is_ancestor_or_self(client, tenant) {
+                    return Rank::NONE;
+                }
+                let customer_manager = self.customer_manager(p);
+                for &granter in t.ancestors.iter().rev() {
+                    for g in s.grants_from(granter) {
+                        if g.partner != p.home || !(granter == tenant || g.subtree) {
+                            continue;
+                        }
+                        if !(client == granter
+                            || (g.subtree && s.is_ancestor_or_self(granter, client)))
+                        {
+                            continue;
+                        }
+                        let Some((ceiling, _)) = s.effective_grant(g, self.now) else { continue };
+                        for a in p.assignments.iter().filter(|a| a.live(self.now)) {
+                            let for_client = match a.scope {
+                                Scope::Client { client: c } => c == granter,
+                                Scope::Group { group } => {
+                                    s.group_of(GroupOwner::Tenant(p.home), granter) == Some(group)
+                                }
+                                _ => false,
+                            };
+                            let within = match a.bundle {
+                                Bundle::Role(r) => s.within_ceiling(r, ceiling),
+                                Bundle::Permission(_) => true,
+                            };
+                            if for_client && within {
+                                consider(Rank {
+                                    value: bundle_rank(s, a.bundle),
+                                    from_above: true,
+                                });
+                            }
+                        }
+                        if customer_manager {
+                            for r in ceiling {
+                                consider(Rank { value: s.catalog.role(*r).rank, from_above: true });
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        best.unwrap_or(Rank::NONE)
+    }
+}
+
+#[inline]
+fn bundle_holds(s: &State, bundle: Bundle, x: PermId) -> bool {
+    match bundle {
+        Bundle::Role(r) => s.catalog.role(r).permissions.contains(x),
+        Bundle::Permission(p) => p == x,
+    }
+}
+
+pub(crate) fn bundle_rank(s: &State, bundle: Bundle) -> i32 {
+    match bundle {
+        Bundle::Role(r) => s.catalog.role(r).rank,
+        Bundle::Permission(_) => 0,
+    }
+}
+
+fn split_bundle(bundle: Bundle) -> (Option<RoleId>, Option<PermId>) {
+    match bundle {
+        Bundle::Role(r) => (Some(r), None),
+        Bundle::Permission(p) => (None, Some(p)),
+    }
+}

@@ -1,0 +1,510 @@
+//! Partner grants and partner roles (R40–R45, R47): proposals, approval, narrowing,
+//! revocation, roles given within the ceiling, and replacement of direct accounts.
+
+use crate::check::Target;
+use crate::commands::roles::{bundle_perms, effective_in};
+use crate::ids::*;
+use crate::model::*;
+use crate::state::Change;
+use crate::tx::{Actor, CommandError, Tx, active_admins};
+use serde::Serialize;
+use serde_json::json;
+
+/// A grant's terms.
+#[derive(Debug, Clone, Default)]
+pub struct GrantTerms {
+    pub ceiling: Vec<RoleId>,
+    pub kinds: Option<Vec<KindId>>,
+    pub subtree: bool,
+    pub expires_at: Option<Millis>,
+    pub auto_extend: bool,
+}
+
+/// What giving a partner role did beyond the role itself (R44).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct PartnerRoleOutcome {
+    pub assignment: Option<AssignmentId>,
+    /// Accounts in the client deactivated as "replaced by partner access".
+    pub replaced: Vec<PrincipalId>,
+    /// Accounts kept because deactivating them would leave the client without an admin.
+    pub kept_for_r5: Vec<PrincipalId>,
+    /// The person's own direct assignments in the client that ended.
+    pub ended_assignments: Vec<AssignmentId>,
+}
+
+impl Tx {
+    /// `partners.manage` held directly in the client: permissions held only through a grant
+    /// never propose, approve or change that client's grants (R43).
+    fn client_side(&self, client: TenantId) -> bool {
+        self.may_directly("partners.manage", client)
+    }
+
+    fn partner_side(&self, partner: TenantId) -> bool {
+        self.may_directly("partners.manage", partner)
+    }
+
+    /// R27's exception for ceilings: the client's actor may put in a ceiling only roles
+    /// whose effective permissions it holds in every covered tenant, at a rank not above its
+    /// own.
+    fn check_ceiling(&self, client: TenantId, terms: &GrantTerms) -> Result<(), CommandError> {
+        if terms.ceiling.is_empty() {
+            return Err(CommandError::invalid("ceiling", "a grant needs at least one role"));
+        }
+        for r in &terms.ceiling {
+            self.validate_bundle(Bundle::Role(*r))?;
+        }
+        if let Some(kinds) = &terms.kinds
+            && let Some(k) = kinds.iter().find(|k| k.index() >= self.state.catalog.kinds.len())
+        {
+            return Err(CommandError::not_found("kind", k));
+        }
+        if terms.expires_at.is_some_and(|t| t <= self.now) {
+            return Err(CommandError::invalid("expires_at", "must be in the future"));
+        }
+        if self.actor == Actor::System {
+            return Ok(());
+        }
+        let covered = if terms.subtree { self.state.subtree(client) } else { vec![client] };
+        let my_rank = self.actor_rank(client);
+        for r in &terms.ceiling {
+            let role = self.state.catalog.role(*r);
+            if role.rank > my_rank.value {
+                return Err(CommandError::forbidden(
+                    "R27",
+                    format!("ceiling role `{}` ranks above you in the client", role.name),
+                ));
+            }
+            for t in &covered {
+                for p in effective_in(&self.state, role.permissions, *t).iter() {
+                    if !self.may(self.state.catalog.perm_name(p), Target::Tenant(*t)) {
+                        return Err(CommandError::forbidden(
+                            "R27",
+                            format!(
+                                "ceiling role `{}` confers `{}`, which you lack in `{}`",
+                                role.name,
+                                self.state.catalog.perm_name(p),
+                                self.tenant(*t)?.key
+                            ),
+                        ));
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Proposes a grant from `client` to `partner` (R40). Proposed by the client's side it
+    /// is active at once (the proposer approves it); by the partner's side it waits.
+    pub fn propose_grant(
+        &mut self,
+        client: TenantId,
+        partner: TenantId,
+        terms: GrantTerms,
+    ) -> Result<GrantId, CommandError> {
+        self.tenant(client)?;
+        let p = self.tenant(partner)?.clone();
+        if client == partner {
+            return Err(CommandError::invalid("partner", "a tenant cannot grant itself"));
+        }
+        if !p.partner {
+            return Err(CommandError::conflict(
+                Some("R40"),
+                Some("partner"),
+                format!("tenant `{}` is not flagged partner", p.key),
+            ));
+        }
+        let by_client = self.client_side(client);
+        if !by_client && !self.partner_side(partner) {
+            if !self.can_see(client) && !self.can_see(partner) {
+                return Err(CommandError::not_found("tenant", client));
+            }
+            return Err(CommandError::forbidden(
+                "R40",
+                "you need `partners.manage` in the client or the partner (held directly)",
+            ));
+        }
+        if self
+            .state
+            .grants_from(client)
+            .any(|g| g.partner == partner && g.status != GrantStatus::Revoked)
+        {
+            return Err(CommandError::conflict(
+                Some("R40"),
+                None,
+                "a grant between these tenants exists already: change it instead",
+            ));
+        }
+        if by_client {
+            self.check_ceiling(client, &terms)?;
+        } else {
+            // The partner's side proposes; the client's approver checks the ceiling.
+            let mut system_terms = terms.clone();
+            system_terms.ceiling.retain(|r| r.index() < self.state.catalog.roles.len());
+            if system_terms.ceiling.len() != terms.ceiling.len() || terms.ceiling.is_empty() {
+                return Err(CommandError::invalid("ceiling", "unknown role or empty ceiling"));
+            }
+        }
+        let id = GrantId(self.state.n_grants() as u32);
+        let author = self.actor.author();
+        let grant = Grant {
+            id,
+            client,
+            partner,
+            ceiling: terms.ceiling,
+            kinds: terms.kinds,
+            subtree: terms.subtree,
+            expires_at: terms.expires_at,
+            auto_extend: terms.auto_extend,
+            status: if by_client { GrantStatus::Active } else { GrantStatus::Proposed },
+            bound_to: None,
+            proposed_by: author.clone(),
+            approved_by: by_client.then_some(author),
+            created_at: self.now,
+            approved_at: by_client.then_some(self.now),
+        };
+        self.log(
+            "grant.proposed",
+            Some(id.to_string()),
+            Some(client),
+            json!({"partner": partner.to_string(), "status": grant.status}),
+        );
+        self.put(Change::Grant(grant))?;
+        Ok(id)
+    }
+
+    /// Approves a proposed grant (R40): `partners.manage` in the client.
+    pub fn approve_grant(&mut self, grant: GrantId) -> Result<(), CommandError> {
+        let g = self.grant(grant)?.clone();
+        if !self.client_side(g.client) {
+            return Err(self.grant_refusal(
+                &g,
+                "approving a grant needs `partners.manage` in the client (R40, R43)",
+            ));
+        }
+        if g.status != GrantStatus::Proposed {
+            return Err(CommandError::conflict(
+                Some("R40"),
+                Some("grant"),
+                "only a proposed grant can be approved",
+            ));
+        }
+        self.check_ceiling(g.client, &terms_of(&g))?;
+        self.log("grant.approved", Some(grant.to_string()), Some(g.client), json!({}));
+        self.put(Change::Grant(Grant {
+            status: GrantStatus::Active,
+            approved_by: Some(self.actor.author()),
+            approved_at: Some(self.now),
+            ..g
+        }))
+    }
+
+    fn grant_refusal(&self, g: &Grant, message: &str) -> CommandError {
+        if self.can_see(g.client) || self.can_see(g.partner) {
+            CommandError::forbidden("R40", message)
+        } else {
+            CommandError::not_found("grant", g.id)
+        }
+    }
+
+    /// Narrows or extends a grant (R40, R41): the client's side. Roles given to partner
+    /// users that fall outside a narrowed ceiling become inert, and revive if it widens.
+    pub fn change_grant(&mut self, grant: GrantId, terms: GrantTerms) -> Result<(), CommandError> {
+        let g = self.grant(grant)?.clone();
+        if !self.client_side(g.client) {
+            return Err(self.grant_refusal(
+                &g,
+                "changing a grant needs `partners.manage` in the client (R40, R43)",
+            ));
+        }
+        if g.status == GrantStatus::Revoked {
+            return Err(CommandError::conflict(Some("R40"), Some("grant"), "the grant is revoked"));
+        }
+        if g.bound_to.is_some() {
+            return Err(CommandError::conflict(
+                Some("R46"),
+                Some("grant"),
+                "this grant follows the grant it is bound to: change that one",
+            ));
+        }
+        self.check_ceiling(g.client, &terms)?;
+        self.log("grant.changed", Some(grant.to_string()), Some(g.client), json!({"ceiling": terms.ceiling, "subtree": terms.subtree, "expires_at": terms.expires_at}));
+        self.put(Change::Grant(Grant {
+            ceiling: terms.ceiling,
+            kinds: terms.kinds,
+            subtree: terms.subtree,
+            expires_at: terms.expires_at,
+            auto_extend: terms.auto_extend,
+            ..g
+        }))
+    }
+
+    /// Revokes a grant (R40): either side; effective for every user of the partner in the
+    /// same revision. Roles given for that client end with it.
+    pub fn revoke_grant(&mut self, grant: GrantId) -> Result<(), CommandError> {
+        let g = self.grant(grant)?.clone();
+        if !self.client_side(g.client) && !self.partner_side(g.partner) {
+            return Err(self.grant_refusal(
+                &g,
+                "revoking a grant needs `partners.manage` in the client or the partner",
+            ));
+        }
+        if g.status == GrantStatus::Revoked {
+            return Err(CommandError::conflict(
+                Some("R40"),
+                Some("grant"),
+                "the grant is revoked already",
+            ));
+        }
+        self.log(
+            "grant.revoked",
+            Some(grant.to_string()),
+            Some(g.client),
+            json!({"partner": g.partner.to_string()}),
+        );
+        self.put(Change::Grant(Grant { status: GrantStatus::Revoked, ..g.clone() }))?;
+        let holders: Vec<PrincipalId> = self.state.client_holders(g.client).collect();
+        for h in holders {
+            let p = self.principal(h)?.clone();
+            if p.home != g.partner {
+                continue;
+            }
+            let kept: Vec<Assignment> = p
+                .assignments
+                .iter()
+                .filter(|a| a.scope != Scope::Client { client: g.client })
+                .cloned()
+                .collect();
+            self.put(Change::Principal(Principal { assignments: kept.into(), ..p }))?;
+        }
+        Ok(())
+    }
+
+    /// R41: the actor gives partner roles with `partners.manage` in the user's (partner)
+    /// tenant, never above its own rank there.
+    pub(crate) fn check_partner_giver(
+        &self,
+        user: &Principal,
+        bundle: Bundle,
+        _scope: Scope,
+    ) -> Result<(), CommandError> {
+        if self.actor == Actor::System {
+            return Ok(());
+        }
+        if !self.partner_side(user.home) {
+            if !self.can_see(user.home) {
+                return Err(CommandError::not_found("principal", user.id));
+            }
+            return Err(CommandError::forbidden(
+                "R41",
+                format!("you need `partners.manage` in `{}`", self.tenant(user.home)?.key),
+            ));
+        }
+        let rank = crate::check::bundle_rank(&self.state, bundle);
+        let mine = self.actor_rank(user.home);
+        if rank > mine.value {
+            return Err(CommandError::forbidden(
+                "R41",
+                format!(
+                    "`{}` ranks above you in `{}`",
+                    self.bundle_name(bundle),
+                    self.tenant(user.home)?.key
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Gives a partner user a role for a client, or for every client of one of the
+    /// partner's groups (R41), applying R44 on first access.
+    pub fn give_partner_role(
+        &mut self,
+        user: PrincipalId,
+        scope: Scope,
+        role: RoleId,
+        expires_at: Option<Millis>,
+    ) -> Result<PartnerRoleOutcome, CommandError> {
+        let u = self.principal(user)?.clone();
+        if !matches!(u.kind, PrincipalKind::User) {
+            return Err(CommandError::invalid(
+                "principal",
+                "partner roles are given to users (a secondary logon reaches clients through its owner)",
+            ));
+        }
+        self.validate_bundle(Bundle::Role(role))?;
+        self.check_partner_giver(&u, Bundle::Role(role), scope)?;
+        let clients: Vec<TenantId> = match scope {
+            Scope::Client { client } => vec![client],
+            Scope::Group { group } => {
+                let g = self.group(group)?;
+                if g.owner != GroupOwner::Tenant(u.home) {
+                    return Err(CommandError::invalid(
+                        "group",
+                        "the group must belong to the user's tenant",
+                    ));
+                }
+                self.state
+                    .grants_to(u.home)
+                    .filter(|gr| {
+                        gr.status == GrantStatus::Active
+                            && self.state.group_of(g.owner, gr.client) == Some(group)
+                    })
+                    .map(|gr| gr.client)
+                    .collect()
+            }
+            _ => {
+                return Err(CommandError::invalid(
+                    "scope",
+                    "a partner role is given for a client or a group",
+                ));
+            }
+        };
+        for c in &clients {
+            let Some(g) = self
+                .state
+                .grants_from(*c)
+                .find(|g| g.partner == u.home && self.state.effective_grant(g, self.now).is_some())
+            else {
+                return Err(CommandError::conflict(
+                    Some("R41"),
+                    Some("client"),
+                    format!(
+                        "`{}` has no active grant to `{}`",
+                        self.tenant(*c)?.key,
+                        self.tenant(u.home)?.key
+                    ),
+                ));
+            };
+            let ceiling = self
+                .state
+                .effective_grant(g, self.now)
+                .map(|(c, _)| c.to_vec())
+                .unwrap_or_default();
+            if !self.state.within_ceiling(role, &ceiling) {
+                return Err(CommandError::conflict(
+                    Some("R41"),
+                    Some("role"),
+                    format!(
+                        "`{}` is not within the ceiling of `{}`'s grant",
+                        self.state.catalog.role_name(role),
+                        self.tenant(*c)?.key
+                    ),
+                ));
+            }
+        }
+        if u.assignments.iter().any(|a| a.bundle == Bundle::Role(role) && a.scope == scope) {
+            return Err(CommandError::conflict(
+                None,
+                Some("role"),
+                "the user holds that role for it already",
+            ));
+        }
+        let first_access: Vec<TenantId> =
+            clients.iter().copied().filter(|c| !self.has_partner_access(&u, *c)).collect();
+        let mut outcome = PartnerRoleOutcome {
+            assignment: Some(self.push_assignment(
+                &u,
+                Bundle::Role(role),
+                scope,
+                expires_at,
+                self.actor.author(),
+            )?),
+            ..Default::default()
+        };
+        for c in first_access {
+            self.replace_direct_accounts(user, c, &mut outcome)?;
+        }
+        Ok(outcome)
+    }
+
+    fn has_partner_access(&self, u: &Principal, client: TenantId) -> bool {
+        u.assignments.iter().any(|a| match a.scope {
+            Scope::Client { client: c } => c == client,
+            Scope::Group { group } => {
+                self.state.group_of(GroupOwner::Tenant(u.home), client) == Some(group)
+            }
+            _ => false,
+        })
+    }
+
+    /// R44: the person's direct accounts in the client are deactivated (unless that breaks
+    /// R5) and its own direct assignments there end. Only with a verified e-mail.
+    fn replace_direct_accounts(
+        &mut self,
+        user: PrincipalId,
+        client: TenantId,
+        outcome: &mut PartnerRoleOutcome,
+    ) -> Result<(), CommandError> {
+        let u = self.principal(user)?.clone();
+        if !u.email_verified {
+            return Ok(());
+        }
+        let email = u.email.to_lowercase();
+        let twins: Vec<PrincipalId> = self
+            .state
+            .members(client)
+            .filter(|p| {
+                p.email_verified
+                    && p.email.to_lowercase() == email
+                    && matches!(p.status, Status::Active | Status::Invited | Status::Pending)
+            })
+            .map(|p| p.id)
+            .collect();
+        for twin in twins {
+            let p = self.principal(twin)?.clone();
+            let would_break = active_admins(&self.state, client).all(|a| a.id == twin)
+                && active_admins(&self.state, client).any(|a| a.id == twin);
+            if would_break {
+                outcome.kept_for_r5.push(twin);
+                continue;
+            }
+            self.log(
+                "principal.replaced_by_partner_access",
+                Some(twin.to_string()),
+                Some(client),
+                json!({"partner_user": user.to_string()}),
+            );
+            self.put(Change::Principal(Principal {
+                status: Status::Deactivated,
+                status_reason: Some("replaced by partner access".into()),
+                ..p
+            }))?;
+            self.touch(client);
+            outcome.replaced.push(twin);
+        }
+        let ending: Vec<AssignmentId> = u
+            .assignments
+            .iter()
+            .filter(|a| match a.scope {
+                Scope::Tenant { tenant, .. } => tenant == client,
+                Scope::Resource { resource } => {
+                    self.state.resource(resource).is_some_and(|r| r.tenant == client)
+                }
+                _ => false,
+            })
+            .map(|a| a.id)
+            .collect();
+        if !ending.is_empty() {
+            let kept: Vec<Assignment> =
+                u.assignments.iter().filter(|a| !ending.contains(&a.id)).cloned().collect();
+            self.put(Change::Principal(Principal { assignments: kept.into(), ..u }))?;
+            outcome.ended_assignments = ending;
+        }
+        self.log("client.admins_notified", None, Some(client), json!({"partner_user": user.to_string(), "replaced": outcome.replaced.iter().map(|p| p.to_string()).collect::<Vec<_>>()}));
+        Ok(())
+    }
+}
+
+fn terms_of(g: &Grant) -> GrantTerms {
+    GrantTerms {
+        ceiling: g.ceiling.clone(),
+        kinds: g.kinds.clone(),
+        subtree: g.subtree,
+        expires_at: None,
+        auto_extend: g.auto_extend,
+    }
+}
+
+#[allow(dead_code)]
+fn perms_of(tx: &Tx, bundle: Bundle) -> crate::PermSet {
+    bundle_perms(tx.state(), bundle)
+}

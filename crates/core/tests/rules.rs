@@ -1,0 +1,1111 @@
+//! One test (or more) per rule of SPEC.md that the engine enforces, named after the rule.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod support;
+
+use deputy_core::commands::partners::GrantTerms;
+use deputy_core::commands::resources::NewResource;
+use deputy_core::commands::roles::NewAssignment;
+use deputy_core::commands::tenants::NewTenant;
+use deputy_core::*;
+use support::*;
+
+fn home(p: PrincipalId) -> Actor {
+    Actor::at_home(p)
+}
+
+// ----- tenants ------------------------------------------------------------------------------
+
+#[test]
+fn r1_tenant_created_only_with_tenants_manage_in_parent() {
+    let mut w = World::new();
+    let acme = w.tenant(w.root, "acme");
+    let admin = w.user(acme, "acme-admin");
+    let bob = w.user(acme, "bob");
+    let ok = w.run(home(admin), |tx| {
+        tx.create_tenant(
+            acme,
+            NewTenant { key: "acme-eu".into(), name: "Acme EU".into(), ..Default::default() },
+        )
+    });
+    assert!(ok.is_ok());
+    let refused_ = w.run(home(bob), |tx| {
+        tx.create_tenant(
+            acme,
+            NewTenant { key: "acme-us".into(), name: "Acme US".into(), ..Default::default() },
+        )
+    });
+    refused(refused_, "R1");
+}
+
+#[test]
+fn r1_move_under_own_subtree_is_refused() {
+    let mut w = World::new();
+    let a = w.tenant(w.root, "a");
+    let b = w.tenant(a, "b");
+    let e = w.run(Actor::System, |tx| tx.move_tenant(a, b)).unwrap_err();
+    assert_eq!(e.rule, Some("R1"));
+    assert!(e.message.contains("own subtree"), "{e}");
+}
+
+#[test]
+fn r1_roles_through_old_ancestors_stop_counting_after_move() {
+    let mut w = World::new();
+    let east = w.tenant(w.root, "east");
+    let west = w.tenant(w.root, "west");
+    let shop = w.tenant(east, "shop");
+    let regional = w.user(east, "east-admin");
+    assert!(w.can(regional, "users.view", shop));
+    w.sys(|tx| tx.move_tenant(shop, west));
+    assert!(!w.can(regional, "users.view", shop));
+}
+
+#[test]
+fn r2_subtree_scope_reaches_descendants_tenant_scope_does_not() {
+    let mut w = World::new();
+    let brand = w.tenant(w.root, "brand");
+    let sub = w.tenant(brand, "sub-brand");
+    let first = w.user(brand, "brand-admin");
+    let viewer = w.user(brand, "brand-viewer");
+    w.give(viewer, "read-only", brand, false);
+    assert!(w.can(first, "users.view", sub), "subtree admin sees sub-brand");
+    assert!(w.can(viewer, "reports.view", brand));
+    assert!(!w.can(viewer, "reports.view", sub), "tenant scope stays in the tenant");
+}
+
+#[test]
+fn r3_effective_entitlements_are_own_intersect_parent() {
+    let mut w = World::new();
+    let parent = w.tenant(w.root, "parent");
+    let child = w.tenant(parent, "child");
+    let admin = w.user(child, "child-admin");
+    assert!(w.can(admin, "returns.file", child));
+    w.sys(|tx| tx.set_entitlements(parent, &["reports.view".into()]));
+    assert!(!w.can(admin, "returns.file", child), "child loses what its parent lacks");
+    assert!(w.can(admin, "users.view", child), "core permissions need no entitlement");
+    w.sys(|tx| {
+        tx.set_entitlements(
+            parent,
+            &["reports.view".into(), "returns.view".into(), "returns.file".into()],
+        )
+    });
+    assert!(w.can(admin, "returns.file", child), "re-adding revives the assignment");
+}
+
+#[test]
+fn r3_tenant_admins_cannot_entitle_themselves() {
+    let mut w = World::new();
+    let acme = w.tenant(w.root, "acme");
+    let admin = w.user(acme, "acme-admin");
+    let r = w.run(home(admin), |tx| tx.set_entitlements(acme, &["api.access".into()]));
+    refused(r, "R3");
+    // The operator, with subtree admin at the root, can.
+    let op = w.operator;
+    assert!(w.run(home(op), |tx| tx.set_entitlements(acme, &["api.access".into()])).is_ok());
+}
+
+#[test]
+fn r3_new_tenant_starts_with_catalog_defaults() {
+    let mut w = World::new();
+    let acme = w.tenant(w.root, "acme");
+    let t = w.s.tenant(acme).unwrap();
+    assert!(!t.entitlements.contains(w.perm("api.access")), "api.access is off by default");
+    assert!(t.entitlements.contains(w.perm("returns.view")));
+    assert!(
+        w.s.tenant(w.root).unwrap().entitlements.contains(w.perm("api.access")),
+        "the root has everything"
+    );
+}
+
+#[test]
+fn r4_first_user_becomes_contact_and_admin() {
+    let mut w = World::new();
+    let acme = w.tenant(w.root, "acme");
+    let first = w.user(acme, "first");
+    let second = w.user(acme, "second");
+    assert_eq!(w.s.tenant(acme).unwrap().contact, Some(first));
+    assert!(w.can(first, "roles.assign", acme));
+    assert!(!w.can(second, "roles.assign", acme));
+    // The operator gave it, with subtree admin: subtree scope.
+    let a =
+        w.s.principal(first)
+            .unwrap()
+            .assignments
+            .iter()
+            .find(|a| a.bundle == Bundle::Role(w.role("admin")))
+            .cloned()
+            .unwrap();
+    assert_eq!(a.scope, Scope::Tenant { tenant: acme, subtree: true });
+}
+
+#[test]
+fn r4_contact_person_passes_to_longest_serving_admin() {
+    let mut w = World::new();
+    let acme = w.tenant(w.root, "acme");
+    let first = w.user(acme, "first");
+    let plain = w.user(acme, "plain");
+    let admin2 = w.user(acme, "admin2");
+    w.give(admin2, "admin", acme, false);
+    w.sys(|tx| tx.set_status(first, Status::Deactivated, None));
+    assert_eq!(w.s.tenant(acme).unwrap().contact, Some(admin2), "an admin before a plain user");
+    let _ = plain;
+}
+
+#[test]
+fn r5_last_admin_cannot_be_deactivated_or_lose_role() {
+    let mut w = World::new();
+    let acme = w.tenant(w.root, "acme");
+    let only = w.user(acme, "only-admin");
+    let op = w.operator;
+    let a = w.assignment_of(only, "admin", acme);
+    // Even the operator's tenant-level action is refused unless it acts from above;
+    // here the tenant admin of another tenant cannot, and R5 keeps the admin.
+    let other = w.tenant(w.root, "other");
+    let other_admin = w.user(other, "other-admin");
+    assert!(w.run(home(other_admin), |tx| tx.set_status(only, Status::Deactivated, None)).is_err());
+    let second = w.user(acme, "second");
+    refused(w.run(home(only), |tx| tx.set_status(second, Status::Active, None)), "R11");
+    // A second admin in the tenant tries to remove the only *other* admin: fine once two exist.
+    w.give(second, "admin", acme, false);
+    assert!(w.run(home(second), |tx| tx.unassign(only, a)).is_ok());
+    // Now `second` is the last admin: deactivating it is refused by R5 for anyone below.
+    let third = w.user(acme, "third");
+    w.give(third, "senior-manager", acme, false);
+    assert!(w.run(home(third), |tx| tx.set_status(second, Status::Deactivated, None)).is_err());
+    let _ = op;
+}
+
+#[test]
+fn r5_two_admins_cannot_both_go() {
+    let mut w = World::new();
+    let acme = w.tenant(w.root, "acme");
+    let a = w.user(acme, "a");
+    let b = w.user(acme, "b");
+    w.give(b, "admin", acme, false);
+    let b_admin = w.assignment_of(b, "admin", acme);
+    w.run(home(a), |tx| tx.unassign(b, b_admin)).unwrap();
+    let a_admin = w.assignment_of(a, "admin", acme);
+    // `a` is now the last admin; `b` lost the rank to touch it anyway, and the console
+    // cannot remove it without acting from above either.
+    let e = w.run(Actor::System, |tx| tx.unassign(a, a_admin)).unwrap_err();
+    assert!(e.rule == Some("R5") || e.rule == Some("R26"), "{e}");
+}
+
+#[test]
+fn r6_admin_cannot_remove_own_admin_role() {
+    let mut w = World::new();
+    let acme = w.tenant(w.root, "acme");
+    let a = w.user(acme, "a");
+    let b = w.user(acme, "b");
+    w.give(b, "admin", acme, false);
+    let own = w.assignment_of(a, "admin", acme);
+    let e = refused(w.run(home(a), |tx| tx.unassign(a, own)), "R6");
+    assert!(e.message.contains("your own admin role"));
+}
+
+#[test]
+fn r8_suspension_removes_every_permission_in_subtree() {
+    let mut w = World::new();
+    let acme = w.tenant(w.root, "acme");
+    let sub = w.tenant(acme, "acme-sub");
+    let admin = w.user(acme, "admin");
+    let op = w.operator;
+    w.sys(|tx| tx.set_suspended(acme, true));
+    assert!(!w.can(admin, "users.view", acme));
+    assert!(!w.can(admin, "users.view", w.root), "home suspended: nothing anywhere");
+    assert!(!w.can(op, "users.view", sub), "operator has nothing inside either");
+    let ex = w.why(op, "users.view", Target::Tenant(sub), Context::HOME);
+    assert_eq!(ex.decision, Decision::Denied(Step::Suspension));
+    // checks.read held from outside still answers.
+    assert!(w.can(op, "checks.read", sub));
+    w.sys(|tx| tx.set_suspended(acme, false));
+    assert!(w.can(admin, "users.view", acme), "nothing was deleted");
+}
+
+#[test]
+fn r8_only_holder_over_tenant_suspends() {
+    let mut w = World::new();
+    let acme = w.tenant(w.root, "acme");
+    let admin = w.user(acme, "admin");
+    refused(w.run(home(admin), |tx| tx.set_suspended(acme, true)), "R8");
+}
+
+// ----- users --------------------------------------------------------------------------------
+
+#[test]
+fn r10_logon_names_unique_case_and_confusable_insensitive() {
+    let mut w = World::new();
+    let acme = w.tenant(w.root, "acme");
+    w.user(acme, "jim");
+    let before = w.s.revision;
+    for name in ["JIM", "j\u{0456}m", "Jim"] {
+        let new = World::new_user(acme, name, Status::Active);
+        let e = refused(w.run(Actor::System, |tx| tx.create_user(new)), "R10");
+        assert_eq!(e.field, Some("logon"));
+    }
+    let new = World::new_user(acme, "ji\u{200B}m", Status::Active);
+    let e = w.run(Actor::System, |tx| tx.create_user(new)).unwrap_err();
+    assert_eq!(e.kind, ErrorKind::Invalid);
+    assert_eq!(w.s.revision, before, "refusals change nothing");
+}
+
+#[test]
+fn r10_users_created_only_with_users_create() {
+    let mut w = World::new();
+    let acme = w.tenant(w.root, "acme");
+    w.user(acme, "admin");
+    let plain = w.user(acme, "plain");
+    let new = World::new_user(acme, "newbie", Status::Pending);
+    refused(w.run(home(plain), |tx| tx.create_user(new)), "R10");
+}
+
+#[test]
+fn r11_status_machine() {
+    let mut w = World::new();
+    let acme = w.tenant(w.root, "acme");
+    let admin = w.user(acme, "admin");
+    let new = World::new_user(acme, "bob", Status::Pending);
+    let bob = w.run(home(admin), |tx| tx.create_user(new)).unwrap();
+    assert_eq!(w.status(bob), Status::Pending);
+    assert!(!w.can(bob, "users.view", acme), "only active principals hold permissions");
+    refused(w.run(home(admin), |tx| tx.set_status(bob, Status::Deactivated, None)), "R11");
+    w.run(home(admin), |tx| tx.set_status(bob, Status::Invited, None)).unwrap();
+    w.sys(|tx| tx.set_status(bob, Status::Active, None));
+    w.run(home(admin), |tx| tx.set_status(bob, Status::Deactivated, None)).unwrap();
+    w.run(home(admin), |tx| tx.set_status(bob, Status::Active, None)).unwrap();
+    w.run(home(admin), |tx| tx.cancel(bob)).unwrap();
+    refused(w.run(home(admin), |tx| tx.set_status(bob, Status::Active, None)), "R11");
+}
+
+#[test]
+fn r19_new_principals_get_default_role() {
+    let mut w = World::new();
+    let acme = w.tenant(w.root, "acme");
+    let admin = w.user(acme, "admin");
+    let power = w.role("power-user");
+    w.run(home(admin), |tx| tx.set_default_role(acme, power)).unwrap();
+    let bob = w.user(acme, "bob");
+    assert!(w.can(bob, "backups.view", acme));
+    // A creator who could not give power-user gives default-user instead.
+    let cs = w.user(acme, "cs");
+    w.give(cs, "senior-customer-service", acme, false);
+    let new = World::new_user(acme, "carl", Status::Active);
+    let carl = w.run(home(cs), |tx| tx.create_user(new)).unwrap();
+    assert!(!w.can(carl, "backups.view", acme));
+    assert!(
+        w.s.principal(carl)
+            .unwrap()
+            .assignments
+            .iter()
+            .any(|a| a.bundle == Bundle::Role(w.role("default-user")))
+    );
+}
+
+#[test]
+fn r20_cancel_is_terminal() {
+    let mut w = World::new();
+    let acme = w.tenant(w.root, "acme");
+    let admin = w.user(acme, "admin");
+    let bob = w.user(acme, "bob");
+    w.run(home(admin), |tx| tx.cancel(bob)).unwrap();
+    assert_eq!(w.status(bob), Status::Cancelled);
+    refused(w.run(home(admin), |tx| tx.cancel(bob)), "R11");
+}
+
+// ----- roles and ranks ----------------------------------------------------------------------
+
+#[test]
+fn r26_permission_requiring_another_cannot_be_given_alone() {
+    let mut w = World::new();
+    let acme = w.tenant(w.root, "acme");
+    let admin = w.user(acme, "admin");
+    let bob = w.user(acme, "bob");
+    let file = w.perm("returns.file");
+    let e = refused(
+        w.run(home(admin), |tx| {
+            tx.assign(NewAssignment {
+                principal: bob,
+                bundle: Bundle::Permission(file),
+                scope: Scope::Tenant { tenant: acme, subtree: false },
+                expires_at: None,
+            })
+        }),
+        "R26",
+    );
+    assert!(e.message.contains("returns.view"), "names the missing one: {e}");
+    let view = w.perm("returns.view");
+    let view_id = w
+        .run(home(admin), |tx| {
+            tx.assign(NewAssignment {
+                principal: bob,
+                bundle: Bundle::Permission(view),
+                scope: Scope::Tenant { tenant: acme, subtree: false },
+                expires_at: None,
+            })
+        })
+        .unwrap();
+    w.run(home(admin), |tx| {
+        tx.assign(NewAssignment {
+            principal: bob,
+            bundle: Bundle::Permission(file),
+            scope: Scope::Tenant { tenant: acme, subtree: false },
+            expires_at: None,
+        })
+    })
+    .unwrap();
+    assert!(w.can(bob, "returns.file", acme));
+    // Removing the required one while the other is held is refused.
+    refused(w.run(home(admin), |tx| tx.unassign(bob, view_id)), "R26");
+}
+
+#[test]
+fn r26_requirement_checked_at_check_time() {
+    let mut w = World::new();
+    let acme = w.tenant(w.root, "acme");
+    let admin = w.user(acme, "admin");
+    // Entitle returns.file but not returns.view: returns.file is then not effective.
+    w.sys(|tx| tx.set_entitlements(acme, &["returns.file".into()]));
+    let ex = w.why(admin, "returns.file", Target::Tenant(acme), Context::HOME);
+    assert_eq!(ex.decision, Decision::Denied(Step::Requirements));
+    assert!(ex.reason.unwrap().contains("returns.view"));
+}
+
+#[test]
+fn r27_cannot_grant_role_above_own_rank() {
+    let mut w = World::new();
+    let acme = w.tenant(w.root, "acme");
+    w.user(acme, "admin");
+    let sitm = w.user(acme, "sitm");
+    w.give(sitm, "senior-it-manager", acme, false);
+    let bob = w.user(acme, "bob");
+    refused(w.give_as(sitm, bob, "senior-manager", acme), "R27");
+    assert!(w.give_as(sitm, bob, "customer-service", acme).is_ok());
+}
+
+#[test]
+fn r27_cannot_grant_permissions_actor_lacks() {
+    let mut w = World::new();
+    let acme = w.tenant(w.root, "acme");
+    w.user(acme, "admin");
+    let sm = w.user(acme, "sm");
+    w.give(sm, "senior-manager", acme, false);
+    let bob = w.user(acme, "bob");
+    // tax-preparer ranks 10 but confers returns.file, which a senior manager lacks.
+    let e = refused(w.give_as(sm, bob, "tax-preparer", acme), "R27");
+    assert!(e.message.contains("returns"), "{e}");
+}
+
+#[test]
+fn r28_cannot_modify_higher_ranked() {
+    let mut w = World::new();
+    let acme = w.tenant(w.root, "acme");
+    w.user(acme, "admin");
+    let sitm = w.user(acme, "sitm");
+    w.give(sitm, "senior-it-manager", acme, false);
+    let sm = w.user(acme, "sm");
+    w.give(sm, "senior-manager", acme, false);
+    let cs = w.user(acme, "cs");
+    w.give(cs, "customer-service", acme, false);
+    refused(w.run(home(sitm), |tx| tx.set_status(sm, Status::Deactivated, None)), "R28");
+    assert!(w.run(home(sitm), |tx| tx.set_status(cs, Status::Deactivated, None)).is_ok());
+}
+
+#[test]
+fn r29a_origin_breaks_ties_ancestor_outranks_local() {
+    let mut w = World::new();
+    let parent = w.tenant(w.root, "parent");
+    let child = w.tenant(parent, "child");
+    let parent_admin = w.user(parent, "parent-admin");
+    let child_admin = w.user(child, "child-admin");
+    let r_parent = w.s.rank(parent_admin, child, None, w.now);
+    let r_child = w.s.rank(child_admin, child, None, w.now);
+    assert_eq!(r_parent.value, r_child.value);
+    assert!(r_parent > r_child, "admin from above outranks the local admin");
+    // So the child's admin cannot deactivate the parent's admin… (not homed there anyway)
+    // …and the parent admin may manage the child admin.
+    assert!(
+        w.run(home(parent_admin), |tx| tx.set_status(child_admin, Status::Active, None)).is_err(),
+        "already active: R11"
+    );
+}
+
+#[test]
+fn r29a_equal_principals_may_manage_each_other() {
+    let mut w = World::new();
+    let acme = w.tenant(w.root, "acme");
+    w.user(acme, "admin");
+    let a = w.user(acme, "a");
+    let b = w.user(acme, "b");
+    w.give(a, "customer-service", acme, false);
+    w.give(b, "customer-service", acme, false);
+    assert!(w.run(home(a), |tx| tx.set_status(b, Status::Deactivated, None)).is_ok());
+}
+
+#[test]
+fn r30_customer_manager_only_in_partner_tenants() {
+    let mut w = World::new();
+    let acme = w.tenant(w.root, "acme");
+    let u = w.user(acme, "u");
+    let cm = Bundle::Role(w.role("customer-manager"));
+    let r = w.run(Actor::System, |tx| {
+        tx.assign(NewAssignment {
+            principal: u,
+            bundle: cm,
+            scope: Scope::Tenant { tenant: acme, subtree: false },
+            expires_at: None,
+        })
+    });
+    refused(r, "R30");
+}
+
+#[test]
+fn r31_root_only_permissions_only_in_root() {
+    let mut w = World::new();
+    let acme = w.tenant(w.root, "acme");
+    let op = w.operator;
+    assert!(w.can(op, "catalog.manage", w.root));
+    assert!(!w.can(op, "catalog.manage", acme));
+}
+
+#[test]
+fn r32_assignment_expiry_stops_counting() {
+    let mut w = World::new();
+    let acme = w.tenant(w.root, "acme");
+    let admin = w.user(acme, "admin");
+    let bob = w.user(acme, "bob");
+    let ro = Bundle::Role(w.role("read-only"));
+    let until = w.now + 1_000;
+    w.run(home(admin), |tx| {
+        tx.assign(NewAssignment {
+            principal: bob,
+            bundle: ro,
+            scope: Scope::Tenant { tenant: acme, subtree: false },
+            expires_at: Some(until),
+        })
+    })
+    .unwrap();
+    assert!(w.can(bob, "reports.view", acme));
+    w.now = until;
+    assert!(!w.can(bob, "reports.view", acme));
+}
+
+#[test]
+fn r32_resource_scope_covers_descendant_resources_only() {
+    let mut w = World::new();
+    let acme = w.tenant(w.root, "acme");
+    let admin = w.user(acme, "admin");
+    let bob = w.user(acme, "bob");
+    let inst = w.s.catalog.type_id("instance").unwrap();
+    let src = w.s.catalog.type_id("data-source").unwrap();
+    let i1 = w.sys(|tx| {
+        tx.create_resource(NewResource {
+            tenant: acme,
+            key: "i1".into(),
+            name: "I1".into(),
+            resource_type: inst,
+            kind: None,
+            parent: None,
+        })
+    });
+    let d1 = w.sys(|tx| {
+        tx.create_resource(NewResource {
+            tenant: acme,
+            key: "d1".into(),
+            name: "D1".into(),
+            resource_type: src,
+            kind: None,
+            parent: Some(i1),
+        })
+    });
+    let i2 = w.sys(|tx| {
+        tx.create_resource(NewResource {
+            tenant: acme,
+            key: "i2".into(),
+            name: "I2".into(),
+            resource_type: inst,
+            kind: None,
+            parent: None,
+        })
+    });
+    let dea = Bundle::Role(w.role("data-estate-admin"));
+    w.run(home(admin), |tx| {
+        tx.assign(NewAssignment {
+            principal: bob,
+            bundle: dea,
+            scope: Scope::Resource { resource: i1 },
+            expires_at: None,
+        })
+    })
+    .unwrap();
+    assert!(w.check_in(bob, "instances.manage", Target::Resource(i1), Context::HOME));
+    assert!(w.check_in(bob, "instances.manage", Target::Resource(d1), Context::HOME));
+    assert!(!w.check_in(bob, "instances.manage", Target::Resource(i2), Context::HOME));
+    assert!(!w.can(bob, "instances.manage", acme));
+}
+
+// ----- delegates ----------------------------------------------------------------------------
+
+#[test]
+fn r34_delegate_created_by_owner_with_full_access() {
+    let mut w = World::new();
+    let acme = w.tenant(w.root, "acme");
+    let jane = w.user(acme, "jane");
+    let jim = w.delegate(jane, "jim");
+    let d = w.s.principal(jim).unwrap();
+    assert_eq!(d.owner(), Some(jane));
+    assert_eq!(d.delegate.as_ref().unwrap().groups, GroupAccess::Full);
+    assert!(w.can(jim, "returns.file", acme));
+}
+
+#[test]
+fn r34_nested_delegates_need_the_tenant_to_allow_them() {
+    let mut w = World::new();
+    let acme = w.tenant(w.root, "acme");
+    let jane = w.user(acme, "jane");
+    let jim = w.delegate(jane, "jim");
+    let new = deputy_core::commands::users::NewDelegate {
+        owner: jim,
+        logon: "kim".into(),
+        first_name: "Kim".into(),
+        last_name: "K".into(),
+        email: "kim@example.com".into(),
+        groups: None,
+        kinds: None,
+        roles: vec![],
+        linked_password: true,
+    };
+    refused(w.run(home(jim), |tx| tx.create_delegate(new.clone())), "R34");
+    w.sys(|tx| tx.set_delegation(acme, true, true));
+    assert!(w.run(home(jim), |tx| tx.create_delegate(new)).is_ok());
+}
+
+#[test]
+fn r35_delegate_loses_access_with_owner() {
+    let mut w = World::new();
+    let acme = w.tenant(w.root, "acme");
+    w.user(acme, "admin");
+    let owner = w.user(acme, "owner");
+    let a = w.give(owner, "read-only", acme, false);
+    let d = w.delegate(owner, "d");
+    assert!(w.can(d, "reports.view", acme));
+    w.sys(|tx| tx.unassign(owner, a));
+    assert!(!w.can(d, "reports.view", acme), "same revision, nothing to clean up");
+    let ex = w.why(d, "reports.view", Target::Tenant(acme), Context::HOME);
+    assert_eq!(ex.decision, Decision::Denied(Step::Delegate));
+    assert!(ex.reason.unwrap().contains("is limited by owner `owner`"));
+}
+
+#[test]
+fn r35_narrowing_roles_limit_delegate() {
+    let mut w = World::new();
+    let acme = w.tenant(w.root, "acme");
+    let jane = w.user(acme, "jane");
+    w.give(jane, "tax-preparer", acme, false);
+    let jim = w.delegate(jane, "jim");
+    let tp = w.role("tax-preparer");
+    w.run(home(jane), |tx| tx.set_delegate_access(jim, None, None, vec![tp])).unwrap();
+    assert!(w.can(jim, "returns.file", acme));
+    assert!(!w.can(jim, "users.view", acme), "jane may, but jim's role does not hold it");
+}
+
+#[test]
+fn r29a_delegate_never_changes_own_access_or_manages_owner() {
+    let mut w = World::new();
+    let acme = w.tenant(w.root, "acme");
+    let jane = w.user(acme, "jane");
+    let jim = w.delegate(jane, "jim");
+    refused(w.run(home(jim), |tx| tx.set_delegate_access(jim, None, None, vec![])), "R29a");
+    refused(w.run(home(jim), |tx| tx.set_status(jane, Status::Deactivated, None)), "R29a");
+}
+
+#[test]
+fn r36_owner_deactivated_then_cancelled_cascades() {
+    let mut w = World::new();
+    let acme = w.tenant(w.root, "acme");
+    let admin = w.user(acme, "admin");
+    let owner = w.user(acme, "owner");
+    let d = w.delegate(owner, "d");
+    w.run(home(admin), |tx| tx.set_status(owner, Status::Deactivated, None)).unwrap();
+    let ex = w.why(d, "users.view", Target::Tenant(acme), Context::HOME);
+    assert_eq!(ex.decision, Decision::Denied(Step::Status));
+    assert_eq!(w.status(d), Status::Active, "deactivation keeps the delegate as it is");
+    w.run(home(admin), |tx| tx.set_status(owner, Status::Active, None)).unwrap();
+    w.run(home(admin), |tx| tx.cancel(owner)).unwrap();
+    assert_eq!(w.status(d), Status::Cancelled, "cancellation cascades in the same revision");
+}
+
+#[test]
+fn r38_groups_and_kinds_limit_delegate() {
+    let mut w = World::new();
+    let nh = w.tenant(w.root, "natural-health");
+    let biz1 = w.tenant(w.root, "biz1");
+    let biz2 = w.tenant(w.root, "biz2");
+    let jane = w.user(nh, "jane");
+    w.user(biz1, "biz1-admin");
+    w.user(biz2, "biz2-admin");
+    w.give(jane, "tax-preparer", biz1, false);
+    w.give(jane, "tax-preparer", biz2, false);
+    let tax = w.s.catalog.type_id("tax-account").unwrap();
+    let wh = w.s.catalog.kind_id(tax, "Withholding").unwrap();
+    let su = w.s.catalog.kind_id(tax, "Sales & Use").unwrap();
+    let acc_wh = w.sys(|tx| {
+        tx.create_resource(NewResource {
+            tenant: biz1,
+            key: "b1-wh".into(),
+            name: "WH".into(),
+            resource_type: tax,
+            kind: Some(wh),
+            parent: None,
+        })
+    });
+    let acc_su = w.sys(|tx| {
+        tx.create_resource(NewResource {
+            tenant: biz1,
+            key: "b1-su".into(),
+            name: "SU".into(),
+            resource_type: tax,
+            kind: Some(su),
+            parent: None,
+        })
+    });
+    let jim = w.delegate(jane, "jim");
+    let payroll = w
+        .run(home(jane), |tx| tx.create_group(GroupOwner::User(jane), "Payroll clients".into()))
+        .unwrap();
+    w.run(home(jane), |tx| tx.place_in_group(payroll, biz1)).unwrap();
+    w.run(home(jane), |tx| {
+        tx.set_delegate_access(jim, Some(vec![payroll]), Some(vec![wh]), vec![])
+    })
+    .unwrap();
+    assert!(w.check_in(jim, "returns.file", Target::Resource(acc_wh), Context::HOME));
+    assert!(!w.check_in(jim, "returns.file", Target::Resource(acc_su), Context::HOME));
+    assert!(!w.can(jim, "returns.file", biz1), "kind-limited: denied on the tenant target");
+    assert!(!w.can(jim, "returns.file", biz2), "biz2 is not in Jim's group");
+    // Exactly one group per owner: moving back to Default takes it out of Payroll.
+    let default = w.s.default_group(GroupOwner::User(jane)).unwrap();
+    w.run(home(jane), |tx| tx.place_in_group(default, biz1)).unwrap();
+    assert_eq!(w.s.group_of(GroupOwner::User(jane), biz1), Some(default));
+    assert!(!w.check_in(jim, "returns.file", Target::Resource(acc_wh), Context::HOME));
+    refused(w.run(home(jane), |tx| tx.delete_group(default)), "R38");
+}
+
+// ----- partners -----------------------------------------------------------------------------
+
+struct PartnerWorld {
+    w: World,
+    firm: TenantId,
+    firm_admin: PrincipalId,
+    provider: TenantId,
+    provider_admin: PrincipalId,
+    ann: PrincipalId,
+    grant: GrantId,
+}
+
+fn partner_world() -> PartnerWorld {
+    let mut w = World::new();
+    let firm = w.tenant(w.root, "law-firm");
+    let provider = w.tenant(w.root, "provider");
+    w.sys(|tx| tx.set_partner(provider, true));
+    let firm_admin = w.user(firm, "firm-admin");
+    let provider_admin = w.user(provider, "provider-admin");
+    let ann = w.user(provider, "ann");
+    let ceiling = vec![w.role("paralegal"), w.role("viewer")];
+    let grant = w
+        .run(home(firm_admin), |tx| {
+            tx.propose_grant(firm, provider, GrantTerms { ceiling, ..Default::default() })
+        })
+        .unwrap();
+    PartnerWorld { w, firm, firm_admin, provider, provider_admin, ann, grant }
+}
+
+#[test]
+fn r40_grant_proposed_by_partner_waits_for_client_approval() {
+    let mut w = World::new();
+    let client = w.tenant(w.root, "client");
+    let partner = w.tenant(w.root, "partner");
+    w.sys(|tx| tx.set_partner(partner, true));
+    let ca = w.user(client, "ca");
+    let pa = w.user(partner, "pa");
+    let ceiling = vec![w.role("viewer")];
+    let g = w
+        .run(home(pa), |tx| {
+            tx.propose_grant(client, partner, GrantTerms { ceiling, ..Default::default() })
+        })
+        .unwrap();
+    assert_eq!(w.s.grant(g).unwrap().status, GrantStatus::Proposed);
+    refused(w.run(home(pa), |tx| tx.approve_grant(g)), "R40");
+    w.run(home(ca), |tx| tx.approve_grant(g)).unwrap();
+    assert_eq!(w.s.grant(g).unwrap().status, GrantStatus::Active);
+}
+
+#[test]
+fn r41_partner_user_acts_in_client_only_switched_and_within_ceiling() {
+    let PartnerWorld { mut w, firm, provider_admin, ann, .. } = partner_world();
+    let viewer = w.role("viewer");
+    w.run(home(provider_admin), |tx| {
+        tx.give_partner_role(ann, Scope::Client { client: firm }, viewer, None)
+    })
+    .unwrap();
+    assert!(!w.can(ann, "matters.view", firm), "not at home");
+    assert!(w.check_in(ann, "matters.view", Target::Tenant(firm), Context::switched(firm)));
+    assert!(!w.check_in(ann, "matters.edit", Target::Tenant(firm), Context::switched(firm)));
+    let admin = w.role("admin");
+    refused(
+        w.run(home(provider_admin), |tx| {
+            tx.give_partner_role(ann, Scope::Client { client: firm }, admin, None)
+        }),
+        "R41",
+    );
+}
+
+#[test]
+fn r41_narrowed_ceiling_makes_roles_inert_and_widening_revives() {
+    let PartnerWorld { mut w, firm, firm_admin, provider_admin, ann, grant, .. } = partner_world();
+    let paralegal = w.role("paralegal");
+    w.run(home(provider_admin), |tx| {
+        tx.give_partner_role(ann, Scope::Client { client: firm }, paralegal, None)
+    })
+    .unwrap();
+    let ctx = Context::switched(firm);
+    assert!(w.check_in(ann, "matters.edit", Target::Tenant(firm), ctx));
+    let viewer = w.role("viewer");
+    w.run(home(firm_admin), |tx| {
+        tx.change_grant(grant, GrantTerms { ceiling: vec![viewer], ..Default::default() })
+    })
+    .unwrap();
+    assert!(!w.check_in(ann, "matters.edit", Target::Tenant(firm), ctx));
+    w.run(home(firm_admin), |tx| {
+        tx.change_grant(
+            grant,
+            GrantTerms { ceiling: vec![viewer, paralegal], ..Default::default() },
+        )
+    })
+    .unwrap();
+    assert!(w.check_in(ann, "matters.edit", Target::Tenant(firm), ctx));
+}
+
+#[test]
+fn r40_revocation_takes_effect_in_the_same_revision() {
+    let PartnerWorld { mut w, firm, firm_admin, provider_admin, ann, grant, .. } = partner_world();
+    let viewer = w.role("viewer");
+    w.run(home(provider_admin), |tx| {
+        tx.give_partner_role(ann, Scope::Client { client: firm }, viewer, None)
+    })
+    .unwrap();
+    w.run(home(firm_admin), |tx| tx.revoke_grant(grant)).unwrap();
+    assert!(!w.check_in(ann, "matters.view", Target::Tenant(firm), Context::switched(firm)));
+}
+
+#[test]
+fn r40_grant_expiry_ends_it() {
+    let PartnerWorld { mut w, firm, firm_admin, provider_admin, ann, grant, .. } = partner_world();
+    let viewer = w.role("viewer");
+    w.run(home(provider_admin), |tx| {
+        tx.give_partner_role(ann, Scope::Client { client: firm }, viewer, None)
+    })
+    .unwrap();
+    let until = w.now + 10;
+    let ceiling = vec![w.role("paralegal"), viewer];
+    w.run(home(firm_admin), |tx| {
+        tx.change_grant(
+            grant,
+            GrantTerms { ceiling, expires_at: Some(until), ..Default::default() },
+        )
+    })
+    .unwrap();
+    assert!(w.check_in(ann, "matters.view", Target::Tenant(firm), Context::switched(firm)));
+    w.now = until;
+    assert!(!w.check_in(ann, "matters.view", Target::Tenant(firm), Context::switched(firm)));
+}
+
+#[test]
+fn r41_roles_through_partner_security_group() {
+    let PartnerWorld { mut w, firm, provider, provider_admin, ann, .. } = partner_world();
+    let group = w
+        .run(home(provider_admin), |tx| {
+            tx.create_group(GroupOwner::Tenant(provider), "Law clients".into())
+        })
+        .unwrap();
+    w.run(home(provider_admin), |tx| tx.place_in_group(group, firm)).unwrap();
+    let viewer = w.role("viewer");
+    w.run(home(provider_admin), |tx| {
+        tx.give_partner_role(ann, Scope::Group { group }, viewer, None)
+    })
+    .unwrap();
+    assert!(w.check_in(ann, "matters.view", Target::Tenant(firm), Context::switched(firm)));
+    let default = w.s.default_group(GroupOwner::Tenant(provider)).unwrap();
+    w.run(home(provider_admin), |tx| tx.place_in_group(default, firm)).unwrap();
+    assert!(!w.check_in(ann, "matters.view", Target::Tenant(firm), Context::switched(firm)));
+}
+
+#[test]
+fn r43_grant_only_permissions_never_approve_grants_or_give_direct_roles() {
+    let mut w = World::new();
+    let client = w.tenant(w.root, "client");
+    let partner = w.tenant(w.root, "partner");
+    w.sys(|tx| tx.set_partner(partner, true));
+    w.user(client, "ca");
+    let pa = w.user(partner, "pa");
+    let ceiling = vec![w.role("admin")];
+    let g =
+        w.sys(|tx| tx.propose_grant(client, partner, GrantTerms { ceiling, ..Default::default() }));
+    let admin = w.role("admin");
+    w.sys(|tx| tx.give_partner_role(pa, Scope::Client { client }, admin, None));
+    let switched = Actor::Principal { id: pa, ctx: Context::switched(client) };
+    assert!(w.check_in(pa, "roles.assign", Target::Tenant(client), Context::switched(client)));
+    let terms = GrantTerms { ceiling: vec![admin], ..Default::default() };
+    refused(w.run(switched, |tx| tx.change_grant(g, terms)), "R40");
+    // A direct assignment in the client to a principal homed outside it is refused, even
+    // when that principal already holds a role there that the actor can see.
+    let outsider = w.user(partner, "outsider");
+    w.give(outsider, "viewer", client, false);
+    let paralegal = Bundle::Role(w.role("paralegal"));
+    refused(
+        w.run(switched, |tx| {
+            tx.assign(NewAssignment {
+                principal: outsider,
+                bundle: paralegal,
+                scope: Scope::Tenant { tenant: client, subtree: false },
+                expires_at: None,
+            })
+        }),
+        "R43",
+    );
+    // One the switched actor cannot see at all is "not found" (R58).
+    let stranger = w.user(partner, "stranger");
+    let e = w
+        .run(switched, |tx| {
+            tx.assign(NewAssignment {
+                principal: stranger,
+                bundle: paralegal,
+                scope: Scope::Tenant { tenant: client, subtree: false },
+                expires_at: None,
+            })
+        })
+        .unwrap_err();
+    assert_eq!(e.kind, ErrorKind::NotFound);
+}
+
+#[test]
+fn r44_direct_account_replaced_by_partner_access() {
+    let PartnerWorld { mut w, firm, provider_admin, ann, .. } = partner_world();
+    // Ann also has an old direct account in the firm, same verified e-mail.
+    let mut new = World::new_user(firm, "ann-old", Status::Active);
+    new.email = "ann@example.com".into();
+    let old = w.sys(|tx| tx.create_user(new));
+    w.sys(|tx| tx.verify_email(old));
+    w.sys(|tx| tx.verify_email(ann));
+    let viewer = w.role("viewer");
+    let outcome = w
+        .run(home(provider_admin), |tx| {
+            tx.give_partner_role(ann, Scope::Client { client: firm }, viewer, None)
+        })
+        .unwrap();
+    assert_eq!(outcome.replaced, vec![old]);
+    assert_eq!(w.status(old), Status::Deactivated);
+    assert_eq!(
+        w.s.principal(old).unwrap().status_reason.as_deref(),
+        Some("replaced by partner access")
+    );
+}
+
+#[test]
+fn r44_nothing_replaced_while_email_unverified() {
+    let PartnerWorld { mut w, firm, provider_admin, ann, .. } = partner_world();
+    let mut new = World::new_user(firm, "ann-old", Status::Active);
+    new.email = "ann@example.com".into();
+    let old = w.sys(|tx| tx.create_user(new));
+    w.sys(|tx| tx.verify_email(old));
+    let viewer = w.role("viewer");
+    let outcome = w
+        .run(home(provider_admin), |tx| {
+            tx.give_partner_role(ann, Scope::Client { client: firm }, viewer, None)
+        })
+        .unwrap();
+    assert!(outcome.replaced.is_empty());
+    assert_eq!(w.status(old), Status::Active);
+}
+
+#[test]
+fn r45_customer_manager_acts_with_every_ceiling_role_and_outranks_client_admin() {
+    let mut w = World::new();
+    let client = w.tenant(w.root, "client");
+    let partner = w.tenant(w.root, "partner");
+    w.sys(|tx| tx.set_partner(partner, true));
+    let client_admin = w.user(client, "client-admin");
+    w.user(partner, "partner-admin");
+    let cm = w.user(partner, "cm");
+    w.give(cm, "customer-manager", partner, false);
+    let ceiling = vec![w.role("admin")];
+    w.sys(|tx| tx.propose_grant(client, partner, GrantTerms { ceiling, ..Default::default() }));
+    let ctx = Context::switched(client);
+    assert!(w.check_in(cm, "users.create", Target::Tenant(client), ctx));
+    assert!(!w.can(cm, "users.create", client), "not at home");
+    let mine = w.s.rank(cm, client, Some(client), w.now);
+    let theirs = w.s.rank(client_admin, client, None, w.now);
+    assert!(mine > theirs);
+    // Gives nothing in its own tenant.
+    assert!(!w.can(cm, "users.create", partner));
+}
+
+#[test]
+fn r47_grants_do_not_chain_and_reach_descendants_only_with_subtree() {
+    let mut w = World::new();
+    let client = w.tenant(w.root, "client");
+    let client_child = w.tenant(client, "client-child");
+    let partner = w.tenant(w.root, "partner");
+    let partner2 = w.tenant(w.root, "partner2");
+    w.sys(|tx| tx.set_partner(partner, true));
+    w.sys(|tx| tx.set_partner(partner2, true));
+    // `partner` is a client of `partner2`.
+    w.user(client, "ca");
+    let pu = w.user(partner, "pu");
+    let p2u = w.user(partner2, "p2u");
+    let viewer = w.role("viewer");
+    w.sys(|tx| {
+        tx.propose_grant(
+            client,
+            partner,
+            GrantTerms { ceiling: vec![viewer], ..Default::default() },
+        )
+    });
+    w.sys(|tx| {
+        tx.propose_grant(
+            partner,
+            partner2,
+            GrantTerms { ceiling: vec![viewer], ..Default::default() },
+        )
+    });
+    w.sys(|tx| tx.give_partner_role(pu, Scope::Client { client }, viewer, None));
+    w.sys(|tx| tx.give_partner_role(p2u, Scope::Client { client: partner }, viewer, None));
+    assert!(w.check_in(pu, "matters.view", Target::Tenant(client), Context::switched(client)));
+    assert!(
+        !w.check_in(pu, "matters.view", Target::Tenant(client_child), Context::switched(client)),
+        "no subtree"
+    );
+    assert!(
+        !w.check_in(p2u, "matters.view", Target::Tenant(client), Context::switched(client)),
+        "no chaining"
+    );
+}
+
+// ----- impersonation and checks -------------------------------------------------------------
+
+#[test]
+fn r48_impersonation_needs_permission_rank_and_never_exceeds_impersonator() {
+    let mut w = World::new();
+    let acme = w.tenant(w.root, "acme");
+    w.user(acme, "admin");
+    let support = w.user(acme, "support");
+    w.give(support, "senior-it-manager", acme, false);
+    let cs = w.user(acme, "cs");
+    w.give(cs, "customer-service", acme, false);
+    w.give(cs, "tax-preparer", acme, false);
+    let imp = Context {
+        switched: None,
+        impersonation: Some(Impersonation { actor: support, expires_at: w.now + 60_000 }),
+    };
+    assert!(w.check_in(cs, "users.modify", Target::Tenant(acme), imp));
+    // The target may file returns, the impersonator may not: impersonation never exceeds.
+    let ex = w.why(cs, "returns.file", Target::Tenant(acme), imp);
+    assert_eq!(ex.decision, Decision::Denied(Step::Impersonation));
+    // Expired.
+    w.now += 60_000;
+    assert!(!w.check_in(cs, "users.modify", Target::Tenant(acme), imp));
+    w.now -= 60_000;
+    // A lower-ranked impersonator cannot impersonate a higher-ranked target.
+    let sm = w.user(acme, "sm");
+    w.give(sm, "senior-manager", acme, false);
+    let up = Context {
+        switched: None,
+        impersonation: Some(Impersonation { actor: support, expires_at: w.now + 60_000 }),
+    };
+    assert_eq!(
+        w.why(sm, "users.view", Target::Tenant(acme), up).decision,
+        Decision::Denied(Step::Impersonation)
+    );
+}
+
+#[test]
+fn r52_explain_names_paths_with_provenance() {
+    let mut w = World::new();
+    let acme = w.tenant(w.root, "acme");
+    let admin = w.user(acme, "admin");
+    let bob = w.user(acme, "bob");
+    w.give_as(admin, bob, "read-only", acme).unwrap();
+    let ex = w.why(bob, "reports.view", Target::Tenant(acme), Context::HOME);
+    assert_eq!(ex.decision, Decision::Allowed);
+    let path = ex.paths.iter().find(|p| p.role == Some(w.role("read-only"))).unwrap();
+    assert_eq!(path.assigned_by, Some(Author::Principal(admin)));
+    assert_eq!(path.assigned_at, Some(w.now));
+    let denied = w.why(bob, "users.create", Target::Tenant(acme), Context::HOME);
+    assert_eq!(denied.decision, Decision::Denied(Step::Paths));
+    assert!(denied.reason.unwrap().contains("no role holding `users.create`"));
+}
+
+#[test]
+fn r55_unknown_names_are_errors_not_denials() {
+    let w = World::new();
+    let e = w
+        .s
+        .check(PrincipalId(999), w.perm("users.view"), Target::Tenant(w.root), Context::HOME, w.now)
+        .unwrap_err();
+    assert_eq!(e, CheckError::UnknownPrincipal("p999".into()));
+    let e =
+        w.s.check(w.operator, PermId(999), Target::Tenant(w.root), Context::HOME, w.now)
+            .unwrap_err();
+    assert!(matches!(e, CheckError::UnknownPermission(_)));
+    let e =
+        w.s.check(
+            w.operator,
+            w.perm("users.view"),
+            Target::Tenant(TenantId(999)),
+            Context::HOME,
+            w.now,
+        )
+        .unwrap_err();
+    assert!(matches!(e, CheckError::UnknownTenant(_)));
+}
+
+#[test]
+fn r53_lookups_agree_with_check_and_page_to_the_end() {
+    let mut w = World::new();
+    let acme = w.tenant(w.root, "acme");
+    let admin = w.user(acme, "admin");
+    let tax = w.s.catalog.type_id("tax-account").unwrap();
+    for i in 0..25 {
+        w.sys(|tx| {
+            tx.create_resource(NewResource {
+                tenant: acme,
+                key: format!("acc-{i}"),
+                name: format!("Account {i}"),
+                resource_type: tax,
+                kind: None,
+                parent: None,
+            })
+        });
+    }
+    let perm = w.perm("returns.view");
+    let all = w.s.lookup_resources_all(admin, perm, Some(tax), Context::HOME, w.now).unwrap();
+    assert_eq!(all.len(), 25);
+    let mut paged = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let page = w
+            .s
+            .lookup_resources(admin, perm, Some(tax), Context::HOME, w.now, cursor.as_deref(), 10)
+            .unwrap();
+        paged.extend(page.items);
+        match page.next {
+            Some(c) => cursor = Some(c),
+            None => break,
+        }
+    }
+    assert_eq!(paged, all);
+    let subjects = w.s.lookup_subjects_all(Target::Tenant(acme), perm, w.now).unwrap();
+    assert!(subjects.iter().any(|s| s.principal == admin));
+    assert!(
+        subjects.iter().any(|s| s.principal == w.operator),
+        "the operator's subtree admin reaches acme"
+    );
+}

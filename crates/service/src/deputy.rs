@@ -1,0 +1,278 @@
+//! [`Deputy`]: the published state, the writer, and catching up from the store.
+
+use arc_swap::ArcSwap;
+use deputy_core::{Actor, Catalog, Change, CommandError, Decided, State, Tx};
+use deputy_store::{Checkpoint, Commit, NewActivity, Revision, Store, StoreError};
+use std::sync::{Arc, Mutex};
+
+/// Why a use case failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    /// The command was refused by the rules; nothing changed.
+    #[error(transparent)]
+    Command(#[from] CommandError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The change log cannot be replayed.
+    #[error("change log is damaged at revision {revision}: {message}")]
+    Replay { revision: Revision, message: String },
+    /// A consistency token asks for a revision this deployment has not reached.
+    #[error("revision {wanted} is not known yet (newest is {head})")]
+    FutureRevision { wanted: Revision, head: Revision },
+    #[error("the deployment is not initialised: run `deputy init`")]
+    NotInitialised,
+}
+
+/// The answer to a write: what the command returned and the revision that holds it.
+#[derive(Debug, Clone)]
+pub struct Committed<T> {
+    pub output: T,
+    pub revision: Revision,
+    pub epoch: u64,
+}
+
+/// How many change sets are replayed before `open` writes a checkpoint.
+const CHECKPOINT_AFTER: usize = 5_000;
+
+/// A deployment served from memory and made durable through a [`Store`].
+pub struct Deputy<S: Store> {
+    store: S,
+    epoch: u64,
+    current: ArcSwap<State>,
+    writer: Mutex<()>,
+    clock: Box<dyn Fn() -> i64 + Send + Sync>,
+}
+
+impl<S: Store> std::fmt::Debug for Deputy<S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Deputy")
+            .field("epoch", &self.epoch)
+            .field("revision", &self.current.load().revision)
+            .finish()
+    }
+}
+
+fn system_clock() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}
+
+impl<S: Store> Deputy<S> {
+    /// Opens a deployment: loads the newest checkpoint and replays the change feed after it.
+    pub fn open(store: S) -> Result<Self, ServiceError> {
+        let epoch = store.epoch()?;
+        let (mut state, replayed) = match store.load_checkpoint()? {
+            Some(cp) => {
+                let changes: Vec<Change> = serde_json::from_slice(&cp.blob).map_err(|e| {
+                    ServiceError::Replay { revision: cp.revision, message: e.to_string() }
+                })?;
+                let state = State::from_changes(&changes, cp.revision).map_err(|e| {
+                    ServiceError::Replay { revision: cp.revision, message: e.to_string() }
+                })?;
+                (state, 0)
+            }
+            None => (State::new(Catalog::shipped()), 0),
+        };
+        let replayed = replayed + catch_up(&store, &mut state)?;
+        let deputy = Deputy {
+            store,
+            epoch,
+            current: ArcSwap::from_pointee(state),
+            writer: Mutex::new(()),
+            clock: Box::new(system_clock),
+        };
+        if replayed >= CHECKPOINT_AFTER {
+            deputy.checkpoint()?;
+        }
+        Ok(deputy)
+    }
+
+    /// Replaces the clock (tests pin time to check expiry).
+    pub fn with_clock(mut self, clock: impl Fn() -> i64 + Send + Sync + 'static) -> Self {
+        self.clock = Box::new(clock);
+        self
+    }
+
+    pub fn now(&self) -> i64 {
+        (self.clock)()
+    }
+
+    pub fn epoch(&self) -> u64 {
+        self.epoch
+    }
+
+    pub fn store(&self) -> &S {
+        &self.store
+    }
+
+    /// The newest published state. Lock-free: never waits for a writer (R56).
+    pub fn snapshot(&self) -> Arc<State> {
+        self.current.load_full()
+    }
+
+    /// A state at least as fresh as `revision` (R50): catches up from the store when
+    /// another replica wrote it.
+    pub fn snapshot_at_least(&self, revision: Revision) -> Result<Arc<State>, ServiceError> {
+        let current = self.snapshot();
+        if current.revision >= revision {
+            return Ok(current);
+        }
+        self.refresh()?;
+        let current = self.snapshot();
+        if current.revision >= revision {
+            Ok(current)
+        } else {
+            Err(ServiceError::FutureRevision { wanted: revision, head: current.revision })
+        }
+    }
+
+    /// Catches up with changes other replicas committed.
+    pub fn refresh(&self) -> Result<(), ServiceError> {
+        let _guard = self.writer.lock().unwrap_or_else(|e| e.into_inner());
+        let mut state = (*self.snapshot()).clone();
+        if catch_up(&self.store, &mut state)? > 0 {
+            self.current.store(Arc::new(state));
+        }
+        Ok(())
+    }
+
+    /// Whether the deployment has its root tenant.
+    pub fn is_initialised(&self) -> bool {
+        self.snapshot().root().is_some()
+    }
+
+    /// Decides and commits a command (the only way state changes).
+    pub fn execute<T>(
+        &self,
+        actor: Actor,
+        source: Option<&str>,
+        command: impl Fn(&mut Tx) -> Result<T, CommandError>,
+    ) -> Result<Committed<T>, ServiceError> {
+        let _guard = self.writer.lock().unwrap_or_else(|e| e.into_inner());
+        for _attempt in 0..16 {
+            let base = self.snapshot();
+            let now = self.now();
+            let decided = base.decide(actor, now, &command)?;
+            let commit = to_commit(&actor, source, now, &decided)?;
+            match self.store.commit(base.revision, &commit) {
+                Ok(revision) => {
+                    let Decided { next, output, .. } = decided;
+                    debug_assert_eq!(next.revision, revision);
+                    self.current.store(Arc::new(next));
+                    return Ok(Committed { output, revision, epoch: self.epoch });
+                }
+                Err(StoreError::Conflict { .. }) => {
+                    // Another replica wrote first: catch up and decide again on its state,
+                    // so R5 holds when two writers race.
+                    let mut state = (*base).clone();
+                    catch_up(&self.store, &mut state)?;
+                    self.current.store(Arc::new(state));
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(StoreError::Backend("too many revision conflicts in a row".into()).into())
+    }
+
+    /// Loads a catalog and creates the root tenant of a new deployment (R25, R60).
+    pub fn initialise(
+        &self,
+        catalog_toml: Option<&str>,
+        root_key: &str,
+        root_name: &str,
+    ) -> Result<Committed<deputy_core::TenantId>, ServiceError> {
+        let catalog = match catalog_toml {
+            Some(text) => Catalog::from_toml(text)
+                .map_err(|e| CommandError::invalid("catalog", e.to_string()))?,
+            None => Catalog::shipped(),
+        };
+        let toml = catalog.source.clone();
+        let key = root_key.to_owned();
+        let name = root_name.to_owned();
+        self.execute(Actor::System, None, move |tx| tx.init_deployment(&toml, &key, &name))
+    }
+
+    /// Writes a checkpoint of the current state, so the next start replays less.
+    pub fn checkpoint(&self) -> Result<Revision, ServiceError> {
+        let state = self.snapshot();
+        let blob = serde_json::to_vec(&state.to_changes())
+            .map_err(|e| StoreError::Backend(e.to_string()))?;
+        self.store.save_checkpoint(&Checkpoint { revision: state.revision, blob })?;
+        Ok(state.revision)
+    }
+}
+
+/// Applies every committed change set after the state's revision.
+fn catch_up<S: Store>(store: &S, state: &mut State) -> Result<usize, ServiceError> {
+    let mut n = 0;
+    loop {
+        let batch = store.changes_after(state.revision, 1_000)?;
+        if batch.is_empty() {
+            return Ok(n);
+        }
+        for c in batch {
+            if c.revision != state.revision + 1 {
+                return Err(ServiceError::Replay {
+                    revision: c.revision,
+                    message: format!("expected revision {}", state.revision + 1),
+                });
+            }
+            let changes: Vec<Change> = serde_json::from_str(&c.payload).map_err(|e| {
+                ServiceError::Replay { revision: c.revision, message: e.to_string() }
+            })?;
+            state.apply(&changes).map_err(|e| ServiceError::Replay {
+                revision: c.revision,
+                message: e.to_string(),
+            })?;
+            n += 1;
+        }
+    }
+}
+
+fn actor_label(actor: &Actor) -> String {
+    match actor {
+        Actor::System => "system".to_owned(),
+        Actor::Principal { id, ctx } => {
+            ctx.impersonation.map_or_else(|| id.to_string(), |i| i.actor.to_string())
+        }
+    }
+}
+
+fn to_commit<T>(
+    actor: &Actor,
+    source: Option<&str>,
+    now: i64,
+    decided: &Decided<T>,
+) -> Result<Commit, ServiceError> {
+    let payload =
+        serde_json::to_string(&decided.changes).map_err(|e| StoreError::Backend(e.to_string()))?;
+    let acting_as = match actor {
+        Actor::System => serde_json::json!([]),
+        Actor::Principal { id, ctx } => {
+            let mut chain = Vec::new();
+            if let Some(c) = ctx.switched {
+                chain.push(serde_json::json!({"switched_into": c.to_string()}));
+            }
+            if ctx.impersonation.is_some() {
+                chain.push(serde_json::json!({"impersonating": id.to_string()}));
+            }
+            serde_json::Value::Array(chain)
+        }
+    };
+    let activity = decided
+        .events
+        .iter()
+        .map(|e| NewActivity {
+            at_ms: now,
+            action: e.action.to_owned(),
+            actor: Some(actor_label(actor)),
+            subject: e.subject.clone(),
+            tenant: e.tenant.map(|t| t.to_string()),
+            acting_as: acting_as.to_string(),
+            source: source.map(str::to_owned),
+            details: e.details.to_string(),
+        })
+        .collect();
+    Ok(Commit { at_ms: now, payload, activity })
+}

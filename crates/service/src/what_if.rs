@@ -1,0 +1,1 @@
+//! What-if previews (R67).
