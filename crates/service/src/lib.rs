@@ -5,6 +5,7 @@
 //! only then publishes the next state with one atomic pointer swap. Checks load the
 //! published state without any lock, so they never wait for a writer (R56).
 
+pub mod demo;
 pub mod deputy;
 pub mod what_if;
 

@@ -102,8 +102,7 @@ impl Tx {
         let on_resource = matches!(scope, Scope::Resource { .. });
         let may_assign = self.may("roles.assign", Target::Tenant(tenant))
             || (on_resource && self.may("instances.grant", target));
-        if !may_assign
-        {
+        if !may_assign {
             if !self.can_see(tenant) {
                 return Err(CommandError::not_found("tenant", tenant));
             }
