@@ -262,11 +262,13 @@ struct Eval<'s, const EXPLAIN: bool> {
     paths: Vec<GrantingPath>,
     via: Vec<PrincipalId>,
     reason: Option<String>,
+    /// Off while requirements are evaluated: explain lists paths for X itself only.
+    recording: bool,
 }
 
 impl<'s, const EXPLAIN: bool> Eval<'s, EXPLAIN> {
     fn new(s: &'s State, now: Millis) -> Self {
-        Eval { s, now, paths: Vec::new(), via: Vec::new(), reason: None }
+        Eval { s, now, paths: Vec::new(), via: Vec::new(), reason: None, recording: true }
     }
 
     /// Records why a step failed (explain only); an inner reason is kept if already set.
@@ -457,7 +459,10 @@ impl<'s, const EXPLAIN: bool> Eval<'s, EXPLAIN> {
         }
         // Step 8: requirements (R26), on the same target.
         for req in &catalog.permission(x).requires {
-            if let Err(step) = self.eval(pid, *req, tgt, switched, filter, depth + 1) {
+            let recording = std::mem::replace(&mut self.recording, false);
+            let result = self.eval(pid, *req, tgt, switched, filter, depth + 1);
+            self.recording = recording;
+            if let Err(step) = result {
                 let _ = step;
                 return Err(self.wrap(Step::Requirements, |e, inner| {
                     format!(
@@ -765,6 +770,9 @@ impl<'s, const EXPLAIN: bool> Eval<'s, EXPLAIN> {
         a: &Assignment,
         grant: Option<&Grant>,
     ) {
+        if !self.recording {
+            return;
+        }
         let (role, permission) = split_bundle(a.bundle);
         self.paths.push(GrantingPath {
             holder,
@@ -791,6 +799,9 @@ impl<'s, const EXPLAIN: bool> Eval<'s, EXPLAIN> {
         bundle: Bundle,
         g: &Grant,
     ) {
+        if !self.recording {
+            return;
+        }
         match a {
             Some(a) => self.record(holder, origin, a, Some(g)),
             None => {

@@ -1,1 +1,14 @@
-fn main() {}
+//! The `deputy` binary: the CLI over the service layer (R60).
+//!
+//! Exit codes scripts can rely on: 0 success (a check: allowed), 1 a check was denied,
+//! 2 bad usage or input, 3 not found, 4 forbidden by a rule, 5 conflict with existing data
+//! or an invariant, 10 storage or internal failure.
+
+mod cli;
+mod resolve;
+
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    cli::run()
+}

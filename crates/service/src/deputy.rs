@@ -193,6 +193,41 @@ impl<S: Store> Deputy<S> {
         self.execute(Actor::System, None, move |tx| tx.init_deployment(&toml, &key, &name))
     }
 
+    /// Imports a whole deployment (an export's changes) into an empty database, as one
+    /// revision. The changes are replayed on a scratch state first: a damaged export is
+    /// refused and nothing is written.
+    pub fn import(&self, changes: &[Change]) -> Result<Revision, ServiceError> {
+        let _guard = self.writer.lock().unwrap_or_else(|e| e.into_inner());
+        let base = self.snapshot();
+        if base.revision != 0 {
+            return Err(CommandError::conflict(None, None, "import needs an empty database").into());
+        }
+        if !matches!(changes.first(), Some(Change::Catalog { .. })) {
+            return Err(
+                CommandError::invalid("changes", "an export starts with its catalog").into()
+            );
+        }
+        let mut next = (*base).clone();
+        next.apply(changes).map_err(|e| CommandError::invalid("changes", e.to_string()))?;
+        if next.root().is_none() {
+            return Err(CommandError::invalid("changes", "the export has no root tenant").into());
+        }
+        let now = self.now();
+        let payload =
+            serde_json::to_string(changes).map_err(|e| StoreError::Backend(e.to_string()))?;
+        let activity = vec![NewActivity {
+            at_ms: now,
+            action: "deployment.imported".into(),
+            actor: Some("system".into()),
+            acting_as: "[]".into(),
+            details: serde_json::json!({"changes": changes.len()}).to_string(),
+            ..NewActivity::default()
+        }];
+        let revision = self.store.commit(0, &Commit { at_ms: now, payload, activity })?;
+        self.current.store(Arc::new(next));
+        Ok(revision)
+    }
+
     /// Writes a checkpoint of the current state, so the next start replays less.
     pub fn checkpoint(&self) -> Result<Revision, ServiceError> {
         let state = self.snapshot();

@@ -1,0 +1,1169 @@
+//! The command line: parsing (clap), acting through the service layer, printing for people
+//! or, with `--json`, for machines.
+
+use crate::resolve::{self, NotFound};
+use clap::{Args, Parser, Subcommand};
+use deputy_core::commands::partners::GrantTerms;
+use deputy_core::commands::resources::NewResource;
+use deputy_core::commands::roles::NewAssignment;
+use deputy_core::commands::tenants::NewTenant;
+use deputy_core::commands::users::{NewDelegate, NewUser};
+use deputy_core::*;
+use deputy_service::{Deputy, ServiceError};
+use deputy_store::{ActivityQuery, Store, VerifyReport};
+use deputy_store_sqlite::SqliteStore;
+use serde_json::json;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Debug, Parser)]
+#[command(name = "deputy", version, about = "Delegated access for multi-tenant portals")]
+struct Cli {
+    /// The SQLite database file.
+    #[arg(long, global = true, env = "DEPUTY_DB", default_value = "deputy.db")]
+    db: PathBuf,
+    /// Print machine-readable JSON.
+    #[arg(long, global = true)]
+    json: bool,
+    /// Act as this principal (by logon name) under every rule; without it, the console acts
+    /// as the operator.
+    #[arg(long = "as", global = true, value_name = "LOGON")]
+    as_logon: Option<String>,
+    /// With --as: act switched into this client tenant (partner access).
+    #[arg(long, global = true, value_name = "TENANT")]
+    switched: Option<String>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Create a new deployment: load the catalog and create the root tenant.
+    Init {
+        /// A catalog TOML file (default: the shipped catalog).
+        #[arg(long)]
+        catalog: Option<PathBuf>,
+        #[arg(long, default_value = "root")]
+        root_key: String,
+        #[arg(long, default_value = "Operator")]
+        root_name: String,
+    },
+    /// Build a database holding scenarios S1–S4 and print a tour of checks.
+    Demo,
+    #[command(subcommand)]
+    Tenant(TenantCmd),
+    #[command(subcommand)]
+    User(UserCmd),
+    #[command(subcommand)]
+    Delegate(DelegateCmd),
+    /// Give a role (R27): in a tenant, or on a resource.
+    Assign {
+        logon: String,
+        role: String,
+        #[arg(long, required_unless_present = "resource")]
+        tenant: Option<String>,
+        #[arg(long)]
+        subtree: bool,
+        #[arg(long, conflicts_with = "tenant")]
+        resource: Option<String>,
+    },
+    /// Remove an assignment by id (`a12`), as listed by `user show`.
+    Unassign { logon: String, assignment: String },
+    #[command(subcommand)]
+    Resource(ResourceCmd),
+    #[command(subcommand)]
+    Group(GroupCmd),
+    #[command(subcommand)]
+    Grant(GrantCmd),
+    /// Give a partner user a role for a client (R41).
+    PartnerRole {
+        logon: String,
+        role: String,
+        #[arg(long)]
+        client: String,
+    },
+    /// May LOGON do PERMISSION on TARGET? Exit 0 allowed, 1 denied.
+    Check(CheckArgs),
+    /// Why (not)? Every granting path, or the first failed step.
+    Explain(CheckArgs),
+    /// Every tenant and resource where the check passes.
+    LookupResources {
+        logon: String,
+        permission: String,
+        #[arg(long = "type")]
+        resource_type: Option<String>,
+        #[arg(long)]
+        cursor: Option<String>,
+        #[arg(long, default_value_t = 100)]
+        limit: usize,
+    },
+    /// Every principal for whom the check on TARGET passes.
+    LookupSubjects {
+        target: String,
+        permission: String,
+        #[arg(long)]
+        cursor: Option<String>,
+        #[arg(long, default_value_t = 100)]
+        limit: usize,
+    },
+    #[command(subcommand)]
+    Activity(ActivityCmd),
+    /// Write the whole deployment as JSON.
+    Export { file: PathBuf },
+    /// Load a deployment exported with `export` into an empty database.
+    Import { file: PathBuf },
+    /// Save a checkpoint so the next start replays less.
+    Checkpoint,
+}
+
+#[derive(Debug, Args)]
+struct CheckArgs {
+    logon: String,
+    permission: String,
+    /// `tenant:KEY`, `resource:KEY` or a bare key.
+    target: String,
+    /// Answer on data at least this fresh (a consistency token's revision).
+    #[arg(long)]
+    at_least: Option<u64>,
+}
+
+#[derive(Debug, Subcommand)]
+enum TenantCmd {
+    /// Create a tenant under PARENT (R1).
+    Create {
+        key: String,
+        #[arg(long)]
+        parent: String,
+        #[arg(long)]
+        name: Option<String>,
+        #[arg(long, default_value = "")]
+        description: String,
+    },
+    List,
+    /// Set a tenant's own entitlements (R3).
+    Entitle {
+        tenant: String,
+        permissions: Vec<String>,
+    },
+    Suspend {
+        tenant: String,
+    },
+    Resume {
+        tenant: String,
+    },
+    /// Flag a tenant as a partner (or `--off`).
+    Partner {
+        tenant: String,
+        #[arg(long)]
+        off: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum UserCmd {
+    /// Add a user (R10); the first of a tenant becomes its contact person and admin (R4).
+    Create {
+        logon: String,
+        #[arg(long)]
+        tenant: String,
+        #[arg(long)]
+        first: String,
+        #[arg(long)]
+        last: String,
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        phone: Option<String>,
+        #[arg(long = "role")]
+        roles: Vec<String>,
+        /// pending, invited or active.
+        #[arg(long, default_value = "invited")]
+        status: String,
+    },
+    List {
+        #[arg(long)]
+        tenant: String,
+    },
+    Show {
+        logon: String,
+    },
+    Activate {
+        logon: String,
+    },
+    Deactivate {
+        logon: String,
+    },
+    Cancel {
+        logon: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum DelegateCmd {
+    /// Create a secondary logon of OWNER (R34).
+    Create {
+        logon: String,
+        #[arg(long)]
+        owner: String,
+        #[arg(long)]
+        first: String,
+        #[arg(long)]
+        last: String,
+        #[arg(long)]
+        email: String,
+        #[arg(long = "group")]
+        groups: Vec<String>,
+        #[arg(long = "kind")]
+        kinds: Vec<String>,
+        #[arg(long = "role")]
+        roles: Vec<String>,
+        /// Sign in with the owner's password (R17).
+        #[arg(long)]
+        linked: bool,
+    },
+    /// Change a delegate's groups, kinds and roles (no --group: Full Access).
+    Access {
+        logon: String,
+        #[arg(long = "group")]
+        groups: Vec<String>,
+        #[arg(long = "kind")]
+        kinds: Vec<String>,
+        #[arg(long = "role")]
+        roles: Vec<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum ResourceCmd {
+    Create {
+        key: String,
+        #[arg(long)]
+        tenant: String,
+        #[arg(long = "type")]
+        resource_type: String,
+        #[arg(long)]
+        kind: Option<String>,
+        #[arg(long)]
+        parent: Option<String>,
+        #[arg(long)]
+        name: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum GroupCmd {
+    /// Create a group of a user (`--user`) or a partner tenant (`--tenant`).
+    Create {
+        name: String,
+        #[arg(long, conflicts_with = "tenant", required_unless_present = "tenant")]
+        user: Option<String>,
+        #[arg(long)]
+        tenant: Option<String>,
+    },
+    /// Put TENANT in GROUP (out of its old group).
+    Place {
+        group: String,
+        tenant: String,
+    },
+    Delete {
+        group: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum GrantCmd {
+    Propose {
+        #[arg(long)]
+        client: String,
+        #[arg(long)]
+        partner: String,
+        #[arg(long = "ceiling", required = true)]
+        ceiling: Vec<String>,
+        #[arg(long)]
+        subtree: bool,
+    },
+    Approve {
+        grant: String,
+    },
+    Revoke {
+        grant: String,
+    },
+    List,
+}
+
+#[derive(Debug, Subcommand)]
+enum ActivityCmd {
+    List {
+        #[arg(long, default_value_t = 50)]
+        limit: usize,
+        #[arg(long, default_value_t = 0)]
+        after: u64,
+    },
+    /// Recompute the hash chain and name the first broken entry (R22).
+    Verify,
+}
+
+/// Everything that can go wrong, with its exit code.
+enum Failure {
+    Usage(String),
+    NotFound(String),
+    Forbidden(String),
+    Conflict(String),
+    Internal(String),
+}
+
+impl From<NotFound> for Failure {
+    fn from(e: NotFound) -> Self {
+        Failure::NotFound(e.0)
+    }
+}
+
+impl From<ServiceError> for Failure {
+    fn from(e: ServiceError) -> Self {
+        match e {
+            ServiceError::Command(c) => match c.kind {
+                ErrorKind::NotFound => Failure::NotFound(c.message),
+                ErrorKind::Invalid => Failure::Usage(c.message),
+                ErrorKind::Forbidden => Failure::Forbidden(c.message),
+                ErrorKind::Conflict => Failure::Conflict(c.message),
+            },
+            ServiceError::NotInitialised => Failure::Usage(e.to_string()),
+            ServiceError::FutureRevision { .. } => Failure::Conflict(e.to_string()),
+            other => Failure::Internal(other.to_string()),
+        }
+    }
+}
+
+impl From<deputy_store::StoreError> for Failure {
+    fn from(e: deputy_store::StoreError) -> Self {
+        Failure::Internal(e.to_string())
+    }
+}
+
+impl From<CheckError> for Failure {
+    fn from(e: CheckError) -> Self {
+        Failure::NotFound(e.to_string())
+    }
+}
+
+/// Runs one command as the CLI's actor and returns its output and revision.
+type Exec<'a> = &'a dyn Fn(
+    &dyn Fn(&mut Tx) -> Result<serde_json::Value, CommandError>,
+) -> Result<(serde_json::Value, u64), Failure>;
+
+type Outcome = Result<(serde_json::Value, String, u8), Failure>;
+
+pub fn run() -> ExitCode {
+    let cli = Cli::parse();
+    let json_out = cli.json;
+    match execute(cli) {
+        Ok((value, text, code)) => {
+            if json_out {
+                println!("{value}");
+            } else if !text.is_empty() {
+                println!("{text}");
+            }
+            ExitCode::from(code)
+        }
+        Err(failure) => {
+            let (code, kind, message) = match failure {
+                Failure::Usage(m) => (2, "invalid", m),
+                Failure::NotFound(m) => (3, "not_found", m),
+                Failure::Forbidden(m) => (4, "forbidden", m),
+                Failure::Conflict(m) => (5, "conflict", m),
+                Failure::Internal(m) => (10, "internal", m),
+            };
+            if json_out {
+                println!("{}", json!({"error": kind, "message": message}));
+            } else {
+                eprintln!("error: {message}");
+            }
+            ExitCode::from(code)
+        }
+    }
+}
+
+fn open(db: &PathBuf) -> Result<Deputy<SqliteStore>, Failure> {
+    let store = SqliteStore::open(db)?;
+    Ok(Deputy::open(store)?)
+}
+
+fn initialised(db: &PathBuf) -> Result<Deputy<SqliteStore>, Failure> {
+    let d = open(db)?;
+    if !d.is_initialised() {
+        return Err(Failure::Usage(format!(
+            "`{}` holds no deployment: run `deputy init` first",
+            db.display()
+        )));
+    }
+    Ok(d)
+}
+
+fn actor(cli: &Cli, s: &State) -> Result<Actor, Failure> {
+    match &cli.as_logon {
+        None => {
+            if cli.switched.is_some() {
+                return Err(Failure::Usage("--switched needs --as".into()));
+            }
+            Ok(Actor::System)
+        }
+        Some(logon) => {
+            let id = resolve::principal(s, logon)?;
+            let switched = cli.switched.as_deref().map(|t| resolve::tenant(s, t)).transpose()?;
+            Ok(Actor::Principal { id, ctx: Context { switched, impersonation: None } })
+        }
+    }
+}
+
+fn done(revision: u64, what: String, extra: serde_json::Value) -> Outcome {
+    let mut value = json!({"revision": revision});
+    if let (Some(obj), Some(extra)) = (value.as_object_mut(), extra.as_object()) {
+        obj.extend(extra.clone());
+    }
+    Ok((value, format!("{what} (revision {revision})"), 0))
+}
+
+fn parse_status(text: &str) -> Result<Status, Failure> {
+    match text {
+        "pending" => Ok(Status::Pending),
+        "invited" => Ok(Status::Invited),
+        "active" => Ok(Status::Active),
+        other => Err(Failure::Usage(format!(
+            "--status: `{other}` is not one of pending, invited, active"
+        ))),
+    }
+}
+
+fn execute(cli: Cli) -> Outcome {
+    match &cli.command {
+        Command::Init { catalog, root_key, root_name } => {
+            let d = open(&cli.db)?;
+            if d.is_initialised() {
+                return Err(Failure::Conflict(format!(
+                    "`{}` holds a deployment already",
+                    cli.db.display()
+                )));
+            }
+            let text = catalog
+                .as_ref()
+                .map(std::fs::read_to_string)
+                .transpose()
+                .map_err(|e| Failure::Usage(format!("--catalog: {e}")))?;
+            let c = d.initialise(text.as_deref(), root_key, root_name)?;
+            done(
+                c.revision,
+                format!("created deployment with root tenant `{root_key}` in {}", cli.db.display()),
+                json!({"root": c.output.to_string()}),
+            )
+        }
+        Command::Demo => demo(&cli),
+        Command::Export { file } => {
+            let d = initialised(&cli.db)?;
+            let s = d.snapshot();
+            let doc = json!({"format": "deputy-export-v1", "revision": s.revision, "changes": s.to_changes()});
+            std::fs::write(file, doc.to_string()).map_err(|e| {
+                Failure::Internal(format!("cannot write `{}`: {e}", file.display()))
+            })?;
+            Ok((
+                json!({"revision": s.revision}),
+                format!("exported revision {} to {}", s.revision, file.display()),
+                0,
+            ))
+        }
+        Command::Import { file } => {
+            let text = std::fs::read_to_string(file)
+                .map_err(|e| Failure::Usage(format!("cannot read `{}`: {e}", file.display())))?;
+            let doc: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
+                Failure::Usage(format!("`{}` is not valid JSON: {e}", file.display()))
+            })?;
+            if doc.get("format").and_then(|f| f.as_str()) != Some("deputy-export-v1") {
+                return Err(Failure::Usage(format!(
+                    "`{}` is not a Deputy export (format `deputy-export-v1`)",
+                    file.display()
+                )));
+            }
+            let changes: Vec<Change> =
+                serde_json::from_value(doc.get("changes").cloned().unwrap_or_default()).map_err(
+                    |e| Failure::Usage(format!("`{}`: changes are malformed: {e}", file.display())),
+                )?;
+            let d = open(&cli.db)?;
+            let revision = d.import(&changes)?;
+            done(revision, format!("imported {} changes", changes.len()), json!({}))
+        }
+        Command::Checkpoint => {
+            let d = initialised(&cli.db)?;
+            let revision = d.checkpoint()?;
+            done(revision, "checkpoint saved".into(), json!({}))
+        }
+        Command::Activity(cmd) => activity(&cli, cmd),
+        _ => {
+            let d = initialised(&cli.db)?;
+            act(&cli, &d)
+        }
+    }
+}
+
+fn activity(cli: &Cli, cmd: &ActivityCmd) -> Outcome {
+    let d = initialised(&cli.db)?;
+    match cmd {
+        ActivityCmd::List { limit, after } => {
+            let entries = d.store().activity(&ActivityQuery {
+                after_seq: *after,
+                limit: *limit,
+                ..Default::default()
+            })?;
+            let rows: Vec<_> = entries
+                .iter()
+                .map(|e| json!({"seq": e.seq, "revision": e.revision, "at_ms": e.entry.at_ms, "action": e.entry.action, "actor": e.entry.actor, "subject": e.entry.subject, "tenant": e.entry.tenant, "acting_as": e.entry.acting_as, "details": e.entry.details}))
+                .collect();
+            let text = entries
+                .iter()
+                .map(|e| {
+                    format!(
+                        "{:>6}  {:<32} actor={} subject={} tenant={}",
+                        e.seq,
+                        e.entry.action,
+                        e.entry.actor.as_deref().unwrap_or("-"),
+                        e.entry.subject.as_deref().unwrap_or("-"),
+                        e.entry.tenant.as_deref().unwrap_or("-")
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join("\n");
+            Ok((json!({"entries": rows}), text, 0))
+        }
+        ActivityCmd::Verify => match deputy_store::verify_activity(d.store())? {
+            VerifyReport::Intact { entries } => Ok((
+                json!({"intact": true, "entries": entries}),
+                format!("activity log intact: {entries} entries verified"),
+                0,
+            )),
+            VerifyReport::Broken { seq, reason } => {
+                Err(Failure::Conflict(format!("activity log broken at entry {seq}: {reason}")))
+            }
+        },
+    }
+}
+
+fn act(cli: &Cli, d: &Deputy<SqliteStore>) -> Outcome {
+    let s = d.snapshot();
+    let who = actor(cli, &s)?;
+    let exec = |f: &dyn Fn(&mut Tx) -> Result<serde_json::Value, CommandError>| -> Result<(serde_json::Value, u64), Failure> {
+        let c = d.execute(who, None, f)?;
+        Ok((c.output, c.revision))
+    };
+    match &cli.command {
+        Command::Tenant(cmd) => match cmd {
+            TenantCmd::Create { key, parent, name, description } => {
+                let parent = resolve::tenant(&s, parent)?;
+                let new = NewTenant {
+                    key: key.clone(),
+                    name: name.clone().unwrap_or_else(|| key.clone()),
+                    description: description.clone(),
+                    ..Default::default()
+                };
+                let (v, rev) = exec(&|tx| {
+                    tx.create_tenant(parent, new.clone()).map(|t| json!({"tenant": t.to_string()}))
+                })?;
+                done(rev, format!("created tenant `{key}`"), v)
+            }
+            TenantCmd::List => {
+                let rows: Vec<_> = s.tenants().map(|t| json!({"id": t.id.to_string(), "key": t.key, "name": t.name, "parent": t.parent.and_then(|p| s.tenant(p)).map(|p| p.key.clone()), "partner": t.partner, "suspended": t.suspended})).collect();
+                let text = s
+                    .tenants()
+                    .map(|t| {
+                        format!(
+                            "{}{} {}{}{}",
+                            "  ".repeat(t.depth()),
+                            t.key,
+                            t.name,
+                            if t.partner { " [partner]" } else { "" },
+                            if t.suspended { " [suspended]" } else { "" }
+                        )
+                    })
+                    .collect::<Vec<_>>()
+                    .join("\n");
+                Ok((json!({"tenants": rows}), text, 0))
+            }
+            TenantCmd::Entitle { tenant, permissions } => {
+                let t = resolve::tenant(&s, tenant)?;
+                let (_, rev) = exec(&|tx| tx.set_entitlements(t, permissions).map(|_| json!({})))?;
+                done(rev, format!("entitlements of `{tenant}` set"), json!({}))
+            }
+            TenantCmd::Suspend { tenant } | TenantCmd::Resume { tenant } => {
+                let suspend = matches!(cmd, TenantCmd::Suspend { .. });
+                let t = resolve::tenant(&s, tenant)?;
+                let (_, rev) = exec(&|tx| tx.set_suspended(t, suspend).map(|_| json!({})))?;
+                done(
+                    rev,
+                    format!("tenant `{tenant}` {}", if suspend { "suspended" } else { "resumed" }),
+                    json!({}),
+                )
+            }
+            TenantCmd::Partner { tenant, off } => {
+                let t = resolve::tenant(&s, tenant)?;
+                let (_, rev) = exec(&|tx| tx.set_partner(t, !off).map(|_| json!({})))?;
+                done(
+                    rev,
+                    format!("tenant `{tenant}` partner flag {}", if *off { "off" } else { "on" }),
+                    json!({}),
+                )
+            }
+        },
+        Command::User(cmd) => user(cmd, &s, &exec),
+        Command::Delegate(cmd) => match cmd {
+            DelegateCmd::Create {
+                logon,
+                owner,
+                first,
+                last,
+                email,
+                groups,
+                kinds,
+                roles,
+                linked,
+            } => {
+                let owner = resolve::principal(&s, owner)?;
+                let groups = if groups.is_empty() {
+                    None
+                } else {
+                    Some(
+                        groups
+                            .iter()
+                            .map(|g| resolve::group(&s, g))
+                            .collect::<Result<Vec<_>, _>>()?,
+                    )
+                };
+                let kinds = if kinds.is_empty() {
+                    None
+                } else {
+                    Some(
+                        kinds
+                            .iter()
+                            .map(|k| {
+                                s.catalog
+                                    .kind_by_name(k)
+                                    .ok_or_else(|| NotFound(format!("no kind named `{k}`")))
+                            })
+                            .collect::<Result<Vec<_>, _>>()?,
+                    )
+                };
+                let roles =
+                    roles.iter().map(|r| resolve::role(&s, r)).collect::<Result<Vec<_>, _>>()?;
+                let new = NewDelegate {
+                    owner,
+                    logon: logon.clone(),
+                    first_name: first.clone(),
+                    last_name: last.clone(),
+                    email: email.clone(),
+                    groups,
+                    kinds,
+                    roles,
+                    linked_password: *linked,
+                };
+                let (v, rev) = exec(&|tx| {
+                    tx.create_delegate(new.clone()).map(|p| json!({"principal": p.to_string()}))
+                })?;
+                done(rev, format!("created secondary logon `{logon}`"), v)
+            }
+            DelegateCmd::Access { logon, groups, kinds, roles } => {
+                let p = resolve::principal(&s, logon)?;
+                let groups = if groups.is_empty() {
+                    None
+                } else {
+                    Some(
+                        groups
+                            .iter()
+                            .map(|g| resolve::group(&s, g))
+                            .collect::<Result<Vec<_>, _>>()?,
+                    )
+                };
+                let kinds = if kinds.is_empty() {
+                    None
+                } else {
+                    Some(
+                        kinds
+                            .iter()
+                            .map(|k| {
+                                s.catalog
+                                    .kind_by_name(k)
+                                    .ok_or_else(|| NotFound(format!("no kind named `{k}`")))
+                            })
+                            .collect::<Result<Vec<_>, _>>()?,
+                    )
+                };
+                let roles =
+                    roles.iter().map(|r| resolve::role(&s, r)).collect::<Result<Vec<_>, _>>()?;
+                let (_, rev) = exec(&|tx| {
+                    tx.set_delegate_access(p, groups.clone(), kinds.clone(), roles.clone())
+                        .map(|_| json!({}))
+                })?;
+                done(rev, format!("access of `{logon}` changed"), json!({}))
+            }
+        },
+        Command::Assign { logon, role, tenant, subtree, resource } => {
+            let p = resolve::principal(&s, logon)?;
+            let bundle = match resolve::role(&s, role) {
+                Ok(r) => Bundle::Role(r),
+                Err(_) => Bundle::Permission(
+                    resolve::permission(&s, role)
+                        .map_err(|_| NotFound(format!("no role or permission named `{role}`")))?,
+                ),
+            };
+            let scope = match (tenant, resource) {
+                (Some(t), _) => {
+                    Scope::Tenant { tenant: resolve::tenant(&s, t)?, subtree: *subtree }
+                }
+                (None, Some(r)) => Scope::Resource { resource: resolve::resource(&s, r)? },
+                (None, None) => return Err(Failure::Usage("give --tenant or --resource".into())),
+            };
+            let a = NewAssignment { principal: p, bundle, scope, expires_at: None };
+            let (v, rev) =
+                exec(&|tx| tx.assign(a).map(|id| json!({"assignment": id.to_string()})))?;
+            done(rev, format!("gave `{role}` to `{logon}`"), v)
+        }
+        Command::Unassign { logon, assignment } => {
+            let p = resolve::principal(&s, logon)?;
+            let a: AssignmentId = assignment.parse().map_err(|_| {
+                Failure::Usage(format!(
+                    "assignment: `{assignment}` is not an assignment id like `a12`"
+                ))
+            })?;
+            let (_, rev) = exec(&|tx| tx.unassign(p, a).map(|_| json!({})))?;
+            done(rev, format!("removed {assignment} from `{logon}`"), json!({}))
+        }
+        Command::Resource(ResourceCmd::Create {
+            key,
+            tenant,
+            resource_type,
+            kind,
+            parent,
+            name,
+        }) => {
+            let t = resolve::tenant(&s, tenant)?;
+            let ty = s
+                .catalog
+                .type_id(resource_type)
+                .ok_or_else(|| NotFound(format!("no resource type `{resource_type}`")))?;
+            let kind = kind
+                .as_deref()
+                .map(|k| {
+                    s.catalog.kind_id(ty, k).ok_or_else(|| {
+                        Failure::Usage(format!("--kind: `{k}` is not a kind of `{resource_type}`"))
+                    })
+                })
+                .transpose()?;
+            let parent = parent.as_deref().map(|p| resolve::resource(&s, p)).transpose()?;
+            let new = NewResource {
+                tenant: t,
+                key: key.clone(),
+                name: name.clone().unwrap_or_else(|| key.clone()),
+                resource_type: ty,
+                kind,
+                parent,
+            };
+            let (v, rev) = exec(&|tx| {
+                tx.create_resource(new.clone()).map(|r| json!({"resource": r.to_string()}))
+            })?;
+            done(rev, format!("created resource `{key}`"), v)
+        }
+        Command::Group(cmd) => match cmd {
+            GroupCmd::Create { name, user, tenant } => {
+                let owner = match (user, tenant) {
+                    (Some(u), _) => GroupOwner::User(resolve::principal(&s, u)?),
+                    (None, Some(t)) => GroupOwner::Tenant(resolve::tenant(&s, t)?),
+                    (None, None) => return Err(Failure::Usage("give --user or --tenant".into())),
+                };
+                let (v, rev) = exec(&|tx| {
+                    tx.create_group(owner, name.clone()).map(|g| json!({"group": g.to_string()}))
+                })?;
+                done(
+                    rev,
+                    format!("created group `{name}` ({})", v["group"].as_str().unwrap_or("?")),
+                    v,
+                )
+            }
+            GroupCmd::Place { group, tenant } => {
+                let g = resolve::group(&s, group)?;
+                let t = resolve::tenant(&s, tenant)?;
+                let (_, rev) = exec(&|tx| tx.place_in_group(g, t).map(|_| json!({})))?;
+                done(rev, format!("placed `{tenant}` in {group}"), json!({}))
+            }
+            GroupCmd::Delete { group } => {
+                let g = resolve::group(&s, group)?;
+                let (_, rev) = exec(&|tx| tx.delete_group(g).map(|_| json!({})))?;
+                done(rev, format!("deleted {group}"), json!({}))
+            }
+        },
+        Command::Grant(cmd) => match cmd {
+            GrantCmd::Propose { client, partner, ceiling, subtree } => {
+                let (c, p) = (resolve::tenant(&s, client)?, resolve::tenant(&s, partner)?);
+                let ceiling =
+                    ceiling.iter().map(|r| resolve::role(&s, r)).collect::<Result<Vec<_>, _>>()?;
+                let terms = GrantTerms { ceiling, subtree: *subtree, ..Default::default() };
+                let (v, rev) = exec(&|tx| {
+                    tx.propose_grant(c, p, terms.clone()).map(|g| json!({"grant": g.to_string()}))
+                })?;
+                done(
+                    rev,
+                    format!(
+                        "grant {} from `{client}` to `{partner}`",
+                        v["grant"].as_str().unwrap_or("?")
+                    ),
+                    v,
+                )
+            }
+            GrantCmd::Approve { grant } | GrantCmd::Revoke { grant } => {
+                let g: GrantId = grant.parse().map_err(|_| {
+                    Failure::Usage(format!("grant: `{grant}` is not a grant id like `g3`"))
+                })?;
+                let approve = matches!(cmd, GrantCmd::Approve { .. });
+                let (_, rev) = exec(&|tx| {
+                    if approve { tx.approve_grant(g) } else { tx.revoke_grant(g) }
+                        .map(|_| json!({}))
+                })?;
+                done(
+                    rev,
+                    format!("grant {grant} {}", if approve { "approved" } else { "revoked" }),
+                    json!({}),
+                )
+            }
+            GrantCmd::List => {
+                let name = |t: TenantId| s.tenant(t).map_or(t.to_string(), |t| t.key.clone());
+                let rows: Vec<_> = s.grants().map(|g| json!({"id": g.id.to_string(), "client": name(g.client), "partner": name(g.partner), "status": g.status, "ceiling": g.ceiling.iter().map(|r| s.catalog.role_name(*r)).collect::<Vec<_>>(), "subtree": g.subtree})).collect();
+                let text = s
+                    .grants()
+                    .map(|g| {
+                        format!(
+                            "{} {} → {} {:?} ceiling={:?}",
+                            g.id,
+                            name(g.client),
+                            name(g.partner),
+                            g.status,
+                            g.ceiling.iter().map(|r| s.catalog.role_name(*r)).collect::<Vec<_>>()
+                        )
+                    })
+                    .collect::<Vec<_>>()
+                    .join("\n");
+                Ok((json!({"grants": rows}), text, 0))
+            }
+        },
+        Command::PartnerRole { logon, role, client } => {
+            let (p, r, c) = (
+                resolve::principal(&s, logon)?,
+                resolve::role(&s, role)?,
+                resolve::tenant(&s, client)?,
+            );
+            let (v, rev) = exec(&|tx| {
+                tx.give_partner_role(p, Scope::Client { client: c }, r, None)
+                    .map(|o| serde_json::to_value(o).unwrap_or_default())
+            })?;
+            done(rev, format!("gave `{role}` for `{client}` to `{logon}`"), v)
+        }
+        Command::Check(args) | Command::Explain(args) => {
+            check(cli, d, args, matches!(cli.command, Command::Explain(_)))
+        }
+        Command::LookupResources { logon, permission, resource_type, cursor, limit } => {
+            let p = resolve::principal(&s, logon)?;
+            let x = resolve::permission(&s, permission)?;
+            let ty = resource_type
+                .as_deref()
+                .map(|t| {
+                    s.catalog.type_id(t).ok_or_else(|| NotFound(format!("no resource type `{t}`")))
+                })
+                .transpose()?;
+            let ctx = match who {
+                Actor::Principal { ctx, .. } if cli.as_logon.as_deref() == Some(logon.as_str()) => {
+                    ctx
+                }
+                _ => Context::HOME,
+            };
+            let page = s.lookup_resources(p, x, ty, ctx, d.now(), cursor.as_deref(), *limit)?;
+            let names: Vec<String> =
+                page.items.iter().map(|t| resolve::target_name(&s, *t)).collect();
+            let mut text = names.join("\n");
+            if let Some(next) = &page.next {
+                text.push_str(&format!("\n… more: --cursor {next}"));
+            }
+            Ok((json!({"items": names, "next": page.next, "revision": s.revision}), text, 0))
+        }
+        Command::LookupSubjects { target, permission, cursor, limit } => {
+            let t = resolve::target(&s, target)?;
+            let x = resolve::permission(&s, permission)?;
+            let page = s.lookup_subjects(t, x, d.now(), cursor.as_deref(), *limit)?;
+            let rows: Vec<_> = page
+                .items
+                .iter()
+                .map(|sub| json!({"principal": s.principal(sub.principal).map(|p| p.logon.clone()), "switched_into": sub.switched.and_then(|c| s.tenant(c)).map(|c| c.key.clone())}))
+                .collect();
+            let mut text = page
+                .items
+                .iter()
+                .map(|sub| {
+                    format!(
+                        "{}{}",
+                        s.principal(sub.principal).map_or("?", |p| p.logon.as_str()),
+                        sub.switched
+                            .and_then(|c| s.tenant(c))
+                            .map(|c| format!(" (switched into {})", c.key))
+                            .unwrap_or_default()
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join("\n");
+            if let Some(next) = &page.next {
+                text.push_str(&format!("\n… more: --cursor {next}"));
+            }
+            Ok((json!({"items": rows, "next": page.next, "revision": s.revision}), text, 0))
+        }
+        _ => Err(Failure::Internal("unhandled command".into())),
+    }
+}
+
+fn user(cmd: &UserCmd, s: &State, exec: Exec<'_>) -> Outcome {
+    match cmd {
+        UserCmd::Create { logon, tenant, first, last, email, phone, roles, status } => {
+            let home = resolve::tenant(s, tenant)?;
+            let roles = roles.iter().map(|r| resolve::role(s, r)).collect::<Result<Vec<_>, _>>()?;
+            let new = NewUser {
+                home,
+                logon: logon.clone(),
+                first_name: first.clone(),
+                last_name: last.clone(),
+                email: email.clone(),
+                phone: phone.clone(),
+                roles,
+                status: parse_status(status)?,
+            };
+            let (v, rev) = exec(&|tx| {
+                tx.create_user(new.clone()).map(|p| json!({"principal": p.to_string()}))
+            })?;
+            done(rev, format!("created user `{logon}`"), v)
+        }
+        UserCmd::List { tenant } => {
+            let t = resolve::tenant(s, tenant)?;
+            let admin = s.catalog.admin_role;
+            let contact = s.tenant(t).and_then(|t| t.contact);
+            let rows: Vec<_> = s.members(t).map(|p| {
+                let crown = p.assignments.iter().any(|a| a.bundle == Bundle::Role(admin));
+                json!({"id": p.id.to_string(), "logon": p.logon, "name": p.display_name(), "status": p.status, "admin": crown, "contact": contact == Some(p.id), "delegate_of": p.owner().and_then(|o| s.principal(o)).map(|o| o.logon.clone())})
+            }).collect();
+            let text = s
+                .members(t)
+                .map(|p| {
+                    let crown = if p.assignments.iter().any(|a| a.bundle == Bundle::Role(admin)) {
+                        "♛ "
+                    } else {
+                        "  "
+                    };
+                    format!(
+                        "{crown}{:<24} {:<24} {:<12}{}",
+                        p.logon,
+                        p.display_name(),
+                        p.status.as_str(),
+                        if contact == Some(p.id) { " (contact person)" } else { "" }
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join("\n");
+            Ok((json!({"users": rows}), text, 0))
+        }
+        UserCmd::Show { logon } => {
+            let p = s
+                .principal(resolve::principal(s, logon)?)
+                .ok_or_else(|| Failure::NotFound(logon.clone()))?;
+            let assignments: Vec<_> = p.assignments.iter().map(|a| json!({"id": a.id.to_string(), "role": match a.bundle { Bundle::Role(r) => s.catalog.role_name(r).to_owned(), Bundle::Permission(x) => s.catalog.perm_name(x).to_owned() }, "scope": a.scope, "expires_at": a.expires_at})).collect();
+            let value = json!({"id": p.id.to_string(), "logon": p.logon, "home": s.tenant(p.home).map(|t| t.key.clone()), "status": p.status, "email": p.email, "assignments": assignments});
+            let text = serde_json::to_string_pretty(&value).unwrap_or_default();
+            Ok((value, text, 0))
+        }
+        UserCmd::Activate { logon } | UserCmd::Deactivate { logon } => {
+            let p = resolve::principal(s, logon)?;
+            let status = if matches!(cmd, UserCmd::Activate { .. }) {
+                Status::Active
+            } else {
+                Status::Deactivated
+            };
+            let (_, rev) = exec(&|tx| tx.set_status(p, status, None).map(|_| json!({})))?;
+            done(rev, format!("`{logon}` is {}", status.as_str()), json!({}))
+        }
+        UserCmd::Cancel { logon } => {
+            let p = resolve::principal(s, logon)?;
+            let (_, rev) = exec(&|tx| tx.cancel(p).map(|_| json!({})))?;
+            done(rev, format!("`{logon}` is cancelled"), json!({}))
+        }
+    }
+}
+
+fn check(cli: &Cli, d: &Deputy<SqliteStore>, args: &CheckArgs, explain: bool) -> Outcome {
+    let s = match args.at_least {
+        Some(rev) => d.snapshot_at_least(rev)?,
+        None => d.snapshot(),
+    };
+    let p = resolve::principal(&s, &args.logon)?;
+    let x = resolve::permission(&s, &args.permission)?;
+    let t = resolve::target(&s, &args.target)?;
+    let switched = cli.switched.as_deref().map(|c| resolve::tenant(&s, c)).transpose()?;
+    let ctx = Context { switched, impersonation: None };
+    let ex = s.explain(p, x, t, ctx, d.now())?;
+    let allowed = ex.decision.is_allowed();
+    let code = if allowed { 0 } else { 1 };
+    let verdict = if allowed { "allowed" } else { "denied" };
+    let value = json!({"allowed": allowed, "decision": ex.decision, "reason": ex.reason, "paths": ex.paths, "revision": s.revision});
+    if !explain {
+        return Ok((json!({"allowed": allowed, "revision": s.revision}), verdict.to_owned(), code));
+    }
+    let mut text =
+        format!("{verdict}: {} {} {}", args.logon, args.permission, resolve::target_name(&s, t));
+    if let Some(reason) = &ex.reason {
+        text.push_str(&format!("\n  because {reason}"));
+    }
+    for path in &ex.paths {
+        text.push_str(&format!("\n  {}", describe_path(&s, path)));
+    }
+    Ok((value, text, code))
+}
+
+/// One granting path in words: "role admin (subtree of root), assigned by system".
+pub fn describe_path(s: &State, path: &deputy_core::check::GrantingPath) -> String {
+    let what = match (path.role, path.permission) {
+        (Some(r), _) => format!("role `{}`", s.catalog.role_name(r)),
+        (_, Some(x)) => format!("permission `{}`", s.catalog.perm_name(x)),
+        _ => "?".into(),
+    };
+    let scope = match path.scope {
+        Some(Scope::Tenant { tenant, subtree }) => format!(
+            " in {}{}",
+            s.tenant(tenant).map_or("?", |t| t.key.as_str()),
+            if subtree { " and below" } else { "" }
+        ),
+        Some(Scope::Resource { resource }) => {
+            format!(" on {}", s.resource(resource).map_or("?", |r| r.key.as_str()))
+        }
+        Some(Scope::Client { client }) => {
+            format!(" for client {}", s.tenant(client).map_or("?", |t| t.key.as_str()))
+        }
+        Some(Scope::Group { group }) => format!(" for the clients of group {group}"),
+        None => String::new(),
+    };
+    let by = match &path.assigned_by {
+        Some(Author::System) => ", assigned by the console".to_owned(),
+        Some(Author::Principal(p)) => {
+            format!(", assigned by {}", s.principal(*p).map_or("?", |p| p.logon.as_str()))
+        }
+        None => String::new(),
+    };
+    let grant = path.grant.map(|g| format!(", through grant {g}")).unwrap_or_default();
+    let holder = s.principal(path.holder).map_or("?", |p| p.logon.as_str());
+    let via = if path.through_delegates.is_empty() {
+        String::new()
+    } else {
+        format!(
+            " (as owner of {})",
+            path.through_delegates
+                .iter()
+                .filter_map(|d| s.principal(*d))
+                .map(|d| d.logon.as_str())
+                .collect::<Vec<_>>()
+                .join(" → ")
+        )
+    };
+    format!("{} path: {holder}{via} holds {what}{scope}{by}{grant}", path.origin)
+}
+
+fn demo(cli: &Cli) -> Outcome {
+    let d = open(&cli.db)?;
+    if d.is_initialised() {
+        return Err(Failure::Conflict(format!(
+            "`{}` holds a deployment already: pick another --db",
+            cli.db.display()
+        )));
+    }
+    d.initialise(None, "root", "Tax Agency")?;
+    let m = deputy_service::demo::build(&d)?;
+    let s = d.snapshot();
+    let now = d.now();
+    let tour: Vec<(&str, PrincipalId, &str, Target, Context)> = vec![
+        (
+            "S1 Jim files on the payroll client's Withholding account",
+            m.jim,
+            "returns.file",
+            Target::Resource(m.bakery_withholding),
+            Context::HOME,
+        ),
+        (
+            "S1 …but not on its Sales & Use account",
+            m.jim,
+            "returns.file",
+            Target::Resource(m.bakery_sales),
+            Context::HOME,
+        ),
+        (
+            "S1 …nor for the other client",
+            m.jim,
+            "returns.file",
+            Target::Resource(m.florist_withholding),
+            Context::HOME,
+        ),
+        (
+            "S2 DataCo's customer manager, switched into Acme, adds users",
+            m.dataco_cm,
+            "users.create",
+            Target::Tenant(m.acme),
+            Context::switched(m.acme),
+        ),
+        (
+            "S2 …but not at home in DataCo",
+            m.dataco_cm,
+            "users.create",
+            Target::Tenant(m.dataco),
+            Context::HOME,
+        ),
+        (
+            "S3 BackupCo's senior IT manager, switched into Globex, manages tenants",
+            m.sitm,
+            "tenants.manage",
+            Target::Tenant(m.customer_parent),
+            Context::switched(m.customer_parent),
+        ),
+        (
+            "S4 Ann views matters only after the firm's grant gives her a role",
+            m.ann,
+            "matters.view",
+            Target::Resource(m.matter),
+            Context::switched(m.law_firm),
+        ),
+    ];
+    let mut text = format!(
+        "Demo deployment written to {} (revision {}).\nPeople: jane, jim, nora, bakery-admin, acme-admin, carla, sitm, sm, globex-cs, firm-admin, provider-admin, ann, operator.\n",
+        cli.db.display(),
+        s.revision
+    );
+    let mut rows = Vec::new();
+    for (title, p, perm, target, ctx) in tour {
+        let x = resolve::permission(&s, perm)?;
+        let ex = s.explain(p, x, target, ctx, now)?;
+        let who = s.principal(p).map_or("?", |p| p.logon.as_str());
+        text.push_str(&format!(
+            "\n{title}\n  check {who} {perm} {} → {}\n",
+            resolve::target_name(&s, target),
+            if ex.decision.is_allowed() { "allowed" } else { "denied" }
+        ));
+        match &ex.reason {
+            Some(r) => text.push_str(&format!("  because {r}\n")),
+            None => {
+                for path in &ex.paths {
+                    text.push_str(&format!("  {}\n", describe_path(&s, path)));
+                }
+            }
+        }
+        rows.push(
+            json!({"title": title, "allowed": ex.decision.is_allowed(), "reason": ex.reason}),
+        );
+    }
+    text.push_str(&format!(
+        "\nTry: deputy --db {} explain jim returns.file resource:bakery-sales-use",
+        cli.db.display()
+    ));
+    Ok((json!({"revision": s.revision, "tour": rows}), text, 0))
+}

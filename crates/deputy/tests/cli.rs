@@ -1,0 +1,206 @@
+//! The `deputy` CLI from outside: exit codes, JSON output, and bad input that changes nothing.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn deputy(db: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_deputy")).arg("--db").arg(db).args(args).output().unwrap()
+}
+
+fn head(db: &Path) -> u64 {
+    let out = deputy(db, &["--json", "activity", "list", "--limit", "100000"]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    v["entries"].as_array().unwrap().len() as u64
+}
+
+fn setup() -> (tempfile::TempDir, std::path::PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("d.db");
+    assert_eq!(deputy(&db, &["init"]).status.code(), Some(0));
+    assert_eq!(
+        deputy(&db, &["tenant", "create", "acme", "--parent", "root"]).status.code(),
+        Some(0)
+    );
+    assert_eq!(
+        deputy(
+            &db,
+            &[
+                "user",
+                "create",
+                "alice",
+                "--tenant",
+                "acme",
+                "--first",
+                "Alice",
+                "--last",
+                "A",
+                "--email",
+                "alice@example.com",
+                "--status",
+                "active"
+            ]
+        )
+        .status
+        .code(),
+        Some(0)
+    );
+    (dir, db)
+}
+
+#[test]
+fn r55_check_exit_codes_and_unknown_names() {
+    let (_d, db) = setup();
+    assert_eq!(deputy(&db, &["check", "alice", "users.view", "acme"]).status.code(), Some(0));
+    assert_eq!(deputy(&db, &["check", "alice", "catalog.manage", "acme"]).status.code(), Some(1));
+    let out = deputy(&db, &["check", "alicee", "users.view", "acme"]);
+    assert_eq!(out.status.code(), Some(3));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("`alicee`"));
+    let out = deputy(&db, &["check", "alice", "users.veiw", "acme"]);
+    assert_eq!(out.status.code(), Some(3));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("`users.veiw`"));
+    let out = deputy(&db, &["--json", "explain", "alice", "catalog.manage", "acme"]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["allowed"], false);
+    assert!(v["reason"].as_str().unwrap().contains("root tenant alone"));
+}
+
+#[test]
+fn r10_bad_input_gets_clear_error_and_changes_nothing() {
+    let (_d, db) = setup();
+    let before = head(&db);
+    let cases: &[(&[&str], i32, &str)] = &[
+        (
+            &[
+                "user",
+                "create",
+                "ALICE",
+                "--tenant",
+                "acme",
+                "--first",
+                "A",
+                "--last",
+                "B",
+                "--email",
+                "x@example.com",
+            ],
+            5,
+            "taken",
+        ),
+        (
+            &[
+                "user",
+                "create",
+                "bob",
+                "--tenant",
+                "nope",
+                "--first",
+                "A",
+                "--last",
+                "B",
+                "--email",
+                "x@example.com",
+            ],
+            3,
+            "nope",
+        ),
+        (
+            &[
+                "user",
+                "create",
+                "bob",
+                "--tenant",
+                "acme",
+                "--first",
+                "A",
+                "--last",
+                "B",
+                "--email",
+                "not-an-email",
+            ],
+            2,
+            "email",
+        ),
+        (&["tenant", "create", "ACME", "--parent", "root"], 5, "taken"),
+        (&["tenant", "create", "loop", "--parent", "acme"], 0, ""),
+    ];
+    for (args, code, needle) in cases {
+        let out = deputy(&db, args);
+        assert_eq!(
+            out.status.code(),
+            Some(*code),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(String::from_utf8_lossy(&out.stderr).contains(needle), "{args:?}");
+    }
+    assert_eq!(head(&db), before + 1, "only the valid command wrote");
+}
+
+#[test]
+fn r22_activity_verifies_and_import_refuses_malformed_json() {
+    let (dir, db) = setup();
+    assert_eq!(deputy(&db, &["activity", "verify"]).status.code(), Some(0));
+    let export = dir.path().join("export.json");
+    assert_eq!(deputy(&db, &["export", export.to_str().unwrap()]).status.code(), Some(0));
+    let fresh = dir.path().join("fresh.db");
+    assert_eq!(deputy(&fresh, &["import", export.to_str().unwrap()]).status.code(), Some(0));
+    assert_eq!(deputy(&fresh, &["check", "alice", "users.view", "acme"]).status.code(), Some(0));
+    let bad = dir.path().join("bad.json");
+    std::fs::write(&bad, "{not json").unwrap();
+    let other = dir.path().join("other.db");
+    let out = deputy(&other, &["import", bad.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not valid JSON"));
+    // Importing into a database that holds a deployment is refused.
+    assert_eq!(deputy(&db, &["import", export.to_str().unwrap()]).status.code(), Some(5));
+}
+
+#[test]
+fn r27_acting_as_a_principal_follows_the_rules() {
+    let (_d, db) = setup();
+    assert_eq!(
+        deputy(
+            &db,
+            &[
+                "user",
+                "create",
+                "bob",
+                "--tenant",
+                "acme",
+                "--first",
+                "B",
+                "--last",
+                "B",
+                "--email",
+                "bob@example.com",
+                "--status",
+                "active"
+            ]
+        )
+        .status
+        .code(),
+        Some(0)
+    );
+    let out = deputy(&db, &["--as", "bob", "assign", "bob", "admin", "--tenant", "acme"]);
+    assert_eq!(out.status.code(), Some(4), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("R27"));
+    assert_eq!(
+        deputy(&db, &["--as", "alice", "assign", "bob", "read-only", "--tenant", "acme"])
+            .status
+            .code(),
+        Some(0)
+    );
+}
+
+#[test]
+fn demo_builds_scenarios_and_tours() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("demo.db");
+    let out = deputy(&db, &["--json", "demo"]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let tour = v["tour"].as_array().unwrap();
+    assert_eq!(tour[0]["allowed"], true);
+    assert_eq!(tour[1]["allowed"], false);
+}
