@@ -4,7 +4,7 @@
 //! naming the broken expectation. A backend's integration tests run them all, one `#[test]`
 //! per case, with [`conformance_tests!`](crate::conformance_tests):
 //!
-//! ```ignore
+//! ```text
 //! deputy_store::conformance_tests!(|| MyStore::open_in_memory().unwrap());
 //! ```
 //!

@@ -1,0 +1,1370 @@
+//! Property tests of the engine on random operation histories: after every step the rules of
+//! SPEC.md that must always hold do hold (R5, R27, R35, R38, R53), `check` agrees with a naive
+//! reference evaluator, and replaying a decided change set gives the decided state.
+//!
+//! Each case builds a small world (root, 2–4 tenants in a tree, a partner tenant with a grant
+//! from one of them, 4–8 users, some delegates, a few resources with kinds) and then runs a
+//! random history of 20–60 commands, each by a random actor (the console, or a principal at
+//! home or switched into a tenant). Most commands are refused; a refused command must leave
+//! the state as it was.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod support;
+
+use deputy_core::commands::partners::GrantTerms;
+use deputy_core::commands::resources::NewResource;
+use deputy_core::commands::roles::NewAssignment;
+use deputy_core::commands::tenants::NewTenant;
+use deputy_core::commands::users::{NewDelegate, NewUser};
+use deputy_core::lookup::Subject;
+use deputy_core::tx::active_admins;
+use deputy_core::*;
+use proptest::collection::vec;
+use proptest::option;
+use proptest::prelude::*;
+use std::collections::{BTreeMap, BTreeSet};
+
+const MINUTE: Millis = 60_000;
+const HOUR: Millis = 60 * MINUTE;
+
+// ----- generated input ------------------------------------------------------------------------
+//
+// Everything is generated as small numbers that are resolved against the state when the
+// step runs (an index modulo the number of tenants, principals, …), so histories shrink well
+// and stay meaningful as the world changes under them.
+
+#[derive(Debug, Clone)]
+struct WorldSpec {
+    /// One entry per tenant under the root: the index of its parent among those made before.
+    tenant_parents: Vec<u8>,
+    /// Which tenant grants the partner access.
+    client: u8,
+    ceiling: Vec<u8>,
+    grant_subtree: bool,
+    grant_kinds: Option<Vec<u8>>,
+    users: Vec<UserSpec>,
+    delegates: Vec<DelegateSpec>,
+    resources: Vec<ResourceSpec>,
+}
+
+#[derive(Debug, Clone)]
+struct UserSpec {
+    home: u8,
+    status: u8,
+    role: Option<(u8, bool)>,
+    email: u8,
+    verified: bool,
+}
+
+#[derive(Debug, Clone)]
+struct DelegateSpec {
+    owner: u8,
+    kinds: Option<Vec<u8>>,
+    narrow: Option<u8>,
+}
+
+#[derive(Debug, Clone)]
+struct ResourceSpec {
+    tenant: u8,
+    /// `None`: an instance (no kind); `Some(None)`: a tax account without a kind.
+    kind: Option<Option<u8>>,
+    parent: Option<u8>,
+}
+
+/// Who runs a step.
+#[derive(Debug, Clone, Copy)]
+enum ActorPick {
+    System,
+    Home(u8),
+    /// A principal (preferably of a partner tenant) switched into a tenant (preferably a
+    /// client of a grant).
+    Switched(u8, u8),
+}
+
+#[derive(Debug, Clone)]
+enum Op {
+    CreateUser {
+        home: u8,
+        status: u8,
+        role: Option<u8>,
+        email: u8,
+    },
+    Assign {
+        who: u8,
+        what: u8,
+        perm: bool,
+        tenant: u8,
+        subtree: bool,
+        resource: Option<u8>,
+        expires: Option<u8>,
+    },
+    Unassign {
+        who: u8,
+        which: u8,
+    },
+    SetStatus {
+        who: u8,
+        status: u8,
+    },
+    Cancel {
+        who: u8,
+    },
+    CreateDelegate {
+        owner: u8,
+        groups: Option<Vec<u8>>,
+        kinds: Option<Vec<u8>>,
+        roles: Vec<u8>,
+        linked: bool,
+    },
+    SetDelegateAccess {
+        who: u8,
+        groups: Option<Vec<u8>>,
+        kinds: Option<Vec<u8>>,
+        roles: Vec<u8>,
+    },
+    CreateGroup {
+        user_owned: bool,
+        owner: u8,
+    },
+    PlaceInGroup {
+        group: u8,
+        tenant: u8,
+    },
+    DeleteGroup {
+        group: u8,
+    },
+    ProposeGrant {
+        client: u8,
+        partner: u8,
+        ceiling: Vec<u8>,
+        subtree: bool,
+        kinds: Option<Vec<u8>>,
+        expires: Option<u8>,
+    },
+    ApproveGrant {
+        grant: u8,
+    },
+    ChangeGrant {
+        grant: u8,
+        ceiling: Vec<u8>,
+        subtree: bool,
+        kinds: Option<Vec<u8>>,
+        expires: Option<u8>,
+    },
+    RevokeGrant {
+        grant: u8,
+    },
+    GivePartnerRole {
+        who: u8,
+        by_group: bool,
+        target: u8,
+        role: u8,
+        expires: Option<u8>,
+    },
+    SetEntitlements {
+        tenant: u8,
+        drop: Vec<u8>,
+    },
+    SetSuspended {
+        tenant: u8,
+        suspended: bool,
+    },
+    VerifyEmail {
+        who: u8,
+    },
+}
+
+#[derive(Debug, Clone)]
+struct History {
+    world: WorldSpec,
+    /// (actor, minutes to advance the clock by / 30, command)
+    steps: Vec<(ActorPick, u8, Op)>,
+    /// Seeds the sampling of checks (which triples, which lookups).
+    seed: u64,
+}
+
+fn world_spec() -> impl Strategy<Value = WorldSpec> {
+    let user = (
+        any::<u8>(),
+        any::<u8>(),
+        option::of((any::<u8>(), any::<bool>())),
+        any::<u8>(),
+        any::<bool>(),
+    )
+        .prop_map(|(home, status, role, email, verified)| UserSpec {
+            home,
+            status,
+            role,
+            email,
+            verified,
+        });
+    let delegate = (any::<u8>(), option::of(vec(any::<u8>(), 0..=2)), option::of(any::<u8>()))
+        .prop_map(|(owner, kinds, narrow)| DelegateSpec { owner, kinds, narrow });
+    let resource = (any::<u8>(), option::of(option::of(any::<u8>())), option::of(any::<u8>()))
+        .prop_map(|(tenant, kind, parent)| ResourceSpec { tenant, kind, parent });
+    (
+        vec(any::<u8>(), 2..=4),
+        any::<u8>(),
+        vec(any::<u8>(), 1..=3),
+        any::<bool>(),
+        option::weighted(0.3, vec(any::<u8>(), 1..=2)),
+        vec(user, 4..=8),
+        vec(delegate, 1..=3),
+        vec(resource, 2..=4),
+    )
+        .prop_map(
+            |(
+                tenant_parents,
+                client,
+                ceiling,
+                grant_subtree,
+                grant_kinds,
+                users,
+                delegates,
+                resources,
+            )| WorldSpec {
+                tenant_parents,
+                client,
+                ceiling,
+                grant_subtree,
+                grant_kinds,
+                users,
+                delegates,
+                resources,
+            },
+        )
+}
+
+fn small_list() -> impl Strategy<Value = Vec<u8>> {
+    vec(any::<u8>(), 0..=2)
+}
+
+fn op() -> impl Strategy<Value = Op> {
+    let b = any::<u8>;
+    prop_oneof![
+        2 => (b(), b(), option::of(b()), b())
+            .prop_map(|(home, status, role, email)| Op::CreateUser { home, status, role, email }),
+        6 => (b(), b(), any::<bool>(), b(), any::<bool>(), option::weighted(0.2, b()), option::weighted(0.3, b()))
+            .prop_map(|(who, what, perm, tenant, subtree, resource, expires)| Op::Assign {
+                who, what, perm, tenant, subtree, resource, expires,
+            }),
+        3 => (b(), b()).prop_map(|(who, which)| Op::Unassign { who, which }),
+        3 => (b(), b()).prop_map(|(who, status)| Op::SetStatus { who, status }),
+        1 => b().prop_map(|who| Op::Cancel { who }),
+        2 => (b(), option::of(small_list()), option::of(small_list()), small_list(), any::<bool>())
+            .prop_map(|(owner, groups, kinds, roles, linked)| Op::CreateDelegate { owner, groups, kinds, roles, linked }),
+        2 => (b(), option::of(small_list()), option::of(small_list()), small_list())
+            .prop_map(|(who, groups, kinds, roles)| Op::SetDelegateAccess { who, groups, kinds, roles }),
+        2 => (any::<bool>(), b()).prop_map(|(user_owned, owner)| Op::CreateGroup { user_owned, owner }),
+        3 => (b(), b()).prop_map(|(group, tenant)| Op::PlaceInGroup { group, tenant }),
+        1 => b().prop_map(|group| Op::DeleteGroup { group }),
+        1 => (b(), b(), vec(b(), 1..=2), any::<bool>(), option::weighted(0.3, small_list()), option::weighted(0.2, b()))
+            .prop_map(|(client, partner, ceiling, subtree, kinds, expires)| Op::ProposeGrant {
+                client, partner, ceiling, subtree, kinds, expires,
+            }),
+        1 => b().prop_map(|grant| Op::ApproveGrant { grant }),
+        1 => (b(), vec(b(), 1..=3), any::<bool>(), option::weighted(0.3, small_list()), option::weighted(0.2, b()))
+            .prop_map(|(grant, ceiling, subtree, kinds, expires)| Op::ChangeGrant { grant, ceiling, subtree, kinds, expires }),
+        1 => b().prop_map(|grant| Op::RevokeGrant { grant }),
+        2 => (b(), any::<bool>(), b(), b(), option::weighted(0.2, b()))
+            .prop_map(|(who, by_group, target, role, expires)| Op::GivePartnerRole { who, by_group, target, role, expires }),
+        1 => (b(), vec(b(), 0..=3)).prop_map(|(tenant, drop)| Op::SetEntitlements { tenant, drop }),
+        1 => (b(), any::<bool>()).prop_map(|(tenant, suspended)| Op::SetSuspended { tenant, suspended }),
+        1 => b().prop_map(|who| Op::VerifyEmail { who }),
+    ]
+}
+
+fn actor_pick() -> impl Strategy<Value = ActorPick> {
+    prop_oneof![
+        1 => Just(ActorPick::System),
+        6 => any::<u8>().prop_map(ActorPick::Home),
+        2 => (any::<u8>(), any::<u8>()).prop_map(|(p, t)| ActorPick::Switched(p, t)),
+    ]
+}
+
+fn history() -> impl Strategy<Value = History> {
+    (world_spec(), vec((actor_pick(), any::<u8>(), op()), 20..=60), any::<u64>())
+        .prop_map(|(world, steps, seed)| History { world, steps, seed })
+}
+
+// ----- running a history ----------------------------------------------------------------------
+
+fn pick<T: Copy>(list: &[T], i: u8) -> Option<T> {
+    (!list.is_empty()).then(|| list[usize::from(i) % list.len()])
+}
+
+const NO_TENANT: TenantId = TenantId(u32::MAX);
+const NO_PRINCIPAL: PrincipalId = PrincipalId(u32::MAX);
+const NO_GROUP: GroupId = GroupId(u32::MAX);
+const NO_GRANT: GrantId = GrantId(u32::MAX);
+
+type Command = Box<dyn FnOnce(&mut Tx) -> Result<(), CommandError>>;
+
+/// A world being driven through a history.
+struct Sim {
+    s: State,
+    now: Millis,
+    serial: u32,
+}
+
+/// One step as it happened.
+struct StepRecord {
+    before: State,
+    actor: Actor,
+    now: Millis,
+    outcome: Result<Decided<()>, CommandError>,
+}
+
+impl StepRecord {
+    /// The state after the step: the decided one, or the unchanged one when refused.
+    fn after(&self) -> &State {
+        match &self.outcome {
+            Ok(d) => &d.next,
+            Err(_) => &self.before,
+        }
+    }
+}
+
+impl Sim {
+    fn tenants(&self) -> Vec<TenantId> {
+        self.s.tenants().map(|t| t.id).collect()
+    }
+    fn partners(&self) -> Vec<TenantId> {
+        self.s.tenants().filter(|t| t.partner).map(|t| t.id).collect()
+    }
+    fn principals(&self) -> Vec<PrincipalId> {
+        self.s.principals().map(|p| p.id).collect()
+    }
+    fn delegates(&self) -> Vec<PrincipalId> {
+        self.s.principals().filter(|p| p.delegate.is_some()).map(|p| p.id).collect()
+    }
+    fn groups(&self) -> Vec<GroupId> {
+        self.s.groups().map(|g| g.id).collect()
+    }
+    fn grants(&self) -> Vec<GrantId> {
+        self.s.grants().map(|g| g.id).collect()
+    }
+    fn resources(&self) -> Vec<ResourceId> {
+        self.s.resources().map(|r| r.id).collect()
+    }
+    fn roles(&self, picks: &[u8]) -> Vec<RoleId> {
+        let n = self.s.catalog.roles.len();
+        picks.iter().map(|r| RoleId((usize::from(*r) % n) as u32)).collect()
+    }
+    fn role(&self, pick: u8) -> RoleId {
+        self.roles(&[pick])[0]
+    }
+    fn kinds(&self, picks: &[u8]) -> Vec<KindId> {
+        let n = self.s.catalog.kinds.len();
+        picks.iter().map(|k| KindId((usize::from(*k) % n) as u32)).collect()
+    }
+    fn tenant(&self, i: u8) -> TenantId {
+        pick(&self.tenants(), i).unwrap_or(NO_TENANT)
+    }
+    fn principal(&self, i: u8) -> PrincipalId {
+        pick(&self.principals(), i).unwrap_or(NO_PRINCIPAL)
+    }
+    fn expiry(&self, e: Option<u8>) -> Option<Millis> {
+        e.map(|h| self.now + (Millis::from(h % 4) + 1) * HOUR)
+    }
+    fn name(&mut self, prefix: &str) -> String {
+        self.serial += 1;
+        format!("{prefix}-{}", self.serial)
+    }
+    /// Groups owned by `owner` (deleted ones too), else every group.
+    fn groups_of_owner(&self, owner: GroupOwner, picks: &[u8]) -> Vec<GroupId> {
+        let own: Vec<GroupId> =
+            self.s.groups().filter(|g| g.owner == owner).map(|g| g.id).collect();
+        let list = if own.is_empty() { self.groups() } else { own };
+        picks.iter().map(|i| pick(&list, *i).unwrap_or(NO_GROUP)).collect()
+    }
+
+    /// Runs a command as the console during setup; a refusal is tolerated.
+    fn sys<T>(&mut self, f: impl FnOnce(&mut Tx) -> Result<T, CommandError>) -> Option<T> {
+        let d = self.s.decide(Actor::System, self.now, f).ok()?;
+        self.s = d.next;
+        Some(d.output)
+    }
+
+    fn build(spec: &WorldSpec) -> Sim {
+        let w = support::World::new();
+        let mut sim = Sim { s: w.s, now: w.now, serial: 0 };
+        let root = w.root;
+        let mut tenants = vec![root];
+        for (i, p) in spec.tenant_parents.iter().enumerate() {
+            let parent = pick(&tenants, *p).unwrap();
+            let key = format!("t{}", i + 1);
+            let t = sim
+                .sys(|tx| {
+                    tx.create_tenant(
+                        parent,
+                        NewTenant { name: key.clone(), key, ..Default::default() },
+                    )
+                })
+                .unwrap();
+            tenants.push(t);
+        }
+        let client = pick(&tenants, spec.client).unwrap();
+        let partner = sim
+            .sys(|tx| {
+                tx.create_tenant(
+                    root,
+                    NewTenant {
+                        key: "partner".into(),
+                        name: "Partner".into(),
+                        ..Default::default()
+                    },
+                )
+            })
+            .unwrap();
+        sim.sys(|tx| tx.set_partner(partner, true)).unwrap();
+        tenants.push(partner);
+        let ceiling = sim.roles(&spec.ceiling);
+        let kinds = spec.grant_kinds.as_ref().map(|k| sim.kinds(k));
+        let terms = GrantTerms {
+            ceiling: ceiling.clone(),
+            kinds,
+            subtree: spec.grant_subtree,
+            ..Default::default()
+        };
+        sim.sys(|tx| tx.propose_grant(client, partner, terms)).unwrap();
+
+        let mut users = Vec::new();
+        for (i, u) in spec.users.iter().enumerate() {
+            // The first user is the partner's, so that the grant is used.
+            let home = if i == 0 { partner } else { pick(&tenants, u.home).unwrap() };
+            let logon = sim.name("user");
+            let status = [Status::Active, Status::Active, Status::Pending, Status::Invited]
+                [usize::from(u.status) % 4];
+            let new = NewUser {
+                home,
+                logon: logon.clone(),
+                first_name: logon,
+                last_name: "Test".into(),
+                email: format!("person{}@example.com", u.email % 4),
+                phone: None,
+                roles: vec![],
+                status,
+            };
+            let Some(id) = sim.sys(|tx| tx.create_user(new)) else { continue };
+            users.push(id);
+            if u.verified {
+                sim.sys(|tx| tx.verify_email(id));
+            }
+            if let Some((r, subtree)) = u.role {
+                let bundle = Bundle::Role(sim.role(r));
+                let scope = Scope::Tenant { tenant: home, subtree };
+                sim.sys(|tx| {
+                    tx.assign(NewAssignment { principal: id, bundle, scope, expires_at: None })
+                });
+            }
+        }
+        let partner_user = users[0];
+        sim.sys(|tx| {
+            tx.give_partner_role(partner_user, Scope::Client { client }, ceiling[0], None)
+        });
+
+        for d in &spec.delegates {
+            let owner = pick(&users, d.owner).unwrap();
+            let logon = sim.name("delegate");
+            let new = NewDelegate {
+                owner,
+                logon: logon.clone(),
+                first_name: logon,
+                last_name: "Test".into(),
+                email: "delegate@example.com".into(),
+                groups: None,
+                kinds: d.kinds.as_ref().map(|k| sim.kinds(k)),
+                roles: d.narrow.map(|r| vec![sim.role(r)]).unwrap_or_default(),
+                linked_password: true,
+            };
+            if sim.sys(|tx| tx.create_delegate(new.clone())).is_none() {
+                sim.sys(|tx| tx.create_delegate(NewDelegate { roles: vec![], ..new }));
+            }
+        }
+
+        let tax = sim.s.catalog.type_id("tax-account").unwrap();
+        let instance = sim.s.catalog.type_id("instance").unwrap();
+        let mut made: Vec<(ResourceId, TenantId)> = Vec::new();
+        for r in &spec.resources {
+            let tenant = pick(&tenants, r.tenant).unwrap();
+            let (resource_type, kind) = match r.kind {
+                None => (instance, None),
+                Some(k) => (tax, k.map(|k| sim.kinds(&[k])[0])),
+            };
+            let same: Vec<ResourceId> =
+                made.iter().filter(|(_, t)| *t == tenant).map(|(r, _)| *r).collect();
+            let parent = r.parent.and_then(|p| pick(&same, p));
+            let key = sim.name("res");
+            let new =
+                NewResource { tenant, key: key.clone(), name: key, resource_type, kind, parent };
+            if let Some(id) = sim.sys(|tx| tx.create_resource(new)) {
+                made.push((id, tenant));
+            }
+        }
+        sim
+    }
+
+    fn actor(&self, a: ActorPick) -> Actor {
+        match a {
+            ActorPick::System => Actor::System,
+            ActorPick::Home(i) => Actor::at_home(self.principal(i)),
+            ActorPick::Switched(i, j) => {
+                let partners = self.partners();
+                let members: Vec<PrincipalId> = self
+                    .s
+                    .principals()
+                    .filter(|p| partners.contains(&p.home))
+                    .map(|p| p.id)
+                    .collect();
+                let id = if i % 4 == 0 {
+                    self.principal(i / 4)
+                } else {
+                    pick(&members, i).unwrap_or(self.principal(i))
+                };
+                let clients: Vec<TenantId> = self.s.grants().map(|g| g.client).collect();
+                let into = if j % 2 == 0 {
+                    pick(&clients, j / 2).unwrap_or(self.tenant(j))
+                } else {
+                    self.tenant(j / 2)
+                };
+                Actor::Principal { id, ctx: Context::switched(into) }
+            }
+        }
+    }
+
+    /// Resolves a generated command against the current state.
+    fn command(&mut self, op: &Op) -> Command {
+        match op.clone() {
+            Op::CreateUser { home, status, role, email } => {
+                let logon = self.name("user");
+                let new = NewUser {
+                    home: self.tenant(home),
+                    logon: logon.clone(),
+                    first_name: logon,
+                    last_name: "Test".into(),
+                    email: format!("person{}@example.com", email % 4),
+                    phone: None,
+                    roles: role.map(|r| vec![self.role(r)]).unwrap_or_default(),
+                    status: [Status::Pending, Status::Invited, Status::Active]
+                        [usize::from(status) % 3],
+                };
+                Box::new(move |tx| tx.create_user(new).map(drop))
+            }
+            Op::Assign { who, what, perm, tenant, subtree, resource, expires } => {
+                let bundle = if perm {
+                    let n = self.s.catalog.permissions.len();
+                    Bundle::Permission(PermId((usize::from(what) % n) as u32))
+                } else {
+                    Bundle::Role(self.role(what))
+                };
+                let scope = match resource.and_then(|r| pick(&self.resources(), r)) {
+                    Some(resource) => Scope::Resource { resource },
+                    None => Scope::Tenant { tenant: self.tenant(tenant), subtree },
+                };
+                let new = NewAssignment {
+                    principal: self.principal(who),
+                    bundle,
+                    scope,
+                    expires_at: self.expiry(expires),
+                };
+                Box::new(move |tx| tx.assign(new).map(drop))
+            }
+            Op::Unassign { who, which } => {
+                let p = self.principal(who);
+                let ids: Vec<AssignmentId> = self
+                    .s
+                    .principal(p)
+                    .map(|p| p.assignments.iter().map(|a| a.id).collect())
+                    .unwrap_or_default();
+                let a = pick(&ids, which).unwrap_or(AssignmentId(u32::MAX));
+                Box::new(move |tx| tx.unassign(p, a))
+            }
+            Op::SetStatus { who, status } => {
+                let p = self.principal(who);
+                let status =
+                    [Status::Deactivated, Status::Active, Status::Invited][usize::from(status) % 3];
+                Box::new(move |tx| tx.set_status(p, status, None))
+            }
+            Op::Cancel { who } => {
+                let p = self.principal(who);
+                Box::new(move |tx| tx.cancel(p))
+            }
+            Op::CreateDelegate { owner, groups, kinds, roles, linked } => {
+                let owner = self.principal(owner);
+                let logon = self.name("delegate");
+                let new = NewDelegate {
+                    owner,
+                    logon: logon.clone(),
+                    first_name: logon,
+                    last_name: "Test".into(),
+                    email: "delegate@example.com".into(),
+                    groups: groups.map(|g| self.groups_of_owner(GroupOwner::User(owner), &g)),
+                    kinds: kinds.map(|k| self.kinds(&k)),
+                    roles: self.roles(&roles),
+                    linked_password: linked,
+                };
+                Box::new(move |tx| tx.create_delegate(new).map(drop))
+            }
+            Op::SetDelegateAccess { who, groups, kinds, roles } => {
+                let d = pick(&self.delegates(), who).unwrap_or(self.principal(who));
+                let owner = self.s.principal(d).and_then(|p| p.owner()).unwrap_or(d);
+                let groups = groups.map(|g| self.groups_of_owner(GroupOwner::User(owner), &g));
+                let kinds = kinds.map(|k| self.kinds(&k));
+                let roles = self.roles(&roles);
+                Box::new(move |tx| tx.set_delegate_access(d, groups, kinds, roles))
+            }
+            Op::CreateGroup { user_owned, owner } => {
+                let owner = if user_owned {
+                    GroupOwner::User(self.principal(owner))
+                } else if owner % 2 == 0 {
+                    GroupOwner::Tenant(
+                        pick(&self.partners(), owner / 2).unwrap_or(self.tenant(owner)),
+                    )
+                } else {
+                    GroupOwner::Tenant(self.tenant(owner / 2))
+                };
+                let name = self.name("group");
+                Box::new(move |tx| tx.create_group(owner, name).map(drop))
+            }
+            Op::PlaceInGroup { group, tenant } => {
+                let g = pick(&self.groups(), group).unwrap_or(NO_GROUP);
+                let t = self.tenant(tenant);
+                Box::new(move |tx| tx.place_in_group(g, t))
+            }
+            Op::DeleteGroup { group } => {
+                let g = pick(&self.groups(), group).unwrap_or(NO_GROUP);
+                Box::new(move |tx| tx.delete_group(g))
+            }
+            Op::ProposeGrant { client, partner, ceiling, subtree, kinds, expires } => {
+                let client = self.tenant(client);
+                let partner = if partner % 2 == 0 {
+                    pick(&self.partners(), partner / 2).unwrap_or(self.tenant(partner))
+                } else {
+                    self.tenant(partner / 2)
+                };
+                let terms = GrantTerms {
+                    ceiling: self.roles(&ceiling),
+                    kinds: kinds.map(|k| self.kinds(&k)),
+                    subtree,
+                    expires_at: self.expiry(expires),
+                    auto_extend: false,
+                };
+                Box::new(move |tx| tx.propose_grant(client, partner, terms).map(drop))
+            }
+            Op::ApproveGrant { grant } => {
+                let g = pick(&self.grants(), grant).unwrap_or(NO_GRANT);
+                Box::new(move |tx| tx.approve_grant(g))
+            }
+            Op::ChangeGrant { grant, ceiling, subtree, kinds, expires } => {
+                let g = pick(&self.grants(), grant).unwrap_or(NO_GRANT);
+                let terms = GrantTerms {
+                    ceiling: self.roles(&ceiling),
+                    kinds: kinds.map(|k| self.kinds(&k)),
+                    subtree,
+                    expires_at: self.expiry(expires),
+                    auto_extend: false,
+                };
+                Box::new(move |tx| tx.change_grant(g, terms))
+            }
+            Op::RevokeGrant { grant } => {
+                let g = pick(&self.grants(), grant).unwrap_or(NO_GRANT);
+                Box::new(move |tx| tx.revoke_grant(g))
+            }
+            Op::GivePartnerRole { who, by_group, target, role, expires } => {
+                let partners = self.partners();
+                let members: Vec<PrincipalId> = self
+                    .s
+                    .principals()
+                    .filter(|p| partners.contains(&p.home))
+                    .map(|p| p.id)
+                    .collect();
+                let user = if who % 4 == 0 {
+                    self.principal(who / 4)
+                } else {
+                    pick(&members, who).unwrap_or(self.principal(who))
+                };
+                let home = self.s.principal(user).map_or(NO_TENANT, |p| p.home);
+                let scope = if by_group {
+                    Scope::Group {
+                        group: self.groups_of_owner(GroupOwner::Tenant(home), &[target])[0],
+                    }
+                } else {
+                    let clients: Vec<TenantId> = self.s.grants_to(home).map(|g| g.client).collect();
+                    let client = if target % 2 == 0 {
+                        pick(&clients, target / 2).unwrap_or(self.tenant(target))
+                    } else {
+                        self.tenant(target / 2)
+                    };
+                    Scope::Client { client }
+                };
+                let (role, expires_at) = (self.role(role), self.expiry(expires));
+                Box::new(move |tx| tx.give_partner_role(user, scope, role, expires_at).map(drop))
+            }
+            Op::SetEntitlements { tenant, drop } => {
+                let t = self.tenant(tenant);
+                let catalog = &self.s.catalog;
+                let entitleable: Vec<PermId> = catalog.entitleable.iter().collect();
+                let dropped: Vec<PermId> =
+                    drop.iter().filter_map(|i| pick(&entitleable, *i)).collect();
+                let names: Vec<String> = entitleable
+                    .iter()
+                    .filter(|p| !dropped.contains(p))
+                    .map(|p| catalog.perm_name(*p).to_owned())
+                    .collect();
+                Box::new(move |tx| tx.set_entitlements(t, &names))
+            }
+            Op::SetSuspended { tenant, suspended } => {
+                let t = self.tenant(tenant);
+                Box::new(move |tx| tx.set_suspended(t, suspended))
+            }
+            Op::VerifyEmail { who } => {
+                let p = self.principal(who);
+                Box::new(move |tx| tx.verify_email(p))
+            }
+        }
+    }
+
+    fn step(&mut self, pick_actor: ActorPick, minutes: u8, op: &Op) -> StepRecord {
+        self.now += Millis::from(minutes % 3) * 30 * MINUTE;
+        let actor = self.actor(pick_actor);
+        let command = self.command(op);
+        let before = self.s.clone();
+        let snapshot = state_json(&before);
+        let outcome = before.decide(actor, self.now, command);
+        if outcome.is_err() {
+            // Deciding works on a scratch copy: a refusal changes nothing.
+            assert_eq!(state_json(&before), snapshot, "a refused command changed the state");
+        }
+        if let Ok(d) = &outcome {
+            self.s = d.next.clone();
+        }
+        StepRecord { before, actor, now: self.now, outcome }
+    }
+}
+
+/// Builds the world of `h` and runs its history, calling `check` after every step (and once
+/// on the built world, as a step with nothing done).
+fn run(h: &History, mut check: impl FnMut(&StepRecord, &mut Rng)) {
+    let mut sim = Sim::build(&h.world);
+    let mut rng = Rng(h.seed);
+    let setup = StepRecord {
+        before: sim.s.clone(),
+        actor: Actor::System,
+        now: sim.now,
+        outcome: Err(CommandError::invalid("none", "the built world, before any step")),
+    };
+    check(&setup, &mut rng);
+    for (actor, minutes, op) in &h.steps {
+        let record = sim.step(*actor, *minutes, op);
+        check(&record, &mut rng);
+    }
+}
+
+fn state_json(s: &State) -> String {
+    serde_json::to_string(&s.to_changes()).unwrap()
+}
+
+/// splitmix64: a small deterministic generator for sampling checks inside a case.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n.max(1) as u64) as usize
+    }
+    fn choose<T: Copy>(&mut self, list: &[T]) -> T {
+        list[self.below(list.len())]
+    }
+}
+
+// ----- the reference evaluator ----------------------------------------------------------------
+
+/// A naive, slow re-implementation of `check` from SPEC §8, for a principal **at home**
+/// (no switched tenant, no impersonation). It reads only the stored entities (parents,
+/// suspension flags, own entitlement sets, statuses, assignments, delegate access, groups and
+/// placements), never the engine's derived fields or indexes, and walks everything anew.
+///
+/// Left out, because at home they never apply: partner paths (step 6's second kind, grant
+/// kinds, customer managers, security-group scopes) and impersonation (step 2). Step 1 is
+/// assumed (every id it is given exists).
+struct Reference<'a> {
+    s: &'a State,
+    now: Millis,
+}
+
+impl<'a> Reference<'a> {
+    fn new(s: &'a State, now: Millis) -> Self {
+        Reference { s, now }
+    }
+
+    fn parent(&self, t: TenantId) -> Option<TenantId> {
+        self.s.tenant(t).and_then(|t| t.parent)
+    }
+
+    /// `t` and its ancestors, `t` first.
+    fn up(&self, t: TenantId) -> Vec<TenantId> {
+        let mut out = vec![t];
+        while let Some(p) = self.parent(*out.last().unwrap()) {
+            out.push(p);
+        }
+        out
+    }
+
+    fn is_ancestor_or_self(&self, a: TenantId, t: TenantId) -> bool {
+        self.up(t).contains(&a)
+    }
+
+    /// R8: `t` or one of its ancestors is suspended.
+    fn suspended(&self, t: TenantId) -> bool {
+        self.up(t).iter().any(|u| self.s.tenant(*u).unwrap().suspended)
+    }
+
+    /// R3: own ∩ parent's effective; the root has every non-core permission.
+    fn entitlements(&self, t: TenantId) -> PermSet {
+        match self.parent(t) {
+            None => self.s.catalog.entitleable,
+            Some(p) => self.s.tenant(t).unwrap().own_entitlements.intersect(self.entitlements(p)),
+        }
+    }
+
+    fn resource_is_ancestor_or_self(&self, a: ResourceId, r: ResourceId) -> bool {
+        let mut cur = Some(r);
+        while let Some(c) = cur {
+            if c == a {
+                return true;
+            }
+            cur = self.s.resource(c).unwrap().parent;
+        }
+        false
+    }
+
+    /// R38: the live group of `owner` that holds `t`: the one it is placed in, else Default.
+    fn group_holding(&self, owner: GroupOwner, t: TenantId) -> Option<GroupId> {
+        let live: Vec<&Group> =
+            self.s.groups().filter(|g| g.owner == owner && !g.deleted).collect();
+        live.iter()
+            .find(|g| !g.is_default && self.s.placed_in(g.id).contains(&t))
+            .or_else(|| live.iter().find(|g| g.is_default))
+            .map(|g| g.id)
+    }
+
+    fn holds(&self, bundle: Bundle, x: PermId) -> bool {
+        match bundle {
+            Bundle::Role(r) => self.s.catalog.role(r).permissions.contains(x),
+            Bundle::Permission(p) => p == x,
+        }
+    }
+
+    fn target(&self, target: Target) -> (TenantId, Option<ResourceId>, Option<KindId>) {
+        match target {
+            Target::Tenant(t) => (t, None, None),
+            Target::Resource(r) => {
+                let res = self.s.resource(r).unwrap();
+                (res.tenant, Some(r), res.kind)
+            }
+        }
+    }
+
+    /// `check(p, x, target)` at home.
+    fn allowed(&self, p: PrincipalId, x: PermId, target: Target) -> bool {
+        let catalog = &self.s.catalog;
+        let (t, resource, kind) = self.target(target);
+        let principal = self.s.principal(p).unwrap();
+        let perm = catalog.permission(x);
+        let checks_read = perm.name == "checks.read";
+        // Step 3 (R8): nothing in a suspended subtree, nothing for its principals anywhere;
+        // `checks.read` held from outside a suspended subtree still answers on it.
+        if self.suspended(t) && !checks_read {
+            return false;
+        }
+        if self.suspended(principal.home) {
+            return false;
+        }
+        // Step 4 (R11, R36): active, and so is every owner up the chain.
+        let mut chain = Some(principal);
+        while let Some(q) = chain {
+            if q.status != Status::Active {
+                return false;
+            }
+            chain = q.owner().map(|o| self.s.principal(o).unwrap());
+        }
+        // Step 5 (R3, R31).
+        if !perm.core && !self.entitlements(t).contains(x) {
+            return false;
+        }
+        if perm.root_only && self.parent(t).is_some() {
+            return false;
+        }
+        let paths = match (&principal.delegate, principal.owner()) {
+            // Step 9 (R35, R38): groups, kinds, narrowing roles, and the owner may too.
+            (Some(access), Some(owner)) => {
+                let in_groups = match &access.groups {
+                    GroupAccess::Full => true,
+                    GroupAccess::Groups(gs) => self
+                        .group_holding(GroupOwner::User(owner), t)
+                        .is_some_and(|g| gs.contains(&g)),
+                };
+                let kind_ok = match &access.kinds {
+                    KindAccess::All => true,
+                    KindAccess::Kinds(ks) => match (resource, kind) {
+                        (Some(_), Some(k)) => ks.contains(&k),
+                        (Some(_), None) => false,
+                        (None, _) => perm.core,
+                    },
+                };
+                let roles_ok = access.roles.is_empty()
+                    || access.roles.iter().any(|r| self.holds(Bundle::Role(*r), x));
+                in_groups && kind_ok && roles_ok && self.allowed(owner, x, target)
+            }
+            // Steps 6–7 at home: a live direct assignment holding x that covers the target
+            // (direct paths carry no kind filter).
+            _ => principal.assignments.iter().any(|a| {
+                let (covers, scope_tenant) = match a.scope {
+                    Scope::Tenant { tenant, subtree } => {
+                        (tenant == t || (subtree && self.is_ancestor_or_self(tenant, t)), tenant)
+                    }
+                    Scope::Resource { resource: r } => (
+                        resource.is_some_and(|tr| self.resource_is_ancestor_or_self(r, tr)),
+                        self.s.resource(r).unwrap().tenant,
+                    ),
+                    Scope::Client { .. } | Scope::Group { .. } => (false, t),
+                };
+                a.expires_at.is_none_or(|e| self.now < e)
+                    && self.holds(a.bundle, x)
+                    && covers
+                    && !(checks_read && self.suspended(scope_tenant))
+            }),
+        };
+        // Step 8 (R26): every requirement passes these steps on the same target.
+        paths && perm.requires.iter().all(|r| self.allowed(p, *r, target))
+    }
+}
+
+// ----- helpers for the properties -------------------------------------------------------------
+
+fn all_targets(s: &State) -> Vec<Target> {
+    s.tenants()
+        .map(|t| Target::Tenant(t.id))
+        .chain(s.resources().map(|r| Target::Resource(r.id)))
+        .collect()
+}
+
+fn all_perms(s: &State) -> Vec<PermId> {
+    (0..s.catalog.permissions.len() as u32).map(PermId).collect()
+}
+
+fn allowed(
+    s: &State,
+    p: PrincipalId,
+    x: PermId,
+    target: Target,
+    ctx: Context,
+    now: Millis,
+) -> bool {
+    s.check(p, x, target, ctx, now).unwrap().is_allowed()
+}
+
+/// The tenants some grant names as client: where partner users switch to.
+fn grant_clients(s: &State) -> Vec<TenantId> {
+    let set: BTreeSet<TenantId> = s.grants().map(|g| g.client).collect();
+    set.into_iter().collect()
+}
+
+/// The contexts worth checking `p` in: home, and switched into each grant's client when its
+/// home is a grant's partner.
+fn contexts(s: &State, p: PrincipalId) -> Vec<Context> {
+    let home = s.principal(p).unwrap().home;
+    let mut out = vec![Context::HOME];
+    if s.grants().any(|g| g.partner == home) {
+        out.extend(grant_clients(s).into_iter().map(Context::switched));
+    }
+    out
+}
+
+fn describe(r: &StepRecord) -> String {
+    match &r.outcome {
+        Ok(d) => format!(
+            "after {:?} at {} did {:?}",
+            r.actor,
+            r.now,
+            d.events.iter().map(|e| e.action).collect::<Vec<_>>()
+        ),
+        Err(e) => format!("after {:?} at {} was refused: {e}", r.actor, r.now),
+    }
+}
+
+// ----- the properties -------------------------------------------------------------------------
+
+fn config() -> ProptestConfig {
+    ProptestConfig { cases: 48, failure_persistence: None, ..ProptestConfig::default() }
+}
+
+proptest! {
+    #![proptest_config(config())]
+
+    /// R5: once a tenant has had an active admin it keeps one, whoever acts (nothing in the
+    /// generated commands may leave a tenant without an admin); and a tenant that has an
+    /// active admin is marked as having had one, or R5 would not protect it later.
+    #[test]
+    fn r5_tenant_keeps_an_active_admin(h in history()) {
+        run(&h, |r, _| {
+            let s = r.after();
+            for t in s.tenants() {
+                let admins = active_admins(s, t.id).count();
+                if t.had_admin {
+                    assert!(admins >= 1, "tenant {} had an admin and has none {}", t.key, describe(r));
+                }
+                if admins > 0 {
+                    assert!(t.had_admin, "tenant {} has an active admin but is not marked had_admin {}", t.key, describe(r));
+                }
+            }
+        });
+    }
+
+    /// R27: every assignment created in a step by a principal (itself, or by the system on
+    /// its behalf: R4's admin, R19's default role) confers only permissions that principal
+    /// held, before the step and in its session, in every tenant the assignment covers.
+    /// Partner roles are governed by R41 instead and are left out.
+    #[test]
+    fn r27_no_permission_given_by_someone_who_lacked_it(h in history()) {
+        run(&h, |r, _| {
+            let (Ok(d), Actor::Principal { id: actor, ctx }) = (&r.outcome, r.actor) else { return };
+            let before = &r.before;
+            let old: BTreeSet<AssignmentId> =
+                before.principals().flat_map(|p| p.assignments.iter().map(|a| a.id)).collect();
+            let reference = Reference::new(before, r.now);
+            let catalog = &before.catalog;
+            for p in d.next.principals() {
+                for a in p.assignments.iter().filter(|a| !old.contains(&a.id) && !a.scope.is_partner()) {
+                    assert!(
+                        a.created_by == Author::Principal(actor) || a.created_by == Author::System,
+                        "assignment {:?} authored by {:?} in a step by {actor}", a.id, a.created_by
+                    );
+                    let targets: Vec<Target> = match a.scope {
+                        Scope::Tenant { tenant, subtree: false } => vec![Target::Tenant(tenant)],
+                        Scope::Tenant { tenant, subtree: true } => before
+                            .tenants()
+                            .filter(|t| reference.is_ancestor_or_self(tenant, t.id))
+                            .map(|t| Target::Tenant(t.id))
+                            .collect(),
+                        Scope::Resource { resource } => vec![Target::Resource(resource)],
+                        Scope::Client { .. } | Scope::Group { .. } => unreachable!(),
+                    };
+                    let given = match a.bundle {
+                        Bundle::Role(role) => catalog.role(role).permissions,
+                        Bundle::Permission(x) => std::iter::once(x).collect(),
+                    };
+                    for target in targets {
+                        let (t, _, _) = reference.target(target);
+                        // R31: what the bundle actually confers there.
+                        let mut effective = given.intersect(catalog.core.union(reference.entitlements(t)));
+                        if reference.parent(t).is_some() {
+                            effective = effective.minus(catalog.root_only);
+                        }
+                        for x in effective.iter() {
+                            // The reference models home sessions; a switched actor's
+                            // permissions come through a grant, so the engine answers.
+                            let held = if ctx == Context::HOME {
+                                reference.allowed(actor, x, target)
+                            } else {
+                                allowed(before, actor, x, target, ctx, r.now)
+                            };
+                            assert!(
+                                held,
+                                "{actor} gave {:?} to {} ({:?}) conferring {} on {target:?}, which it lacked {}",
+                                a.bundle, p.logon, a.scope, catalog.perm_name(x), describe(r)
+                            );
+                        }
+                    }
+                }
+            }
+        });
+    }
+
+    /// The engine's `check` agrees with the reference evaluator at home: on a random sample of
+    /// (principal, permission, target) triples after every step, and on every triple at the
+    /// end of the history and on the built world.
+    #[test]
+    fn engine_agrees_with_reference_evaluator(h in history()) {
+        let steps = h.steps.len();
+        let mut n = 0;
+        run(&h, |r, rng| {
+            let s = r.after();
+            let reference = Reference::new(s, r.now);
+            let principals: Vec<PrincipalId> = s.principals().map(|p| p.id).collect();
+            let perms = all_perms(s);
+            let targets = all_targets(s);
+            let agree = |p: PrincipalId, x: PermId, target: Target| {
+                let engine = allowed(s, p, x, target, Context::HOME, r.now);
+                let naive = reference.allowed(p, x, target);
+                assert_eq!(
+                    engine, naive,
+                    "check({}, {}, {target:?}) at home: engine {engine}, reference {naive} {}",
+                    s.principal(p).unwrap().logon, s.catalog.perm_name(x), describe(r)
+                );
+            };
+            if n == 0 || n == steps {
+                for &p in &principals {
+                    for &x in &perms {
+                        for &target in &targets {
+                            agree(p, x, target);
+                        }
+                    }
+                }
+            } else {
+                for _ in 0..150 {
+                    agree(rng.choose(&principals), rng.choose(&perms), rng.choose(&targets));
+                }
+            }
+            n += 1;
+        });
+    }
+
+    /// R35: a delegate's access is a subset of its owner's: wherever check allows the
+    /// delegate, it allows the owner, in the same session context.
+    #[test]
+    fn r35_delegate_access_is_subset_of_owner(h in history()) {
+        run(&h, |r, _| {
+            let s = r.after();
+            let perms = all_perms(s);
+            let targets = all_targets(s);
+            for d in s.principals().filter(|p| p.delegate.is_some()) {
+                let owner = d.owner().unwrap();
+                for ctx in contexts(s, d.id) {
+                    for &x in &perms {
+                        for &target in &targets {
+                            if allowed(s, d.id, x, target, ctx, r.now) {
+                                assert!(
+                                    allowed(s, owner, x, target, ctx, r.now),
+                                    "delegate {} may {} on {target:?} in {ctx:?} but its owner may not {}",
+                                    d.logon, s.catalog.perm_name(x), describe(r)
+                                );
+                            }
+                        }
+                    }
+                }
+            }
+        });
+    }
+
+    /// R38: for every owner of groups, every tenant sits in exactly one live group of that
+    /// owner (the one it is placed in, else Default), `group_of` names it, and no placement
+    /// points at a deleted group.
+    #[test]
+    fn r38_tenant_in_exactly_one_group_per_owner(h in history()) {
+        run(&h, |r, _| {
+            let s = r.after();
+            let owners: BTreeSet<GroupOwner> = s.groups().map(|g| g.owner).collect();
+            for g in s.groups().filter(|g| g.deleted) {
+                assert!(s.placed_in(g.id).is_empty(), "deleted group {} still holds tenants {}", g.id, describe(r));
+                assert!(!g.is_default, "a Default group was deleted {}", describe(r));
+            }
+            for owner in owners {
+                let live: Vec<&Group> = s.groups().filter(|g| g.owner == owner && !g.deleted).collect();
+                let defaults = live.iter().filter(|g| g.is_default).count();
+                assert_eq!(defaults, 1, "{owner:?} has {defaults} live Default groups {}", describe(r));
+                let listed: Vec<GroupId> = s.groups_of(owner).map(|g| g.id).collect();
+                assert_eq!(listed, live.iter().map(|g| g.id).collect::<Vec<_>>());
+                for t in s.tenants() {
+                    let holding: Vec<GroupId> = live
+                        .iter()
+                        .filter(|g| if g.is_default {
+                            live.iter().all(|o| o.is_default || !s.placed_in(o.id).contains(&t.id))
+                        } else {
+                            s.placed_in(g.id).contains(&t.id)
+                        })
+                        .map(|g| g.id)
+                        .collect();
+                    assert_eq!(holding.len(), 1, "tenant {} is in groups {holding:?} of {owner:?} {}", t.key, describe(r));
+                    let g = s.group_of(owner, t.id);
+                    assert_eq!(g, Some(holding[0]), "group_of({owner:?}, {}) {}", t.key, describe(r));
+                    let g = s.group(holding[0]).unwrap();
+                    assert!(!g.deleted && g.owner == owner);
+                }
+            }
+        });
+    }
+
+    /// R53: lookups agree with check on every element. `lookup_resources_all` returns
+    /// exactly the targets where check allows (brute force over every tenant and resource),
+    /// with and without a type filter; `lookup_subjects_all` lists at home exactly the
+    /// principals check allows at home, every partner subject it lists passes switched into
+    /// the tenant it names, and every principal that passes switched into some tenant above
+    /// the target is listed.
+    #[test]
+    fn r53_lookups_agree_with_check(h in history()) {
+        run(&h, |r, rng| {
+            let s = r.after();
+            let now = r.now;
+            let principals: Vec<PrincipalId> = s.principals().map(|p| p.id).collect();
+            let perms = all_perms(s);
+            let targets = all_targets(s);
+            for _ in 0..6 {
+                let p = rng.choose(&principals);
+                for ctx in contexts(s, p) {
+                    for _ in 0..4 {
+                        let x = rng.choose(&perms);
+                        let got = s.lookup_resources_all(p, x, None, ctx, now).unwrap();
+                        let want: Vec<Target> =
+                            targets.iter().copied().filter(|t| allowed(s, p, x, *t, ctx, now)).collect();
+                        assert_eq!(
+                            got, want,
+                            "lookup_resources({}, {}, {ctx:?}) {}",
+                            s.principal(p).unwrap().logon, s.catalog.perm_name(x), describe(r)
+                        );
+                        let ty = TypeId(rng.below(2) as u32);
+                        let got = s.lookup_resources_all(p, x, Some(ty), ctx, now).unwrap();
+                        let want: Vec<Target> = want
+                            .into_iter()
+                            .filter(|t| matches!(t, Target::Resource(id) if s.resource(*id).unwrap().resource_type == ty))
+                            .collect();
+                        assert_eq!(got, want, "lookup_resources of type {ty:?} {}", describe(r));
+                    }
+                }
+            }
+            for _ in 0..4 {
+                let target = rng.choose(&targets);
+                let tenant = match target {
+                    Target::Tenant(t) => t,
+                    Target::Resource(id) => s.resource(id).unwrap().tenant,
+                };
+                let above: Vec<TenantId> = s.tenant(tenant).unwrap().ancestors.to_vec();
+                for _ in 0..4 {
+                    let x = rng.choose(&perms);
+                    let got = s.lookup_subjects_all(target, x, now).unwrap();
+                    let at_home: BTreeSet<PrincipalId> =
+                        got.iter().filter(|sub| sub.switched.is_none()).map(|sub| sub.principal).collect();
+                    let want: BTreeSet<PrincipalId> = principals
+                        .iter()
+                        .copied()
+                        .filter(|p| allowed(s, *p, x, target, Context::HOME, now))
+                        .collect();
+                    assert_eq!(
+                        at_home, want,
+                        "lookup_subjects({target:?}, {}) at home {}", s.catalog.perm_name(x), describe(r)
+                    );
+                    for Subject { principal, switched } in &got {
+                        if let Some(c) = switched {
+                            assert!(
+                                allowed(s, *principal, x, target, Context::switched(*c), now),
+                                "lookup_subjects({target:?}, {}) lists {principal} switched into {c}, where check denies {}",
+                                s.catalog.perm_name(x), describe(r)
+                            );
+                        }
+                    }
+                    let switched: BTreeSet<PrincipalId> =
+                        got.iter().filter(|sub| sub.switched.is_some()).map(|sub| sub.principal).collect();
+                    for &p in &principals {
+                        for &c in &above {
+                            if allowed(s, p, x, target, Context::switched(c), now) {
+                                assert!(
+                                    switched.contains(&p),
+                                    "{p} passes {} on {target:?} switched into {c} but lookup_subjects omits it {}",
+                                    s.catalog.perm_name(x), describe(r)
+                                );
+                            }
+                        }
+                    }
+                }
+            }
+        });
+    }
+
+    /// Replay determinism: applying a decided change set to the state it was decided on
+    /// gives the decided state: the same entities (compared as serialized change lists), the
+    /// same derived tenant fields and the same index reads; and a checkpoint of it
+    /// (`to_changes`, `from_changes`) rebuilds the same again.
+    #[test]
+    fn replaying_changes_gives_the_decided_state(h in history()) {
+        run(&h, |r, _| {
+            let Ok(d) = &r.outcome else { return };
+            let mut replayed = r.before.clone();
+            replayed.apply(&d.changes).unwrap();
+            assert_eq!(replayed.revision, d.next.revision);
+            assert_eq!(state_json(&replayed), state_json(&d.next), "replay differs {}", describe(r));
+            assert_eq!(observable(&replayed), observable(&d.next), "replay differs {}", describe(r));
+            let checkpoint = State::from_changes(&d.next.to_changes(), d.next.revision).unwrap();
+            assert_eq!(state_json(&checkpoint), state_json(&d.next));
+            assert_eq!(observable(&checkpoint), observable(&d.next), "checkpoint differs {}", describe(r));
+        });
+    }
+}
+
+/// Everything a state answers beyond its serialized entities: derived tenant fields and the
+/// reads served by its indexes.
+fn observable(s: &State) -> serde_json::Value {
+    let owners: BTreeSet<GroupOwner> = s.groups().map(|g| g.owner).collect();
+    let tenants: Vec<serde_json::Value> = s
+        .tenants()
+        .map(|t| {
+            let id = t.id;
+            let groups: BTreeMap<String, Option<GroupId>> =
+                owners.iter().map(|o| (format!("{o:?}"), s.group_of(*o, id))).collect();
+            serde_json::json!({
+                "id": id,
+                "ancestors": t.ancestors.to_vec(),
+                "entitlements": t.entitlements.iter().collect::<Vec<_>>(),
+                "blocked": t.blocked,
+                "by_key": s.tenant_by_key(&t.key),
+                "children": s.children(id).collect::<Vec<_>>(),
+                "members": s.members(id).map(|p| p.id).collect::<Vec<_>>(),
+                "holders": s.holders(id).collect::<Vec<_>>(),
+                "client_holders": s.client_holders(id).collect::<Vec<_>>(),
+                "resources": s.resources_of(id).collect::<Vec<_>>(),
+                "grants_from": s.grants_from(id).map(|g| g.id).collect::<Vec<_>>(),
+                "grants_to": s.grants_to(id).map(|g| g.id).collect::<Vec<_>>(),
+                "group_of": groups,
+            })
+        })
+        .collect();
+    let principals: Vec<serde_json::Value> = s
+        .principals()
+        .map(|p| {
+            serde_json::json!({
+                "id": p.id,
+                "by_logon": s.principal_by_logon(&p.logon),
+                "delegates": s.delegates_of(p.id).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    let resources: Vec<serde_json::Value> = s
+        .resources()
+        .map(|r| {
+            serde_json::json!({
+                "id": r.id,
+                "by_key": s.resource_by_key(&r.key),
+                "holders": s.resource_holders(r.id).collect::<Vec<_>>(),
+                "children": s.resource_children(r.id).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    let groups: Vec<serde_json::Value> = owners
+        .iter()
+        .map(|o| {
+            serde_json::json!({
+                "owner": format!("{o:?}"),
+                "groups": s.groups_of(*o).map(|g| g.id).collect::<Vec<_>>(),
+                "default": s.default_group(*o),
+            })
+        })
+        .collect();
+    let placed: Vec<(GroupId, Vec<TenantId>)> =
+        s.groups().map(|g| (g.id, s.placed_in(g.id))).collect();
+    serde_json::json!({
+        "revision": s.revision,
+        "root": s.root(),
+        "next_assignment": s.next_assignment_id(),
+        "tenants": tenants,
+        "principals": principals,
+        "resources": resources,
+        "groups": groups,
+        "placed": placed,
+    })
+}
