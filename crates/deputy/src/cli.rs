@@ -487,7 +487,7 @@ fn execute(cli: Cli) -> Outcome {
                     |e| Failure::Usage(format!("`{}`: changes are malformed: {e}", file.display())),
                 )?;
             let d = open(&cli.db)?;
-            let revision = d.import(&changes)?;
+            let revision = d.import(&changes, 10_000, &mut |_, _| {})?;
             done(revision, format!("imported {} changes", changes.len()), json!({}))
         }
         Command::Checkpoint => {

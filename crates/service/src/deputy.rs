@@ -193,10 +193,16 @@ impl<S: Store> Deputy<S> {
         self.execute(Actor::System, None, move |tx| tx.init_deployment(&toml, &key, &name))
     }
 
-    /// Imports a whole deployment (an export's changes) into an empty database, as one
-    /// revision. The changes are replayed on a scratch state first: a damaged export is
-    /// refused and nothing is written.
-    pub fn import(&self, changes: &[Change]) -> Result<Revision, ServiceError> {
+    /// Imports a whole deployment (an export's changes) into an empty database, in
+    /// revisions of at most `batch` changes. Everything is replayed on a scratch state
+    /// first, so a damaged export is refused before anything is written. `progress` hears
+    /// (changes committed, changes in all) after each batch.
+    pub fn import(
+        &self,
+        changes: &[Change],
+        batch: usize,
+        progress: &mut dyn FnMut(usize, usize),
+    ) -> Result<Revision, ServiceError> {
         let _guard = self.writer.lock().unwrap_or_else(|e| e.into_inner());
         let base = self.snapshot();
         if base.revision != 0 {
@@ -207,23 +213,32 @@ impl<S: Store> Deputy<S> {
                 CommandError::invalid("changes", "an export starts with its catalog").into()
             );
         }
+        let batch = batch.max(1);
         let mut next = (*base).clone();
-        next.apply(changes).map_err(|e| CommandError::invalid("changes", e.to_string()))?;
+        for chunk in changes.chunks(batch) {
+            next.apply(chunk).map_err(|e| CommandError::invalid("changes", e.to_string()))?;
+        }
         if next.root().is_none() {
             return Err(CommandError::invalid("changes", "the export has no root tenant").into());
         }
-        let now = self.now();
-        let payload =
-            serde_json::to_string(changes).map_err(|e| StoreError::Backend(e.to_string()))?;
-        let activity = vec![NewActivity {
-            at_ms: now,
-            action: "deployment.imported".into(),
-            actor: Some("system".into()),
-            acting_as: "[]".into(),
-            details: serde_json::json!({"changes": changes.len()}).to_string(),
-            ..NewActivity::default()
-        }];
-        let revision = self.store.commit(0, &Commit { at_ms: now, payload, activity })?;
+        let mut revision = 0;
+        let mut done = 0;
+        for chunk in changes.chunks(batch) {
+            let now = self.now();
+            let payload =
+                serde_json::to_string(chunk).map_err(|e| StoreError::Backend(e.to_string()))?;
+            let activity = vec![NewActivity {
+                at_ms: now,
+                action: "deployment.imported".into(),
+                actor: Some("system".into()),
+                acting_as: "[]".into(),
+                details: serde_json::json!({"changes": chunk.len(), "from": done}).to_string(),
+                ..NewActivity::default()
+            }];
+            revision = self.store.commit(revision, &Commit { at_ms: now, payload, activity })?;
+            done += chunk.len();
+            progress(done, changes.len());
+        }
         self.current.store(Arc::new(next));
         Ok(revision)
     }
