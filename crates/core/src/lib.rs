@@ -14,6 +14,7 @@ pub mod lookup;
 pub mod model;
 pub mod names;
 pub mod perm_set;
+pub mod review;
 pub mod state;
 pub mod tx;
 

@@ -10,3 +10,4 @@ pub mod deputy;
 pub mod what_if;
 
 pub use deputy::{Committed, Deputy, ServiceError};
+pub use what_if::CheckItem;

@@ -399,10 +399,24 @@ impl Tx {
             Actor::Principal { id, .. } => {
                 id == p.id
                     || p.owner() == Some(id)
+                    || self.in_owner_chain(id, p.id)
                     || self.may("users.view", Target::Tenant(p.home))
                     || self.can_see_via_assignment(p)
             }
         }
+    }
+
+    /// Whether `owner` is above `principal` in its owner chain (a delegate sees its owners).
+    fn in_owner_chain(&self, principal: PrincipalId, owner: PrincipalId) -> bool {
+        let mut current = self.state.principal(principal).and_then(|p| p.owner());
+        for _ in 0..64 {
+            match current {
+                Some(o) if o == owner => return true,
+                Some(o) => current = self.state.principal(o).and_then(|p| p.owner()),
+                None => return false,
+            }
+        }
+        false
     }
 
     /// A principal homed elsewhere but holding roles in a tenant the actor manages (S1: the

@@ -1,0 +1,272 @@
+//! Who would lose what (R67) and who holds what, with reasons (R72): both compare or list
+//! `check` answers over the tenants a principal can reach, so they agree with `check`.
+
+use crate::check::{Context, GrantingPath, Target};
+use crate::ids::*;
+use crate::model::*;
+use crate::state::{Change, State};
+use serde::Serialize;
+use std::collections::BTreeSet;
+
+/// One access that a pending change takes away or gives (R67).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct AccessChange {
+    pub principal: PrincipalId,
+    /// `Some(c)`: the access is used switched into client `c`.
+    pub switched: Option<TenantId>,
+    pub permission: PermId,
+    pub tenant: TenantId,
+    /// `true`: gained; `false`: lost.
+    pub gained: bool,
+}
+
+/// The outcome of a what-if: the rows, and whether the budget cut it short.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AccessDiff {
+    pub rows: Vec<AccessChange>,
+    /// `None` when every affected principal was compared; else why it stopped (R73).
+    pub stopped: Option<String>,
+    pub principals_compared: usize,
+}
+
+/// One line of an access review (R72).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ReviewRow {
+    pub principal: PrincipalId,
+    pub switched: Option<TenantId>,
+    pub tenant: TenantId,
+    pub permission: PermId,
+    pub paths: Vec<GrantingPath>,
+}
+
+impl State {
+    /// Tenants where `principal` may act in a session, as candidates (a superset of where
+    /// it passes checks): from its (top owner's) direct assignments at home, or the reach of
+    /// the grants to its home tenant when switched.
+    pub fn reachable_tenants(
+        &self,
+        principal: PrincipalId,
+        switched: Option<TenantId>,
+    ) -> BTreeSet<TenantId> {
+        let mut top = principal;
+        for _ in 0..64 {
+            match self.principal(top).and_then(|p| p.owner()) {
+                Some(o) => top = o,
+                None => break,
+            }
+        }
+        let mut out = BTreeSet::new();
+        let Some(p) = self.principal(top) else { return out };
+        match switched {
+            None => {
+                for a in p.assignments.iter() {
+                    match a.scope {
+                        Scope::Tenant { tenant, subtree: true } => out.extend(self.subtree(tenant)),
+                        Scope::Tenant { tenant, subtree: false } => {
+                            out.insert(tenant);
+                        }
+                        _ => {}
+                    }
+                }
+            }
+            Some(c) => {
+                for g in self.grants_to(p.home).filter(|g| g.client == c) {
+                    if g.subtree {
+                        out.extend(self.subtree(c));
+                    } else {
+                        out.insert(c);
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// The sessions a principal may use: home, and switched into each client whose grant
+    /// reaches its home tenant (through its top owner for a delegate).
+    pub fn sessions_of(&self, principal: PrincipalId) -> Vec<Option<TenantId>> {
+        let mut top = principal;
+        for _ in 0..64 {
+            match self.principal(top).and_then(|p| p.owner()) {
+                Some(o) => top = o,
+                None => break,
+            }
+        }
+        let mut out = vec![None];
+        if let Some(p) = self.principal(top) {
+            let clients: BTreeSet<TenantId> = self.grants_to(p.home).map(|g| g.client).collect();
+            out.extend(clients.into_iter().map(Some));
+        }
+        out
+    }
+
+    /// Every (tenant, permission) `principal` holds in each of its sessions, with the paths
+    /// (R72: "for a principal, everything it may do and why").
+    pub fn review_principal(&self, principal: PrincipalId, now: Millis) -> Vec<ReviewRow> {
+        let mut rows = Vec::new();
+        for switched in self.sessions_of(principal) {
+            let ctx = Context { switched, impersonation: None };
+            for tenant in self.reachable_tenants(principal, switched) {
+                for x in 0..self.catalog.permissions.len() as u32 {
+                    let x = PermId(x);
+                    if let Ok(ex) = self.explain(principal, x, Target::Tenant(tenant), ctx, now)
+                        && ex.decision.is_allowed()
+                    {
+                        rows.push(ReviewRow {
+                            principal,
+                            switched,
+                            tenant,
+                            permission: x,
+                            paths: ex.paths,
+                        });
+                    }
+                }
+            }
+        }
+        rows
+    }
+
+    /// Every principal's effective access in `tenant`, with the reasons (R72).
+    pub fn review_tenant(&self, tenant: TenantId, now: Millis) -> Vec<ReviewRow> {
+        let mut rows = Vec::new();
+        let mut subjects: BTreeSet<(PrincipalId, Option<TenantId>)> = BTreeSet::new();
+        for x in 0..self.catalog.permissions.len() as u32 {
+            if let Ok(found) = self.lookup_subjects_all(Target::Tenant(tenant), PermId(x), now) {
+                subjects.extend(found.into_iter().map(|s| (s.principal, s.switched)));
+            }
+        }
+        for (principal, switched) in subjects {
+            let ctx = Context { switched, impersonation: None };
+            for x in 0..self.catalog.permissions.len() as u32 {
+                let x = PermId(x);
+                if let Ok(ex) = self.explain(principal, x, Target::Tenant(tenant), ctx, now)
+                    && ex.decision.is_allowed()
+                {
+                    rows.push(ReviewRow {
+                        principal,
+                        switched,
+                        tenant,
+                        permission: x,
+                        paths: ex.paths,
+                    });
+                }
+            }
+        }
+        rows
+    }
+}
+
+/// Principals whose access a change set may touch.
+fn affected_principals(before: &State, after: &State, changes: &[Change]) -> BTreeSet<PrincipalId> {
+    let mut out = BTreeSet::new();
+    for change in changes {
+        match change {
+            Change::Principal(p) => {
+                out.insert(p.id);
+            }
+            Change::Grant(g) => {
+                for s in [before, after] {
+                    out.extend(s.members(g.partner).map(|p| p.id));
+                }
+            }
+            Change::Group(g) => owner_principals(after, g.owner, &mut out),
+            Change::Placement { owner, .. } => owner_principals(after, *owner, &mut out),
+            Change::Tenant(t) => {
+                for s in [before, after] {
+                    for sub in s.subtree(t.id) {
+                        out.extend(s.members(sub).map(|p| p.id));
+                        out.extend(s.holders(sub));
+                        out.extend(s.client_holders(sub));
+                        for g in s.grants_from(sub) {
+                            out.extend(s.members(g.partner).map(|p| p.id));
+                        }
+                    }
+                    if let Some(tenant) = s.tenant(t.id) {
+                        for a in tenant.ancestors.iter() {
+                            out.extend(s.holders(*a));
+                        }
+                    }
+                }
+            }
+            Change::Catalog { .. } => out.extend(after.principals().map(|p| p.id)),
+            Change::Resource(_) => {}
+        }
+    }
+    // Delegates follow their owners (R35).
+    let mut stack: Vec<PrincipalId> = out.iter().copied().collect();
+    while let Some(p) = stack.pop() {
+        for d in after.delegates_of(p) {
+            if out.insert(d) {
+                stack.push(d);
+            }
+        }
+    }
+    out
+}
+
+fn owner_principals(s: &State, owner: GroupOwner, out: &mut BTreeSet<PrincipalId>) {
+    match owner {
+        GroupOwner::User(u) => {
+            out.insert(u);
+        }
+        GroupOwner::Tenant(t) => out.extend(s.members(t).map(|p| p.id)),
+    }
+}
+
+/// Compares `check` before and after a pending change for every principal it may touch,
+/// on every tenant those principals reach in any session (R67). `should_stop` is polled
+/// between principals so the caller can enforce a time budget.
+pub fn diff_access(
+    before: &State,
+    after: &State,
+    changes: &[Change],
+    now: Millis,
+    should_stop: &mut dyn FnMut() -> bool,
+) -> AccessDiff {
+    let mut rows = Vec::new();
+    let principals = affected_principals(before, after, changes);
+    let mut compared = 0;
+    let n_perms = before.catalog.permissions.len().min(after.catalog.permissions.len()) as u32;
+    for principal in &principals {
+        if should_stop() {
+            return AccessDiff {
+                rows,
+                stopped: Some(format!(
+                    "time budget reached after {compared} of {} principals",
+                    principals.len()
+                )),
+                principals_compared: compared,
+            };
+        }
+        let mut sessions: BTreeSet<Option<TenantId>> =
+            before.sessions_of(*principal).into_iter().collect();
+        sessions.extend(after.sessions_of(*principal));
+        for switched in sessions {
+            let ctx = Context { switched, impersonation: None };
+            let mut tenants = before.reachable_tenants(*principal, switched);
+            tenants.extend(after.reachable_tenants(*principal, switched));
+            for tenant in tenants {
+                for x in 0..n_perms {
+                    let x = PermId(x);
+                    let target = Target::Tenant(tenant);
+                    let was =
+                        before.check(*principal, x, target, ctx, now).is_ok_and(|d| d.is_allowed());
+                    let will =
+                        after.check(*principal, x, target, ctx, now).is_ok_and(|d| d.is_allowed());
+                    if was != will {
+                        rows.push(AccessChange {
+                            principal: *principal,
+                            switched,
+                            permission: x,
+                            tenant,
+                            gained: will,
+                        });
+                    }
+                }
+            }
+        }
+        compared += 1;
+    }
+    rows.sort();
+    AccessDiff { rows, stopped: None, principals_compared: compared }
+}
