@@ -70,6 +70,9 @@ id_type!(
     /// A resource kind of the catalog.
     KindId, "kind");
 id_type!(
+    /// An access code (R37a).
+    AccessCodeId, "ac");
+id_type!(
     /// An assignment (unique across the deployment, never reused).
     AssignmentId, "a");
 

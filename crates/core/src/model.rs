@@ -309,3 +309,22 @@ pub struct Group {
     pub is_default: bool,
     pub deleted: bool,
 }
+
+/// "Add Access to Another Business" (R37a): a single-use code for tenant `tenant` carrying
+/// roles. Only the token's hash is kept; the token itself is shown once to its issuer.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AccessCode {
+    pub id: AccessCodeId,
+    pub tenant: TenantId,
+    pub roles: Vec<RoleId>,
+    /// The hash of the token (computed by the service; the engine never sees the token).
+    pub token_hash: String,
+    pub expires_at: Millis,
+    pub created_by: Author,
+    pub created_at: Millis,
+    /// The issuer held what it needed only through a grant (R43): the code then serves
+    /// principals homed in the client's subtree alone.
+    pub issued_via_grant: bool,
+    pub redeemed_by: Option<PrincipalId>,
+    pub revoked: bool,
+}

@@ -25,6 +25,7 @@ pub enum Change {
     Resource(Resource),
     Grant(Grant),
     Group(Group),
+    AccessCode(AccessCode),
     /// Puts `tenant` in `group` of `owner`; `None` puts it back in the owner's Default (R38).
     Placement {
         owner: GroupOwner,
@@ -76,6 +77,8 @@ pub struct State {
     groups: imbl::Vector<Group>,
     groups_of: Index<GroupOwner, GroupId>,
     placement: imbl::HashMap<(GroupOwner, TenantId), GroupId>,
+    access_codes: imbl::Vector<AccessCode>,
+    access_code_by_hash: imbl::HashMap<String, AccessCodeId>,
     next_assignment: u64,
 }
 
@@ -106,6 +109,8 @@ impl State {
             groups: Default::default(),
             groups_of: Default::default(),
             placement: Default::default(),
+            access_codes: Default::default(),
+            access_code_by_hash: Default::default(),
             next_assignment: 1,
         }
     }
@@ -139,6 +144,18 @@ impl State {
     #[inline]
     pub fn group(&self, id: GroupId) -> Option<&Group> {
         self.groups.get(id.index())
+    }
+
+    pub fn access_code(&self, id: AccessCodeId) -> Option<&AccessCode> {
+        self.access_codes.get(id.index())
+    }
+
+    pub fn access_code_by_hash(&self, hash: &str) -> Option<&AccessCode> {
+        self.access_code_by_hash.get(hash).and_then(|id| self.access_code(*id))
+    }
+
+    pub fn n_access_codes(&self) -> usize {
+        self.access_codes.len()
     }
 
     pub fn tenant_by_key(&self, key: &str) -> Option<TenantId> {
@@ -376,6 +393,17 @@ impl State {
                     self.placement.retain(|_, gid| *gid != id);
                 }
             }
+            Change::AccessCode(code) => {
+                let id = code.id;
+                if id.index() < self.access_codes.len() {
+                    self.access_codes.set(id.index(), code.clone());
+                } else if id.index() == self.access_codes.len() {
+                    self.access_code_by_hash.insert(code.token_hash.clone(), id);
+                    self.access_codes.push_back(code.clone());
+                } else {
+                    return Err(out_of_order("access code", id, self.access_codes.len()));
+                }
+            }
             Change::Placement { owner, tenant, group } => match group {
                 Some(g) => {
                     self.placement.insert((*owner, *tenant), *g);
@@ -586,6 +614,7 @@ impl State {
         out.extend(self.resources.iter().map(|r| Change::Resource(r.clone())));
         out.extend(self.grants.iter().map(|g| Change::Grant(g.clone())));
         out.extend(self.groups.iter().map(|g| Change::Group(g.clone())));
+        out.extend(self.access_codes.iter().map(|c| Change::AccessCode(c.clone())));
         let mut placements: Vec<_> = self.placement.iter().collect();
         placements.sort_by_key(|((o, t), _)| (*o, *t));
         out.extend(placements.into_iter().map(|((owner, tenant), group)| Change::Placement {

@@ -1109,3 +1109,221 @@ fn r53_lookups_agree_with_check_and_page_to_the_end() {
         "the operator's subtree admin reaches acme"
     );
 }
+
+// ----- access codes, impersonation, partner-created tenants, catalog ------------------------
+
+const HASH: &str = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+
+#[test]
+fn r37a_access_code_gives_roles_once() {
+    let mut w = World::new();
+    let biz = w.tenant(w.root, "biz");
+    let biz_admin = w.user(biz, "biz-admin");
+    let nh = w.tenant(w.root, "nh");
+    let jane = w.user(nh, "jane");
+    let tp = w.role("tax-preparer");
+    let until = w.now + 1_000_000;
+    w.run(home(biz_admin), |tx| tx.issue_access_code(biz, vec![tp], HASH.into(), until)).unwrap();
+    let r = w.run(home(jane), |tx| tx.redeem_access_code(HASH)).unwrap();
+    assert_eq!(r.holder, jane);
+    assert!(w.can(jane, "returns.file", biz));
+    let again = w.run(home(jane), |tx| tx.redeem_access_code(HASH)).unwrap_err();
+    assert_eq!(again.kind, ErrorKind::NotFound, "single use");
+}
+
+#[test]
+fn r37a_code_carries_only_roles_issuer_could_give() {
+    let mut w = World::new();
+    let biz = w.tenant(w.root, "biz");
+    w.user(biz, "biz-admin");
+    let cs = w.user(biz, "cs");
+    w.give(cs, "senior-customer-service", biz, false);
+    let admin = w.role("admin");
+    refused(
+        w.run(home(cs), |tx| tx.issue_access_code(biz, vec![admin], HASH.into(), NOW + 1_000)),
+        "R27",
+    );
+    let tp = w.role("tax-preparer");
+    refused(
+        w.run(home(cs), |tx| tx.issue_access_code(biz, vec![tp], HASH.into(), NOW + 1_000)),
+        "R27",
+    );
+}
+
+#[test]
+fn r37a_expired_code_is_refused() {
+    let mut w = World::new();
+    let biz = w.tenant(w.root, "biz");
+    let admin = w.user(biz, "biz-admin");
+    let other = w.tenant(w.root, "other");
+    let u = w.user(other, "u");
+    let viewer = w.role("viewer");
+    w.run(home(admin), |tx| tx.issue_access_code(biz, vec![viewer], HASH.into(), NOW + 10))
+        .unwrap();
+    w.now = NOW + 10;
+    assert_eq!(
+        w.run(home(u), |tx| tx.redeem_access_code(HASH)).unwrap_err().kind,
+        ErrorKind::NotFound
+    );
+}
+
+#[test]
+fn r37_delegate_redeeming_records_access_on_owner_with_new_group() {
+    let mut w = World::new();
+    let biz = w.tenant(w.root, "biz");
+    let biz_admin = w.user(biz, "biz-admin");
+    let nh = w.tenant(w.root, "nh");
+    let jane = w.user(nh, "jane");
+    let jim = w.delegate(jane, "jim");
+    let g = w.run(home(jane), |tx| tx.create_group(GroupOwner::User(jane), "Some".into())).unwrap();
+    w.run(home(jane), |tx| tx.set_delegate_access(jim, Some(vec![g]), None, vec![])).unwrap();
+    let tp = w.role("tax-preparer");
+    w.run(home(biz_admin), |tx| tx.issue_access_code(biz, vec![tp], HASH.into(), NOW + 1_000))
+        .unwrap();
+    let r = w.run(home(jim), |tx| tx.redeem_access_code(HASH)).unwrap();
+    assert_eq!(r.holder, jane, "recorded as the owner's access");
+    assert!(w.can(jane, "returns.file", biz), "the owner gains what its delegate gains");
+    assert!(w.can(jim, "returns.file", biz), "the delegate reaches it through the new group");
+    let group = r.group.unwrap();
+    assert_eq!(w.s.group_of(GroupOwner::User(jane), biz), Some(group));
+}
+
+#[test]
+fn r48_start_impersonation_needs_reason_rank_and_does_not_chain() {
+    let mut w = World::new();
+    let acme = w.tenant(w.root, "acme");
+    w.user(acme, "admin");
+    let support = w.user(acme, "support");
+    w.give(support, "senior-it-manager", acme, false);
+    let cs = w.user(acme, "cs");
+    w.give(cs, "customer-service", acme, false);
+    let sm = w.user(acme, "sm");
+    w.give(sm, "senior-manager", acme, false);
+    let max = deputy_core::commands::access::MAX_IMPERSONATION_MS;
+    let e = w.run(home(support), |tx| tx.start_impersonation(cs, " ", 60_000, max)).unwrap_err();
+    assert_eq!(e.field, Some("reason"));
+    refused(w.run(home(support), |tx| tx.start_impersonation(sm, "ticket 42", 60_000, max)), "R28");
+    let e = w
+        .run(home(support), |tx| tx.start_impersonation(cs, "ticket 42", max + 1, max))
+        .unwrap_err();
+    assert_eq!(e.field, Some("duration"), "R68: at most 60 minutes by default");
+    let imp =
+        w.run(home(support), |tx| tx.start_impersonation(cs, "ticket 42", 60_000, max)).unwrap();
+    assert_eq!(imp.expires_at, w.now + 60_000);
+    let as_cs =
+        Actor::Principal { id: cs, ctx: Context { switched: None, impersonation: Some(imp) } };
+    refused(w.run(as_cs, |tx| tx.start_impersonation(support, "again", 60_000, max)), "R48");
+    // Excluded operations: the target's delegates and e-mail.
+    let update = deputy_core::commands::users::ProfileUpdate {
+        email: Some("new@example.com".into()),
+        ..Default::default()
+    };
+    refused(w.run(as_cs, |tx| tx.update_profile(cs, update)), "R48");
+}
+
+#[test]
+fn r46_partner_creates_new_customer_with_admin_grant() {
+    let mut w = World::new();
+    let partner = w.tenant(w.root, "partner");
+    w.sys(|tx| tx.set_partner(partner, true));
+    let pa = w.user(partner, "pa");
+    let new = NewTenant { key: "new-customer".into(), name: "New".into(), ..Default::default() };
+    let c = w.run(home(pa), |tx| tx.create_customer(partner, new)).unwrap();
+    assert_eq!(w.s.tenant(c).unwrap().parent, Some(w.root), "outside the partner's subtree");
+    let g = w.s.grants_from(c).next().unwrap();
+    assert_eq!((g.partner, g.status), (partner, GrantStatus::Active));
+    assert!(
+        w.check_in(pa, "users.create", Target::Tenant(c), Context::switched(c)),
+        "creator acts there with its roles"
+    );
+}
+
+#[test]
+fn r46_sub_account_through_grant_gets_bound_grant() {
+    let mut w = World::new();
+    let client = w.tenant(w.root, "client");
+    let partner = w.tenant(w.root, "partner");
+    w.sys(|tx| tx.set_partner(partner, true));
+    let ca = w.user(client, "ca");
+    let pu = w.user(partner, "pu");
+    let sitm = w.role("senior-it-manager");
+    let g = w
+        .run(home(ca), |tx| {
+            tx.propose_grant(
+                client,
+                partner,
+                GrantTerms { ceiling: vec![sitm], ..Default::default() },
+            )
+        })
+        .unwrap();
+    w.sys(|tx| tx.give_partner_role(pu, Scope::Client { client }, sitm, None));
+    let switched = Actor::Principal { id: pu, ctx: Context::switched(client) };
+    let sub = w
+        .run(switched, |tx| {
+            tx.create_tenant(
+                client,
+                NewTenant { key: "client-sub".into(), name: "Sub".into(), ..Default::default() },
+            )
+        })
+        .unwrap();
+    let bound = w.s.grants_from(sub).next().unwrap().clone();
+    assert_eq!(bound.bound_to, Some(g));
+    assert!(w.check_in(pu, "tenants.manage", Target::Tenant(sub), Context::switched(sub)));
+    // Revoking the client's grant ends the bound one in the same revision.
+    w.run(home(ca), |tx| tx.revoke_grant(g)).unwrap();
+    assert!(!w.check_in(pu, "tenants.manage", Target::Tenant(sub), Context::switched(sub)));
+}
+
+#[test]
+fn r46_parent_account_moves_client_beneath_it() {
+    let mut w = World::new();
+    let region = w.tenant(w.root, "region");
+    let client = w.tenant(region, "client");
+    let partner = w.tenant(w.root, "partner");
+    w.sys(|tx| tx.set_partner(partner, true));
+    w.user(client, "ca");
+    let pu = w.user(partner, "pu");
+    let sitm = w.role("senior-it-manager");
+    w.sys(|tx| {
+        tx.propose_grant(client, partner, GrantTerms { ceiling: vec![sitm], ..Default::default() })
+    });
+    w.sys(|tx| tx.give_partner_role(pu, Scope::Client { client }, sitm, None));
+    let switched = Actor::Principal { id: pu, ctx: Context::switched(client) };
+    let parent = w
+        .run(switched, |tx| {
+            tx.create_parent_account(
+                client,
+                NewTenant {
+                    key: "client-parent".into(),
+                    name: "Parent".into(),
+                    ..Default::default()
+                },
+            )
+        })
+        .unwrap();
+    assert_eq!(w.s.tenant(parent).unwrap().parent, Some(region));
+    assert_eq!(w.s.tenant(client).unwrap().parent, Some(parent));
+}
+
+#[test]
+fn r25_catalog_change_keeps_ids_and_needs_catalog_manage() {
+    let mut w = World::new();
+    let staff = w.user(w.root, "staff");
+    w.give(staff, "read-only", w.root, false);
+    let mut toml = deputy_core::catalog::SHIPPED_CATALOG.to_owned();
+    toml.push_str("\n[[permission]]\nname = \"invoices.view\"\n");
+    refused(w.run(home(staff), |tx| tx.change_catalog(&toml)), "R25");
+    let acme = w.tenant(w.root, "acme");
+    let admin = w.user(acme, "admin");
+    let e = w.run(home(admin), |tx| tx.change_catalog(&toml)).unwrap_err();
+    assert_eq!(e.kind, ErrorKind::NotFound, "a tenant admin does not even see the root");
+    let op = w.operator;
+    w.run(home(op), |tx| tx.change_catalog(&toml)).unwrap();
+    assert!(w.s.catalog.permission_id("invoices.view").is_some());
+    let reordered = deputy_core::catalog::SHIPPED_CATALOG.replacen(
+        "\n[[permission]]\n",
+        "\n[[permission]]\nname = \"aaa.first\"\n\n[[permission]]\n",
+        1,
+    );
+    refused(w.run(home(op), |tx| tx.change_catalog(&reordered)), "R25");
+}

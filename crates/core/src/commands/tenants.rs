@@ -84,6 +84,12 @@ impl Tx {
     ) -> Result<TenantId, CommandError> {
         self.tenant(parent)?;
         self.require("tenants.manage", parent, "R1")?;
+        // R46: through a grant, a partner creates a sub-account with a bound grant.
+        if self.actor_ctx().is_some_and(|c| c.switched.is_some())
+            && !self.may_directly("tenants.manage", parent)
+        {
+            return self.create_sub_account(parent, new);
+        }
         // R3: a new tenant starts with the catalog's defaults ∩ its parent's.
         let entitlements =
             self.state.catalog.default_entitlements.intersect(self.tenant(parent)?.entitlements);

@@ -244,6 +244,7 @@ impl Tx {
     /// Creates a secondary logon (R34, R17): by its owner, or by a holder of `users.create`
     /// in the home tenant who outranks the owner.
     pub fn create_delegate(&mut self, new: NewDelegate) -> Result<PrincipalId, CommandError> {
+        self.refuse_when_impersonating("create secondary logons")?;
         let owner = self.principal(new.owner)?.clone();
         if !self.visible_principal(&owner) {
             return Err(CommandError::not_found("principal", new.owner));
@@ -377,6 +378,7 @@ impl Tx {
         kinds: Option<Vec<KindId>>,
         roles: Vec<RoleId>,
     ) -> Result<(), CommandError> {
+        self.refuse_when_impersonating("change a secondary logon's access")?;
         let d = self.principal(delegate)?.clone();
         if !self.visible_principal(&d) {
             return Err(CommandError::not_found("principal", delegate));
@@ -406,6 +408,14 @@ impl Tx {
             json!({"groups": access.groups, "kinds": access.kinds, "roles": access.roles}),
         );
         self.put(Change::Principal(Principal { delegate: Some(access), ..d }))
+    }
+
+    /// R48: what an impersonator may never do as the target.
+    pub(crate) fn refuse_when_impersonating(&self, what: &str) -> Result<(), CommandError> {
+        if self.actor_ctx().is_some_and(|c| c.impersonation.is_some()) {
+            return Err(CommandError::forbidden("R48", format!("an impersonator cannot {what}")));
+        }
+        Ok(())
     }
 
     /// R28 (and R29a's delegate limits): the actor may act on `target` with `perm`.
@@ -621,6 +631,9 @@ impl Tx {
             next.last_name = v;
         }
         if let Some(v) = update.email {
+            if v != next.email {
+                self.refuse_when_impersonating("change the e-mail address")?;
+            }
             validate_email(&v)?;
             if v != next.email {
                 next.email_verified = false;
