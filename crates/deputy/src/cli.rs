@@ -112,6 +112,16 @@ enum Command {
     Export { file: PathBuf },
     /// Load a deployment exported with `export` into an empty database.
     Import { file: PathBuf },
+    /// Who would lose or gain which access if a change were made (R67). Commits nothing.
+    #[command(subcommand)]
+    WhatIf(crate::reports::WhatIfCmd),
+    /// Every principal's access in a tenant, or everything a principal may do, with reasons (R72).
+    Review(crate::reports::ReviewArgs),
+    /// Many checks at once from a JSON file of `{"principal","permission","target"}` (R54).
+    BatchCheck { file: PathBuf },
+    /// "Add Access to Another Business" codes (R37a).
+    #[command(subcommand)]
+    AccessCode(crate::reports::AccessCodeCmd),
     /// Save a checkpoint so the next start replays less.
     Checkpoint,
 }
@@ -140,6 +150,14 @@ enum TenantCmd {
         description: String,
     },
     List,
+    /// A partner's "New account for a new customer" (R46): run with --as a partner user.
+    CreateCustomer {
+        key: String,
+        #[arg(long)]
+        partner: String,
+        #[arg(long)]
+        name: Option<String>,
+    },
     /// Set a tenant's own entitlements (R3).
     Entitle {
         tenant: String,
@@ -304,7 +322,7 @@ enum ActivityCmd {
 }
 
 /// Everything that can go wrong, with its exit code.
-enum Failure {
+pub(crate) enum Failure {
     Usage(String),
     NotFound(String),
     Forbidden(String),
@@ -351,7 +369,7 @@ type Exec<'a> = &'a dyn Fn(
     &dyn Fn(&mut Tx) -> Result<serde_json::Value, CommandError>,
 ) -> Result<(serde_json::Value, u64), Failure>;
 
-type Outcome = Result<(serde_json::Value, String, u8), Failure>;
+pub(crate) type Outcome = Result<(serde_json::Value, String, u8), Failure>;
 
 pub fn run() -> ExitCode {
     let cli = Cli::parse();
@@ -415,7 +433,7 @@ fn actor(cli: &Cli, s: &State) -> Result<Actor, Failure> {
     }
 }
 
-fn done(revision: u64, what: String, extra: serde_json::Value) -> Outcome {
+pub(crate) fn done(revision: u64, what: String, extra: serde_json::Value) -> Outcome {
     let mut value = json!({"revision": revision});
     if let (Some(obj), Some(extra)) = (value.as_object_mut(), extra.as_object()) {
         obj.extend(extra.clone());
@@ -566,6 +584,19 @@ fn act(cli: &Cli, d: &Deputy<SqliteStore>) -> Outcome {
                     tx.create_tenant(parent, new.clone()).map(|t| json!({"tenant": t.to_string()}))
                 })?;
                 done(rev, format!("created tenant `{key}`"), v)
+            }
+            TenantCmd::CreateCustomer { key, partner, name } => {
+                let partner = resolve::tenant(&s, partner)?;
+                let new = NewTenant {
+                    key: key.clone(),
+                    name: name.clone().unwrap_or_else(|| key.clone()),
+                    ..Default::default()
+                };
+                let (v, rev) = exec(&|tx| {
+                    tx.create_customer(partner, new.clone())
+                        .map(|t| json!({"tenant": t.to_string()}))
+                })?;
+                done(rev, format!("created customer `{key}`"), v)
             }
             TenantCmd::List => {
                 let rows: Vec<_> = s.tenants().map(|t| json!({"id": t.id.to_string(), "key": t.key, "name": t.name, "parent": t.parent.and_then(|p| s.tenant(p)).map(|p| p.key.clone()), "partner": t.partner, "suspended": t.suspended})).collect();
@@ -860,6 +891,10 @@ fn act(cli: &Cli, d: &Deputy<SqliteStore>) -> Outcome {
             })?;
             done(rev, format!("gave `{role}` for `{client}` to `{logon}`"), v)
         }
+        Command::WhatIf(cmd) => crate::reports::what_if(d, who, cmd),
+        Command::Review(args) => crate::reports::review(d, args),
+        Command::BatchCheck { file } => crate::reports::batch_check(d, file),
+        Command::AccessCode(cmd) => crate::reports::access_code(d, who, cmd),
         Command::Check(args) | Command::Explain(args) => {
             check(cli, d, args, matches!(cli.command, Command::Explain(_)))
         }

@@ -204,3 +204,63 @@ fn demo_builds_scenarios_and_tours() {
     assert_eq!(tour[0]["allowed"], true);
     assert_eq!(tour[1]["allowed"], false);
 }
+
+#[test]
+fn r67_r72_r54_r37a_reads_and_codes_from_the_cli() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("demo.db");
+    assert_eq!(deputy(&db, &["demo"]).status.code(), Some(0));
+    let before = head(&db);
+    let out = deputy(&db, &["--as", "operator", "--json", "what-if", "deactivate", "jane"]);
+    assert_eq!(out.status.code(), Some(0));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(
+        v["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["principal"] == "jane" && r["tenant"] == "bakery" && r["change"] == "loses")
+    );
+    assert_eq!(head(&db), before, "what-if commits nothing");
+    let out = deputy(&db, &["review", "bakery", "--csv"]);
+    let csv = String::from_utf8(out.stdout).unwrap();
+    assert!(csv.starts_with("principal,switched_into,tenant,permission,reasons\n"));
+    assert!(csv.lines().any(|l| l.starts_with("jane,,bakery,returns.file,")));
+    let out = deputy(
+        &db,
+        &[
+            "--as",
+            "bakery-admin",
+            "--json",
+            "access-code",
+            "issue",
+            "bakery",
+            "--role",
+            "tax-preparer",
+        ],
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let code = v["code"].as_str().unwrap().to_owned();
+    assert_eq!(
+        deputy(&db, &["--as", "ann", "access-code", "redeem", &code]).status.code(),
+        Some(0)
+    );
+    let again = deputy(&db, &["--as", "ann", "access-code", "redeem", &code]);
+    assert_eq!(again.status.code(), Some(3));
+    assert!(String::from_utf8_lossy(&again.stderr).contains("unknown, used, revoked or expired"));
+    assert_eq!(deputy(&db, &["check", "ann", "returns.file", "bakery"]).status.code(), Some(0));
+    let batch = dir.path().join("b.json");
+    std::fs::write(&batch, r#"[{"principal":"jim","permission":"returns.file","target":"bakery-withholding"},{"principal":"jim","permission":"returns.file","target":"bakery"}]"#).unwrap();
+    let out = deputy(&db, &["--json", "batch-check", batch.to_str().unwrap()]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["results"][0]["allowed"], true);
+    assert_eq!(v["results"][1]["allowed"], false);
+    std::fs::write(
+        &batch,
+        r#"[{"principal":"nobody","permission":"returns.file","target":"bakery"}]"#,
+    )
+    .unwrap();
+    let out = deputy(&db, &["batch-check", batch.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(3));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("item 0"));
+}

@@ -7,6 +7,7 @@
 
 pub mod demo;
 pub mod deputy;
+pub mod tokens;
 pub mod what_if;
 
 pub use deputy::{Committed, Deputy, ServiceError};

@@ -102,7 +102,12 @@ impl Tx {
             ));
         }
         // Unknown, used, revoked and expired codes answer alike: nothing to learn by trying.
-        let unusable = || CommandError::not_found("access code", "given");
+        let unusable = || CommandError {
+            kind: crate::tx::ErrorKind::NotFound,
+            rule: Some("R37a"),
+            field: Some("code"),
+            message: "this access code is unknown, used, revoked or expired".into(),
+        };
         let code = self.state.access_code_by_hash(token_hash).cloned().ok_or_else(unusable)?;
         if code.redeemed_by.is_some() || code.revoked || self.now >= code.expires_at {
             return Err(unusable());
