@@ -505,7 +505,21 @@ fn execute(cli: Cli) -> Outcome {
                     |e| Failure::Usage(format!("`{}`: changes are malformed: {e}", file.display())),
                 )?;
             let d = open(&cli.db)?;
-            let revision = d.import(&changes, 10_000, &mut |_, _| {})?;
+            // A progress bar on a terminal; nothing when stderr is redirected or with --json.
+            let bar = if cli.json {
+                indicatif::ProgressBar::hidden()
+            } else {
+                indicatif::ProgressBar::new(changes.len() as u64)
+            };
+            bar.set_style(
+                indicatif::ProgressStyle::with_template(
+                    "importing {bar:40} {pos}/{len} changes ({eta})",
+                )
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            );
+            let revision =
+                d.import(&changes, 10_000, &mut |done, _| bar.set_position(done as u64))?;
+            bar.finish_and_clear();
             done(revision, format!("imported {} changes", changes.len()), json!({}))
         }
         Command::Checkpoint => {
