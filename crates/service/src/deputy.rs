@@ -3,7 +3,8 @@
 use arc_swap::ArcSwap;
 use deputy_core::{Actor, Catalog, Change, CommandError, Decided, State, Tx};
 use deputy_store::{Checkpoint, Commit, NewActivity, Revision, Store, StoreError};
-use std::sync::{Arc, Mutex};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard};
 
 /// Why a use case failed.
 #[derive(Debug, thiserror::Error)]
@@ -34,13 +35,42 @@ pub struct Committed<T> {
 /// How many change sets are replayed before `open` writes a checkpoint.
 const CHECKPOINT_AFTER: usize = 5_000;
 
+/// What became of a decided change set that waited for a group commit.
+#[derive(Debug)]
+enum Outcome {
+    Durable(Revision),
+    /// Its batch, or one before it, was not written: decide again on fresh state.
+    Retry,
+    Failed(String),
+}
+
+/// Change sets decided but not yet durable. Writers decide one after another on `tip`;
+/// whichever writer holds the flush lock commits everything queued in one store
+/// transaction (one fsync for many writers) and only then publishes the state.
+struct Queue {
+    /// The published state plus every change set in `pending`.
+    tip: Arc<State>,
+    pending: Vec<(u64, Commit)>,
+    next_ticket: u64,
+    outcomes: HashMap<u64, Outcome>,
+}
+
 /// A deployment served from memory and made durable through a [`Store`].
 pub struct Deputy<S: Store> {
     store: S,
     epoch: u64,
+    /// What checks read: only ever durable state.
     current: ArcSwap<State>,
-    writer: Mutex<()>,
+    queue: Mutex<Queue>,
+    /// Held while a batch is written and published; `current` changes only under it.
+    flusher: Mutex<()>,
     clock: Box<dyn Fn() -> i64 + Send + Sync>,
+}
+
+/// Locks, recovering from a poisoned lock: the guarded data is always left consistent
+/// before anything that could panic.
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 impl<S: Store> std::fmt::Debug for Deputy<S> {
@@ -75,11 +105,18 @@ impl<S: Store> Deputy<S> {
             None => (State::new(Catalog::shipped()), 0),
         };
         let replayed = replayed + catch_up(&store, &mut state)?;
+        let state = Arc::new(state);
         let deputy = Deputy {
             store,
             epoch,
-            current: ArcSwap::from_pointee(state),
-            writer: Mutex::new(()),
+            current: ArcSwap::new(state.clone()),
+            queue: Mutex::new(Queue {
+                tip: state,
+                pending: Vec::new(),
+                next_ticket: 0,
+                outcomes: HashMap::new(),
+            }),
+            flusher: Mutex::new(()),
             clock: Box::new(system_clock),
         };
         if replayed >= CHECKPOINT_AFTER {
@@ -129,10 +166,18 @@ impl<S: Store> Deputy<S> {
 
     /// Catches up with changes other replicas committed.
     pub fn refresh(&self) -> Result<(), ServiceError> {
-        let _guard = self.writer.lock().unwrap_or_else(|e| e.into_inner());
+        let _flush = lock(&self.flusher);
+        let mut queue = lock(&self.queue);
+        if !queue.pending.is_empty() {
+            // A batch is about to be written; it will meet any newer revision as a
+            // conflict and catch up then.
+            return Ok(());
+        }
         let mut state = (*self.snapshot()).clone();
         if catch_up(&self.store, &mut state)? > 0 {
-            self.current.store(Arc::new(state));
+            let state = Arc::new(state);
+            self.current.store(state.clone());
+            queue.tip = state;
         }
         Ok(())
     }
@@ -142,37 +187,89 @@ impl<S: Store> Deputy<S> {
         self.snapshot().root().is_some()
     }
 
-    /// Decides and commits a command (the only way state changes).
+    /// Decides and commits a command (the only way state changes). Returns once the change
+    /// is durable and visible to checks. Concurrent writers share one fsync (group commit).
     pub fn execute<T>(
         &self,
         actor: Actor,
         source: Option<&str>,
         command: impl Fn(&mut Tx) -> Result<T, CommandError>,
     ) -> Result<Committed<T>, ServiceError> {
-        let _guard = self.writer.lock().unwrap_or_else(|e| e.into_inner());
         for _attempt in 0..16 {
-            let base = self.snapshot();
-            let now = self.now();
-            let decided = base.decide(actor, now, &command)?;
-            let commit = to_commit(&actor, source, now, &decided)?;
-            match self.store.commit(base.revision, &commit) {
-                Ok(revision) => {
-                    let Decided { next, output, .. } = decided;
-                    debug_assert_eq!(next.revision, revision);
-                    self.current.store(Arc::new(next));
+            let (ticket, output) = {
+                let mut queue = lock(&self.queue);
+                let now = self.now();
+                let decided = queue.tip.decide(actor, now, &command)?;
+                let commit = to_commit(&actor, source, now, &decided)?;
+                let ticket = queue.next_ticket;
+                queue.next_ticket += 1;
+                queue.pending.push((ticket, commit));
+                let Decided { next, output, .. } = decided;
+                queue.tip = Arc::new(next);
+                (ticket, output)
+            };
+            match self.flush_until(ticket) {
+                Outcome::Durable(revision) => {
                     return Ok(Committed { output, revision, epoch: self.epoch });
                 }
-                Err(StoreError::Conflict { .. }) => {
-                    // Another replica wrote first: catch up and decide again on its state,
-                    // so R5 holds when two writers race.
-                    let mut state = (*base).clone();
-                    catch_up(&self.store, &mut state)?;
-                    self.current.store(Arc::new(state));
-                }
-                Err(e) => return Err(e.into()),
+                // Another replica wrote first (or a batch before ours failed): decide
+                // again on fresh state, so R5 holds when two writers race.
+                Outcome::Retry => continue,
+                Outcome::Failed(message) => return Err(StoreError::Backend(message).into()),
             }
         }
         Err(StoreError::Backend("too many revision conflicts in a row".into()).into())
+    }
+
+    /// Waits until the change set with `ticket` was written, writing the queued batch
+    /// itself when no one else is.
+    fn flush_until(&self, ticket: u64) -> Outcome {
+        let _flush = lock(&self.flusher);
+        let (tickets, commits, tip) = {
+            let mut queue = lock(&self.queue);
+            if let Some(outcome) = queue.outcomes.remove(&ticket) {
+                return outcome;
+            }
+            let (tickets, commits): (Vec<u64>, Vec<Commit>) =
+                std::mem::take(&mut queue.pending).into_iter().unzip();
+            (tickets, commits, queue.tip.clone())
+        };
+        let base = self.current.load().revision;
+        let result = self.store.commit_batch(base, &commits);
+        let mut queue = lock(&self.queue);
+        match result {
+            Ok(_) => {
+                self.current.store(tip);
+                for (i, t) in tickets.iter().enumerate() {
+                    queue.outcomes.insert(*t, Outcome::Durable(base + i as u64 + 1));
+                }
+            }
+            Err(error) => {
+                let conflict = matches!(error, StoreError::Conflict { .. });
+                let mut fresh = (*self.snapshot()).clone();
+                let caught_up =
+                    if conflict { catch_up(&self.store, &mut fresh).map(|_| ()) } else { Ok(()) };
+                if caught_up.is_ok() && conflict {
+                    self.current.store(Arc::new(fresh));
+                }
+                queue.tip = self.snapshot();
+                let failed = match (&caught_up, conflict) {
+                    (Ok(()), true) => None,
+                    (Err(e), _) => Some(e.to_string()),
+                    (Ok(()), false) => Some(error.to_string()),
+                };
+                for t in tickets {
+                    queue
+                        .outcomes
+                        .insert(t, failed.clone().map_or(Outcome::Retry, Outcome::Failed));
+                }
+                // Everything queued meanwhile was decided on top of the failed batch.
+                for (t, _) in std::mem::take(&mut queue.pending) {
+                    queue.outcomes.insert(t, Outcome::Retry);
+                }
+            }
+        }
+        queue.outcomes.remove(&ticket).unwrap_or(Outcome::Retry)
     }
 
     /// Loads a catalog and creates the root tenant of a new deployment (R25, R60).
@@ -203,9 +300,10 @@ impl<S: Store> Deputy<S> {
         batch: usize,
         progress: &mut dyn FnMut(usize, usize),
     ) -> Result<Revision, ServiceError> {
-        let _guard = self.writer.lock().unwrap_or_else(|e| e.into_inner());
+        let _flush = lock(&self.flusher);
+        let mut queue = lock(&self.queue);
         let base = self.snapshot();
-        if base.revision != 0 {
+        if base.revision != 0 || !queue.pending.is_empty() {
             return Err(CommandError::conflict(None, None, "import needs an empty database").into());
         }
         if !matches!(changes.first(), Some(Change::Catalog { .. })) {
@@ -239,7 +337,9 @@ impl<S: Store> Deputy<S> {
             done += chunk.len();
             progress(done, changes.len());
         }
-        self.current.store(Arc::new(next));
+        let next = Arc::new(next);
+        self.current.store(next.clone());
+        queue.tip = next;
         Ok(revision)
     }
 

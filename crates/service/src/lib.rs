@@ -1,9 +1,11 @@
 //! Deputy's service layer: the use cases the CLI, the API and the portal share.
 //!
-//! A write takes the writer lock, decides the command on the newest state with the engine,
-//! commits the change set with a revision precondition (fsync before acknowledging), and
+//! A write decides its command with the engine on the newest decided state, queues the
+//! change set, and waits for a group commit: one writer at a time commits everything queued
+//! in one store transaction with a revision precondition (one fsync for many writers), and
 //! only then publishes the next state with one atomic pointer swap. Checks load the
-//! published state without any lock, so they never wait for a writer (R56).
+//! published state without any lock, so they never wait for a writer (R56), and never see
+//! a change before it is durable.
 
 pub mod demo;
 pub mod deputy;

@@ -40,6 +40,7 @@ pub fn run_all<S: Store>(new_store: impl Fn() -> S) {
     racing_commits_exactly_one_wins(&new_store);
     readers_see_whole_commits_only(&new_store);
     r66_epoch_is_stable(&new_store);
+    batch_commit_appends_consecutive_revisions_or_nothing(&new_store);
 }
 
 /// Generates one `#[test]` per conformance case in the calling module, each on a fresh
@@ -63,6 +64,7 @@ macro_rules! conformance_tests {
             racing_commits_exactly_one_wins,
             readers_see_whole_commits_only,
             r66_epoch_is_stable,
+            batch_commit_appends_consecutive_revisions_or_nothing,
         );
     };
     (@cases $new_store:expr; $($case:ident),* $(,)?) => {
@@ -167,6 +169,40 @@ pub fn commit_at_head_appends_the_next_revision<S: Store>(new_store: impl Fn() -
         ],
         "the feed must hold both commits, oldest first, with their payloads and times"
     );
+}
+
+/// A batch commits its change sets as consecutive revisions with chained activity; a stale
+/// batch conflicts and changes nothing.
+pub fn batch_commit_appends_consecutive_revisions_or_nothing<S: Store>(new_store: impl Fn() -> S) {
+    let store = new_store();
+    commit_ok(&store, 0, &commit_labelled("a", 1));
+    let batch = [commit_labelled("b", 2), commit_labelled("c", 0), commit_labelled("d", 1)];
+    assert_eq!(
+        store.commit_batch(1, &batch).expect("batch at the head"),
+        4,
+        "the batch ends at revision 4"
+    );
+    let revisions: Vec<u64> = all_changes(&store).iter().map(|c| c.revision).collect();
+    assert_eq!(revisions, vec![1, 2, 3, 4], "one revision per change set, in order");
+    let entries = store
+        .activity(&ActivityQuery { limit: 100, ..ActivityQuery::default() })
+        .expect("activity");
+    let revs: Vec<Option<u64>> = entries.iter().map(|e| e.revision).collect();
+    assert_eq!(
+        revs,
+        vec![Some(1), Some(2), Some(2), Some(4)],
+        "activity carries each change set's revision"
+    );
+    assert!(matches!(
+        crate::verify_activity(&store).expect("verify"),
+        crate::VerifyReport::Intact { entries: 4 }
+    ));
+    let before = all_changes(&store);
+    match store.commit_batch(2, &[commit_labelled("e", 1), commit_labelled("f", 1)]) {
+        Err(StoreError::Conflict { expected: 2, actual: 4 }) => {}
+        other => panic!("a stale batch must conflict, got {other:?}"),
+    }
+    assert_eq!(all_changes(&store), before, "a conflicting batch writes nothing");
 }
 
 /// A commit whose expected revision is not the head fails with `Conflict` and leaves the

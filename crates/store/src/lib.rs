@@ -91,6 +91,18 @@ pub trait Store: Send + Sync {
     /// Appends `commit` as revision `expected + 1` if the head is still `expected`.
     fn commit(&self, expected: Revision, commit: &Commit) -> Result<Revision, StoreError>;
 
+    /// Appends `commits` as revisions `expected + 1 ..= expected + n` if the head is still
+    /// `expected`, all or nothing, durably, and returns the last revision (group commit:
+    /// one fsync for many writers). The default commits one by one, which is durable but
+    /// not all-or-nothing; backends with transactions override it.
+    fn commit_batch(&self, expected: Revision, commits: &[Commit]) -> Result<Revision, StoreError> {
+        let mut head = expected;
+        for commit in commits {
+            head = self.commit(head, commit)?;
+        }
+        Ok(head)
+    }
+
     /// Up to `limit` committed change sets with revision `> after`, oldest first.
     fn changes_after(
         &self,
@@ -146,6 +158,10 @@ impl<S: Store + ?Sized> Store for Box<S> {
 
     fn commit(&self, expected: Revision, commit: &Commit) -> Result<Revision, StoreError> {
         (**self).commit(expected, commit)
+    }
+
+    fn commit_batch(&self, expected: Revision, commits: &[Commit]) -> Result<Revision, StoreError> {
+        (**self).commit_batch(expected, commits)
     }
 
     fn changes_after(
