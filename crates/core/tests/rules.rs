@@ -1327,3 +1327,154 @@ fn r25_catalog_change_keeps_ids_and_needs_catalog_manage() {
     );
     refused(w.run(home(op), |tx| tx.change_catalog(&reordered)), "R25");
 }
+
+// ----- more rules ---------------------------------------------------------------------------
+
+#[test]
+fn r7_admin_role_is_the_crown_role() {
+    let w = World::new();
+    let admin = w.s.catalog.role(w.s.catalog.admin_role);
+    assert_eq!(admin.name, "admin");
+    assert!(admin.admin, "the catalog marks exactly one role as the crown");
+    assert_eq!(w.s.catalog.roles.iter().filter(|r| r.admin).count(), 1);
+}
+
+#[test]
+fn r9_internal_description_only_from_above_or_through_grant() {
+    let mut w = World::new();
+    let acme = w.tenant(w.root, "acme");
+    let admin = w.user(acme, "admin");
+    refused(
+        w.run(home(admin), |tx| {
+            tx.describe_tenant(acme, None, Some("We sell anvils".into()), Some("late payer".into()))
+        }),
+        "R9",
+    );
+    w.run(home(admin), |tx| tx.describe_tenant(acme, None, Some("We sell anvils".into()), None))
+        .unwrap();
+    let op = w.operator;
+    w.run(home(op), |tx| tx.describe_tenant(acme, None, None, Some("late payer".into()))).unwrap();
+    let t = w.s.tenant(acme).unwrap();
+    assert_eq!(
+        (t.description.as_str(), t.internal_description.as_str()),
+        ("We sell anvils", "late payer")
+    );
+}
+
+#[test]
+fn r17_linked_delegate_is_active_from_creation_and_gets_no_invitation() {
+    let mut w = World::new();
+    let acme = w.tenant(w.root, "acme");
+    let jane = w.user(acme, "jane");
+    let linked = w.delegate(jane, "linked");
+    assert_eq!(w.status(linked), Status::Active);
+    let admin = w.operator;
+    refused(w.run(home(admin), |tx| tx.set_status(linked, Status::Invited, None)), "R11");
+    let new = deputy_core::commands::users::NewDelegate {
+        owner: jane,
+        logon: "unlinked".into(),
+        first_name: "U".into(),
+        last_name: "L".into(),
+        email: "u@example.com".into(),
+        groups: None,
+        kinds: None,
+        roles: vec![],
+        linked_password: false,
+    };
+    let unlinked = w.run(home(jane), |tx| tx.create_delegate(new)).unwrap();
+    assert_eq!(w.status(unlinked), Status::Invited, "waits for its set-password e-mail");
+}
+
+#[test]
+fn r18_profile_attributes_and_internal_description() {
+    let mut w = World::new();
+    let acme = w.tenant(w.root, "acme");
+    let admin = w.user(acme, "admin");
+    let bob = w.user(acme, "bob");
+    let update = deputy_core::commands::users::ProfileUpdate {
+        attributes: vec![("quota_bytes".into(), Some(AttributeValue::Integer(5_000_000)))],
+        internal_description: Some("VIP".into()),
+        ..Default::default()
+    };
+    w.run(home(admin), |tx| tx.update_profile(bob, update)).unwrap();
+    let p = w.s.principal(bob).unwrap();
+    assert_eq!(p.attributes.get("quota_bytes"), Some(&AttributeValue::Integer(5_000_000)));
+    assert_eq!(p.internal_description, "VIP");
+    let own = deputy_core::commands::users::ProfileUpdate {
+        internal_description: Some("me".into()),
+        ..Default::default()
+    };
+    refused(w.run(home(bob), |tx| tx.update_profile(bob, own)), "R18");
+}
+
+#[test]
+fn r24_service_accounts_are_active_without_password_and_own_no_delegates() {
+    let mut w = World::new();
+    let acme = w.tenant(w.root, "acme");
+    let admin = w.user(acme, "admin");
+    let sa = w
+        .run(home(admin), |tx| {
+            tx.create_service_account(acme, "billing-bot".into(), "reads invoices".into())
+        })
+        .unwrap();
+    let p = w.s.principal(sa).unwrap();
+    assert_eq!((p.kind, p.status), (PrincipalKind::ServiceAccount, Status::Active));
+    let api = Bundle::Role(w.role("api"));
+    w.sys(|tx| tx.set_entitlements(acme, &["api.access".into(), "reports.view".into()]));
+    w.run(home(admin), |tx| {
+        tx.assign(NewAssignment {
+            principal: sa,
+            bundle: api,
+            scope: Scope::Tenant { tenant: acme, subtree: false },
+            expires_at: None,
+        })
+    })
+    .unwrap();
+    assert!(w.can(sa, "checks.read", acme));
+    let new = deputy_core::commands::users::NewDelegate {
+        owner: sa,
+        logon: "bot-2".into(),
+        first_name: "B".into(),
+        last_name: "B".into(),
+        email: "b@example.com".into(),
+        groups: None,
+        kinds: None,
+        roles: vec![],
+        linked_password: true,
+    };
+    refused(w.run(Actor::System, |tx| tx.create_delegate(new)), "R34");
+}
+
+#[test]
+fn r33_permission_changes_take_effect_at_their_revision() {
+    let mut w = World::new();
+    let acme = w.tenant(w.root, "acme");
+    let admin = w.user(acme, "admin");
+    let bob = w.user(acme, "bob");
+    let a = w.give_as(admin, bob, "read-only", acme).unwrap();
+    let before = w.s.clone();
+    w.run(home(admin), |tx| tx.unassign(bob, a)).unwrap();
+    assert_eq!(w.s.revision, before.revision + 1);
+    let x = w.perm("reports.view");
+    assert!(
+        before.check(bob, x, Target::Tenant(acme), Context::HOME, w.now).unwrap().is_allowed(),
+        "older revision: still allowed"
+    );
+    assert!(
+        !w.s.check(bob, x, Target::Tenant(acme), Context::HOME, w.now).unwrap().is_allowed(),
+        "at the change's revision: denied"
+    );
+}
+
+#[test]
+fn r36_owner_cancelled_cascades_through_nested_delegates() {
+    let mut w = World::new();
+    let acme = w.tenant(w.root, "acme");
+    let admin = w.user(acme, "admin");
+    w.sys(|tx| tx.set_delegation(acme, true, true));
+    let owner = w.user(acme, "owner");
+    let d1 = w.delegate(owner, "d1");
+    let d2 = w.delegate(d1, "d2");
+    w.run(home(admin), |tx| tx.cancel(owner)).unwrap();
+    assert_eq!((w.status(d1), w.status(d2)), (Status::Cancelled, Status::Cancelled));
+}

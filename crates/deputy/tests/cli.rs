@@ -264,3 +264,43 @@ fn r67_r72_r54_r37a_reads_and_codes_from_the_cli() {
     assert_eq!(out.status.code(), Some(3));
     assert!(String::from_utf8_lossy(&out.stderr).contains("item 0"));
 }
+
+#[test]
+fn r7_user_list_marks_admins_with_a_crown_and_the_contact_person() {
+    let (_d, db) = setup();
+    assert_eq!(
+        deputy(
+            &db,
+            &[
+                "user",
+                "create",
+                "bob",
+                "--tenant",
+                "acme",
+                "--first",
+                "B",
+                "--last",
+                "B",
+                "--email",
+                "bob@example.com",
+                "--status",
+                "active"
+            ]
+        )
+        .status
+        .code(),
+        Some(0)
+    );
+    let out = deputy(&db, &["user", "list", "--tenant", "acme"]);
+    let text = String::from_utf8(out.stdout).unwrap();
+    let alice = text.lines().find(|l| l.contains("alice")).unwrap();
+    let bob = text.lines().find(|l| l.contains("bob")).unwrap();
+    assert!(alice.starts_with('♛') && alice.contains("(contact person)"), "{alice}");
+    assert!(!bob.starts_with('♛'), "{bob}");
+    let v: serde_json::Value = serde_json::from_slice(
+        &deputy(&db, &["--json", "user", "list", "--tenant", "acme"]).stdout,
+    )
+    .unwrap();
+    assert_eq!(v["users"][0]["admin"], true);
+    assert_eq!(v["users"][1]["admin"], false);
+}

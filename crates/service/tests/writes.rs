@@ -80,3 +80,89 @@ fn r64_concurrent_writers_each_get_a_durable_revision() {
         deputy_store::VerifyReport::Intact { .. }
     ));
 }
+
+#[test]
+fn r56_checks_do_not_wait_for_a_writer() {
+    let d = Arc::new(Deputy::open(SqliteStore::open_in_memory().unwrap()).unwrap());
+    let root = d.initialise(None, "root", "Root").unwrap().output;
+    let op = d
+        .execute(Actor::System, None, |tx| {
+            tx.create_user(NewUser {
+                home: root,
+                logon: "op".into(),
+                first_name: "O".into(),
+                last_name: "P".into(),
+                email: "op@example.com".into(),
+                phone: None,
+                roles: vec![],
+                status: Status::Active,
+            })
+        })
+        .unwrap()
+        .output;
+    let (entered_tx, entered_rx) = std::sync::mpsc::channel();
+    let (release_tx, release_rx) = std::sync::mpsc::channel::<()>();
+    let release_rx = std::sync::Mutex::new(release_rx);
+    let writer = {
+        let d = d.clone();
+        std::thread::spawn(move || {
+            d.execute(Actor::System, None, |tx| {
+                // The writer is stuck inside its decision until the test lets it go.
+                let _ = entered_tx.send(());
+                let _ = release_rx.lock().unwrap().recv();
+                tx.create_tenant(
+                    root,
+                    NewTenant { key: "late".into(), name: "Late".into(), ..Default::default() },
+                )
+            })
+        })
+    };
+    entered_rx.recv().unwrap();
+    // While the writer holds the write path, checks on the published snapshot answer.
+    let s = d.snapshot();
+    let x = s.catalog.permission_id("users.view").unwrap();
+    for _ in 0..1_000 {
+        assert!(
+            d.snapshot()
+                .check(op, x, Target::Tenant(root), Context::HOME, d.now())
+                .unwrap()
+                .is_allowed()
+        );
+    }
+    assert!(d.snapshot().tenant_by_key("late").is_none(), "nothing visible before it is durable");
+    release_tx.send(()).unwrap();
+    let c = writer.join().unwrap().unwrap();
+    assert!(d.snapshot_at_least(c.revision).unwrap().tenant_by_key("late").is_some());
+}
+
+#[test]
+fn r21_every_change_is_audited_with_actor_tenant_and_acting_as_chain() {
+    let d = Deputy::open(SqliteStore::open_in_memory().unwrap()).unwrap();
+    d.initialise(None, "root", "Agency").unwrap();
+    let m = deputy_service::demo::build(&d).unwrap();
+    let cm_in_acme = Actor::Principal { id: m.dataco_cm, ctx: Context::switched(m.acme) };
+    let new = NewUser {
+        home: m.acme,
+        logon: "audited".into(),
+        first_name: "A".into(),
+        last_name: "U".into(),
+        email: "audited@example.com".into(),
+        phone: None,
+        roles: vec![],
+        status: Status::Pending,
+    };
+    let c = d.execute(cm_in_acme, Some("192.0.2.7"), |tx| tx.create_user(new.clone())).unwrap();
+    let entries = d
+        .store()
+        .activity(&deputy_store::ActivityQuery { limit: 100_000, ..Default::default() })
+        .unwrap();
+    let created = entries
+        .iter()
+        .find(|e| e.revision == Some(c.revision) && e.entry.action == "principal.created")
+        .unwrap();
+    assert_eq!(created.entry.actor.as_deref(), Some(m.dataco_cm.to_string().as_str()));
+    assert_eq!(created.entry.subject.as_deref(), Some(c.output.to_string().as_str()));
+    assert_eq!(created.entry.tenant.as_deref(), Some(m.acme.to_string().as_str()));
+    assert_eq!(created.entry.source.as_deref(), Some("192.0.2.7"));
+    assert!(created.entry.acting_as.contains(&format!("\"switched_into\":\"{}\"", m.acme)));
+}
