@@ -122,6 +122,10 @@ enum Command {
     /// "Add Access to Another Business" codes (R37a).
     #[command(subcommand)]
     AccessCode(crate::reports::AccessCodeCmd),
+    /// Write a consistent copy of the live database to FILE (R66).
+    Backup { file: PathBuf },
+    /// Restore a backup into --db (which must not exist), as a new epoch (R66).
+    Restore { backup: PathBuf },
     /// Save a checkpoint so the next start replays less.
     Checkpoint,
 }
@@ -132,9 +136,12 @@ struct CheckArgs {
     permission: String,
     /// `tenant:KEY`, `resource:KEY` or a bare key.
     target: String,
-    /// Answer on data at least this fresh (a consistency token's revision).
-    #[arg(long)]
+    /// Answer on data at least this fresh (a revision number).
+    #[arg(long, conflicts_with = "token")]
     at_least: Option<u64>,
+    /// Answer on data at least as fresh as this consistency token (`EPOCH.REVISION`, R50).
+    #[arg(long)]
+    token: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -346,7 +353,10 @@ impl From<ServiceError> for Failure {
                 ErrorKind::Conflict => Failure::Conflict(c.message),
             },
             ServiceError::NotInitialised => Failure::Usage(e.to_string()),
-            ServiceError::FutureRevision { .. } => Failure::Conflict(e.to_string()),
+            ServiceError::FutureRevision { .. } | ServiceError::StaleEpoch { .. } => {
+                Failure::Conflict(e.to_string())
+            }
+            ServiceError::BadToken(_) => Failure::Usage(e.to_string()),
             other => Failure::Internal(other.to_string()),
         }
     }
@@ -522,6 +532,29 @@ fn execute(cli: Cli) -> Outcome {
             bar.finish_and_clear();
             done(revision, format!("imported {} changes", changes.len()), json!({}))
         }
+        Command::Backup { file } => {
+            let store = SqliteStore::open(&cli.db)?;
+            store.backup_to(file)?;
+            Ok((
+                json!({"backup": file.display().to_string()}),
+                format!("backed up {} to {}", cli.db.display(), file.display()),
+                0,
+            ))
+        }
+        Command::Restore { backup } => {
+            let store = SqliteStore::restore(backup, &cli.db)?;
+            let d = Deputy::open(store)?;
+            let token = d.token();
+            Ok((
+                json!({"token": token.to_string()}),
+                format!(
+                    "restored {} into {} as a new epoch (tokens from before are refused); newest token {token}",
+                    backup.display(),
+                    cli.db.display()
+                ),
+                0,
+            ))
+        }
         Command::Checkpoint => {
             let d = initialised(&cli.db)?;
             let revision = d.checkpoint()?;
@@ -582,7 +615,12 @@ fn act(cli: &Cli, d: &Deputy<SqliteStore>) -> Outcome {
     let who = actor(cli, &s)?;
     let exec = |f: &dyn Fn(&mut Tx) -> Result<serde_json::Value, CommandError>| -> Result<(serde_json::Value, u64), Failure> {
         let c = d.execute(who, None, f)?;
-        Ok((c.output, c.revision))
+        let token = c.token().to_string();
+        let mut output = c.output;
+        if let Some(obj) = output.as_object_mut() {
+            obj.insert("token".into(), json!(token));
+        }
+        Ok((output, c.revision))
     };
     match &cli.command {
         Command::Tenant(cmd) => match cmd {
@@ -1045,9 +1083,10 @@ fn user(cmd: &UserCmd, s: &State, exec: Exec<'_>) -> Outcome {
 }
 
 fn check(cli: &Cli, d: &Deputy<SqliteStore>, args: &CheckArgs, explain: bool) -> Outcome {
-    let s = match args.at_least {
-        Some(rev) => d.snapshot_at_least(rev)?,
-        None => d.snapshot(),
+    let s = match (args.at_least, &args.token) {
+        (Some(rev), _) => d.snapshot_at_least(rev)?,
+        (None, Some(token)) => d.snapshot_for(token.parse()?)?,
+        (None, None) => d.snapshot(),
     };
     let p = resolve::principal(&s, &args.logon)?;
     let x = resolve::permission(&s, &args.permission)?;

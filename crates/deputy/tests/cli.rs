@@ -304,3 +304,30 @@ fn r7_user_list_marks_admins_with_a_crown_and_the_contact_person() {
     assert_eq!(v["users"][0]["admin"], true);
     assert_eq!(v["users"][1]["admin"], false);
 }
+
+#[test]
+fn r66_backup_restore_new_epoch_refuses_old_tokens() {
+    let (dir, db) = setup();
+    let out = deputy(&db, &["--json", "tenant", "create", "beta", "--parent", "root"]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let token = v["token"].as_str().unwrap().to_owned();
+    assert_eq!(
+        deputy(&db, &["check", "alice", "users.view", "acme", "--token", &token]).status.code(),
+        Some(0),
+        "R50: a fresh token answers"
+    );
+    let backup = dir.path().join("backup.db");
+    assert_eq!(deputy(&db, &["backup", backup.to_str().unwrap()]).status.code(), Some(0));
+    let restored = dir.path().join("restored.db");
+    assert_eq!(deputy(&restored, &["restore", backup.to_str().unwrap()]).status.code(), Some(0));
+    assert_eq!(
+        deputy(&restored, &["check", "alice", "users.view", "acme"]).status.code(),
+        Some(0),
+        "the data came back"
+    );
+    let out = deputy(&restored, &["check", "alice", "users.view", "acme", "--token", &token]);
+    assert_eq!(out.status.code(), Some(5));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("another epoch"));
+    let out = deputy(&db, &["check", "alice", "users.view", "acme", "--token", "nonsense"]);
+    assert_eq!(out.status.code(), Some(2));
+}

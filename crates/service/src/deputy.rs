@@ -22,6 +22,39 @@ pub enum ServiceError {
     FutureRevision { wanted: Revision, head: Revision },
     #[error("the deployment is not initialised: run `deputy init`")]
     NotInitialised,
+    /// A consistency token from before a restore (R66).
+    #[error(
+        "consistency token `{token}` is from another epoch of this deployment (it was restored from a backup); fetch a new one"
+    )]
+    StaleEpoch { token: Token },
+    #[error("`{0}` is not a consistency token (expected EPOCH.REVISION)")]
+    BadToken(String),
+}
+
+/// A consistency token (R50, R66): the epoch and revision a write reached, written
+/// `EPOCH.REVISION` with the epoch in hex.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Token {
+    pub epoch: u64,
+    pub revision: Revision,
+}
+
+impl std::fmt::Display for Token {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:x}.{}", self.epoch, self.revision)
+    }
+}
+
+impl std::str::FromStr for Token {
+    type Err = ServiceError;
+    fn from_str(text: &str) -> Result<Token, ServiceError> {
+        let bad = || ServiceError::BadToken(text.to_owned());
+        let (epoch, revision) = text.split_once('.').ok_or_else(bad)?;
+        Ok(Token {
+            epoch: u64::from_str_radix(epoch, 16).map_err(|_| bad())?,
+            revision: revision.parse().map_err(|_| bad())?,
+        })
+    }
 }
 
 /// The answer to a write: what the command returned and the revision that holds it.
@@ -30,6 +63,13 @@ pub struct Committed<T> {
     pub output: T,
     pub revision: Revision,
     pub epoch: u64,
+}
+
+impl<T> Committed<T> {
+    /// The consistency token to present to later reads (R50).
+    pub fn token(&self) -> Token {
+        Token { epoch: self.epoch, revision: self.revision }
+    }
 }
 
 /// How many change sets are replayed before `open` writes a checkpoint.
@@ -162,6 +202,19 @@ impl<S: Store> Deputy<S> {
         } else {
             Err(ServiceError::FutureRevision { wanted: revision, head: current.revision })
         }
+    }
+
+    /// A state at least as fresh as the token, refusing tokens of another epoch (R50, R66).
+    pub fn snapshot_for(&self, token: Token) -> Result<Arc<State>, ServiceError> {
+        if token.epoch != self.epoch {
+            return Err(ServiceError::StaleEpoch { token });
+        }
+        self.snapshot_at_least(token.revision)
+    }
+
+    /// The token of the newest published state.
+    pub fn token(&self) -> Token {
+        Token { epoch: self.epoch, revision: self.snapshot().revision }
     }
 
     /// Catches up with changes other replicas committed.

@@ -34,6 +34,7 @@ use deputy_store::{
 };
 use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension, Row, TransactionBehavior};
 
+mod backup;
 mod migrations;
 
 /// How long a connection waits for another process's lock before failing.
@@ -152,6 +153,23 @@ impl SqliteStore {
         let value = work(&transaction)?;
         transaction.commit().map_err(sql_error)?;
         Ok(value)
+    }
+
+    /// Runs `work` in a write transaction (for maintenance such as a new epoch).
+    pub(crate) fn write_raw<T>(
+        &self,
+        work: impl FnOnce(&rusqlite::Transaction<'_>) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        self.write(work)
+    }
+
+    /// Runs `work` on a connection that sees one consistent snapshot (a reader, or the
+    /// writer of an in-memory database).
+    pub(crate) fn with_snapshot_connection<T>(
+        &self,
+        work: impl FnOnce(&Connection) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        self.read(work)
     }
 
     /// Runs `work` on a read connection: one from the pool, or the writer's for an in-memory

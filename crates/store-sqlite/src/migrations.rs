@@ -117,7 +117,7 @@ pub(crate) fn read_epoch(connection: &Connection, name: &str) -> Result<u64, Sto
 
 /// A fresh, nonzero epoch: the standard library's randomly keyed hasher (seeded from the
 /// operating system) over the current time and process id.
-fn new_epoch() -> u64 {
+pub(crate) fn new_epoch() -> u64 {
     let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
     let epoch = RandomState::new().hash_one((nanos, std::process::id()));
     epoch.max(1)

@@ -530,3 +530,31 @@ mod crash {
         );
     }
 }
+
+mod backup {
+    use deputy_store::{Commit, Store};
+    use deputy_store_sqlite::SqliteStore;
+
+    #[test]
+    fn r66_backup_of_a_live_database_restores_with_a_new_epoch() {
+        let dir = tempfile::tempdir().unwrap();
+        let live = SqliteStore::open(dir.path().join("live.db")).unwrap();
+        for i in 0..5u64 {
+            live.commit(i, &Commit { at_ms: 1, payload: format!("c{i}"), activity: vec![] })
+                .unwrap();
+        }
+        let backup = dir.path().join("backup.db");
+        live.backup_to(&backup).unwrap();
+        // The live database keeps going after the backup.
+        live.commit(5, &Commit { at_ms: 1, payload: "after".into(), activity: vec![] }).unwrap();
+        assert!(live.backup_to(&backup).is_err(), "never overwrites");
+        let restored = SqliteStore::restore(&backup, &dir.path().join("restored.db")).unwrap();
+        assert_eq!(restored.head().unwrap(), 5, "the backup holds what was committed before it");
+        assert_ne!(
+            restored.epoch().unwrap(),
+            live.epoch().unwrap(),
+            "a restore starts a new epoch"
+        );
+        assert_eq!(restored.changes_after(0, 10).unwrap()[4].payload, "c4");
+    }
+}
