@@ -286,6 +286,9 @@ pub struct Grant {
     pub approved_by: Option<Author>,
     pub created_at: Millis,
     pub approved_at: Option<Millis>,
+    /// The expiry that both sides were last told about (R70), so they are told once.
+    #[serde(default)]
+    pub expiry_noticed: Option<Millis>,
 }
 
 /// Who owns a security group.

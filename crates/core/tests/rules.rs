@@ -1478,3 +1478,44 @@ fn r36_owner_cancelled_cascades_through_nested_delegates() {
     w.run(home(admin), |tx| tx.cancel(owner)).unwrap();
     assert_eq!((w.status(d1), w.status(d2)), (Status::Cancelled, Status::Cancelled));
 }
+
+#[test]
+fn r70_grants_auto_extend_or_notify_once_before_expiry() {
+    use deputy_core::commands::partners::GrantUpkeep;
+    let PartnerWorld { mut w, firm, firm_admin, grant, .. } = partner_world();
+    const DAY: i64 = 24 * 60 * 60 * 1000;
+    let ceiling = vec![w.role("paralegal"), w.role("viewer")];
+    let until = w.now + 30 * DAY;
+    w.run(home(firm_admin), |tx| {
+        tx.change_grant(
+            grant,
+            GrantTerms { ceiling: ceiling.clone(), expires_at: Some(until), ..Default::default() },
+        )
+    })
+    .unwrap();
+    assert!(w.sys(|tx| tx.grant_upkeep(7 * DAY)).is_empty(), "not due yet");
+    w.now = until - 3 * DAY;
+    let done = w.sys(|tx| tx.grant_upkeep(7 * DAY));
+    assert!(
+        matches!(done.as_slice(), [GrantUpkeep::ExpiryNotice { client, .. }] if *client == firm)
+    );
+    assert!(w.sys(|tx| tx.grant_upkeep(7 * DAY)).is_empty(), "told once");
+    // An auto-extending grant gets a new term instead.
+    w.run(home(firm_admin), |tx| {
+        tx.change_grant(
+            grant,
+            GrantTerms {
+                ceiling: ceiling.clone(),
+                expires_at: Some(until),
+                auto_extend: true,
+                ..Default::default()
+            },
+        )
+    })
+    .unwrap();
+    let done = w.sys(|tx| tx.grant_upkeep(7 * DAY));
+    assert!(
+        matches!(done.as_slice(), [GrantUpkeep::Extended { expires_at, .. }] if *expires_at > until)
+    );
+    assert!(w.s.grant(grant).unwrap().expires_at.unwrap() > until);
+}

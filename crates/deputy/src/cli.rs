@@ -911,6 +911,18 @@ fn act(cli: &Cli, d: &Deputy<SqliteStore>) -> Outcome {
                     json!({}),
                 )
             }
+            GrantCmd::Upkeep { days } => {
+                if who != Actor::System {
+                    return Err(Failure::Usage(
+                        "grant upkeep runs as the console (without --as)".into(),
+                    ));
+                }
+                let window = days.saturating_mul(24 * 60 * 60 * 1000);
+                let (v, rev) =
+                    exec(&|tx| tx.grant_upkeep(window).map(|done| json!({"done": done})))?;
+                let n = v["done"].as_array().map_or(0, |d| d.len());
+                done(rev, format!("{n} grants extended or noticed"), v)
+            }
             GrantCmd::List => {
                 let name = |t: TenantId| s.tenant(t).map_or(t.to_string(), |t| t.key.clone());
                 let rows: Vec<_> = s.grants().map(|g| json!({"id": g.id.to_string(), "client": name(g.client), "partner": name(g.partner), "status": g.status, "ceiling": g.ceiling.iter().map(|r| s.catalog.role_name(*r)).collect::<Vec<_>>(), "subtree": g.subtree})).collect();

@@ -161,6 +161,7 @@ impl Tx {
             approved_by: by_client.then_some(author),
             created_at: self.now,
             approved_at: by_client.then_some(self.now),
+            expiry_noticed: None,
         };
         self.log(
             "grant.proposed",
@@ -578,6 +579,7 @@ impl Tx {
             approved_by: Some(Author::System),
             created_at: self.now,
             approved_at: Some(self.now),
+            expiry_noticed: None,
         }))?;
         Ok(id)
     }
@@ -680,6 +682,7 @@ impl Tx {
             approved_by: Some(Author::System),
             created_at: self.now,
             approved_at: Some(self.now),
+            expiry_noticed: None,
         }))?;
         if let Actor::Principal { id: creator, .. } = self.actor {
             let me = self.principal(creator)?.clone();
@@ -705,5 +708,76 @@ impl Tx {
         }
         self.log("tenant.created_by_partner", Some(id.to_string()), Some(id), json!({"kind": "new-customer", "partner": partner.to_string(), "grant": gid.to_string()}));
         Ok(id)
+    }
+}
+
+/// What grant upkeep did to one grant (R70).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "action")]
+pub enum GrantUpkeep {
+    /// An auto-extending grant got a new expiry.
+    Extended { grant: GrantId, client: TenantId, partner: TenantId, expires_at: Millis },
+    /// Both tenants' admins are to be told that the grant expires soon.
+    ExpiryNotice { grant: GrantId, client: TenantId, partner: TenantId, expires_at: Millis },
+}
+
+impl Tx {
+    /// R70: extends auto-extending grants that expire within `window_ms` by their term, and
+    /// records a notice (once per expiry) for the others. Run periodically by the server.
+    pub fn grant_upkeep(&mut self, window_ms: Millis) -> Result<Vec<GrantUpkeep>, CommandError> {
+        if self.actor != Actor::System {
+            return Err(CommandError::forbidden(
+                "R70",
+                "grant upkeep is run by the deployment itself",
+            ));
+        }
+        let due: Vec<Grant> = self
+            .state
+            .grants()
+            .filter(|g| g.status == GrantStatus::Active && g.bound_to.is_none())
+            .filter(|g| g.expires_at.is_some_and(|t| t > self.now && t - self.now <= window_ms))
+            .cloned()
+            .collect();
+        let mut done = Vec::new();
+        for g in due {
+            let Some(expires_at) = g.expires_at else { continue };
+            if g.auto_extend {
+                const DAY: Millis = 24 * 60 * 60 * 1000;
+                let term = (expires_at - g.approved_at.unwrap_or(g.created_at)).max(DAY);
+                let next = expires_at + term;
+                self.log(
+                    "grant.extended",
+                    Some(g.id.to_string()),
+                    Some(g.client),
+                    json!({"partner": g.partner.to_string(), "from": expires_at, "to": next}),
+                );
+                done.push(GrantUpkeep::Extended {
+                    grant: g.id,
+                    client: g.client,
+                    partner: g.partner,
+                    expires_at: next,
+                });
+                self.put(Change::Grant(Grant {
+                    expires_at: Some(next),
+                    expiry_noticed: None,
+                    ..g
+                }))?;
+            } else if g.expiry_noticed != Some(expires_at) {
+                self.log(
+                    "grant.expiry_notice",
+                    Some(g.id.to_string()),
+                    Some(g.client),
+                    json!({"partner": g.partner.to_string(), "expires_at": expires_at}),
+                );
+                done.push(GrantUpkeep::ExpiryNotice {
+                    grant: g.id,
+                    client: g.client,
+                    partner: g.partner,
+                    expires_at,
+                });
+                self.put(Change::Grant(Grant { expiry_noticed: Some(expires_at), ..g }))?;
+            }
+        }
+        Ok(done)
     }
 }
