@@ -314,6 +314,11 @@ enum GrantCmd {
         grant: String,
     },
     List,
+    /// Extend auto-extending grants and record expiry notices due within DAYS (R70).
+    Upkeep {
+        #[arg(long, default_value_t = 7)]
+        days: i64,
+    },
 }
 
 #[derive(Debug, Subcommand)]
