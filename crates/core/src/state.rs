@@ -154,6 +154,10 @@ impl State {
         self.access_code_by_hash.get(hash).and_then(|id| self.access_code(*id))
     }
 
+    pub fn access_codes(&self) -> impl Iterator<Item = &AccessCode> {
+        self.access_codes.iter()
+    }
+
     pub fn n_access_codes(&self) -> usize {
         self.access_codes.len()
     }

@@ -148,8 +148,8 @@ pub struct Tx {
     events: Vec<Event>,
     /// Tenants whose admins or members changed: R4 and R5 are re-checked for them.
     touched: BTreeSet<TenantId>,
-    /// Tenants that a holder of `tenants.manage` over them may leave without an admin.
-    pub(crate) admin_exempt: BTreeSet<TenantId>,
+    /// The state the command started from.
+    base: State,
 }
 
 impl State {
@@ -168,7 +168,7 @@ impl State {
             changes: Vec::new(),
             events: Vec::new(),
             touched: BTreeSet::new(),
-            admin_exempt: BTreeSet::new(),
+            base: self.clone(),
         };
         if let Actor::Principal { id, .. } = actor
             && tx.state.principal(id).is_none()
@@ -271,6 +271,18 @@ impl Tx {
         }
     }
 
+    /// Whether the actor held `perm` over `tenant` from above before the command.
+    fn may_over_before(&self, perm: &str, tenant: TenantId) -> bool {
+        match self.actor {
+            Actor::System => true,
+            Actor::Principal { id, ctx } => {
+                self.base.catalog.permission_id(perm).is_some_and(|p| {
+                    self.base.check_over(id, p, tenant, ctx, self.now).unwrap_or(false)
+                })
+            }
+        }
+    }
+
     /// Whether the actor holds `perm` in `tenant` through a direct assignment (not only a
     /// grant, R43).
     pub fn may_directly(&self, perm: &str, tenant: TenantId) -> bool {
@@ -358,8 +370,12 @@ impl Tx {
             let tenant = self.tenant(t)?.clone();
             if has_admin && !tenant.had_admin {
                 self.put(Change::Tenant(Tenant { had_admin: true, ..tenant }))?;
-            } else if !has_admin && tenant.had_admin {
-                if !self.admin_exempt.contains(&t) {
+            } else if !has_admin && active_admins(&self.base, t).next().is_some() {
+                // R5: only a holder of `tenants.manage` over T (a principal, deliberately)
+                // may leave it without an admin; the console may not.
+                let exempt = matches!(self.actor, Actor::Principal { .. })
+                    && self.may_over_before("tenants.manage", t);
+                if !exempt {
                     return Err(CommandError::conflict(
                         Some("R5"),
                         None,

@@ -1519,3 +1519,62 @@ fn r70_grants_auto_extend_or_notify_once_before_expiry() {
     );
     assert!(w.s.grant(grant).unwrap().expires_at.unwrap() > until);
 }
+
+#[test]
+fn r5_holder_of_tenants_manage_over_tenant_may_leave_it_without_admin() {
+    let mut w = World::new();
+    let acme = w.tenant(w.root, "acme");
+    let only = w.user(acme, "only");
+    let op = w.operator;
+    // The console may not…
+    let e = w.run(Actor::System, |tx| tx.set_status(only, Status::Deactivated, None)).unwrap_err();
+    assert_eq!(e.rule, Some("R5"));
+    // …the operator, holding tenants.manage over acme, may, and it is audited.
+    let decided =
+        w.s.decide(home(op), w.now, |tx| tx.set_status(only, Status::Deactivated, None)).unwrap();
+    assert!(decided.events.iter().any(|e| e.action == "tenant.left_without_admin"));
+    w.s = decided.next;
+    // Later changes by others in the tenant are not blocked by the missing admin.
+    let new = World::new_user(acme, "newbie", Status::Pending);
+    assert!(w.run(home(op), |tx| tx.create_user(new)).is_ok());
+}
+
+#[test]
+fn r20_cancel_revokes_unused_access_codes() {
+    let mut w = World::new();
+    let biz = w.tenant(w.root, "biz");
+    w.user(biz, "biz-admin");
+    let issuer = w.user(biz, "issuer");
+    w.give(issuer, "admin", biz, false);
+    let viewer = w.role("viewer");
+    let code = w
+        .run(home(issuer), |tx| {
+            tx.issue_access_code(biz, vec![viewer], HASH.into(), NOW + 1_000_000)
+        })
+        .unwrap();
+    w.sys(|tx| tx.cancel(issuer));
+    assert!(w.s.access_code(code).unwrap().revoked);
+}
+
+#[test]
+fn r43_switching_needs_a_grant_and_is_audited() {
+    let PartnerWorld { mut w, firm, provider, provider_admin, ann, .. } = partner_world();
+    // No role for the firm yet: the firm is not even visible.
+    assert_eq!(
+        w.run(home(ann), |tx| tx.switch_tenant(firm)).unwrap_err().kind,
+        ErrorKind::NotFound
+    );
+    let viewer = w.role("viewer");
+    w.run(home(provider_admin), |tx| {
+        tx.give_partner_role(ann, Scope::Client { client: firm }, viewer, None)
+    })
+    .unwrap();
+    let decided = w.s.decide(home(ann), w.now, |tx| tx.switch_tenant(firm)).unwrap();
+    assert_eq!(decided.output, Context::switched(firm));
+    assert!(decided.events.iter().any(|e| e.action == "session.switched"));
+    assert_eq!(
+        w.run(home(ann), |tx| tx.switch_tenant(provider)).unwrap(),
+        Context::HOME,
+        "switching back home"
+    );
+}

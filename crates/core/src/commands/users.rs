@@ -566,6 +566,20 @@ impl Tx {
             json!({"because_owner_cancelled": cause.map(|c| c.to_string())}),
         );
         self.put(Change::Principal(Principal { status: Status::Cancelled, ..p.clone() }))?;
+        // R20: its unused access codes die with it.
+        let codes: Vec<AccessCode> = self
+            .state
+            .access_codes()
+            .filter(|c| {
+                c.created_by == Author::Principal(principal)
+                    && c.redeemed_by.is_none()
+                    && !c.revoked
+            })
+            .cloned()
+            .collect();
+        for code in codes {
+            self.put(Change::AccessCode(AccessCode { revoked: true, ..code }))?;
+        }
         self.touch(p.home);
         let delegates: Vec<PrincipalId> = self.state.delegates_of(principal).collect();
         for d in delegates {
