@@ -2,7 +2,7 @@
 //! revocation, roles given within the ceiling, and replacement of direct accounts.
 
 use crate::check::Target;
-use crate::commands::roles::{bundle_perms, effective_in};
+use crate::commands::roles::effective_in;
 use crate::ids::*;
 use crate::model::*;
 use crate::state::Change;
@@ -503,11 +503,6 @@ fn terms_of(g: &Grant) -> GrantTerms {
         expires_at: None,
         auto_extend: g.auto_extend,
     }
-}
-
-#[allow(dead_code)]
-fn perms_of(tx: &Tx, bundle: Bundle) -> crate::PermSet {
-    bundle_perms(tx.state(), bundle)
 }
 
 impl Tx {
