@@ -51,7 +51,7 @@ fn paginate<T: Clone>(
 impl State {
     /// The principal at the top of an owner chain (delegates reach nothing their owners
     /// cannot).
-    fn top_owner(&self, mut p: PrincipalId) -> PrincipalId {
+    pub(crate) fn top_owner(&self, mut p: PrincipalId) -> PrincipalId {
         for _ in 0..64 {
             match self.principal(p).and_then(|x| x.owner()) {
                 Some(o) => p = o,

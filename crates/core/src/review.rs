@@ -48,13 +48,7 @@ impl State {
         principal: PrincipalId,
         switched: Option<TenantId>,
     ) -> BTreeSet<TenantId> {
-        let mut top = principal;
-        for _ in 0..64 {
-            match self.principal(top).and_then(|p| p.owner()) {
-                Some(o) => top = o,
-                None => break,
-            }
-        }
+        let top = self.top_owner(principal);
         let mut out = BTreeSet::new();
         let Some(p) = self.principal(top) else { return out };
         match switched {
@@ -85,13 +79,7 @@ impl State {
     /// The sessions a principal may use: home, and switched into each client whose grant
     /// reaches its home tenant (through its top owner for a delegate).
     pub fn sessions_of(&self, principal: PrincipalId) -> Vec<Option<TenantId>> {
-        let mut top = principal;
-        for _ in 0..64 {
-            match self.principal(top).and_then(|p| p.owner()) {
-                Some(o) => top = o,
-                None => break,
-            }
-        }
+        let top = self.top_owner(principal);
         let mut out = vec![None];
         if let Some(p) = self.principal(top) {
             let clients: BTreeSet<TenantId> = self.grants_to(p.home).map(|g| g.client).collect();
@@ -105,22 +93,8 @@ impl State {
     pub fn review_principal(&self, principal: PrincipalId, now: Millis) -> Vec<ReviewRow> {
         let mut rows = Vec::new();
         for switched in self.sessions_of(principal) {
-            let ctx = Context { switched, impersonation: None };
             for tenant in self.reachable_tenants(principal, switched) {
-                for x in 0..self.catalog.permissions.len() as u32 {
-                    let x = PermId(x);
-                    if let Ok(ex) = self.explain(principal, x, Target::Tenant(tenant), ctx, now)
-                        && ex.decision.is_allowed()
-                    {
-                        rows.push(ReviewRow {
-                            principal,
-                            switched,
-                            tenant,
-                            permission: x,
-                            paths: ex.paths,
-                        });
-                    }
-                }
+                self.review_rows(principal, switched, tenant, now, &mut rows);
             }
         }
         rows
@@ -136,23 +110,35 @@ impl State {
             }
         }
         for (principal, switched) in subjects {
-            let ctx = Context { switched, impersonation: None };
-            for x in 0..self.catalog.permissions.len() as u32 {
-                let x = PermId(x);
-                if let Ok(ex) = self.explain(principal, x, Target::Tenant(tenant), ctx, now)
-                    && ex.decision.is_allowed()
-                {
-                    rows.push(ReviewRow {
-                        principal,
-                        switched,
-                        tenant,
-                        permission: x,
-                        paths: ex.paths,
-                    });
-                }
-            }
+            self.review_rows(principal, switched, tenant, now, &mut rows);
         }
         rows
+    }
+
+    /// Every permission `principal` holds on `tenant` in one session, with its paths.
+    fn review_rows(
+        &self,
+        principal: PrincipalId,
+        switched: Option<TenantId>,
+        tenant: TenantId,
+        now: Millis,
+        rows: &mut Vec<ReviewRow>,
+    ) {
+        let ctx = Context { switched, impersonation: None };
+        for x in 0..self.catalog.permissions.len() as u32 {
+            let x = PermId(x);
+            if let Ok(ex) = self.explain(principal, x, Target::Tenant(tenant), ctx, now)
+                && ex.decision.is_allowed()
+            {
+                rows.push(ReviewRow {
+                    principal,
+                    switched,
+                    tenant,
+                    permission: x,
+                    paths: ex.paths,
+                });
+            }
+        }
     }
 }
 

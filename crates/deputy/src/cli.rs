@@ -712,32 +712,7 @@ fn act(cli: &Cli, d: &Deputy<SqliteStore>) -> Outcome {
                 linked,
             } => {
                 let owner = resolve::principal(&s, owner)?;
-                let groups = if groups.is_empty() {
-                    None
-                } else {
-                    Some(
-                        groups
-                            .iter()
-                            .map(|g| resolve::group(&s, g))
-                            .collect::<Result<Vec<_>, _>>()?,
-                    )
-                };
-                let kinds = if kinds.is_empty() {
-                    None
-                } else {
-                    Some(
-                        kinds
-                            .iter()
-                            .map(|k| {
-                                s.catalog
-                                    .kind_by_name(k)
-                                    .ok_or_else(|| NotFound(format!("no kind named `{k}`")))
-                            })
-                            .collect::<Result<Vec<_>, _>>()?,
-                    )
-                };
-                let roles =
-                    roles.iter().map(|r| resolve::role(&s, r)).collect::<Result<Vec<_>, _>>()?;
+                let (groups, kinds, roles) = resolve::delegate_access(&s, groups, kinds, roles)?;
                 let new = NewDelegate {
                     owner,
                     logon: logon.clone(),
@@ -756,32 +731,7 @@ fn act(cli: &Cli, d: &Deputy<SqliteStore>) -> Outcome {
             }
             DelegateCmd::Access { logon, groups, kinds, roles } => {
                 let p = resolve::principal(&s, logon)?;
-                let groups = if groups.is_empty() {
-                    None
-                } else {
-                    Some(
-                        groups
-                            .iter()
-                            .map(|g| resolve::group(&s, g))
-                            .collect::<Result<Vec<_>, _>>()?,
-                    )
-                };
-                let kinds = if kinds.is_empty() {
-                    None
-                } else {
-                    Some(
-                        kinds
-                            .iter()
-                            .map(|k| {
-                                s.catalog
-                                    .kind_by_name(k)
-                                    .ok_or_else(|| NotFound(format!("no kind named `{k}`")))
-                            })
-                            .collect::<Result<Vec<_>, _>>()?,
-                    )
-                };
-                let roles =
-                    roles.iter().map(|r| resolve::role(&s, r)).collect::<Result<Vec<_>, _>>()?;
+                let (groups, kinds, roles) = resolve::delegate_access(&s, groups, kinds, roles)?;
                 let (_, rev) = exec(&|tx| {
                     tx.set_delegate_access(p, groups.clone(), kinds.clone(), roles.clone())
                         .map(|_| json!({}))

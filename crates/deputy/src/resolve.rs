@@ -1,7 +1,9 @@
 //! Turning the names people type (tenant keys, logon names, role names) into engine ids,
 //! with errors that say which argument was wrong.
 
-use deputy_core::{GroupId, PermId, PrincipalId, ResourceId, RoleId, State, Target, TenantId};
+use deputy_core::{
+    GroupId, KindId, PermId, PrincipalId, ResourceId, RoleId, State, Target, TenantId,
+};
 
 /// An argument that names nothing.
 #[derive(Debug)]
@@ -73,4 +75,31 @@ pub fn target_name(s: &State, t: Target) -> String {
             s.resource(id).map_or(id.to_string(), |r| format!("resource:{}", r.key))
         }
     }
+}
+
+/// A delegate's groups (none given: Full Access), kinds (none: all) and narrowing roles.
+#[allow(clippy::type_complexity)]
+pub fn delegate_access(
+    s: &State,
+    groups: &[String],
+    kinds: &[String],
+    roles: &[String],
+) -> Result<(Option<Vec<GroupId>>, Option<Vec<KindId>>, Vec<RoleId>), NotFound> {
+    let groups = (!groups.is_empty())
+        .then(|| groups.iter().map(|g| group(s, g)).collect::<Result<Vec<_>, _>>())
+        .transpose()?;
+    let kinds = (!kinds.is_empty())
+        .then(|| {
+            kinds
+                .iter()
+                .map(|k| {
+                    s.catalog
+                        .kind_by_name(k)
+                        .ok_or_else(|| NotFound(format!("no kind named `{k}`")))
+                })
+                .collect::<Result<Vec<_>, _>>()
+        })
+        .transpose()?;
+    let roles = roles.iter().map(|r| role(s, r)).collect::<Result<Vec<_>, _>>()?;
+    Ok((groups, kinds, roles))
 }

@@ -353,29 +353,7 @@ impl Store for SqliteStore {
     }
 
     fn commit(&self, expected: Revision, commit: &Commit) -> Result<Revision, StoreError> {
-        self.write(|transaction| {
-            let actual = read_head(transaction)?;
-            if actual != expected {
-                // Returning drops the transaction, which rolls it back.
-                return Err(StoreError::Conflict { expected, actual });
-            }
-            let revision = actual + 1;
-            let revision_value = to_sql_int(revision, "revision")?;
-            transaction
-                .prepare_cached(
-                    "INSERT INTO changes (revision, at_ms, payload) VALUES (?1, ?2, ?3)",
-                )
-                .and_then(|mut statement| {
-                    statement.execute(rusqlite::params![
-                        revision_value,
-                        commit.at_ms,
-                        commit.payload
-                    ])
-                })
-                .map_err(sql_error)?;
-            append_entries(transaction, Some(revision), &commit.activity)?;
-            Ok(revision)
-        })
+        self.commit_batch(expected, std::slice::from_ref(commit))
     }
 
     fn commit_batch(&self, expected: Revision, commits: &[Commit]) -> Result<Revision, StoreError> {

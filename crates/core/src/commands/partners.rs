@@ -557,19 +557,28 @@ impl Tx {
         Ok(())
     }
 
-    fn bound_grant(&mut self, client: TenantId, from: &Grant) -> Result<GrantId, CommandError> {
+    /// Records a grant that R46 makes active at once (audited by the caller).
+    fn system_grant(
+        &mut self,
+        client: TenantId,
+        partner: TenantId,
+        ceiling: Vec<RoleId>,
+        kinds: Option<Vec<KindId>>,
+        subtree: bool,
+        bound_to: Option<GrantId>,
+    ) -> Result<GrantId, CommandError> {
         let id = GrantId(self.state.n_grants() as u32);
         self.put(Change::Grant(Grant {
             id,
             client,
-            partner: from.partner,
-            ceiling: from.ceiling.clone(),
-            kinds: from.kinds.clone(),
-            subtree: false,
+            partner,
+            ceiling,
+            kinds,
+            subtree,
             expires_at: None,
             auto_extend: false,
             status: GrantStatus::Active,
-            bound_to: Some(from.id),
+            bound_to,
             proposed_by: self.actor.author(),
             approved_by: Some(Author::System),
             created_at: self.now,
@@ -577,6 +586,17 @@ impl Tx {
             expiry_noticed: None,
         }))?;
         Ok(id)
+    }
+
+    fn bound_grant(&mut self, client: TenantId, from: &Grant) -> Result<GrantId, CommandError> {
+        self.system_grant(
+            client,
+            from.partner,
+            from.ceiling.clone(),
+            from.kinds.clone(),
+            false,
+            Some(from.id),
+        )
     }
 
     /// R46: a sub-account of client `client`, created through the grant; it starts with a
@@ -661,24 +681,7 @@ impl Tx {
             self.state.catalog.default_entitlements.intersect(self.tenant(root)?.entitlements);
         let id = self.insert_tenant(Some(root), new, entitlements)?;
         let admin = self.state.catalog.admin_role;
-        let gid = GrantId(self.state.n_grants() as u32);
-        self.put(Change::Grant(Grant {
-            id: gid,
-            client: id,
-            partner,
-            ceiling: vec![admin],
-            kinds: None,
-            subtree: true,
-            expires_at: None,
-            auto_extend: false,
-            status: GrantStatus::Active,
-            bound_to: None,
-            proposed_by: self.actor.author(),
-            approved_by: Some(Author::System),
-            created_at: self.now,
-            approved_at: Some(self.now),
-            expiry_noticed: None,
-        }))?;
+        let gid = self.system_grant(id, partner, vec![admin], None, true, None)?;
         if let Actor::Principal { id: creator, .. } = self.actor {
             let me = self.principal(creator)?.clone();
             let mine: Vec<RoleId> = me
