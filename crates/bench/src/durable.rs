@@ -65,12 +65,85 @@ pub struct WriteRun {
     pub latency: Latency,
 }
 
-/// Both series, measured on one opened file.
+/// Both series, each repeated, measured on one opened file.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Writes {
     pub open: ColdStart,
-    pub sequential: WriteRun,
-    pub concurrent: WriteRun,
+    pub sequential: Vec<WriteRun>,
+    pub concurrent: Vec<WriteRun>,
+}
+
+/// Where a cold start's time goes: reading the change feed, parsing its JSON, applying it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Breakdown {
+    pub revisions: u64,
+    pub payload_bytes: u64,
+    pub read_ms: f64,
+    pub parse_ms: f64,
+    pub apply_ms: f64,
+    pub vm_hwm_kb: u64,
+}
+
+/// Replays the change feed of `path` the way `Deputy::open` does (batches of 1,000
+/// revisions), timing each stage.
+pub fn replay_breakdown(path: &Path) -> Result<Breakdown, Error> {
+    use deputy_store::Store;
+    let store = SqliteStore::open(path)?;
+    let mut state = State::new(Catalog::shipped());
+    let mut b = Breakdown {
+        revisions: 0,
+        payload_bytes: 0,
+        read_ms: 0.0,
+        parse_ms: 0.0,
+        apply_ms: 0.0,
+        vm_hwm_kb: 0,
+    };
+    loop {
+        let start = Instant::now();
+        let batch = store.changes_after(state.revision, 1_000)?;
+        b.read_ms += ms_since(start);
+        if batch.is_empty() {
+            break;
+        }
+        for c in batch {
+            b.payload_bytes += c.payload.len() as u64;
+            let start = Instant::now();
+            let changes: Vec<Change> = serde_json::from_str(&c.payload)?;
+            b.parse_ms += ms_since(start);
+            let start = Instant::now();
+            state.apply(&changes).map_err(|e| Error::Apply(e.to_string()))?;
+            b.apply_ms += ms_since(start);
+            b.revisions += 1;
+        }
+    }
+    b.vm_hwm_kb = proc_status_kb("VmHWM").unwrap_or(0);
+    Ok(b)
+}
+
+/// Writing a checkpoint of the whole state (what `open` does after a long replay).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CheckpointFigures {
+    pub open_ms: f64,
+    pub checkpoint_ms: f64,
+    pub db_bytes_before: u64,
+    pub db_bytes_after: u64,
+    pub vm_hwm_kb: u64,
+}
+
+/// Opens `path` and writes a checkpoint. Changes the database: point it at a copy.
+pub fn write_checkpoint(path: &Path) -> Result<CheckpointFigures, Error> {
+    let (deputy, open) = cold_start(path)?;
+    let start = Instant::now();
+    deputy.checkpoint()?;
+    let checkpoint_ms = ms_since(start);
+    drop(deputy);
+    Ok(CheckpointFigures {
+        open_ms: open.open_ms,
+        checkpoint_ms,
+        db_bytes_before: open.db_bytes,
+        db_bytes_after: std::fs::metadata(path)?.len(),
+        vm_hwm_kb: proc_status_kb("VmHWM").unwrap_or(0),
+    })
 }
 
 /// Tenants with an active admin contact who can assign roles there.

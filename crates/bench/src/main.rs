@@ -2,7 +2,7 @@
 //! latency, lookups, cold start with peak RSS, and durable writes (see docs/benchmarks.md).
 
 use clap::{Parser, Subcommand};
-use deputy_bench::durable::{self, ColdStart, Writes};
+use deputy_bench::durable::{self, Breakdown, CheckpointFigures, ColdStart, Writes};
 use deputy_bench::generate::{DEFAULT_SEED, build_state};
 use deputy_bench::measure::{self, CategoryFigures, Latency};
 use deputy_bench::report::{Counts, Import, LookupFigures, Report};
@@ -65,6 +65,9 @@ enum Command {
         writes: usize,
         #[arg(long, default_value_t = 4)]
         threads: usize,
+        /// Repetitions of each durable write series (the median is reported).
+        #[arg(long, default_value_t = 3)]
+        repeat: usize,
         /// Skip cold start and writes (no database at all).
         #[arg(long)]
         no_db: bool,
@@ -85,6 +88,18 @@ enum Command {
         n: usize,
         #[arg(long, default_value_t = 4)]
         threads: usize,
+        #[arg(long, default_value_t = 3)]
+        repeat: usize,
+    },
+    /// Replays a database's change feed timing read, parse and apply, printing JSON.
+    Breakdown {
+        #[arg(long)]
+        db: PathBuf,
+    },
+    /// Opens a database and writes a checkpoint, printing JSON. Changes the database.
+    Checkpoint {
+        #[arg(long)]
+        db: PathBuf,
     },
 }
 
@@ -102,6 +117,7 @@ fn main() -> std::process::ExitCode {
             lookup_runs,
             writes,
             threads,
+            repeat,
             no_db,
             json,
         } => {
@@ -119,6 +135,7 @@ fn main() -> std::process::ExitCode {
                 lookup_runs,
                 writes,
                 threads,
+                repeat,
             };
             run(&options).and_then(|report| {
                 if json {
@@ -133,7 +150,15 @@ fn main() -> std::process::ExitCode {
             println!("{}", serde_json::to_string(&figures)?);
             Ok(())
         }),
-        Command::Writes { db, n, threads } => writes_child(&db, n, threads),
+        Command::Writes { db, n, threads, repeat } => writes_child(&db, n, threads, repeat),
+        Command::Breakdown { db } => durable::replay_breakdown(&db).and_then(|figures| {
+            println!("{}", serde_json::to_string(&figures)?);
+            Ok(())
+        }),
+        Command::Checkpoint { db } => durable::write_checkpoint(&db).and_then(|figures| {
+            println!("{}", serde_json::to_string(&figures)?);
+            Ok(())
+        }),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
@@ -196,13 +221,17 @@ fn generate_db(size: Size, path: &Path, seed: u64, batch: usize) -> Result<(), E
     Ok(())
 }
 
-fn writes_child(path: &Path, n: usize, threads: usize) -> Result<(), Error> {
+fn writes_child(path: &Path, n: usize, threads: usize, repeat: usize) -> Result<(), Error> {
     let (deputy, open) = durable::cold_start(path)?;
     let tag = format!("{}", std::process::id());
     // Untimed: brings the WAL to its steady size, as on a server that has been running.
     durable::durable_writes(&deputy, 200, 1, &format!("{tag}w"))?;
-    let sequential = durable::durable_writes(&deputy, n, 1, &format!("{tag}s"))?;
-    let concurrent = durable::durable_writes(&deputy, n, threads, &format!("{tag}c"))?;
+    let mut sequential = Vec::new();
+    let mut concurrent = Vec::new();
+    for i in 0..repeat.max(1) {
+        sequential.push(durable::durable_writes(&deputy, n, 1, &format!("{tag}s{i}"))?);
+        concurrent.push(durable::durable_writes(&deputy, n, threads, &format!("{tag}c{i}"))?);
+    }
     println!("{}", serde_json::to_string(&Writes { open, sequential, concurrent })?);
     Ok(())
 }
@@ -228,6 +257,7 @@ struct RunOptions {
     lookup_runs: usize,
     writes: usize,
     threads: usize,
+    repeat: usize,
 }
 
 fn run(o: &RunOptions) -> Result<Report, Error> {
@@ -282,9 +312,12 @@ fn run(o: &RunOptions) -> Result<Report, Error> {
     let overhead = measure::timer_overhead_ns();
     note(format!("timing {} checks (timer overhead {overhead:.0} ns)", probes.len()));
     let (mut single, _) = measure::time_each(&state, &probes, now, overhead);
+    let hot_probes = &probes[..probes.len().min(100_000)];
+    let hot = measure::time_hot(&state, hot_probes, now);
     let mut categories = Vec::new();
     for category in Category::ALL {
         let mut samples = measure::by_category(&probes, &single, category);
+        let mut hot_samples = measure::by_category(hot_probes, &hot, category);
         let in_category: Vec<bool> = probes
             .iter()
             .zip(&decisions)
@@ -303,9 +336,11 @@ fn run(o: &RunOptions) -> Result<Report, Error> {
                 / in_category.len().max(1) as f64,
             single: Latency::of(&mut samples),
             block: Latency::of(&mut blocks),
+            hot: Latency::of(&mut hot_samples),
         });
     }
     let check_single = Latency::of(&mut single);
+    let check_hot = Latency::of(&mut hot.clone());
     let mut blocks = measure::time_blocks(&state, &probes, now);
     let check_block = Latency::of(&mut blocks);
     note(format!(
@@ -359,13 +394,18 @@ fn run(o: &RunOptions) -> Result<Report, Error> {
 
     // ----- cold start and durable writes, in child processes ------------------------------
     let mut cold_start: Option<ColdStart> = None;
+    let mut breakdown: Option<Breakdown> = None;
     let mut writes: Option<Writes> = None;
+    let mut checkpoint: Option<CheckpointFigures> = None;
+    let mut cold_start_from_checkpoint: Option<ColdStart> = None;
     if let Some(path) = &o.db {
         let db = path.display().to_string();
         note("cold start in a child process");
         let cs: ColdStart = child(&["coldstart", "--db", &db])?;
         note(format!("cold start {:.1} s, peak RSS {} MiB", cs.open_ms / 1e3, cs.vm_hwm_kb / 1024));
         cold_start = Some(cs);
+        note("replay breakdown in a child process");
+        breakdown = Some(child(&["breakdown", "--db", &db])?);
         if o.writes > 0 {
             let copy = PathBuf::from(format!("{db}.writes"));
             let copy_name = copy.display().to_string();
@@ -381,10 +421,26 @@ fn run(o: &RunOptions) -> Result<Report, Error> {
             note("durable writes in a child process, on a copy of the database");
             let n = o.writes.to_string();
             let threads = o.threads.to_string();
-            let result: Result<Writes, Error> =
-                child(&["writes", "--db", &copy_name, "--n", &n, "--threads", &threads]);
+            let repeat = o.repeat.to_string();
+            let result = (|| -> Result<(), Error> {
+                writes = Some(child(&[
+                    "writes",
+                    "--db",
+                    &copy_name,
+                    "--n",
+                    &n,
+                    "--threads",
+                    &threads,
+                    "--repeat",
+                    &repeat,
+                ])?);
+                note("checkpoint, then cold start from it, on the copy");
+                checkpoint = Some(child(&["checkpoint", "--db", &copy_name])?);
+                cold_start_from_checkpoint = Some(child(&["coldstart", "--db", &copy_name])?);
+                Ok(())
+            })();
             remove_db(&copy)?;
-            writes = Some(result?);
+            result?;
         }
     }
 
@@ -401,10 +457,14 @@ fn run(o: &RunOptions) -> Result<Report, Error> {
         allowed_fraction: allowed as f64 / o.checks.max(1) as f64,
         check_single,
         check_block,
+        check_hot,
         categories,
         lookup,
         cold_start,
+        breakdown,
         writes,
+        checkpoint,
+        cold_start_from_checkpoint,
         load_before: load_before.split_whitespace().take(3).collect::<Vec<_>>().join(" "),
         load_after: std::fs::read_to_string("/proc/loadavg")
             .unwrap_or_default()

@@ -98,6 +98,24 @@ pub fn time_blocks(state: &State, probes: &[Probe], now: Millis) -> Vec<f64> {
         .collect()
 }
 
+/// Each probe repeated [`HOT_REPEAT`] times in a row, timed together: the cost of a check
+/// whose data is already in the CPU caches (what a check computes, without memory misses).
+pub fn time_hot(state: &State, probes: &[Probe], now: Millis) -> Vec<f64> {
+    probes
+        .iter()
+        .map(|p| {
+            let start = Instant::now();
+            for _ in 0..HOT_REPEAT {
+                black_box(p.allowed(state, black_box(now)));
+            }
+            start.elapsed().as_nanos() as f64 / HOT_REPEAT as f64
+        })
+        .collect()
+}
+
+/// Repetitions per probe in [`time_hot`].
+pub const HOT_REPEAT: usize = 16;
+
 /// Per-category figures of one run.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct CategoryFigures {
@@ -110,6 +128,8 @@ pub struct CategoryFigures {
     pub single: Latency,
     /// Blocks of 64 checks of this category alone.
     pub block: Latency,
+    /// The same check repeated, caches hot (from the first probes of the mix).
+    pub hot: Latency,
 }
 
 /// Splits single-check samples of a mix by category.

@@ -1,6 +1,6 @@
 //! The figures of one `deputy-bench run`, as JSON or as a Markdown table.
 
-use crate::durable::{ColdStart, WriteRun, Writes};
+use crate::durable::{Breakdown, CheckpointFigures, ColdStart, WriteRun, Writes};
 use crate::generate::Size;
 use crate::measure::{CategoryFigures, Latency};
 use serde::{Deserialize, Serialize};
@@ -60,10 +60,15 @@ pub struct Report {
     pub check_single: Latency,
     /// Blocks of 64 checks: per-check mean of each block.
     pub check_block: Latency,
+    /// The same check repeated 16 times: caches hot.
+    pub check_hot: Latency,
     pub categories: Vec<CategoryFigures>,
     pub lookup: LookupFigures,
     pub cold_start: Option<ColdStart>,
+    pub breakdown: Option<Breakdown>,
     pub writes: Option<Writes>,
+    pub checkpoint: Option<CheckpointFigures>,
+    pub cold_start_from_checkpoint: Option<ColdStart>,
     /// `/proc/loadavg` (1, 5, 15 minutes) before and after the run: the machine is shared.
     pub load_before: String,
     pub load_after: String,
@@ -91,6 +96,15 @@ fn ms(v: f64) -> String {
 
 fn mib(kb: u64) -> String {
     format!("{:.0} MiB", kb as f64 / 1024.0)
+}
+
+/// The run with the median rate, and the range of all rates.
+fn write_runs(runs: &[WriteRun]) -> String {
+    let mut sorted: Vec<&WriteRun> = runs.iter().collect();
+    sorted.sort_by(|a, b| a.per_second.total_cmp(&b.per_second));
+    let Some(median) = sorted.get(sorted.len() / 2) else { return "—".into() };
+    let (lo, hi) = (sorted[0].per_second, sorted[sorted.len() - 1].per_second);
+    format!("{}; {} runs: {lo:.0}–{hi:.0} writes/s", write_run(median), runs.len())
 }
 
 fn write_run(r: &WriteRun) -> String {
@@ -160,16 +174,24 @@ impl Report {
                 "check, blocks of 64: mean / p50 / p99 per check".into(),
                 format!("{} / {} / {}", ns(b.mean_ns), ns(b.p50_ns), ns(b.p99_ns)),
             ),
+            (
+                format!(
+                    "check, caches hot (same check ×16; {} checks): p50 / p99",
+                    thousands(self.check_hot.n)
+                ),
+                format!("{} / {}", ns(self.check_hot.p50_ns), ns(self.check_hot.p99_ns)),
+            ),
             ("checks allowed".into(), format!("{:.1} %", self.allowed_fraction * 100.0)),
         ]);
         for cat in &self.categories {
             rows.push((
                 format!("… {} ({} %)", cat.name, cat.share_percent),
                 format!(
-                    "p50 {} / p99 {}; blocks p50 {}; {:.0} % allowed",
+                    "p50 {} / p99 {}; blocks p50 {}; hot p50 {}; {:.0} % allowed",
                     ns(cat.single.p50_ns),
                     ns(cat.single.p99_ns),
                     ns(cat.block.p50_ns),
+                    ns(cat.hot.p50_ns),
                     cat.allowed_fraction * 100.0
                 ),
             ));
@@ -193,7 +215,7 @@ impl Report {
         rows.push(("peak RSS of the run (change list + state)".into(), mib(self.run_vm_hwm_kb)));
         if let Some(cs) = &self.cold_start {
             rows.push((
-                "cold start (`Deputy::open`, replay from SQLite)".into(),
+                "cold start (`Deputy::open`, replay of the change feed from SQLite)".into(),
                 format!(
                     "{} (revision {}, file {})",
                     ms(cs.open_ms),
@@ -206,11 +228,43 @@ impl Report {
                 format!("{} / {}", mib(cs.vm_hwm_kb), mib(cs.vm_rss_kb)),
             ));
         }
-        if let Some(w) = &self.writes {
-            rows.push(("durable writes, 1 thread".into(), write_run(&w.sequential)));
+        if let Some(b) = &self.breakdown {
             rows.push((
-                format!("durable writes, {} threads", w.concurrent.threads),
-                write_run(&w.concurrent),
+                "… replay breakdown: read feed / parse JSON / apply".into(),
+                format!(
+                    "{} / {} / {} ({} revisions, {} of JSON)",
+                    ms(b.read_ms),
+                    ms(b.parse_ms),
+                    ms(b.apply_ms),
+                    b.revisions,
+                    mib(b.payload_bytes / 1024)
+                ),
+            ));
+        }
+        if let Some(w) = &self.writes {
+            rows.push(("durable writes, 1 thread (median run)".into(), write_runs(&w.sequential)));
+            let threads = w.concurrent.first().map_or(0, |r| r.threads);
+            rows.push((
+                format!("durable writes, {threads} threads (median run)"),
+                write_runs(&w.concurrent),
+            ));
+        }
+        if let Some(c) = &self.checkpoint {
+            rows.push((
+                "writing a checkpoint (`Deputy::checkpoint`) / its peak RSS".into(),
+                format!(
+                    "{} / {} (file {} → {})",
+                    ms(c.checkpoint_ms),
+                    mib(c.vm_hwm_kb),
+                    mib(c.db_bytes_before / 1024),
+                    mib(c.db_bytes_after / 1024)
+                ),
+            ));
+        }
+        if let Some(cs) = &self.cold_start_from_checkpoint {
+            rows.push((
+                "cold start from that checkpoint / its peak RSS".into(),
+                format!("{} / {}", ms(cs.open_ms), mib(cs.vm_hwm_kb)),
             ));
         }
         rows.push((
