@@ -175,7 +175,7 @@ fn affected_principals(before: &State, after: &State, changes: &[Change]) -> BTr
                 }
             }
             Change::Catalog { .. } => out.extend(after.principals().map(|p| p.id)),
-            Change::Resource(_) | Change::AccessCode(_) => {}
+            Change::Resource(_) | Change::AccessCode(_) | Change::AssignmentCounter { .. } => {}
         }
     }
     // Delegates follow their owners (R35).

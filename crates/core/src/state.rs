@@ -26,6 +26,10 @@ pub enum Change {
     Grant(Grant),
     Group(Group),
     AccessCode(AccessCode),
+    /// Restores the assignment id counter from a checkpoint, so ids are never reused.
+    AssignmentCounter {
+        next: u64,
+    },
     /// Puts `tenant` in `group` of `owner`; `None` puts it back in the owner's Default (R38).
     Placement {
         owner: GroupOwner,
@@ -408,6 +412,9 @@ impl State {
                     return Err(out_of_order("access code", id, self.access_codes.len()));
                 }
             }
+            Change::AssignmentCounter { next } => {
+                self.next_assignment = self.next_assignment.max(*next);
+            }
             Change::Placement { owner, tenant, group } => match group {
                 Some(g) => {
                     self.placement.insert((*owner, *tenant), *g);
@@ -612,8 +619,31 @@ impl State {
             1 + self.tenants.len() + self.principals.len() + self.resources.len(),
         );
         out.push(Change::Catalog { toml: self.catalog.source.clone() });
-        // Parents are always created before children, so id order is a valid order.
-        out.extend(self.tenants.iter().map(|t| Change::Tenant(t.clone())));
+        // Ids are dense, so tenants are created in id order. A tenant moved under a newer one
+        // (R1) is first created under the root, then moved, parents before children, so no
+        // step refers to a tenant not yet created or makes a cycle.
+        let root = self.root;
+        let mut moved = Vec::new();
+        for t in self.tenants.iter() {
+            match t.parent {
+                Some(parent) if parent >= t.id => {
+                    moved.push(t.id);
+                    out.push(Change::Tenant(Tenant { parent: root, ..t.clone() }));
+                }
+                _ => out.push(Change::Tenant(t.clone())),
+            }
+        }
+        if !moved.is_empty() {
+            let moved: std::collections::BTreeSet<TenantId> = moved.into_iter().collect();
+            for t in root.map(|r| self.subtree(r)).unwrap_or_default() {
+                if moved.contains(&t)
+                    && let Some(tenant) = self.tenant(t)
+                {
+                    out.push(Change::Tenant(tenant.clone()));
+                }
+            }
+        }
+        out.push(Change::AssignmentCounter { next: self.next_assignment });
         out.extend(self.principals.iter().map(|p| Change::Principal(p.clone())));
         out.extend(self.resources.iter().map(|r| Change::Resource(r.clone())));
         out.extend(self.grants.iter().map(|g| Change::Grant(g.clone())));

@@ -1578,3 +1578,33 @@ fn r43_switching_needs_a_grant_and_is_audited() {
         "switching back home"
     );
 }
+
+// ----- checkpoints --------------------------------------------------------------------------
+
+#[test]
+fn r1_checkpoint_after_moving_under_a_newer_tenant_reloads() {
+    let mut w = World::new();
+    let a = w.tenant(w.root, "a");
+    let a_child = w.tenant(a, "a-child");
+    let b = w.tenant(w.root, "b");
+    let c = w.tenant(b, "c");
+    w.sys(|tx| tx.move_tenant(a, c));
+    w.sys(|tx| tx.move_tenant(b, a_child).map(|_| ()).or(Ok::<(), CommandError>(())));
+    let restored = State::from_changes(&w.s.to_changes(), w.s.revision).unwrap();
+    for id in [a, a_child, b, c] {
+        assert_eq!(restored.tenant(id).unwrap().parent, w.s.tenant(id).unwrap().parent);
+        assert_eq!(restored.tenant(id).unwrap().ancestors, w.s.tenant(id).unwrap().ancestors);
+    }
+}
+
+#[test]
+fn r69_assignment_ids_are_never_reused_after_a_checkpoint() {
+    let mut w = World::new();
+    let acme = w.tenant(w.root, "acme");
+    let u = w.user(acme, "u");
+    let x = w.give(u, "read-only", acme, false);
+    w.sys(|tx| tx.unassign(u, x));
+    let restored = State::from_changes(&w.s.to_changes(), w.s.revision).unwrap();
+    assert_eq!(restored.next_assignment_id(), w.s.next_assignment_id());
+    assert!(restored.next_assignment_id() > x);
+}
