@@ -87,8 +87,12 @@ pub struct Breakdown {
 /// Replays the change feed of `path` the way `Deputy::open` does (batches of 1,000
 /// revisions), timing each stage.
 pub fn replay_breakdown(path: &Path) -> Result<Breakdown, Error> {
-    use deputy_store::Store;
     let store = SqliteStore::open(path)?;
+    replay(&store).map(|(_, b)| b)
+}
+
+fn replay(store: &SqliteStore) -> Result<(State, Breakdown), Error> {
+    use deputy_store::Store;
     let mut state = State::new(Catalog::shipped());
     let mut b = Breakdown {
         revisions: 0,
@@ -117,30 +121,47 @@ pub fn replay_breakdown(path: &Path) -> Result<Breakdown, Error> {
         }
     }
     b.vm_hwm_kb = proc_status_kb("VmHWM").unwrap_or(0);
-    Ok(b)
+    Ok((state, b))
 }
 
-/// Writing a checkpoint of the whole state (what `open` does after a long replay).
+/// Writing a checkpoint of the whole state, exactly as `Deputy::checkpoint` does (the JSON
+/// of `State::to_changes`, saved as one blob).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct CheckpointFigures {
-    pub open_ms: f64,
-    pub checkpoint_ms: f64,
+    pub replay_ms: f64,
+    pub serialize_ms: f64,
+    pub save_ms: f64,
+    pub blob_bytes: u64,
+    /// Why the store refused the checkpoint, if it did.
+    pub error: Option<String>,
     pub db_bytes_before: u64,
     pub db_bytes_after: u64,
     pub vm_hwm_kb: u64,
 }
 
-/// Opens `path` and writes a checkpoint. Changes the database: point it at a copy.
+/// Replays `path` and saves a checkpoint of it. Changes the database: point it at a copy.
 pub fn write_checkpoint(path: &Path) -> Result<CheckpointFigures, Error> {
-    let (deputy, open) = cold_start(path)?;
+    use deputy_store::{Checkpoint, Store};
+    let db_bytes_before = std::fs::metadata(path)?.len();
+    let store = SqliteStore::open(path)?;
     let start = Instant::now();
-    deputy.checkpoint()?;
-    let checkpoint_ms = ms_since(start);
-    drop(deputy);
+    let (state, _) = replay(&store)?;
+    let replay_ms = ms_since(start);
+    let start = Instant::now();
+    let blob = serde_json::to_vec(&state.to_changes())?;
+    let serialize_ms = ms_since(start);
+    let blob_bytes = blob.len() as u64;
+    let start = Instant::now();
+    let saved = store.save_checkpoint(&Checkpoint { revision: state.revision, blob });
+    let save_ms = ms_since(start);
+    drop(store);
     Ok(CheckpointFigures {
-        open_ms: open.open_ms,
-        checkpoint_ms,
-        db_bytes_before: open.db_bytes,
+        replay_ms,
+        serialize_ms,
+        save_ms,
+        blob_bytes,
+        error: saved.err().map(|e| e.to_string()),
+        db_bytes_before,
         db_bytes_after: std::fs::metadata(path)?.len(),
         vm_hwm_kb: proc_status_kb("VmHWM").unwrap_or(0),
     })

@@ -236,12 +236,16 @@ fn writes_child(path: &Path, n: usize, threads: usize, repeat: usize) -> Result<
     Ok(())
 }
 
-/// Runs this binary with `args` and parses the JSON it prints.
+/// Runs this binary with `args` and parses the JSON it prints; a failure carries the
+/// child's last line of error output.
 fn child<T: serde::de::DeserializeOwned>(args: &[&str]) -> Result<T, Error> {
     let exe = std::env::current_exe()?;
-    let output = Process::new(exe).args(args).stderr(std::process::Stdio::inherit()).output()?;
+    let output = Process::new(exe).args(args).output()?;
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    eprint!("{stderr}");
     if !output.status.success() {
-        return Err(Error::Other(format!("`deputy-bench {}` failed", args.join(" "))));
+        let last = stderr.lines().last().unwrap_or("").to_owned();
+        return Err(Error::Other(format!("`deputy-bench {}` failed: {last}", args[0])));
     }
     Ok(serde_json::from_slice(&output.stdout)?)
 }
@@ -398,6 +402,7 @@ fn run(o: &RunOptions) -> Result<Report, Error> {
     let mut writes: Option<Writes> = None;
     let mut checkpoint: Option<CheckpointFigures> = None;
     let mut cold_start_from_checkpoint: Option<ColdStart> = None;
+    let mut reopen_error: Option<String> = None;
     if let Some(path) = &o.db {
         let db = path.display().to_string();
         note("cold start in a child process");
@@ -436,7 +441,12 @@ fn run(o: &RunOptions) -> Result<Report, Error> {
                 ])?);
                 note("checkpoint, then cold start from it, on the copy");
                 checkpoint = Some(child(&["checkpoint", "--db", &copy_name])?);
-                cold_start_from_checkpoint = Some(child(&["coldstart", "--db", &copy_name])?);
+                // With a checkpoint this loads it; without one, `open` replays more than
+                // 5,000 revisions and tries to write one itself.
+                match child::<ColdStart>(&["coldstart", "--db", &copy_name]) {
+                    Ok(cs) => cold_start_from_checkpoint = Some(cs),
+                    Err(e) => reopen_error = Some(e.to_string()),
+                }
                 Ok(())
             })();
             remove_db(&copy)?;
@@ -465,6 +475,7 @@ fn run(o: &RunOptions) -> Result<Report, Error> {
         writes,
         checkpoint,
         cold_start_from_checkpoint,
+        reopen_error,
         load_before: load_before.split_whitespace().take(3).collect::<Vec<_>>().join(" "),
         load_after: std::fs::read_to_string("/proc/loadavg")
             .unwrap_or_default()

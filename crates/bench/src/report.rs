@@ -69,6 +69,8 @@ pub struct Report {
     pub writes: Option<Writes>,
     pub checkpoint: Option<CheckpointFigures>,
     pub cold_start_from_checkpoint: Option<ColdStart>,
+    /// Why reopening the database after the writes failed, if it did.
+    pub reopen_error: Option<String>,
     /// `/proc/loadavg` (1, 5, 15 minutes) before and after the run: the machine is shared.
     pub load_before: String,
     pub load_after: String,
@@ -251,15 +253,18 @@ impl Report {
         }
         if let Some(c) = &self.checkpoint {
             rows.push((
-                "writing a checkpoint (`Deputy::checkpoint`) / its peak RSS".into(),
+                "checkpoint (as `Deputy::checkpoint`): serialize / save / JSON blob".into(),
                 format!(
-                    "{} / {} (file {} → {})",
-                    ms(c.checkpoint_ms),
-                    mib(c.vm_hwm_kb),
-                    mib(c.db_bytes_before / 1024),
-                    mib(c.db_bytes_after / 1024)
+                    "{} / {} / {}{}",
+                    ms(c.serialize_ms),
+                    ms(c.save_ms),
+                    mib(c.blob_bytes / 1024),
+                    c.error.as_ref().map_or(String::new(), |e| format!(" — REFUSED: {e}"))
                 ),
             ));
+        }
+        if let Some(e) = &self.reopen_error {
+            rows.push(("reopening after 12,000+ revisions".into(), format!("FAILED: {e}")));
         }
         if let Some(cs) = &self.cold_start_from_checkpoint {
             rows.push((
