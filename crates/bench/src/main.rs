@@ -91,6 +91,8 @@ enum Command {
         #[arg(long, default_value_t = 3)]
         repeat: usize,
     },
+    /// Prints the Markdown table of a report saved with `run --json`.
+    Render { json: PathBuf },
     /// Replays a database's change feed timing read, parse and apply, printing JSON.
     Breakdown {
         #[arg(long)]
@@ -151,6 +153,11 @@ fn main() -> std::process::ExitCode {
             Ok(())
         }),
         Command::Writes { db, n, threads, repeat } => writes_child(&db, n, threads, repeat),
+        Command::Render { json } => std::fs::read(&json).map_err(Error::from).and_then(|bytes| {
+            let report: Report = serde_json::from_slice(&bytes)?;
+            print!("{}", report.markdown());
+            Ok(())
+        }),
         Command::Breakdown { db } => durable::replay_breakdown(&db).and_then(|figures| {
             println!("{}", serde_json::to_string(&figures)?);
             Ok(())
