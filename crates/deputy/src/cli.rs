@@ -418,7 +418,11 @@ pub fn run() -> ExitCode {
 
 fn open(db: &PathBuf) -> Result<Deputy<SqliteStore>, Failure> {
     let store = SqliteStore::open(db)?;
-    Ok(Deputy::open(store)?)
+    let deputy = Deputy::open(store)?;
+    for warning in deputy.warnings() {
+        eprintln!("warning: {warning}");
+    }
+    Ok(deputy)
 }
 
 fn initialised(db: &PathBuf) -> Result<Deputy<SqliteStore>, Failure> {

@@ -105,6 +105,8 @@ pub struct Deputy<S: Store> {
     /// Held while a batch is written and published; `current` changes only under it.
     flusher: Mutex<()>,
     clock: Box<dyn Fn() -> i64 + Send + Sync>,
+    /// Things the operator should hear about that did not stop the deployment.
+    warnings: Mutex<Vec<String>>,
 }
 
 /// Locks, recovering from a poisoned lock: the guarded data is always left consistent
@@ -157,10 +159,15 @@ impl<S: Store> Deputy<S> {
                 outcomes: HashMap::new(),
             }),
             flusher: Mutex::new(()),
+            warnings: Mutex::new(Vec::new()),
             clock: Box::new(system_clock),
         };
         if replayed >= CHECKPOINT_AFTER {
-            deputy.checkpoint()?;
+            // A checkpoint only shortens the next start: failing to write one loses
+            // nothing, so it is reported, not fatal.
+            if let Err(e) = deputy.checkpoint() {
+                lock(&deputy.warnings).push(format!("could not save a checkpoint: {e}"));
+            }
         }
         Ok(deputy)
     }
@@ -169,6 +176,11 @@ impl<S: Store> Deputy<S> {
     pub fn with_clock(mut self, clock: impl Fn() -> i64 + Send + Sync + 'static) -> Self {
         self.clock = Box::new(clock);
         self
+    }
+
+    /// Problems that did not stop the deployment (a checkpoint that could not be saved).
+    pub fn warnings(&self) -> Vec<String> {
+        lock(&self.warnings).clone()
     }
 
     pub fn now(&self) -> i64 {
@@ -410,7 +422,8 @@ impl<S: Store> Deputy<S> {
 fn catch_up<S: Store>(store: &S, state: &mut State) -> Result<usize, ServiceError> {
     let mut n = 0;
     loop {
-        let batch = store.changes_after(state.revision, 1_000)?;
+        // A few revisions at a time: an imported revision can hold megabytes of changes.
+        let batch = store.changes_after(state.revision, 16)?;
         if batch.is_empty() {
             return Ok(n);
         }

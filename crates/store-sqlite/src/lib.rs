@@ -35,6 +35,10 @@ use deputy_store::{
 use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension, Row, TransactionBehavior};
 
 mod backup;
+
+/// The largest part a checkpoint is stored in (SQLite refuses blobs over 1 GB).
+pub const CHECKPOINT_PART_BYTES: usize = 256 * 1024 * 1024;
+
 mod migrations;
 
 /// How long a connection waits for another process's lock before failing.
@@ -454,33 +458,59 @@ impl Store for SqliteStore {
     }
 
     /// Keeps the newest checkpoint: one at an older revision than the stored one is ignored
-    /// (two replicas may save concurrently); one at the same revision replaces it.
+    /// (two replicas may save concurrently); one at the same revision replaces it. Stored in
+    /// parts of at most [`CHECKPOINT_PART_BYTES`], as SQLite caps a blob at 1 GB.
     fn save_checkpoint(&self, checkpoint: &Checkpoint) -> Result<(), StoreError> {
         let revision = to_sql_int(checkpoint.revision, "checkpoint revision")?;
         self.write(|transaction| {
-            transaction
-                .execute(
-                    "INSERT INTO checkpoint (id, revision, blob) VALUES (1, ?1, ?2) \
-                     ON CONFLICT (id) DO UPDATE SET revision = excluded.revision, \
-                     blob = excluded.blob WHERE excluded.revision >= checkpoint.revision",
-                    rusqlite::params![revision, checkpoint.blob],
+            let stored: Option<i64> = transaction
+                .query_row("SELECT revision FROM checkpoint_part WHERE part = 0", [], |row| {
+                    row.get(0)
+                })
+                .optional()
+                .map_err(sql_error)?;
+            if stored.is_some_and(|stored| stored > revision) {
+                return Ok(());
+            }
+            transaction.execute("DELETE FROM checkpoint_part", []).map_err(sql_error)?;
+            let mut insert = transaction
+                .prepare_cached(
+                    "INSERT INTO checkpoint_part (part, revision, data) VALUES (?1, ?2, ?3)",
                 )
                 .map_err(sql_error)?;
+            let mut parts = checkpoint.blob.chunks(CHECKPOINT_PART_BYTES).peekable();
+            if parts.peek().is_none() {
+                insert.execute(rusqlite::params![0, revision, &[] as &[u8]]).map_err(sql_error)?;
+            }
+            for (i, part) in parts.enumerate() {
+                insert.execute(rusqlite::params![i as i64, revision, part]).map_err(sql_error)?;
+            }
             Ok(())
         })
     }
 
     fn load_checkpoint(&self) -> Result<Option<Checkpoint>, StoreError> {
         self.read(|reader| {
-            reader
-                .query_row("SELECT revision, blob FROM checkpoint WHERE id = 1", [], |row| {
-                    Ok(Checkpoint {
-                        revision: from_sql_int(row.get(0)?, "checkpoint revision")?,
-                        blob: row.get(1)?,
-                    })
-                })
-                .optional()
-                .map_err(sql_error)
+            let mut statement = reader
+                .prepare_cached("SELECT revision, data FROM checkpoint_part ORDER BY part")
+                .map_err(sql_error)?;
+            let mut rows = statement.query([]).map_err(sql_error)?;
+            let mut found: Option<Checkpoint> = None;
+            while let Some(row) = rows.next().map_err(sql_error)? {
+                let revision = from_sql_int(row.get(0).map_err(sql_error)?, "checkpoint revision")
+                    .map_err(sql_error)?;
+                let data: Vec<u8> = row.get(1).map_err(sql_error)?;
+                match &mut found {
+                    None => found = Some(Checkpoint { revision, blob: data }),
+                    Some(cp) if cp.revision == revision => cp.blob.extend_from_slice(&data),
+                    Some(_) => {
+                        return Err(StoreError::Corrupt(
+                            "checkpoint parts disagree on their revision".into(),
+                        ));
+                    }
+                }
+            }
+            Ok(found)
         })
     }
 }

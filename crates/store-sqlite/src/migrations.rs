@@ -26,7 +26,10 @@ pub(crate) const APPLICATION_ID: i64 = 0x4450_5459;
 
 /// The migrations, in order; file `NNNN_*.sql` brings the schema to version `NNNN`.
 /// Forward-only: never edit a released migration, append a new one.
-const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../migrations/0001_init.sql"))];
+const MIGRATIONS: &[(i64, &str)] = &[
+    (1, include_str!("../migrations/0001_init.sql")),
+    (2, include_str!("../migrations/0002_checkpoint_parts.sql")),
+];
 
 /// The newest schema version this binary knows.
 pub(crate) const LATEST_VERSION: i64 = MIGRATIONS.len() as i64;

@@ -98,7 +98,7 @@ mod schema {
                 .unwrap()
         };
         assert_eq!(pragma("journal_mode"), "Text(\"wal\")");
-        assert_eq!(pragma("user_version"), "Integer(1)");
+        assert_eq!(pragma("user_version"), "Integer(2)");
         assert_eq!(pragma("application_id"), format!("Integer({})", 0x4450_5459));
     }
 
@@ -132,12 +132,12 @@ mod schema {
         commit_some(&SqliteStore::open(&path).unwrap(), 2);
         {
             let connection = raw(&path);
-            connection.pragma_update(None, "user_version", 2).unwrap();
+            connection.pragma_update(None, "user_version", 3).unwrap();
         }
         let before = std::fs::read(&path).unwrap();
         match SqliteStore::open(&path) {
-            Err(StoreError::TooNew { found: 2, supported: 1 }) => {}
-            other => panic!("expected TooNew {{ found: 2, supported: 1 }}, got {other:?}"),
+            Err(StoreError::TooNew { found: 3, supported: 2 }) => {}
+            other => panic!("expected TooNew {{ found: 3, supported: 2 }}, got {other:?}"),
         }
         assert!(std::fs::read(&path).unwrap() == before, "a refused database must be untouched");
         let error = SqliteStore::open(&path).unwrap_err().to_string();
@@ -556,5 +556,46 @@ mod backup {
             "a restore starts a new epoch"
         );
         assert_eq!(restored.changes_after(0, 10).unwrap()[4].payload, "c4");
+    }
+}
+
+mod checkpoint_parts {
+    use deputy_store::{Checkpoint, Store};
+    use deputy_store_sqlite::{CHECKPOINT_PART_BYTES, SqliteStore};
+
+    #[test]
+    fn r63_checkpoint_larger_than_a_part_round_trips() {
+        let store = SqliteStore::open_in_memory().unwrap();
+        let blob: Vec<u8> = (0..CHECKPOINT_PART_BYTES + 1_000).map(|i| (i % 251) as u8).collect();
+        store.save_checkpoint(&Checkpoint { revision: 7, blob: blob.clone() }).unwrap();
+        let loaded = store.load_checkpoint().unwrap().unwrap();
+        assert_eq!(loaded.revision, 7);
+        assert!(loaded.blob == blob, "the parts join back into the same bytes");
+        store.save_checkpoint(&Checkpoint { revision: 8, blob: b"small".to_vec() }).unwrap();
+        assert_eq!(
+            store.load_checkpoint().unwrap().unwrap().blob,
+            b"small",
+            "no stale parts remain"
+        );
+    }
+
+    #[test]
+    fn r65_migration_keeps_a_version_1_checkpoint() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("v1.db");
+        {
+            // A version-1 database, as the first release wrote it.
+            let c = rusqlite::Connection::open(&path).unwrap();
+            c.execute_batch(include_str!("../migrations/0001_init.sql")).unwrap();
+            c.pragma_update(None, "application_id", 0x4450_5459).unwrap();
+            c.pragma_update(None, "user_version", 1).unwrap();
+            c.execute("INSERT INTO meta (key, value) VALUES ('epoch', '42')", []).unwrap();
+            c.execute("INSERT INTO checkpoint (id, revision, blob) VALUES (1, 0, x'0102')", [])
+                .unwrap();
+        }
+        let store = SqliteStore::open(&path).unwrap();
+        let cp = store.load_checkpoint().unwrap().unwrap();
+        assert_eq!((cp.revision, cp.blob), (0, vec![1, 2]));
+        assert_eq!(store.epoch().unwrap(), 42);
     }
 }
