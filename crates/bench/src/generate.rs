@@ -389,6 +389,8 @@ impl<'c> Gen<'c> {
             kind,
             home,
             email: format!("{logon}@example.com"),
+            // Computed once, as the engine does when it creates a principal.
+            logon_key: deputy_core::names::collision_key(&logon),
             logon,
             first_name: first,
             last_name: last,

@@ -82,7 +82,7 @@ impl Status {
 
 /// What sort of principal.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case", tag = "type")]
+#[serde(rename_all = "snake_case")]
 pub enum PrincipalKind {
     User,
     /// A secondary logon acting for `owner` (R34–R39).
@@ -148,6 +148,10 @@ pub struct Principal {
     pub home: TenantId,
     /// Unique across the deployment (R10).
     pub logon: String,
+    /// The name's collision key ([`crate::names::collision_key`]), kept so a replay need
+    /// not recompute it; empty means "compute it".
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub logon_key: String,
     pub first_name: String,
     pub last_name: String,
     pub email: String,
@@ -194,7 +198,7 @@ pub enum Bundle {
 
 /// Where an assignment holds (R32).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case", tag = "type")]
+#[serde(rename_all = "snake_case")]
 pub enum Scope {
     /// A direct role in a tenant; with `subtree`, also in its descendants (R2).
     Tenant { tenant: TenantId, subtree: bool },

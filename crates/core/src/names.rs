@@ -51,6 +51,10 @@ pub fn validate_name(name: &str) -> Result<(), NameError> {
 
 /// The case-folded NFKC form: equal for names that differ only in case or compatibility form.
 pub fn fold(name: &str) -> String {
+    // NFKC leaves ASCII as it is: the common case needs no Unicode tables.
+    if name.is_ascii() {
+        return name.to_ascii_lowercase();
+    }
     name.nfkc().flat_map(char::to_lowercase).nfkc().collect()
 }
 

@@ -14,7 +14,7 @@ use std::sync::Arc;
 /// One primitive change. Entities are written whole; indexes and derived fields are
 /// recomputed by [`State::apply`], so a change set cannot leave them inconsistent.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case", tag = "change")]
+#[serde(rename_all = "snake_case")]
 pub enum Change {
     /// Loads the permission catalog (R25). Only allowed while it keeps every existing id.
     Catalog {
@@ -520,16 +520,14 @@ impl State {
         }
         match &old {
             Some(old) => {
-                let (old_key, new_key) =
-                    (names::collision_key(&old.logon), names::collision_key(&principal.logon));
-                if old_key != new_key {
-                    self.principal_by_name.remove(&old_key);
-                    self.principal_by_name.insert(new_key, id);
+                if old.logon != principal.logon {
+                    self.principal_by_name.remove(&logon_key(old));
+                    self.principal_by_name.insert(logon_key(&principal), id);
                 }
                 self.unindex_assignments(old);
             }
             None => {
-                self.principal_by_name.insert(names::collision_key(&principal.logon), id);
+                self.principal_by_name.insert(logon_key(&principal), id);
                 push_index(&mut self.members, principal.home, id);
                 if let Some(owner) = principal.owner() {
                     push_index(&mut self.delegates_of, owner, id);
@@ -658,6 +656,11 @@ impl State {
         }));
         out
     }
+}
+
+/// A principal's collision key: the stored one, or computed for entries that lack it.
+fn logon_key(p: &Principal) -> String {
+    if p.logon_key.is_empty() { names::collision_key(&p.logon) } else { p.logon_key.clone() }
 }
 
 fn push_index<K: std::hash::Hash + Eq + Clone, V: Clone>(

@@ -104,6 +104,7 @@ impl Tx {
             id,
             kind,
             home,
+            logon_key: names::collision_key(&logon),
             logon,
             first_name: first,
             last_name: last,
