@@ -5,6 +5,7 @@
 //! current one, and publishing it is one pointer swap (R56).
 
 use crate::catalog::Catalog;
+use crate::cow_vec::CowVec;
 use crate::ids::*;
 use crate::model::*;
 use crate::names;
@@ -58,11 +59,11 @@ pub struct State {
     pub revision: u64,
     pub catalog: Arc<Catalog>,
     root: Option<TenantId>,
-    tenants: imbl::Vector<Tenant>,
+    tenants: CowVec<Tenant>,
     tenant_by_key: imbl::HashMap<String, TenantId>,
     children: Index<TenantId, TenantId>,
     members: Index<TenantId, PrincipalId>,
-    principals: imbl::Vector<Principal>,
+    principals: CowVec<Principal>,
     principal_by_name: imbl::HashMap<String, PrincipalId>,
     delegates_of: Index<PrincipalId, PrincipalId>,
     /// Principals with a direct tenant-scoped assignment at each tenant.
@@ -71,17 +72,17 @@ pub struct State {
     resource_holders: SetIndex<ResourceId, PrincipalId>,
     /// Principals with a partner assignment for each client.
     client_holders: SetIndex<TenantId, PrincipalId>,
-    resources: imbl::Vector<Resource>,
+    resources: CowVec<Resource>,
     resource_by_key: imbl::HashMap<String, ResourceId>,
     resources_of: Index<TenantId, ResourceId>,
     resource_children: Index<ResourceId, ResourceId>,
-    grants: imbl::Vector<Grant>,
+    grants: CowVec<Grant>,
     grants_from: Index<TenantId, GrantId>,
     grants_to: Index<TenantId, GrantId>,
-    groups: imbl::Vector<Group>,
+    groups: CowVec<Group>,
     groups_of: Index<GroupOwner, GroupId>,
     placement: imbl::HashMap<(GroupOwner, TenantId), GroupId>,
-    access_codes: imbl::Vector<AccessCode>,
+    access_codes: CowVec<AccessCode>,
     access_code_by_hash: imbl::HashMap<String, AccessCodeId>,
     next_assignment: u64,
 }
