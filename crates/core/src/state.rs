@@ -51,6 +51,47 @@ pub enum ApplyError {
 }
 
 type Index<K, V> = imbl::HashMap<K, imbl::Vector<V>>;
+
+/// A fast hasher for maps keyed by the engine's own ids (never by user input, so no
+/// flooding risk): one multiply per word, as FxHash does.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct IdHasher(u64);
+
+impl std::hash::Hasher for IdHasher {
+    #[inline]
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.write_u64(u64::from(*b));
+        }
+    }
+    #[inline]
+    fn write_u8(&mut self, n: u8) {
+        self.write_u64(u64::from(n));
+    }
+    #[inline]
+    fn write_u32(&mut self, n: u32) {
+        self.write_u64(u64::from(n));
+    }
+    #[inline]
+    fn write_u64(&mut self, n: u64) {
+        self.0 = (self.0.rotate_left(5) ^ n).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+    #[inline]
+    fn write_usize(&mut self, n: usize) {
+        self.write_u64(n as u64);
+    }
+    #[inline]
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+type IdMap<K, V> = imbl::GenericHashMap<
+    K,
+    V,
+    std::hash::BuildHasherDefault<IdHasher>,
+    imbl::shared_ptr::DefaultSharedPtr,
+>;
 type SetIndex<K, V> = imbl::HashMap<K, imbl::OrdSet<V>>;
 
 /// A deployment at one revision.
@@ -77,11 +118,13 @@ pub struct State {
     resources_of: Index<TenantId, ResourceId>,
     resource_children: Index<ResourceId, ResourceId>,
     grants: CowVec<Grant>,
-    grants_from: Index<TenantId, GrantId>,
+    /// Grants by client tenant, indexed by tenant id (on the check path).
+    grants_from: CowVec<Option<Arc<[GrantId]>>>,
     grants_to: Index<TenantId, GrantId>,
     groups: CowVec<Group>,
     groups_of: Index<GroupOwner, GroupId>,
-    placement: imbl::HashMap<(GroupOwner, TenantId), GroupId>,
+    placement: IdMap<(GroupOwner, TenantId), GroupId>,
+    default_groups: IdMap<GroupOwner, GroupId>,
     access_codes: CowVec<AccessCode>,
     access_code_by_hash: imbl::HashMap<String, AccessCodeId>,
     next_assignment: u64,
@@ -114,6 +157,7 @@ impl State {
             groups: Default::default(),
             groups_of: Default::default(),
             placement: Default::default(),
+            default_groups: Default::default(),
             access_codes: Default::default(),
             access_code_by_hash: Default::default(),
             next_assignment: 1,
@@ -260,9 +304,10 @@ impl State {
     /// Grants whose client is `client`.
     pub fn grants_from(&self, client: TenantId) -> impl Iterator<Item = &Grant> + '_ {
         self.grants_from
-            .get(&client)
-            .into_iter()
-            .flat_map(|v| v.iter())
+            .get(client.index())
+            .and_then(|list| list.as_deref())
+            .unwrap_or_default()
+            .iter()
             .filter_map(|g| self.grant(*g))
     }
 
@@ -292,8 +337,9 @@ impl State {
         self.placement.get(&(owner, tenant)).copied().or_else(|| self.default_group(owner))
     }
 
+    #[inline]
     pub fn default_group(&self, owner: GroupOwner) -> Option<GroupId> {
-        self.groups_of(owner).find(|g| g.is_default).map(|g| g.id)
+        self.default_groups.get(&owner).copied()
     }
 
     /// Tenants explicitly placed in `group`.
@@ -389,6 +435,9 @@ impl State {
             Change::Grant(g) => self.put_grant(g.clone())?,
             Change::Group(g) => {
                 let id = g.id;
+                if g.is_default && !g.deleted {
+                    self.default_groups.insert(g.owner, id);
+                }
                 if id.index() == self.groups.len() {
                     push_index(&mut self.groups_of, g.owner, id);
                     self.groups.push_back(g.clone());
@@ -465,6 +514,7 @@ impl State {
                     None => self.root = Some(id),
                 }
                 self.tenants.push_back(tenant);
+                self.grants_from.push_back(None);
             }
         }
         let needs_refresh = old.as_ref().is_some_and(|old| {
@@ -602,7 +652,14 @@ impl State {
         if id.index() < self.grants.len() {
             self.grants.set(id.index(), grant);
         } else if id.index() == self.grants.len() {
-            push_index(&mut self.grants_from, grant.client, id);
+            let mut list = self
+                .grants_from
+                .get(grant.client.index())
+                .and_then(|l| l.as_deref())
+                .unwrap_or_default()
+                .to_vec();
+            list.push(id);
+            self.grants_from.set(grant.client.index(), Some(list.into()));
             push_index(&mut self.grants_to, grant.partner, id);
             self.grants.push_back(grant);
         } else {
