@@ -79,8 +79,12 @@ enum Command {
     PartnerRole {
         logon: String,
         role: String,
-        #[arg(long)]
-        client: String,
+        /// For one client…
+        #[arg(long, required_unless_present = "group")]
+        client: Option<String>,
+        /// …or for every client in one of the partner tenant's groups (`sg3`).
+        #[arg(long, conflicts_with = "client")]
+        group: Option<String>,
     },
     /// May LOGON do PERMISSION on TARGET? Exit 0 allowed, 1 denied.
     Check(CheckArgs),
@@ -142,10 +146,14 @@ struct CheckArgs {
     /// Answer on data at least as fresh as this consistency token (`EPOCH.REVISION`, R50).
     #[arg(long)]
     token: Option<String>,
+    /// Check as LOGON's session would while IMPERSONATOR impersonates it (R48); with
+    /// `--switched`, the impersonator's session is switched.
+    #[arg(long)]
+    impersonator: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
-enum TenantCmd {
+pub(crate) enum TenantCmd {
     /// Create a tenant under PARENT (R1).
     Create {
         key: String,
@@ -182,10 +190,52 @@ enum TenantCmd {
         #[arg(long)]
         off: bool,
     },
+    /// Move a tenant under a new parent (R1).
+    Move {
+        tenant: String,
+        #[arg(long)]
+        parent: String,
+    },
+    /// Set the role new principals get (R19).
+    DefaultRole {
+        tenant: String,
+        role: String,
+    },
+    /// Make an active user of the tenant its contact person (R4).
+    Contact {
+        tenant: String,
+        logon: String,
+    },
+    /// Change name, description and internal description (R9).
+    Describe {
+        tenant: String,
+        #[arg(long)]
+        name: Option<String>,
+        #[arg(long)]
+        description: Option<String>,
+        #[arg(long)]
+        internal: Option<String>,
+    },
+    /// Allow secondary logons (and nested ones) in a tenant (R34).
+    Delegation {
+        tenant: String,
+        #[arg(long, action = clap::ArgAction::Set, default_value_t = true)]
+        allowed: bool,
+        #[arg(long, action = clap::ArgAction::Set, default_value_t = false)]
+        nested: bool,
+    },
+    /// A parent account of CLIENT, created by a partner through its grant (R46).
+    CreateParent {
+        key: String,
+        #[arg(long)]
+        client: String,
+        #[arg(long)]
+        name: Option<String>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
-enum UserCmd {
+pub(crate) enum UserCmd {
     /// Add a user (R10); the first of a tenant becomes its contact person and admin (R4).
     Create {
         logon: String,
@@ -220,6 +270,36 @@ enum UserCmd {
     },
     Cancel {
         logon: String,
+    },
+    /// Send (or resend) the invitation of a pending or invited user (R10, R12).
+    Invite {
+        logon: String,
+    },
+    /// Add a service account (R24).
+    ServiceAccount {
+        name: String,
+        #[arg(long)]
+        tenant: String,
+        #[arg(long, default_value = "")]
+        description: String,
+    },
+    /// Change profile fields and custom attributes (R18); `--attr KEY=VALUE`, `--attr KEY=` removes.
+    Update {
+        logon: String,
+        #[arg(long)]
+        first: Option<String>,
+        #[arg(long)]
+        last: Option<String>,
+        #[arg(long)]
+        email: Option<String>,
+        #[arg(long)]
+        phone: Option<String>,
+        #[arg(long)]
+        description: Option<String>,
+        #[arg(long)]
+        internal: Option<String>,
+        #[arg(long = "attr")]
+        attributes: Vec<String>,
     },
 }
 
@@ -380,7 +460,7 @@ impl From<CheckError> for Failure {
 }
 
 /// Runs one command as the CLI's actor and returns its output and revision.
-type Exec<'a> = &'a dyn Fn(
+pub(crate) type Exec<'a> = &'a dyn Fn(
     &dyn Fn(&mut Tx) -> Result<serde_json::Value, CommandError>,
 ) -> Result<(serde_json::Value, u64), Failure>;
 
@@ -632,6 +712,18 @@ fn act(cli: &Cli, d: &Deputy<SqliteStore>) -> Outcome {
         Ok((output, c.revision))
     };
     match &cli.command {
+        Command::Tenant(
+            cmd @ (TenantCmd::Move { .. }
+            | TenantCmd::DefaultRole { .. }
+            | TenantCmd::Contact { .. }
+            | TenantCmd::Describe { .. }
+            | TenantCmd::Delegation { .. }
+            | TenantCmd::CreateParent { .. }),
+        ) => crate::manage::tenant(cmd, &s, &exec),
+        Command::User(
+            cmd
+            @ (UserCmd::Invite { .. } | UserCmd::ServiceAccount { .. } | UserCmd::Update { .. }),
+        ) => crate::manage::user(cmd, &s, &exec),
         Command::Tenant(cmd) => match cmd {
             TenantCmd::Create { key, parent, name, description } => {
                 let parent = resolve::tenant(&s, parent)?;
@@ -701,6 +793,8 @@ fn act(cli: &Cli, d: &Deputy<SqliteStore>) -> Outcome {
                     json!({}),
                 )
             }
+            // Handled in `manage`.
+            _ => Err(Failure::Internal("unhandled tenant command".into())),
         },
         Command::User(cmd) => user(cmd, &s, &exec),
         Command::Delegate(cmd) => match cmd {
@@ -902,17 +996,18 @@ fn act(cli: &Cli, d: &Deputy<SqliteStore>) -> Outcome {
                 Ok((json!({"grants": rows}), text, 0))
             }
         },
-        Command::PartnerRole { logon, role, client } => {
-            let (p, r, c) = (
-                resolve::principal(&s, logon)?,
-                resolve::role(&s, role)?,
-                resolve::tenant(&s, client)?,
-            );
+        Command::PartnerRole { logon, role, client, group } => {
+            let (p, r) = (resolve::principal(&s, logon)?, resolve::role(&s, role)?);
+            let (scope, what) = match (client, group) {
+                (Some(c), _) => (Scope::Client { client: resolve::tenant(&s, c)? }, c.clone()),
+                (None, Some(g)) => (Scope::Group { group: resolve::group(&s, g)? }, g.clone()),
+                (None, None) => return Err(Failure::Usage("give --client or --group".into())),
+            };
             let (v, rev) = exec(&|tx| {
-                tx.give_partner_role(p, Scope::Client { client: c }, r, None)
+                tx.give_partner_role(p, scope, r, None)
                     .map(|o| serde_json::to_value(o).unwrap_or_default())
             })?;
-            done(rev, format!("gave `{role}` for `{client}` to `{logon}`"), v)
+            done(rev, format!("gave `{role}` for `{what}` to `{logon}`"), v)
         }
         Command::WhatIf(cmd) => crate::reports::what_if(d, who, cmd),
         Command::Review(args) => crate::reports::review(d, args),
@@ -1050,6 +1145,8 @@ fn user(cmd: &UserCmd, s: &State, exec: Exec<'_>) -> Outcome {
             let (_, rev) = exec(&|tx| tx.cancel(p).map(|_| json!({})))?;
             done(rev, format!("`{logon}` is cancelled"), json!({}))
         }
+        // Handled in `manage`.
+        _ => Err(Failure::Internal("unhandled user command".into())),
     }
 }
 
@@ -1063,7 +1160,14 @@ fn check(cli: &Cli, d: &Deputy<SqliteStore>, args: &CheckArgs, explain: bool) ->
     let x = resolve::permission(&s, &args.permission)?;
     let t = resolve::target(&s, &args.target)?;
     let switched = cli.switched.as_deref().map(|c| resolve::tenant(&s, c)).transpose()?;
-    let ctx = Context { switched, impersonation: None };
+    let impersonation = match &args.impersonator {
+        Some(logon) => Some(Impersonation {
+            actor: resolve::principal(&s, logon)?,
+            expires_at: d.now() + deputy_core::commands::access::MAX_IMPERSONATION_MS,
+        }),
+        None => None,
+    };
+    let ctx = Context { switched, impersonation };
     let ex = s.explain(p, x, t, ctx, d.now())?;
     let allowed = ex.decision.is_allowed();
     let code = if allowed { 0 } else { 1 };

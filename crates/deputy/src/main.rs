@@ -5,6 +5,7 @@
 //! or an invariant, 10 storage or internal failure.
 
 mod cli;
+mod manage;
 mod reports;
 mod resolve;
 

@@ -331,3 +331,53 @@ fn r66_backup_restore_new_epoch_refuses_old_tokens() {
     let out = deputy(&db, &["check", "alice", "users.view", "acme", "--token", "nonsense"]);
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn r1_r19_r24_r18_r48_management_commands() {
+    let (_d, db) = setup();
+    let ok = |args: &[&str]| {
+        let out = deputy(&db, args);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    ok(&["tenant", "create", "beta", "--parent", "root"]);
+    ok(&["tenant", "move", "beta", "--parent", "acme"]);
+    let out = deputy(&db, &["tenant", "move", "acme", "--parent", "beta"]);
+    assert_eq!(out.status.code(), Some(5), "R1: not under its own subtree");
+    ok(&["tenant", "default-role", "acme", "power-user"]);
+    ok(&[
+        "user",
+        "create",
+        "carl",
+        "--tenant",
+        "acme",
+        "--first",
+        "C",
+        "--last",
+        "C",
+        "--email",
+        "carl@example.com",
+        "--status",
+        "active",
+    ]);
+    ok(&["check", "carl", "backups.view", "acme"]);
+    ok(&["user", "service-account", "bot", "--tenant", "acme"]);
+    ok(&["user", "update", "carl", "--attr", "quota_bytes=5000", "--phone", "+1 555 0100"]);
+    let v: serde_json::Value =
+        serde_json::from_slice(&deputy(&db, &["--json", "user", "show", "carl"]).stdout).unwrap();
+    assert_eq!(v["logon"], "carl");
+    let out = deputy(&db, &["user", "update", "carl", "--attr", "novalue"]);
+    assert_eq!(out.status.code(), Some(2));
+    // A check during impersonation never exceeds the impersonator (R48): carl cannot
+    // impersonate alice (lower rank), so the check is denied.
+    let out = deputy(
+        &db,
+        &["--json", "explain", "alice", "users.view", "acme", "--impersonator", "carl"],
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["decision"]["failed_step"], "impersonation");
+}
