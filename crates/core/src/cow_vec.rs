@@ -1,33 +1,43 @@
-//! A persistent vector for the entity tables: two levels of copy-on-write chunks.
+//! A persistent vector for the entity tables: a three-level radix tree of copy-on-write
+//! nodes of [`FANOUT`] entries.
 //!
-//! A lookup is two dependent loads (the chunk, then the element), against three or four
-//! tree levels in a general persistent vector; that is what a check spends its time on. A
-//! write to a shared vector copies the chunk pointers and one chunk of
-//! [`CHUNK`] elements; a vector owned by one writer (a replay) is changed in place.
+//! A lookup is three dependent loads, against four or five in a general persistent vector
+//! (that is what a check spends its time on). A write to a shared vector copies one path:
+//! the short root, one node of pointers and one leaf of [`FANOUT`] elements, so its cost
+//! does not grow with the table; a vector owned by one writer (a replay) changes in place.
 
 use std::sync::Arc;
 
-/// Elements per chunk: small enough that copying one on write is cheap.
-pub const CHUNK: usize = 64;
-const SHIFT: u32 = CHUNK.trailing_zeros();
+/// Entries per node.
+pub const FANOUT: usize = 64;
+const SHIFT: u32 = FANOUT.trailing_zeros();
+const MASK: usize = FANOUT - 1;
 
-/// A vector that clones in O(1) and shares unchanged chunks between clones.
+type Leaf<T> = Arc<Vec<T>>;
+type Node<T> = Arc<Vec<Leaf<T>>>;
+
+/// A vector that clones in O(1) and shares unchanged nodes between clones.
 #[derive(Debug)]
 pub struct CowVec<T> {
-    chunks: Arc<Vec<Arc<Vec<T>>>>,
+    root: Arc<Vec<Node<T>>>,
     len: usize,
 }
 
 impl<T> Clone for CowVec<T> {
     fn clone(&self) -> Self {
-        CowVec { chunks: Arc::clone(&self.chunks), len: self.len }
+        CowVec { root: Arc::clone(&self.root), len: self.len }
     }
 }
 
 impl<T> Default for CowVec<T> {
     fn default() -> Self {
-        CowVec { chunks: Arc::new(Vec::new()), len: 0 }
+        CowVec { root: Arc::new(Vec::new()), len: 0 }
     }
+}
+
+#[inline]
+fn split(index: usize) -> (usize, usize, usize) {
+    (index >> (2 * SHIFT), (index >> SHIFT) & MASK, index & MASK)
 }
 
 impl<T: Clone> CowVec<T> {
@@ -46,7 +56,8 @@ impl<T: Clone> CowVec<T> {
         if index >= self.len {
             return None;
         }
-        self.chunks.get(index >> SHIFT).and_then(|c| c.get(index & (CHUNK - 1)))
+        let (a, b, c) = split(index);
+        self.root.get(a)?.get(b)?.get(c)
     }
 
     /// Replaces the element at `index` (ignored past the end, which callers rule out).
@@ -54,37 +65,44 @@ impl<T: Clone> CowVec<T> {
         if index >= self.len {
             return;
         }
-        let chunks = Arc::make_mut(&mut self.chunks);
-        if let Some(chunk) = chunks.get_mut(index >> SHIFT)
-            && let Some(slot) = Arc::make_mut(chunk).get_mut(index & (CHUNK - 1))
+        let (a, b, c) = split(index);
+        let root = Arc::make_mut(&mut self.root);
+        if let Some(node) = root.get_mut(a)
+            && let Some(leaf) = Arc::make_mut(node).get_mut(b)
+            && let Some(slot) = Arc::make_mut(leaf).get_mut(c)
         {
             *slot = value;
         }
     }
 
     pub fn push_back(&mut self, value: T) {
-        let chunks = Arc::make_mut(&mut self.chunks);
-        match chunks.last_mut() {
-            Some(chunk) if chunk.len() < CHUNK => Arc::make_mut(chunk).push(value),
-            _ => {
-                let mut chunk = Vec::with_capacity(CHUNK);
-                chunk.push(value);
-                chunks.push(Arc::new(chunk));
+        let (a, b, _) = split(self.len);
+        let root = Arc::make_mut(&mut self.root);
+        if root.len() == a {
+            root.push(Arc::new(Vec::with_capacity(FANOUT)));
+        }
+        if let Some(node) = root.last_mut() {
+            let node = Arc::make_mut(node);
+            if node.len() == b {
+                node.push(Arc::new(Vec::with_capacity(FANOUT)));
+            }
+            if let Some(leaf) = node.last_mut() {
+                Arc::make_mut(leaf).push(value);
             }
         }
         self.len += 1;
     }
 
     pub fn iter(&self) -> impl Iterator<Item = &T> + '_ {
-        self.chunks.iter().flat_map(|c| c.iter())
+        self.root.iter().flat_map(|node| node.iter()).flat_map(|leaf| leaf.iter())
     }
 }
 
 impl<T: Clone> std::ops::Index<usize> for CowVec<T> {
     type Output = T;
     fn index(&self, index: usize) -> &T {
-        let chunk = &self.chunks[index >> SHIFT];
-        &chunk[index & (CHUNK - 1)]
+        let (a, b, c) = split(index);
+        &self.root[a][b][c]
     }
 }
 
@@ -95,18 +113,20 @@ mod tests {
 
     #[test]
     fn clones_share_until_written_and_keep_their_own_values() {
+        let n = 3 * FANOUT * FANOUT + 17;
         let mut a = CowVec::default();
-        for i in 0..1_000 {
-            a.push_back(i);
+        for i in 0..n {
+            a.push_back(i as i64);
         }
         let b = a.clone();
-        a.set(500, -1);
-        a.push_back(1_000);
-        assert_eq!((a.len(), b.len()), (1_001, 1_000));
-        assert_eq!((a[500], b[500]), (-1, 500));
-        assert_eq!(b.iter().copied().collect::<Vec<_>>(), (0..1_000).collect::<Vec<_>>());
-        assert_eq!(a.get(1_000), Some(&1_000));
-        assert_eq!(b.get(1_000), None);
-        assert!(Arc::ptr_eq(&a.chunks[0], &b.chunks[0]), "unchanged chunks are shared");
+        a.set(5_000, -1);
+        a.push_back(n as i64);
+        assert_eq!((a.len(), b.len()), (n + 1, n));
+        assert_eq!((a[5_000], b[5_000]), (-1, 5_000));
+        assert_eq!(b.iter().copied().collect::<Vec<_>>(), (0..n as i64).collect::<Vec<_>>());
+        assert_eq!(a.get(n), Some(&(n as i64)));
+        assert_eq!(b.get(n), None);
+        assert!(Arc::ptr_eq(&a.root[0], &b.root[0]), "unchanged nodes are shared");
+        assert!(!Arc::ptr_eq(&a.root[1], &b.root[1]), "the written path is copied");
     }
 }
