@@ -394,6 +394,22 @@ enum GrantCmd {
         grant: String,
     },
     List,
+    /// Narrow or extend a grant (R40, R41): the client's side sets its whole terms.
+    Change {
+        grant: String,
+        #[arg(long = "ceiling", required = true)]
+        ceiling: Vec<String>,
+        /// Only resources of these kinds (R38).
+        #[arg(long = "kind")]
+        kinds: Vec<String>,
+        #[arg(long)]
+        subtree: bool,
+        /// Expires this many days from now.
+        #[arg(long)]
+        days: Option<i64>,
+        #[arg(long)]
+        auto_extend: bool,
+    },
     /// Extend auto-extending grants and record expiry notices due within DAYS (R70).
     Upkeep {
         #[arg(long, default_value_t = 7)]
@@ -701,7 +717,9 @@ fn activity(cli: &Cli, cmd: &ActivityCmd) -> Outcome {
 
 fn act(cli: &Cli, d: &Deputy<SqliteStore>) -> Outcome {
     let s = d.snapshot();
-    let who = actor(cli, &s)?;
+    // Checks take `--switched` as the checked principal's session; writes need `--as`.
+    let reads_only = matches!(cli.command, Command::Check(_) | Command::Explain(_));
+    let who = if reads_only { Actor::System } else { actor(cli, &s)? };
     let exec = |f: &dyn Fn(&mut Tx) -> Result<serde_json::Value, CommandError>| -> Result<(serde_json::Value, u64), Failure> {
         let c = d.execute(who, None, f)?;
         let token = c.token().to_string();
@@ -963,6 +981,29 @@ fn act(cli: &Cli, d: &Deputy<SqliteStore>) -> Outcome {
                     format!("grant {grant} {}", if approve { "approved" } else { "revoked" }),
                     json!({}),
                 )
+            }
+            GrantCmd::Change { grant, ceiling, kinds, subtree, days, auto_extend } => {
+                let g: GrantId = grant.parse().map_err(|_| {
+                    Failure::Usage(format!("grant: `{grant}` is not a grant id like `g3`"))
+                })?;
+                let ceiling =
+                    ceiling.iter().map(|r| resolve::role(&s, r)).collect::<Result<Vec<_>, _>>()?;
+                let (_, kinds, _) = resolve::delegate_access(&s, &[], kinds, &[])?;
+                if days.is_some_and(|d| d < 1) {
+                    return Err(Failure::Usage("--days: at least 1".into()));
+                }
+                let now = d.now();
+                let expires_at =
+                    days.map(|n| n.saturating_mul(24 * 60 * 60 * 1000).saturating_add(now));
+                let terms = GrantTerms {
+                    ceiling,
+                    kinds,
+                    subtree: *subtree,
+                    expires_at,
+                    auto_extend: *auto_extend,
+                };
+                let (_, rev) = exec(&|tx| tx.change_grant(g, terms.clone()).map(|_| json!({})))?;
+                done(rev, format!("grant {grant} changed"), json!({}))
             }
             GrantCmd::Upkeep { days } => {
                 if who != Actor::System {

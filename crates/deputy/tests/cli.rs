@@ -381,3 +381,48 @@ fn r1_r19_r24_r18_r48_management_commands() {
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["decision"]["failed_step"], "impersonation");
 }
+
+#[test]
+fn r41_grant_change_narrows_the_ceiling_from_the_cli() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("demo.db");
+    assert_eq!(deputy(&db, &["demo"]).status.code(), Some(0));
+    assert_eq!(
+        deputy(
+            &db,
+            &["--as", "provider-admin", "partner-role", "ann", "paralegal", "--client", "law-firm"]
+        )
+        .status
+        .code(),
+        Some(0)
+    );
+    assert_eq!(
+        deputy(&db, &["--switched", "law-firm", "check", "ann", "matters.edit", "matter-1042"])
+            .status
+            .code(),
+        Some(0)
+    );
+    let grants: serde_json::Value =
+        serde_json::from_slice(&deputy(&db, &["--json", "grant", "list"]).stdout).unwrap();
+    let id = grants["grants"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["client"] == "law-firm")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let out = deputy(
+        &db,
+        &["--as", "firm-admin", "grant", "change", &id, "--ceiling", "viewer", "--days", "30"],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        deputy(&db, &["--switched", "law-firm", "check", "ann", "matters.edit", "matter-1042"])
+            .status
+            .code(),
+        Some(1),
+        "paralegal is now outside the ceiling"
+    );
+}
