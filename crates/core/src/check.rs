@@ -605,6 +605,9 @@ impl<'s, const EXPLAIN: bool> Eval<'s, EXPLAIN> {
     ) {
         let s = self.s;
         let checks_read = s.catalog.is_checks_read(x);
+        // The target's ancestors answer "is the scope above the target?" without looking
+        // up the scope's tenant (a cache miss per assignment at scale).
+        let ancestors: &[TenantId] = s.tenant(tgt.tenant).map_or(&[], |t| &t.ancestors);
         for a in p.assignments.iter() {
             if !a.live(self.now) || !bundle_holds(s, a.bundle, x) {
                 continue;
@@ -613,13 +616,10 @@ impl<'s, const EXPLAIN: bool> Eval<'s, EXPLAIN> {
                 Scope::Tenant { tenant, subtree } => {
                     let covers = match filter {
                         PathFilter::Any => {
-                            tenant == tgt.tenant
-                                || (subtree && s.is_ancestor_or_self(tenant, tgt.tenant))
+                            tenant == tgt.tenant || (subtree && ancestors.contains(&tenant))
                         }
                         PathFilter::FromAbove => {
-                            subtree
-                                && tenant != tgt.tenant
-                                && s.is_ancestor_or_self(tenant, tgt.tenant)
+                            subtree && tenant != tgt.tenant && ancestors.contains(&tenant)
                         }
                     };
                     (covers, Some(tenant))
@@ -663,14 +663,12 @@ impl<'s, const EXPLAIN: bool> Eval<'s, EXPLAIN> {
         let s = self.s;
         let Some(t) = s.tenant(tgt.tenant) else { return };
         // The switched tenant must be the target or above it.
-        if !s.is_ancestor_or_self(client, tgt.tenant) {
-            return;
-        }
+        let Some(client_pos) = t.ancestors.iter().position(|a| *a == client) else { return };
         let checks_read = s.catalog.is_checks_read(x);
         let core = s.catalog.core.contains(x);
         let customer_manager = self.customer_manager(p);
         // Grants from the target or, with subtree, from its ancestors (R47).
-        for &granter in t.ancestors.iter().rev() {
+        for (pos, &granter) in t.ancestors.iter().enumerate().rev() {
             let granter_is_target = granter == tgt.tenant;
             if filter == PathFilter::FromAbove && granter_is_target {
                 continue;
@@ -679,8 +677,9 @@ impl<'s, const EXPLAIN: bool> Eval<'s, EXPLAIN> {
                 if g.partner != p.home || !(granter_is_target || g.subtree) {
                     continue;
                 }
-                // The session must be switched into the grant's reach.
-                if !(client == granter || (g.subtree && s.is_ancestor_or_self(granter, client))) {
+                // The session must be switched into the grant's reach: the granter is the
+                // switched tenant, or above it with a subtree grant.
+                if !(client == granter || (g.subtree && pos <= client_pos)) {
                     continue;
                 }
                 if checks_read && s.tenant(granter).is_none_or(|t| t.blocked) {
