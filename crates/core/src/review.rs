@@ -29,6 +29,37 @@ pub struct AccessDiff {
     pub principals_compared: usize,
 }
 
+impl AccessDiff {
+    /// One page of the rows (R67, R73). The cursor names the revision the diff was computed
+    /// on and how many rows came before, so a page is never taken from a different diff.
+    pub fn page(
+        &self,
+        revision: u64,
+        cursor: Option<&str>,
+        limit: usize,
+    ) -> Result<(&[AccessChange], Option<String>), String> {
+        let start = match cursor {
+            None => 0,
+            Some(c) => {
+                let (rev, offset) = c
+                    .strip_prefix('r')
+                    .and_then(|c| c.split_once(':'))
+                    .and_then(|(r, o)| Some((r.parse::<u64>().ok()?, o.parse::<usize>().ok()?)))
+                    .ok_or_else(|| format!("`{c}` is not a what-if cursor"))?;
+                if rev != revision {
+                    return Err(format!(
+                        "the deployment changed since that page (revision {rev}, now {revision}): start again"
+                    ));
+                }
+                offset.min(self.rows.len())
+            }
+        };
+        let end = start.saturating_add(limit.max(1)).min(self.rows.len());
+        let next = (end < self.rows.len()).then(|| format!("r{revision}:{end}"));
+        Ok((&self.rows[start..end], next))
+    }
+}
+
 /// One line of an access review (R72).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ReviewRow {
@@ -255,4 +286,37 @@ pub fn diff_access(
     }
     rows.sort();
     AccessDiff { rows, stopped: None, principals_compared: compared }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    fn diff(n: u32) -> AccessDiff {
+        let rows = (0..n)
+            .map(|i| AccessChange {
+                principal: PrincipalId(i),
+                switched: None,
+                permission: PermId(0),
+                tenant: TenantId(0),
+                gained: false,
+            })
+            .collect();
+        AccessDiff { rows, stopped: None, principals_compared: n as usize }
+    }
+
+    #[test]
+    fn r73_what_if_pages_to_the_end_and_refuses_a_cursor_of_another_revision() {
+        let d = diff(5);
+        let (first, next) = d.page(9, None, 2).unwrap();
+        assert_eq!(first.len(), 2);
+        let next = next.unwrap();
+        let (second, next2) = d.page(9, Some(&next), 2).unwrap();
+        assert_eq!(second[0].principal, PrincipalId(2));
+        let (last, end) = d.page(9, next2.as_deref(), 2).unwrap();
+        assert_eq!((last.len(), end), (1, None));
+        assert!(d.page(10, Some(&next), 2).unwrap_err().contains("changed"));
+        assert!(d.page(9, Some("nonsense"), 2).is_err());
+    }
 }

@@ -117,8 +117,7 @@ enum Command {
     /// Load a deployment exported with `export` into an empty database.
     Import { file: PathBuf },
     /// Who would lose or gain which access if a change were made (R67). Commits nothing.
-    #[command(subcommand)]
-    WhatIf(crate::reports::WhatIfCmd),
+    WhatIf(crate::reports::WhatIfArgs),
     /// Every principal's access in a tenant, or everything a principal may do, with reasons (R72).
     Review(crate::reports::ReviewArgs),
     /// Many checks at once from a JSON file of `{"principal","permission","target"}` (R54).

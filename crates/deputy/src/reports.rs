@@ -11,6 +11,18 @@ use serde_json::json;
 use std::path::PathBuf;
 use std::time::Duration;
 
+#[derive(Debug, Args)]
+pub struct WhatIfArgs {
+    #[command(subcommand)]
+    change: WhatIfCmd,
+    /// Rows per page.
+    #[arg(long, default_value_t = 200)]
+    limit: usize,
+    /// The `next` cursor of the previous page.
+    #[arg(long)]
+    cursor: Option<String>,
+}
+
 #[derive(Debug, Subcommand)]
 pub enum WhatIfCmd {
     /// Deactivating a principal.
@@ -53,7 +65,8 @@ pub enum AccessCodeCmd {
 /// The time a what-if may take before it reports where it stopped.
 const WHAT_IF_BUDGET: Duration = Duration::from_secs(10);
 
-pub fn what_if(d: &Deputy<SqliteStore>, who: Actor, cmd: &WhatIfCmd) -> Outcome {
+pub fn what_if(d: &Deputy<SqliteStore>, who: Actor, args: &WhatIfArgs) -> Outcome {
+    let cmd = &args.change;
     let s = d.snapshot();
     let (diff, rev) = match cmd {
         WhatIfCmd::Deactivate { logon } => {
@@ -85,8 +98,9 @@ pub fn what_if(d: &Deputy<SqliteStore>, who: Actor, cmd: &WhatIfCmd) -> Outcome 
     };
     let name = |p: PrincipalId| s.principal(p).map_or(p.to_string(), |p| p.logon.clone());
     let tname = |t: TenantId| s.tenant(t).map_or(t.to_string(), |t| t.key.clone());
-    let rows: Vec<_> = diff
-        .rows
+    let (page, next) =
+        diff.page(rev, args.cursor.as_deref(), args.limit).map_err(Failure::Usage)?;
+    let rows: Vec<_> = page
         .iter()
         .map(|r| json!({"principal": name(r.principal), "switched_into": r.switched.map(tname), "permission": s.catalog.perm_name(r.permission), "tenant": tname(r.tenant), "change": if r.gained { "gains" } else { "loses" }}))
         .collect();
@@ -94,7 +108,7 @@ pub fn what_if(d: &Deputy<SqliteStore>, who: Actor, cmd: &WhatIfCmd) -> Outcome 
     if diff.rows.is_empty() {
         text.push_str("  nobody's access changes\n");
     }
-    for r in &diff.rows {
+    for r in page {
         let via = r.switched.map(|c| format!(" (switched into {})", tname(c))).unwrap_or_default();
         text.push_str(&format!(
             "  {} {} `{}` in {}{via}\n",
@@ -107,8 +121,11 @@ pub fn what_if(d: &Deputy<SqliteStore>, who: Actor, cmd: &WhatIfCmd) -> Outcome 
     if let Some(why) = &diff.stopped {
         text.push_str(&format!("  (incomplete: {why})\n"));
     }
+    if let Some(next) = &next {
+        text.push_str(&format!("  … {} rows in all; more: --cursor {next}\n", diff.rows.len()));
+    }
     Ok((
-        json!({"revision": rev, "rows": rows, "complete": diff.stopped.is_none(), "stopped": diff.stopped}),
+        json!({"revision": rev, "rows": rows, "next": next, "total": diff.rows.len(), "complete": diff.stopped.is_none(), "stopped": diff.stopped}),
         text.trim_end().to_owned(),
         0,
     ))

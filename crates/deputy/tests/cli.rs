@@ -222,6 +222,25 @@ fn r67_r72_r54_r37a_reads_and_codes_from_the_cli() {
             .any(|r| r["principal"] == "jane" && r["tenant"] == "bakery" && r["change"] == "loses")
     );
     assert_eq!(head(&db), before, "what-if commits nothing");
+    // Paged to the end, the pages hold exactly the rows of one unpaged answer (R67, R73).
+    let total = v["total"].as_u64().unwrap() as usize;
+    let mut seen = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let mut args = vec!["--as", "operator", "--json", "what-if", "--limit", "7"];
+        if let Some(c) = &cursor {
+            args.extend(["--cursor", c.as_str()]);
+        }
+        args.extend(["deactivate", "jane"]);
+        let page: serde_json::Value = serde_json::from_slice(&deputy(&db, &args).stdout).unwrap();
+        seen.extend(page["rows"].as_array().unwrap().iter().cloned());
+        match page["next"].as_str() {
+            Some(next) => cursor = Some(next.to_owned()),
+            None => break,
+        }
+    }
+    assert_eq!(seen.len(), total);
+    assert_eq!(&seen, v["rows"].as_array().unwrap());
     let out = deputy(&db, &["review", "bakery", "--csv"]);
     let csv = String::from_utf8(out.stdout).unwrap();
     assert!(csv.starts_with("principal,switched_into,tenant,permission,reasons\n"));
