@@ -441,6 +441,34 @@ impl<'s, const EXPLAIN: bool> Eval<'s, EXPLAIN> {
                 return Err(self.deny(Step::Status, |_| "owner chain is too deep".into()));
             }
         }
+        self.eval_rest(p, t, x, tgt, switched, filter, depth)
+    }
+
+    /// Steps 5–9 (and the target half of step 3) for a principal whose home and status
+    /// were already checked: requirements and owners re-enter here, since they share the
+    /// principal's home and its owner chain was checked whole.
+    #[allow(clippy::too_many_arguments)]
+    fn eval_rest(
+        &mut self,
+        p: &'s Principal,
+        t: &'s Tenant,
+        x: PermId,
+        tgt: &Resolved,
+        switched: Option<TenantId>,
+        filter: PathFilter,
+        depth: u32,
+    ) -> Result<(), Step> {
+        let s = self.s;
+        let catalog = &*s.catalog;
+        let pid = p.id;
+        if depth > MAX_DEPTH {
+            return Err(self.deny(Step::Delegate, |_| "owner chain is too deep".into()));
+        }
+        if t.blocked && !catalog.is_checks_read(x) {
+            return Err(self.deny(Step::Suspension, |e| {
+                format!("tenant {} or one of its ancestors is suspended", e.tname(tgt.tenant))
+            }));
+        }
         // Step 5: entitlement (R3, R31).
         if !catalog.core.contains(x) && !t.entitlements.contains(x) {
             return Err(self.deny(Step::Entitlement, |e| {
@@ -454,16 +482,15 @@ impl<'s, const EXPLAIN: bool> Eval<'s, EXPLAIN> {
         }
         // Steps 6–7, or step 9 for a delegate.
         match &p.delegate {
-            Some(access) => self.delegate_step(p, access, x, tgt, switched, filter, depth)?,
+            Some(access) => self.delegate_step(p, t, access, x, tgt, switched, filter, depth)?,
             None => self.paths_step(p, x, tgt, switched, filter)?,
         }
         // Step 8: requirements (R26), on the same target.
         for req in &catalog.permission(x).requires {
             let recording = std::mem::replace(&mut self.recording, false);
-            let result = self.eval(pid, *req, tgt, switched, filter, depth + 1);
+            let result = self.eval_rest(p, t, *req, tgt, switched, filter, depth + 1);
             self.recording = recording;
-            if let Err(step) = result {
-                let _ = step;
+            if result.is_err() {
                 return Err(self.wrap(Step::Requirements, |e, inner| {
                     format!(
                         "{} requires {}, which {} lacks: {inner}",
@@ -483,6 +510,7 @@ impl<'s, const EXPLAIN: bool> Eval<'s, EXPLAIN> {
     fn delegate_step(
         &mut self,
         p: &Principal,
+        t: &'s Tenant,
         access: &DelegateAccess,
         x: PermId,
         tgt: &Resolved,
@@ -534,7 +562,15 @@ impl<'s, const EXPLAIN: bool> Eval<'s, EXPLAIN> {
         if EXPLAIN {
             self.via.push(pid);
         }
-        let result = self.eval(owner, x, tgt, switched, filter, depth + 1);
+        // The owner shares the delegate's home, and step 4 checked the whole owner chain.
+        let result = match s.principal(owner) {
+            Some(op) if op.home == p.home => {
+                self.eval_rest(op, t, x, tgt, switched, filter, depth + 1)
+            }
+            // An imported owner elsewhere gets every step.
+            Some(_) => self.eval(owner, x, tgt, switched, filter, depth + 1),
+            None => Err(self.deny(Step::Status, |_| format!("owner {owner} does not exist"))),
+        };
         if EXPLAIN {
             self.via.pop();
         }
