@@ -166,3 +166,74 @@ fn r21_every_change_is_audited_with_actor_tenant_and_acting_as_chain() {
     assert_eq!(created.entry.source.as_deref(), Some("192.0.2.7"));
     assert!(created.entry.acting_as.contains(&format!("\"switched_into\":\"{}\"", m.acme)));
 }
+
+#[test]
+fn r49_r68_impersonation_is_audited_with_both_identities_and_reason() {
+    let d = Deputy::open(SqliteStore::open_in_memory().unwrap()).unwrap();
+    d.initialise(None, "root", "Agency").unwrap();
+    let m = deputy_service::demo::build(&d).unwrap();
+    let max = deputy_core::commands::access::MAX_IMPERSONATION_MS;
+    // R68: a reason is required and the time is limited.
+    let too_long = d.execute(Actor::at_home(m.acme_first), None, |tx| {
+        tx.start_impersonation(m.acme_first, "x", max + 1, max)
+    });
+    assert!(too_long.is_err());
+    let bob = d
+        .execute(Actor::at_home(m.acme_first), None, |tx| {
+            tx.create_user(NewUser {
+                home: m.acme,
+                logon: "bob".into(),
+                first_name: "B".into(),
+                last_name: "B".into(),
+                email: "bob@example.com".into(),
+                phone: None,
+                roles: vec![],
+                status: Status::Active,
+            })
+        })
+        .unwrap()
+        .output;
+    let started = d
+        .execute(Actor::at_home(m.acme_first), Some("198.51.100.4"), |tx| {
+            tx.start_impersonation(bob, "ticket 77", 30 * 60 * 1000, max)
+        })
+        .unwrap();
+    let as_bob = Actor::Principal {
+        id: bob,
+        ctx: Context { switched: None, impersonation: Some(started.output) },
+    };
+    let changed = d
+        .execute(as_bob, None, |tx| {
+            tx.update_profile(
+                bob,
+                deputy_core::commands::users::ProfileUpdate {
+                    phone: Some("+1 555 0101".into()),
+                    ..Default::default()
+                },
+            )
+        })
+        .unwrap();
+    // R49: the target sees in its own activity that it was impersonated, and by whom.
+    let mine = d
+        .store()
+        .activity(&deputy_store::ActivityQuery {
+            limit: 1_000,
+            principal: Some(bob.to_string()),
+            ..Default::default()
+        })
+        .unwrap();
+    let start = mine.iter().find(|e| e.entry.action == "impersonation.started").unwrap();
+    assert_eq!(start.entry.actor.as_deref(), Some(m.acme_first.to_string().as_str()));
+    assert!(start.entry.details.contains("ticket 77"), "R68: the reason is kept");
+    let action = mine.iter().find(|e| e.revision == Some(changed.revision)).unwrap();
+    assert_eq!(
+        action.entry.actor.as_deref(),
+        Some(m.acme_first.to_string().as_str()),
+        "the impersonator is the actor"
+    );
+    assert_eq!(
+        action.entry.subject.as_deref(),
+        Some(bob.to_string().as_str()),
+        "the target is the subject"
+    );
+}
