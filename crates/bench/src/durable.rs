@@ -115,7 +115,7 @@ fn replay(store: &SqliteStore) -> Result<(State, Breakdown), Error> {
             let changes: Vec<Change> = serde_json::from_str(&c.payload)?;
             b.parse_ms += ms_since(start);
             let start = Instant::now();
-            state.apply(&changes).map_err(|e| Error::Apply(e.to_string()))?;
+            state.apply_owned(changes).map_err(|e| Error::Apply(e.to_string()))?;
             b.apply_ms += ms_since(start);
             b.revisions += 1;
         }
@@ -148,7 +148,7 @@ pub fn write_checkpoint(path: &Path) -> Result<CheckpointFigures, Error> {
     let (state, _) = replay(&store)?;
     let replay_ms = ms_since(start);
     let start = Instant::now();
-    let blob = serde_json::to_vec(&state.to_changes())?;
+    let blob = deputy_service::checkpoint_blob(&state).map_err(|e| Error::Apply(e.to_string()))?;
     let serialize_ms = ms_since(start);
     let blob_bytes = blob.len() as u64;
     let start = Instant::now();

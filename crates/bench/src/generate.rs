@@ -388,21 +388,21 @@ impl<'c> Gen<'c> {
             id,
             kind,
             home,
-            email: format!("{logon}@example.com"),
+            email: format!("{logon}@example.com").into(),
             // Computed once, as the engine does when it creates a principal.
-            logon_key: deputy_core::names::collision_key(&logon),
-            logon,
-            first_name: first,
-            last_name: last,
+            logon_key: deputy_core::names::collision_key(&logon).into(),
+            logon: logon.into(),
+            first_name: first.into(),
+            last_name: last.into(),
             email_verified: true,
             phone: None,
             status,
             status_reason: None,
-            description: String::new(),
-            internal_description: String::new(),
+            description: String::new().into(),
+            internal_description: String::new().into(),
             attributes: Default::default(),
             assignments: Arc::from([]),
-            delegate,
+            delegate: delegate.map(Box::new),
             created_at: self.now - 300 * DAY,
             created_revision: 1,
         });
@@ -419,8 +419,8 @@ impl<'c> Gen<'c> {
         let id = self.principal(PrincipalKind::User, home, String::new(), status, None);
         let logon = format!("u{}", id.0);
         let p = &mut self.principals[id.index()];
-        p.email = format!("{logon}@example.com");
-        p.logon = logon;
+        p.email = format!("{logon}@example.com").into();
+        p.logon = logon.into();
         if first {
             let t = &mut self.tenants[home.index()];
             t.contact = Some(id);
@@ -479,8 +479,8 @@ impl<'c> Gen<'c> {
         let id = ResourceId(self.resources.len() as u32);
         self.resources.push(Resource {
             id,
-            key: format!("r-{}", id.0),
-            name: format!("Resource {}", id.0),
+            key: format!("r-{}", id.0).into(),
+            name: format!("Resource {}", id.0).into(),
             tenant,
             resource_type: ty,
             kind,
@@ -552,8 +552,8 @@ impl<'c> Gen<'c> {
         );
         let logon = format!("d{}", id.0);
         let p = &mut self.principals[id.index()];
-        p.email = format!("{logon}@example.com");
-        p.logon = logon;
+        p.email = format!("{logon}@example.com").into();
+        p.logon = logon.into();
         id
     }
 }

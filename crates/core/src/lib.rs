@@ -13,6 +13,7 @@ pub mod cow_vec;
 pub mod ids;
 pub mod lookup;
 pub mod model;
+pub mod name_index;
 pub mod names;
 pub mod perm_set;
 pub mod review;

@@ -147,25 +147,25 @@ pub struct Principal {
     pub kind: PrincipalKind,
     pub home: TenantId,
     /// Unique across the deployment (R10).
-    pub logon: String,
+    pub logon: Box<str>,
     /// The name's collision key ([`crate::names::collision_key`]), kept so a replay need
     /// not recompute it; empty means "compute it".
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub logon_key: String,
-    pub first_name: String,
-    pub last_name: String,
-    pub email: String,
+    #[serde(default, skip_serializing_if = "str::is_empty")]
+    pub logon_key: Box<str>,
+    pub first_name: Box<str>,
+    pub last_name: Box<str>,
+    pub email: Box<str>,
     pub email_verified: bool,
-    pub phone: Option<String>,
+    pub phone: Option<Box<str>>,
     pub status: Status,
     /// Why the status last changed, when the system changed it ("replaced by partner access").
-    pub status_reason: Option<String>,
-    pub description: String,
-    pub internal_description: String,
+    pub status_reason: Option<Box<str>>,
+    pub description: Box<str>,
+    pub internal_description: Box<str>,
     pub attributes: BTreeMap<String, AttributeValue>,
     pub assignments: Arc<[Assignment]>,
     /// Present for delegates.
-    pub delegate: Option<DelegateAccess>,
+    pub delegate: Option<Box<DelegateAccess>>,
     pub created_at: Millis,
     /// Since when the principal is an admin of its home tenant, for R4's "longest-serving".
     pub created_revision: u64,
@@ -249,8 +249,8 @@ impl Assignment {
 pub struct Resource {
     pub id: ResourceId,
     /// Unique across the deployment, case-insensitive (`nh-withholding`).
-    pub key: String,
-    pub name: String,
+    pub key: Box<str>,
+    pub name: Box<str>,
     pub tenant: TenantId,
     pub resource_type: TypeId,
     pub kind: Option<KindId>,

@@ -8,8 +8,10 @@ use crate::catalog::Catalog;
 use crate::cow_vec::CowVec;
 use crate::ids::*;
 use crate::model::*;
+use crate::name_index::NameIndex;
 use crate::names;
 use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
 use std::sync::Arc;
 
 /// One primitive change. Entities are written whole; indexes and derived fields are
@@ -101,11 +103,11 @@ pub struct State {
     pub catalog: Arc<Catalog>,
     root: Option<TenantId>,
     tenants: CowVec<Tenant>,
-    tenant_by_key: imbl::HashMap<String, TenantId>,
+    tenant_by_key: NameIndex<TenantId>,
     children: Index<TenantId, TenantId>,
     members: Index<TenantId, PrincipalId>,
     principals: CowVec<Principal>,
-    principal_by_name: imbl::HashMap<String, PrincipalId>,
+    principal_by_name: NameIndex<PrincipalId>,
     delegates_of: Index<PrincipalId, PrincipalId>,
     /// Principals with a direct tenant-scoped assignment at each tenant.
     holders: SetIndex<TenantId, PrincipalId>,
@@ -114,7 +116,7 @@ pub struct State {
     /// Principals with a partner assignment for each client.
     client_holders: SetIndex<TenantId, PrincipalId>,
     resources: CowVec<Resource>,
-    resource_by_key: imbl::HashMap<String, ResourceId>,
+    resource_by_key: NameIndex<ResourceId>,
     resources_of: Index<TenantId, ResourceId>,
     resource_children: Index<ResourceId, ResourceId>,
     grants: CowVec<Grant>,
@@ -212,16 +214,16 @@ impl State {
     }
 
     pub fn tenant_by_key(&self, key: &str) -> Option<TenantId> {
-        self.tenant_by_key.get(&names::fold(key)).copied()
+        self.tenant_by_key.get(&names::fold(key), tenant_key(&self.tenants))
     }
 
     /// The principal whose logon name collides with `name` (R10), if any.
     pub fn principal_by_logon(&self, name: &str) -> Option<PrincipalId> {
-        self.principal_by_name.get(&names::collision_key(name)).copied()
+        self.principal_by_name.get(&names::collision_key(name), principal_key(&self.principals))
     }
 
     pub fn resource_by_key(&self, key: &str) -> Option<ResourceId> {
-        self.resource_by_key.get(&names::fold(key)).copied()
+        self.resource_by_key.get(&names::fold(key), resource_key(&self.resources))
     }
 
     pub fn n_tenants(&self) -> usize {
@@ -402,7 +404,7 @@ impl State {
     pub fn from_changes(changes: &[Change], revision: u64) -> Result<State, ApplyError> {
         let mut state = State::new(Catalog::shipped());
         for change in changes {
-            state.apply_one(change)?;
+            state.apply_one(change.clone())?;
         }
         state.revision = revision;
         Ok(state)
@@ -412,6 +414,24 @@ impl State {
 
     /// Applies one change set. Deterministic: replaying the same log gives the same state.
     pub fn apply(&mut self, changes: &[Change]) -> Result<(), ApplyError> {
+        self.apply_owned(changes.iter().cloned())
+    }
+
+    /// Applies changes without counting a revision: the pieces of a checkpoint (see
+    /// [`State::to_changes`]), after which the caller sets [`State::revision`].
+    pub fn load(&mut self, changes: impl IntoIterator<Item = Change>) -> Result<(), ApplyError> {
+        for change in changes {
+            self.apply_one(change)?;
+        }
+        Ok(())
+    }
+
+    /// [`State::apply`] for change sets the caller no longer needs (replay): the entities
+    /// move into the state instead of being copied.
+    pub fn apply_owned(
+        &mut self,
+        changes: impl IntoIterator<Item = Change>,
+    ) -> Result<(), ApplyError> {
         for change in changes {
             self.apply_one(change)?;
         }
@@ -419,34 +439,34 @@ impl State {
         Ok(())
     }
 
-    pub(crate) fn apply_one(&mut self, change: &Change) -> Result<(), ApplyError> {
+    pub(crate) fn apply_one(&mut self, change: Change) -> Result<(), ApplyError> {
         match change {
             Change::Catalog { toml } => {
                 let catalog =
-                    Catalog::from_toml(toml).map_err(|e| ApplyError::Catalog(e.to_string()))?;
+                    Catalog::from_toml(&toml).map_err(|e| ApplyError::Catalog(e.to_string()))?;
                 self.catalog = Arc::new(catalog);
                 if let Some(root) = self.root {
                     self.refresh_subtree(root);
                 }
             }
-            Change::Tenant(t) => self.put_tenant(t.clone())?,
-            Change::Principal(p) => self.put_principal(p.clone())?,
-            Change::Resource(r) => self.put_resource(r.clone())?,
-            Change::Grant(g) => self.put_grant(g.clone())?,
+            Change::Tenant(t) => self.put_tenant(t)?,
+            Change::Principal(p) => self.put_principal(p)?,
+            Change::Resource(r) => self.put_resource(r)?,
+            Change::Grant(g) => self.put_grant(g)?,
             Change::Group(g) => {
-                let id = g.id;
+                let (id, deleted) = (g.id, g.deleted);
                 if g.is_default && !g.deleted {
                     self.default_groups.insert(g.owner, id);
                 }
                 if id.index() == self.groups.len() {
                     push_index(&mut self.groups_of, g.owner, id);
-                    self.groups.push_back(g.clone());
+                    self.groups.push_back(g);
                 } else if id.index() < self.groups.len() {
-                    self.groups.set(id.index(), g.clone());
+                    self.groups.set(id.index(), g);
                 } else {
                     return Err(out_of_order("group", id, self.groups.len()));
                 }
-                if g.deleted {
+                if deleted {
                     // Deleting a group moves its tenants to Default (R38).
                     self.placement.retain(|_, gid| *gid != id);
                 }
@@ -454,23 +474,23 @@ impl State {
             Change::AccessCode(code) => {
                 let id = code.id;
                 if id.index() < self.access_codes.len() {
-                    self.access_codes.set(id.index(), code.clone());
+                    self.access_codes.set(id.index(), code);
                 } else if id.index() == self.access_codes.len() {
                     self.access_code_by_hash.insert(code.token_hash.clone(), id);
-                    self.access_codes.push_back(code.clone());
+                    self.access_codes.push_back(code);
                 } else {
                     return Err(out_of_order("access code", id, self.access_codes.len()));
                 }
             }
             Change::AssignmentCounter { next } => {
-                self.next_assignment = self.next_assignment.max(*next);
+                self.next_assignment = self.next_assignment.max(next);
             }
             Change::Placement { owner, tenant, group } => match group {
                 Some(g) => {
-                    self.placement.insert((*owner, *tenant), *g);
+                    self.placement.insert((owner, tenant), g);
                 }
                 None => {
-                    self.placement.remove(&(*owner, *tenant));
+                    self.placement.remove(&(owner, tenant));
                 }
             },
         }
@@ -491,9 +511,10 @@ impl State {
         self.derive_tenant(&mut tenant);
         match &old {
             Some(old) => {
-                if names::fold(&old.key) != names::fold(&tenant.key) {
-                    self.tenant_by_key.remove(&names::fold(&old.key));
-                    self.tenant_by_key.insert(names::fold(&tenant.key), id);
+                let (old_key, new_key) = (names::fold(&old.key), names::fold(&tenant.key));
+                if old_key != new_key {
+                    self.tenant_by_key.remove(&old_key, id);
+                    self.tenant_by_key.insert(&new_key, id, tenant_key(&self.tenants));
                 }
                 if old.parent != tenant.parent {
                     if let Some(p) = old.parent
@@ -508,7 +529,7 @@ impl State {
                 self.tenants.set(id.index(), tenant);
             }
             None => {
-                self.tenant_by_key.insert(names::fold(&tenant.key), id);
+                self.tenant_by_key.insert(&names::fold(&tenant.key), id, tenant_key(&self.tenants));
                 match tenant.parent {
                     Some(p) => push_index(&mut self.children, p, id),
                     None => self.root = Some(id),
@@ -572,13 +593,15 @@ impl State {
         match &old {
             Some(old) => {
                 if old.logon != principal.logon {
-                    self.principal_by_name.remove(&logon_key(old));
-                    self.principal_by_name.insert(logon_key(&principal), id);
+                    self.principal_by_name.remove(&logon_key(old), id);
+                    let key = logon_key(&principal);
+                    self.principal_by_name.insert(&key, id, principal_key(&self.principals));
                 }
                 self.unindex_assignments(old);
             }
             None => {
-                self.principal_by_name.insert(logon_key(&principal), id);
+                let key = logon_key(&principal);
+                self.principal_by_name.insert(&key, id, principal_key(&self.principals));
                 push_index(&mut self.members, principal.home, id);
                 if let Some(owner) = principal.owner() {
                     push_index(&mut self.delegates_of, owner, id);
@@ -628,14 +651,16 @@ impl State {
         let id = resource.id;
         match self.resources.get(id.index()).cloned() {
             Some(old) => {
-                if names::fold(&old.key) != names::fold(&resource.key) {
-                    self.resource_by_key.remove(&names::fold(&old.key));
-                    self.resource_by_key.insert(names::fold(&resource.key), id);
+                let (old_key, new_key) = (names::fold(&old.key), names::fold(&resource.key));
+                if old_key != new_key {
+                    self.resource_by_key.remove(&old_key, id);
+                    self.resource_by_key.insert(&new_key, id, resource_key(&self.resources));
                 }
                 self.resources.set(id.index(), resource);
             }
             None if id.index() == self.resources.len() => {
-                self.resource_by_key.insert(names::fold(&resource.key), id);
+                let key = names::fold(&resource.key);
+                self.resource_by_key.insert(&key, id, resource_key(&self.resources));
                 push_index(&mut self.resources_of, resource.tenant, id);
                 if let Some(parent) = resource.parent {
                     push_index(&mut self.resource_children, parent, id);
@@ -717,8 +742,29 @@ impl State {
 }
 
 /// A principal's collision key: the stored one, or computed for entries that lack it.
-fn logon_key(p: &Principal) -> String {
-    if p.logon_key.is_empty() { names::collision_key(&p.logon) } else { p.logon_key.clone() }
+fn logon_key(p: &Principal) -> Cow<'_, str> {
+    if p.logon_key.is_empty() {
+        Cow::Owned(names::collision_key(&p.logon))
+    } else {
+        Cow::Borrowed(&p.logon_key)
+    }
+}
+
+// The keys the name indexes confirm their hits against.
+fn tenant_key<'a>(tenants: &'a CowVec<Tenant>) -> impl Fn(TenantId) -> Option<Cow<'a, str>> {
+    |id| tenants.get(id.index()).map(|t| Cow::Owned(names::fold(&t.key)))
+}
+
+fn principal_key<'a>(
+    principals: &'a CowVec<Principal>,
+) -> impl Fn(PrincipalId) -> Option<Cow<'a, str>> {
+    |id| principals.get(id.index()).map(logon_key)
+}
+
+fn resource_key<'a>(
+    resources: &'a CowVec<Resource>,
+) -> impl Fn(ResourceId) -> Option<Cow<'a, str>> {
+    |id| resources.get(id.index()).map(|r| Cow::Owned(names::fold(&r.key)))
 }
 
 fn push_index<K: std::hash::Hash + Eq + Clone, V: Clone>(

@@ -198,7 +198,7 @@ impl Tx {
     }
 
     pub(crate) fn put(&mut self, change: Change) -> Result<(), CommandError> {
-        self.state.apply_one(&change)?;
+        self.state.apply_one(change.clone())?;
         self.changes.push(change);
         Ok(())
     }

@@ -1399,7 +1399,7 @@ fn r18_profile_attributes_and_internal_description() {
     w.run(home(admin), |tx| tx.update_profile(bob, update)).unwrap();
     let p = w.s.principal(bob).unwrap();
     assert_eq!(p.attributes.get("quota_bytes"), Some(&AttributeValue::Integer(5_000_000)));
-    assert_eq!(p.internal_description, "VIP");
+    assert_eq!(p.internal_description, "VIP".into());
     let own = deputy_core::commands::users::ProfileUpdate {
         internal_description: Some("me".into()),
         ..Default::default()

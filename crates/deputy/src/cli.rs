@@ -1095,7 +1095,7 @@ fn act(cli: &Cli, d: &Deputy<SqliteStore>) -> Outcome {
                 .map(|sub| {
                     format!(
                         "{}{}",
-                        s.principal(sub.principal).map_or("?", |p| p.logon.as_str()),
+                        s.principal(sub.principal).map_or("?", |p| p.logon.as_ref()),
                         sub.switched
                             .and_then(|c| s.tenant(c))
                             .map(|c| format!(" (switched into {})", c.key))
@@ -1241,7 +1241,7 @@ pub fn describe_path(s: &State, path: &deputy_core::check::GrantingPath) -> Stri
             if subtree { " and below" } else { "" }
         ),
         Some(Scope::Resource { resource }) => {
-            format!(" on {}", s.resource(resource).map_or("?", |r| r.key.as_str()))
+            format!(" on {}", s.resource(resource).map_or("?", |r| r.key.as_ref()))
         }
         Some(Scope::Client { client }) => {
             format!(" for client {}", s.tenant(client).map_or("?", |t| t.key.as_str()))
@@ -1252,12 +1252,12 @@ pub fn describe_path(s: &State, path: &deputy_core::check::GrantingPath) -> Stri
     let by = match &path.assigned_by {
         Some(Author::System) => ", assigned by the console".to_owned(),
         Some(Author::Principal(p)) => {
-            format!(", assigned by {}", s.principal(*p).map_or("?", |p| p.logon.as_str()))
+            format!(", assigned by {}", s.principal(*p).map_or("?", |p| p.logon.as_ref()))
         }
         None => String::new(),
     };
     let grant = path.grant.map(|g| format!(", through grant {g}")).unwrap_or_default();
-    let holder = s.principal(path.holder).map_or("?", |p| p.logon.as_str());
+    let holder = s.principal(path.holder).map_or("?", |p| p.logon.as_ref());
     let via = if path.through_delegates.is_empty() {
         String::new()
     } else {
@@ -1266,7 +1266,7 @@ pub fn describe_path(s: &State, path: &deputy_core::check::GrantingPath) -> Stri
             path.through_delegates
                 .iter()
                 .filter_map(|d| s.principal(*d))
-                .map(|d| d.logon.as_str())
+                .map(|d| d.logon.as_ref())
                 .collect::<Vec<_>>()
                 .join(" → ")
         )
@@ -1346,7 +1346,7 @@ fn demo(cli: &Cli) -> Outcome {
     for (title, p, perm, target, ctx) in tour {
         let x = resolve::permission(&s, perm)?;
         let ex = s.explain(p, x, target, ctx, now)?;
-        let who = s.principal(p).map_or("?", |p| p.logon.as_str());
+        let who = s.principal(p).map_or("?", |p| p.logon.as_ref());
         text.push_str(&format!(
             "\n{title}\n  check {who} {perm} {} → {}\n",
             resolve::target_name(&s, target),

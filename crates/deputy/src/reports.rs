@@ -96,7 +96,7 @@ pub fn what_if(d: &Deputy<SqliteStore>, who: Actor, args: &WhatIfArgs) -> Outcom
             d.what_if(who, WHAT_IF_BUDGET, |tx| tx.place_in_group(g, t))?
         }
     };
-    let name = |p: PrincipalId| s.principal(p).map_or(p.to_string(), |p| p.logon.clone());
+    let name = |p: PrincipalId| s.principal(p).map_or(p.to_string(), |p| p.logon.to_string());
     let tname = |t: TenantId| s.tenant(t).map_or(t.to_string(), |t| t.key.clone());
     let (page, next) =
         diff.page(rev, args.cursor.as_deref(), args.limit).map_err(Failure::Usage)?;
@@ -146,7 +146,7 @@ pub fn review(d: &Deputy<SqliteStore>, args: &ReviewArgs) -> Outcome {
     } else {
         d.review_tenant(resolve::tenant(&s, &args.subject)?)
     };
-    let name = |p: PrincipalId| s.principal(p).map_or(p.to_string(), |p| p.logon.clone());
+    let name = |p: PrincipalId| s.principal(p).map_or(p.to_string(), |p| p.logon.to_string());
     let tname = |t: TenantId| s.tenant(t).map_or(t.to_string(), |t| t.key.clone());
     let reasons = |r: &deputy_core::review::ReviewRow| {
         r.paths.iter().map(|p| crate::cli::describe_path(&s, p)).collect::<Vec<_>>()

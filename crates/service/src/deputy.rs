@@ -134,19 +134,8 @@ impl<S: Store> Deputy<S> {
     /// Opens a deployment: loads the newest checkpoint and replays the change feed after it.
     pub fn open(store: S) -> Result<Self, ServiceError> {
         let epoch = store.epoch()?;
-        let (mut state, replayed) = match store.load_checkpoint()? {
-            Some(cp) => {
-                let changes: Vec<Change> = serde_json::from_slice(&cp.blob).map_err(|e| {
-                    ServiceError::Replay { revision: cp.revision, message: e.to_string() }
-                })?;
-                let state = State::from_changes(&changes, cp.revision).map_err(|e| {
-                    ServiceError::Replay { revision: cp.revision, message: e.to_string() }
-                })?;
-                (state, 0)
-            }
-            None => (State::new(Catalog::shipped()), 0),
-        };
-        let replayed = replayed + catch_up(&store, &mut state)?;
+        let mut state = load_checkpoint(&store)?;
+        let replayed = catch_up(&store, &mut state)?;
         let state = Arc::new(state);
         let deputy = Deputy {
             store,
@@ -411,11 +400,86 @@ impl<S: Store> Deputy<S> {
     /// Writes a checkpoint of the current state, so the next start replays less.
     pub fn checkpoint(&self) -> Result<Revision, ServiceError> {
         let state = self.snapshot();
-        let blob = serde_json::to_vec(&state.to_changes())
-            .map_err(|e| StoreError::Backend(e.to_string()))?;
+        let blob = checkpoint_blob(&state)?;
         self.store.save_checkpoint(&Checkpoint { revision: state.revision, blob })?;
         Ok(state.revision)
     }
+}
+
+/// Changes per line of a checkpoint.
+const CHECKPOINT_LINE: usize = 8_192;
+
+/// Serializes a state for [`Store::save_checkpoint`]: lines of at most `CHECKPOINT_LINE`
+/// changes, so a cold start parses and applies one line at a time instead of holding the
+/// whole list (see `load_checkpoint`).
+pub fn checkpoint_blob(state: &State) -> Result<Vec<u8>, ServiceError> {
+    let mut blob = Vec::new();
+    for line in state.to_changes().chunks(CHECKPOINT_LINE) {
+        serde_json::to_writer(&mut blob, line).map_err(|e| StoreError::Backend(e.to_string()))?;
+        blob.push(b'\n');
+    }
+    Ok(blob)
+}
+
+/// Builds the state of the newest checkpoint (or an empty one). A checkpoint is lines of
+/// JSON arrays of changes (an older one is a single line); the store hands it over in
+/// parts, a second thread cuts and parses lines while this one applies them, so neither the
+/// blob nor the parsed list is ever whole in memory.
+fn load_checkpoint<S: Store>(store: &S) -> Result<State, ServiceError> {
+    let mut state = State::new(Catalog::shipped());
+    let revision = std::thread::scope(|scope| {
+        let (sender, receiver) = std::sync::mpsc::sync_channel::<Vec<Change>>(4);
+        let reader = scope.spawn(move || {
+            let mut pending: Vec<u8> = Vec::new();
+            let send_lines = |pending: &mut Vec<u8>, last: bool| -> Result<(), StoreError> {
+                let end = if last {
+                    pending.len()
+                } else {
+                    match pending.iter().rposition(|b| *b == b'\n') {
+                        Some(i) => i + 1,
+                        None => return Ok(()),
+                    }
+                };
+                for line in pending[..end].split(|b| *b == b'\n') {
+                    if line.iter().all(u8::is_ascii_whitespace) {
+                        continue;
+                    }
+                    let changes = serde_json::from_slice(line)
+                        .map_err(|e| StoreError::Corrupt(format!("checkpoint: {e}")))?;
+                    // A closed channel means the applier stopped on an error.
+                    sender
+                        .send(changes)
+                        .map_err(|_| StoreError::Corrupt("checkpoint: applier stopped".into()))?;
+                }
+                pending.drain(..end);
+                Ok(())
+            };
+            let revision = store.load_checkpoint_parts(&mut |part| {
+                pending.extend_from_slice(&part);
+                drop(part);
+                send_lines(&mut pending, false)
+            })?;
+            send_lines(&mut pending, true)?;
+            Ok::<_, StoreError>(revision)
+        });
+        let mut applied = Ok(());
+        for changes in receiver {
+            if applied.is_ok() {
+                applied = state.load(changes);
+            }
+            // After an error keep draining, so the reader finishes.
+        }
+        let revision = reader
+            .join()
+            .map_err(|_| StoreError::Backend("checkpoint reader panicked".into()))??;
+        Ok::<_, ServiceError>((revision, applied))
+    });
+    let (revision, applied) = revision?;
+    if let Some(revision) = revision {
+        applied.map_err(|e| ServiceError::Replay { revision, message: e.to_string() })?;
+        state.revision = revision;
+    }
+    Ok(state)
 }
 
 /// Applies every committed change set after the state's revision.
@@ -465,7 +529,7 @@ fn catch_up<S: Store>(store: &S, state: &mut State) -> Result<usize, ServiceErro
                 });
             }
             state
-                .apply(&changes)
+                .apply_owned(changes)
                 .map_err(|e| ServiceError::Replay { revision, message: e.to_string() })?;
             n += 1;
         }

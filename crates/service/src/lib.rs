@@ -12,5 +12,5 @@ pub mod deputy;
 pub mod tokens;
 pub mod what_if;
 
-pub use deputy::{Committed, Deputy, ServiceError, Token};
+pub use deputy::{Committed, Deputy, ServiceError, Token, checkpoint_blob};
 pub use what_if::CheckItem;

@@ -322,6 +322,23 @@ fn r64_state_survives_reopen_and_replays_identically() {
     assert_eq!(serde_json::to_string(&again.snapshot().to_changes()).unwrap(), before);
     let verified = deputy_store::verify_activity(again.store()).unwrap();
     assert!(matches!(verified, deputy_store::VerifyReport::Intact { entries } if entries > 50));
+    // A checkpoint of many short lines (as a large state writes it) and one of a single
+    // JSON array (as the first release wrote it) load the same state.
+    let changes = again.snapshot().to_changes();
+    let mut lines = Vec::new();
+    for line in changes.chunks(7) {
+        serde_json::to_writer(&mut lines, line).unwrap();
+        lines.push(b'\n');
+    }
+    let single = serde_json::to_vec(&changes).unwrap();
+    for blob in [lines, single] {
+        let store = SqliteStore::open(&path).unwrap();
+        deputy_store::Store::save_checkpoint(&store, &deputy_store::Checkpoint { revision, blob })
+            .unwrap();
+        let loaded = Deputy::open(store).unwrap();
+        assert_eq!(loaded.snapshot().revision, revision);
+        assert_eq!(serde_json::to_string(&loaded.snapshot().to_changes()).unwrap(), before);
+    }
 }
 
 #[test]

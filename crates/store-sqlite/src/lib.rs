@@ -36,8 +36,9 @@ use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension, Row, Transac
 
 mod backup;
 
-/// The largest part a checkpoint is stored in (SQLite refuses blobs over 1 GB).
-pub const CHECKPOINT_PART_BYTES: usize = 256 * 1024 * 1024;
+/// The largest part a checkpoint is stored in: SQLite refuses blobs over 1 GB, and a cold
+/// start holds about one part in memory beside the state it builds.
+pub const CHECKPOINT_PART_BYTES: usize = 32 * 1024 * 1024;
 
 mod migrations;
 
@@ -509,6 +510,31 @@ impl Store for SqliteStore {
                         ));
                     }
                 }
+            }
+            Ok(found)
+        })
+    }
+
+    fn load_checkpoint_parts(
+        &self,
+        part: &mut dyn FnMut(Vec<u8>) -> Result<(), StoreError>,
+    ) -> Result<Option<Revision>, StoreError> {
+        self.read(|reader| {
+            let mut statement = reader
+                .prepare_cached("SELECT revision, data FROM checkpoint_part ORDER BY part")
+                .map_err(sql_error)?;
+            let mut rows = statement.query([]).map_err(sql_error)?;
+            let mut found: Option<Revision> = None;
+            while let Some(row) = rows.next().map_err(sql_error)? {
+                let revision = from_sql_int(row.get(0).map_err(sql_error)?, "checkpoint revision")
+                    .map_err(sql_error)?;
+                if found.is_some_and(|r| r != revision) {
+                    return Err(StoreError::Corrupt(
+                        "checkpoint parts disagree on their revision".into(),
+                    ));
+                }
+                found = Some(revision);
+                part(row.get(1).map_err(sql_error)?)?;
             }
             Ok(found)
         })

@@ -571,6 +571,15 @@ mod checkpoint_parts {
         let loaded = store.load_checkpoint().unwrap().unwrap();
         assert_eq!(loaded.revision, 7);
         assert!(loaded.blob == blob, "the parts join back into the same bytes");
+        let mut sizes = Vec::new();
+        let revision = store
+            .load_checkpoint_parts(&mut |part| {
+                sizes.push(part.len());
+                Ok(())
+            })
+            .unwrap();
+        assert_eq!(revision, Some(7));
+        assert_eq!(sizes, vec![CHECKPOINT_PART_BYTES, 1_000], "streamed one part at a time");
         store.save_checkpoint(&Checkpoint { revision: 8, blob: b"small".to_vec() }).unwrap();
         assert_eq!(
             store.load_checkpoint().unwrap().unwrap().blob,

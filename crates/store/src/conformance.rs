@@ -529,6 +529,15 @@ pub fn checkpoints_round_trip_and_the_newest_wins<S: Store>(new_store: impl Fn()
         Some(newer.clone()),
         "a newer checkpoint must replace the older one"
     );
+    let mut streamed = Vec::new();
+    let revision = store
+        .load_checkpoint_parts(&mut |part| {
+            streamed.extend_from_slice(&part);
+            Ok(())
+        })
+        .expect("load_checkpoint_parts failed");
+    assert_eq!(revision, Some(2), "the streamed checkpoint's revision");
+    assert!(streamed == newer.blob, "the streamed parts, concatenated, are the blob");
     store
         .save_checkpoint(&Checkpoint { revision: 1, blob: vec![9] })
         .expect("save_checkpoint failed");

@@ -20,6 +20,7 @@
 
 pub mod activity;
 pub mod conformance;
+pub mod secrets;
 
 pub use activity::{
     ActivityEntry, ActivityQuery, NewActivity, VerifyReport, chain_hash, verify_chain,
@@ -121,6 +122,22 @@ pub trait Store: Send + Sync {
 
     /// The newest checkpoint, if any.
     fn load_checkpoint(&self) -> Result<Option<Checkpoint>, StoreError>;
+
+    /// The newest checkpoint handed over in consecutive byte parts (concatenated, they are
+    /// its blob), so a large one is never all in memory at once; returns its revision.
+    /// The default loads it whole; backends that store parts stream them.
+    fn load_checkpoint_parts(
+        &self,
+        part: &mut dyn FnMut(Vec<u8>) -> Result<(), StoreError>,
+    ) -> Result<Option<Revision>, StoreError> {
+        match self.load_checkpoint()? {
+            Some(checkpoint) => {
+                part(checkpoint.blob)?;
+                Ok(Some(checkpoint.revision))
+            }
+            None => Ok(None),
+        }
+    }
 }
 
 /// Walks the whole activity log of `store` and recomputes its hash chain (R22).
@@ -186,5 +203,12 @@ impl<S: Store + ?Sized> Store for Box<S> {
 
     fn load_checkpoint(&self) -> Result<Option<Checkpoint>, StoreError> {
         (**self).load_checkpoint()
+    }
+
+    fn load_checkpoint_parts(
+        &self,
+        part: &mut dyn FnMut(Vec<u8>) -> Result<(), StoreError>,
+    ) -> Result<Option<Revision>, StoreError> {
+        (**self).load_checkpoint_parts(part)
     }
 }

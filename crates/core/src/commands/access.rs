@@ -158,7 +158,8 @@ impl Tx {
         }
         let mut group = None;
         if let Some(d) = delegate
-            && let Some(DelegateAccess { groups: GroupAccess::Groups(list), .. }) = &d.delegate
+            && let Some(DelegateAccess { groups: GroupAccess::Groups(list), .. }) =
+                d.delegate.as_deref()
         {
             // R37: a new group of the owner holding only that tenant, given to the delegate.
             let owner = GroupOwner::User(holder.id);
@@ -185,7 +186,7 @@ impl Tx {
             let access = d_now
                 .delegate
                 .clone()
-                .map(|a| DelegateAccess { groups: GroupAccess::Groups(list), ..a });
+                .map(|a| Box::new(DelegateAccess { groups: GroupAccess::Groups(list), ..*a }));
             self.put(Change::Principal(Principal { delegate: access, ..d_now }))?;
             group = Some(g);
         }

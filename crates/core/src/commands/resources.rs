@@ -67,8 +67,8 @@ impl Tx {
         );
         self.put(Change::Resource(Resource {
             id,
-            key: new.key,
-            name: new.name,
+            key: new.key.into(),
+            name: new.name.into(),
             tenant: new.tenant,
             resource_type: new.resource_type,
             kind: new.kind,

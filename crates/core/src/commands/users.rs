@@ -104,20 +104,20 @@ impl Tx {
             id,
             kind,
             home,
-            logon_key: names::collision_key(&logon),
-            logon,
-            first_name: first,
-            last_name: last,
-            email,
+            logon_key: names::collision_key(&logon).into(),
+            logon: logon.into(),
+            first_name: first.into(),
+            last_name: last.into(),
+            email: email.into(),
             email_verified: false,
-            phone,
+            phone: phone.map(Into::into),
             status,
             status_reason: None,
-            description: String::new(),
-            internal_description: String::new(),
+            description: Box::default(),
+            internal_description: Box::default(),
             attributes: BTreeMap::new(),
             assignments: Arc::from([]),
-            delegate,
+            delegate: delegate.map(Box::new),
             created_at: self.now,
             created_revision: self.state.revision + 1,
         };
@@ -237,7 +237,7 @@ impl Tx {
             None,
         )?;
         let p = self.principal(id)?.clone();
-        self.put(Change::Principal(Principal { description, ..p }))?;
+        self.put(Change::Principal(Principal { description: description.into(), ..p }))?;
         self.give_default_role(id)?;
         Ok(id)
     }
@@ -408,7 +408,7 @@ impl Tx {
             Some(d.home),
             json!({"groups": access.groups, "kinds": access.kinds, "roles": access.roles}),
         );
-        self.put(Change::Principal(Principal { delegate: Some(access), ..d }))
+        self.put(Change::Principal(Principal { delegate: Some(Box::new(access)), ..d }))
     }
 
     /// R48: what an impersonator may never do as the target.
@@ -500,7 +500,7 @@ impl Tx {
             ));
         }
         if status == Invited
-            && matches!(p.delegate, Some(DelegateAccess { linked_password: true, .. }))
+            && matches!(p.delegate.as_deref(), Some(DelegateAccess { linked_password: true, .. }))
         {
             return Err(CommandError::conflict(
                 Some("R17"),
@@ -525,7 +525,11 @@ impl Tx {
             Some(p.home),
             json!({"from": p.status, "to": status, "reason": reason}),
         );
-        self.put(Change::Principal(Principal { status, status_reason: reason, ..p.clone() }))?;
+        self.put(Change::Principal(Principal {
+            status,
+            status_reason: reason.map(Into::into),
+            ..p.clone()
+        }))?;
         self.touch(p.home);
         Ok(())
     }
@@ -638,31 +642,31 @@ impl Tx {
         if let Some(v) = update.first_name {
             names::validate_name(&v)
                 .map_err(|e| CommandError::invalid("first_name", e.to_string()))?;
-            next.first_name = v;
+            next.first_name = v.into();
         }
         if let Some(v) = update.last_name {
             names::validate_name(&v)
                 .map_err(|e| CommandError::invalid("last_name", e.to_string()))?;
-            next.last_name = v;
+            next.last_name = v.into();
         }
         if let Some(v) = update.email {
-            if v != next.email {
+            if *v != *next.email {
                 self.refuse_when_impersonating("change the e-mail address")?;
             }
             validate_email(&v)?;
-            if v != next.email {
+            if *v != *next.email {
                 next.email_verified = false;
             }
-            next.email = v;
+            next.email = v.into();
         }
         if let Some(v) = update.phone {
-            next.phone = Some(v).filter(|s| !s.is_empty());
+            next.phone = Some(v).filter(|s| !s.is_empty()).map(Into::into);
         }
         if let Some(v) = update.description {
-            next.description = v;
+            next.description = v.into();
         }
         if let Some(v) = update.internal_description {
-            next.internal_description = v;
+            next.internal_description = v.into();
         }
         for (k, v) in update.attributes {
             match v {

@@ -1,0 +1,123 @@
+//! The secrets port: passwords, sessions, API keys, single-use tokens and the mail outbox.
+//!
+//! These change far more often than access does (a session is touched on every request)
+//! and must never travel in the change log or an export, so they live beside it, not in
+//! it. Secrets are stored only as hashes (the service hashes; this port never sees a
+//! token); each row carries an opaque `data` string the service owns, as change sets are
+//! opaque to [`crate::Store`].
+
+use crate::StoreError;
+
+/// What a row of the secrets table is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SecretKind {
+    Session,
+    ApiKey,
+    Invitation,
+    PasswordReset,
+}
+
+impl SecretKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SecretKind::Session => "session",
+            SecretKind::ApiKey => "api_key",
+            SecretKind::Invitation => "invitation",
+            SecretKind::PasswordReset => "password_reset",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<SecretKind> {
+        Some(match text {
+            "session" => SecretKind::Session,
+            "api_key" => SecretKind::ApiKey,
+            "invitation" => SecretKind::Invitation,
+            "password_reset" => SecretKind::PasswordReset,
+            _ => return None,
+        })
+    }
+}
+
+/// A session, API key or single-use token, found by the hash of its secret.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SecretRow {
+    /// The hash of the secret (never the secret).
+    pub hash: String,
+    pub kind: SecretKind,
+    /// The principal it belongs to (the engine's dense id).
+    pub principal: u32,
+    pub created_ms: i64,
+    /// When it stops working; `None`: never (API keys without expiry).
+    pub expires_ms: Option<i64>,
+    /// Last use (sessions: idle expiry; API keys: "listed with last use", R24).
+    pub last_used_ms: Option<i64>,
+    /// Set once a single-use token was redeemed.
+    pub used_ms: Option<i64>,
+    /// Service-owned JSON (session context, key name).
+    pub data: String,
+}
+
+/// A stored password (R15): the PHC string of its Argon2id hash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PasswordRow {
+    pub principal: u32,
+    pub phc: String,
+    /// "Must change password" (R14).
+    pub must_change: bool,
+    pub changed_ms: i64,
+}
+
+/// A mail waiting for, or past, delivery (R61).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutboxRow {
+    pub id: i64,
+    pub created_ms: i64,
+    pub recipient: String,
+    pub subject: String,
+    pub body: String,
+    pub sent_ms: Option<i64>,
+    pub attempts: i64,
+    pub last_error: Option<String>,
+}
+
+/// A mail to queue.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewMail {
+    pub recipient: String,
+    pub subject: String,
+    pub body: String,
+}
+
+/// INVARIANT: every write is durable when it returns, like [`crate::Store::commit`].
+pub trait SecretStore: Send + Sync {
+    fn put_password(&self, row: &PasswordRow) -> Result<(), StoreError>;
+    fn password(&self, principal: u32) -> Result<Option<PasswordRow>, StoreError>;
+
+    fn insert_secret(&self, row: &SecretRow) -> Result<(), StoreError>;
+    fn secret(&self, hash: &str) -> Result<Option<SecretRow>, StoreError>;
+    /// Marks a single-use token used if it is of `kind`, unused and unexpired at `now_ms`,
+    /// and returns it; of many concurrent callers exactly one gets `Some`.
+    fn redeem_secret(
+        &self,
+        hash: &str,
+        kind: SecretKind,
+        now_ms: i64,
+    ) -> Result<Option<SecretRow>, StoreError>;
+    /// Records a use (sessions, API keys) and replaces the service's data.
+    fn touch_secret(&self, hash: &str, now_ms: i64, data: Option<&str>) -> Result<(), StoreError>;
+    fn delete_secret(&self, hash: &str) -> Result<bool, StoreError>;
+    /// Deletes every secret of `principal` of the given kinds; returns how many.
+    fn delete_secrets_of(&self, principal: u32, kinds: &[SecretKind]) -> Result<usize, StoreError>;
+    /// The principal's secrets of `kind`, newest first.
+    fn secrets_of(&self, principal: u32, kind: SecretKind) -> Result<Vec<SecretRow>, StoreError>;
+
+    fn queue_mail(&self, mail: &NewMail, now_ms: i64) -> Result<i64, StoreError>;
+    /// Mail after id `after`, oldest first.
+    fn outbox(&self, after: i64, limit: usize) -> Result<Vec<OutboxRow>, StoreError>;
+    fn mark_mail(
+        &self,
+        id: i64,
+        sent_ms: Option<i64>,
+        error: Option<&str>,
+    ) -> Result<(), StoreError>;
+}
