@@ -709,8 +709,8 @@ impl<'s, const EXPLAIN: bool> Eval<'s, EXPLAIN> {
             if filter == PathFilter::FromAbove && granter_is_target {
                 continue;
             }
-            for g in s.grants_from(granter) {
-                if g.partner != p.home || !(granter_is_target || g.subtree) {
+            for g in s.grants_between(granter, p.home) {
+                if !(granter_is_target || g.subtree) {
                     continue;
                 }
                 // The session must be switched into the grant's reach: the granter is the
@@ -906,8 +906,8 @@ impl<'s, const EXPLAIN: bool> Eval<'s, EXPLAIN> {
                 }
                 let customer_manager = self.customer_manager(p);
                 for &granter in t.ancestors.iter().rev() {
-                    for g in s.grants_from(granter) {
-                        if g.partner != p.home || !(granter == tenant || g.subtree) {
+                    for g in s.grants_between(granter, p.home) {
+                        if !(granter == tenant || g.subtree) {
                             continue;
                         }
                         if !(client == granter

@@ -6,6 +6,7 @@
 //! the short root, one node of pointers and one leaf of [`FANOUT`] elements, so its cost
 //! does not grow with the table; a vector owned by one writer (a replay) changes in place.
 
+use arrayvec::ArrayVec;
 use std::sync::Arc;
 
 /// Entries per node.
@@ -13,8 +14,11 @@ pub const FANOUT: usize = 64;
 const SHIFT: u32 = FANOUT.trailing_zeros();
 const MASK: usize = FANOUT - 1;
 
-type Leaf<T> = Arc<Vec<T>>;
-type Node<T> = Arc<Vec<Leaf<T>>>;
+// Leaves and nodes keep their slots inside the `Arc`'s own allocation (an `ArrayVec`, not
+// a `Vec` behind it): a lookup follows one pointer per level, not two, which at a million
+// entities is one cache miss less per level.
+type Leaf<T> = Arc<ArrayVec<T, FANOUT>>;
+type Node<T> = Arc<ArrayVec<Leaf<T>, FANOUT>>;
 
 /// A vector that clones in O(1) and shares unchanged nodes between clones.
 #[derive(Debug)]
@@ -79,12 +83,12 @@ impl<T: Clone> CowVec<T> {
         let (a, b, _) = split(self.len);
         let root = Arc::make_mut(&mut self.root);
         if root.len() == a {
-            root.push(Arc::new(Vec::with_capacity(FANOUT)));
+            root.push(Arc::new(ArrayVec::new()));
         }
         if let Some(node) = root.last_mut() {
             let node = Arc::make_mut(node);
             if node.len() == b {
-                node.push(Arc::new(Vec::with_capacity(FANOUT)));
+                node.push(Arc::new(ArrayVec::new()));
             }
             if let Some(leaf) = node.last_mut() {
                 Arc::make_mut(leaf).push(value);

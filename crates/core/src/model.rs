@@ -11,9 +11,30 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 /// An organization (R1–R9).
+///
+/// `repr(C)` keeps the fields a check reads first, together in one cache line.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[repr(C)]
 pub struct Tenant {
     pub id: TenantId,
+    /// Itself or an ancestor is suspended (R8).
+    #[serde(skip)]
+    pub blocked: bool,
+    /// Holds clients (R40–R47).
+    pub partner: bool,
+    /// Suspended by a holder of `tenants.manage` over it (R8).
+    pub suspended: bool,
+    /// Once true, R5 keeps an active admin.
+    pub had_admin: bool,
+    /// Whether users may create delegates (R34, on by default) and delegates may (off).
+    pub delegates_allowed: bool,
+    pub nested_delegates_allowed: bool,
+    /// Root first, the tenant itself last.
+    #[serde(skip)]
+    pub ancestors: Arc<[TenantId]>,
+    /// Own set ∩ parent's effective set; the root has every non-core permission (R3).
+    #[serde(skip)]
+    pub entitlements: PermSet,
     /// Unique, case-insensitive handle (`natural-health`).
     pub key: String,
     pub name: String,
@@ -22,32 +43,13 @@ pub struct Tenant {
     pub description: String,
     /// Visible only to holders of `tenants.manage` over it or in it through a grant (R9).
     pub internal_description: String,
-    /// Holds clients (R40–R47).
-    pub partner: bool,
-    /// Suspended by a holder of `tenants.manage` over it (R8).
-    pub suspended: bool,
     /// The tenant's own entitlement set; the effective one is derived (R3).
     pub own_entitlements: PermSet,
     /// At most one, and one whenever the tenant has active users (R4).
     pub contact: Option<PrincipalId>,
     /// The role new principals get (R19); `None`: the catalog's default.
     pub default_role: Option<RoleId>,
-    /// Once true, R5 keeps an active admin.
-    pub had_admin: bool,
-    /// Whether users may create delegates (R34, on by default) and delegates may (off).
-    pub delegates_allowed: bool,
-    pub nested_delegates_allowed: bool,
-    /// Set when a holder of `tenants.manage` over the tenant left it without an admin.
     pub created_at: Millis,
-    /// Root first, the tenant itself last.
-    #[serde(skip)]
-    pub ancestors: Arc<[TenantId]>,
-    /// Own set ∩ parent's effective set; the root has every non-core permission (R3).
-    #[serde(skip)]
-    pub entitlements: PermSet,
-    /// Itself or an ancestor is suspended (R8).
-    #[serde(skip)]
-    pub blocked: bool,
 }
 
 impl Tenant {
@@ -141,11 +143,19 @@ pub enum AttributeValue {
 }
 
 /// A user, delegate or service account.
+///
+/// `repr(C)` keeps the fields a check reads first, together in one or two cache lines.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[repr(C)]
 pub struct Principal {
     pub id: PrincipalId,
     pub kind: PrincipalKind,
     pub home: TenantId,
+    pub status: Status,
+    pub email_verified: bool,
+    pub assignments: Arc<[Assignment]>,
+    /// Present for delegates.
+    pub delegate: Option<Box<DelegateAccess>>,
     /// Unique across the deployment (R10).
     pub logon: Box<str>,
     /// The name's collision key ([`crate::names::collision_key`]), kept so a replay need
@@ -155,17 +165,12 @@ pub struct Principal {
     pub first_name: Box<str>,
     pub last_name: Box<str>,
     pub email: Box<str>,
-    pub email_verified: bool,
     pub phone: Option<Box<str>>,
-    pub status: Status,
     /// Why the status last changed, when the system changed it ("replaced by partner access").
     pub status_reason: Option<Box<str>>,
     pub description: Box<str>,
     pub internal_description: Box<str>,
     pub attributes: BTreeMap<String, AttributeValue>,
-    pub assignments: Arc<[Assignment]>,
-    /// Present for delegates.
-    pub delegate: Option<Box<DelegateAccess>>,
     pub created_at: Millis,
     /// Since when the principal is an admin of its home tenant, for R4's "longest-serving".
     pub created_revision: u64,
@@ -245,16 +250,19 @@ impl Assignment {
 }
 
 /// A resource: something inside a tenant that access is checked on.
+///
+/// `repr(C)`: the fields a check reads come first.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[repr(C)]
 pub struct Resource {
     pub id: ResourceId,
+    pub tenant: TenantId,
+    pub kind: Option<KindId>,
+    pub parent: Option<ResourceId>,
+    pub resource_type: TypeId,
     /// Unique across the deployment, case-insensitive (`nh-withholding`).
     pub key: Box<str>,
     pub name: Box<str>,
-    pub tenant: TenantId,
-    pub resource_type: TypeId,
-    pub kind: Option<KindId>,
-    pub parent: Option<ResourceId>,
     pub created_at: Millis,
 }
 

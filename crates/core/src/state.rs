@@ -48,11 +48,16 @@ pub enum ApplyError {
     OutOfOrder { what: &'static str, id: String, next: usize },
     #[error("change names unknown {what} {id}")]
     Unknown { what: &'static str, id: String },
+    #[error("change alters the {what} of {id}, which never change")]
+    Immutable { what: &'static str, id: String },
     #[error("catalog in change log is invalid: {0}")]
     Catalog(String),
 }
 
 type Index<K, V> = imbl::HashMap<K, imbl::Vector<V>>;
+
+/// A client's grants, each with its partner.
+type GrantList = Arc<[(TenantId, GrantId)]>;
 
 /// A fast hasher for maps keyed by the engine's own ids (never by user input, so no
 /// flooding risk): one multiply per word, as FxHash does.
@@ -120,8 +125,9 @@ pub struct State {
     resources_of: Index<TenantId, ResourceId>,
     resource_children: Index<ResourceId, ResourceId>,
     grants: CowVec<Grant>,
-    /// Grants by client tenant, indexed by tenant id (on the check path).
-    grants_from: CowVec<Option<Arc<[GrantId]>>>,
+    /// Grants by client tenant, indexed by tenant id, each with its partner so the check
+    /// path skips other partners' grants without reading them.
+    grants_from: CowVec<Option<GrantList>>,
     grants_to: Index<TenantId, GrantId>,
     groups: CowVec<Group>,
     groups_of: Index<GroupOwner, GroupId>,
@@ -310,7 +316,23 @@ impl State {
             .and_then(|list| list.as_deref())
             .unwrap_or_default()
             .iter()
-            .filter_map(|g| self.grant(*g))
+            .filter_map(|(_, g)| self.grant(*g))
+    }
+
+    /// Grants from `client` to `partner` (the check path: no other grant record is read).
+    #[inline]
+    pub fn grants_between(
+        &self,
+        client: TenantId,
+        partner: TenantId,
+    ) -> impl Iterator<Item = &Grant> + '_ {
+        self.grants_from
+            .get(client.index())
+            .and_then(|list| list.as_deref())
+            .unwrap_or_default()
+            .iter()
+            .filter(move |(p, _)| *p == partner)
+            .filter_map(|(_, g)| self.grant(*g))
     }
 
     /// Grants whose partner is `partner`.
@@ -674,7 +696,15 @@ impl State {
 
     fn put_grant(&mut self, grant: Grant) -> Result<(), ApplyError> {
         let id = grant.id;
-        if id.index() < self.grants.len() {
+        if let Some(old) = self.grants.get(id.index()) {
+            // Client and partner never change after creation (commands create a new grant
+            // instead), so the indexes stay as they are.
+            if old.client != grant.client || old.partner != grant.partner {
+                return Err(ApplyError::Immutable {
+                    what: "client or partner",
+                    id: id.to_string(),
+                });
+            }
             self.grants.set(id.index(), grant);
         } else if id.index() == self.grants.len() {
             let mut list = self
@@ -683,7 +713,7 @@ impl State {
                 .and_then(|l| l.as_deref())
                 .unwrap_or_default()
                 .to_vec();
-            list.push(id);
+            list.push((grant.partner, id));
             self.grants_from.set(grant.client.index(), Some(list.into()));
             push_index(&mut self.grants_to, grant.partner, id);
             self.grants.push_back(grant);
