@@ -35,12 +35,16 @@ use deputy_store::{
 use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension, Row, TransactionBehavior};
 
 mod backup;
+mod secrets;
 
 /// The largest part a checkpoint is stored in: SQLite refuses blobs over 1 GB, and a cold
 /// start holds about one part in memory beside the state it builds.
 pub const CHECKPOINT_PART_BYTES: usize = 32 * 1024 * 1024;
 
 mod migrations;
+
+/// The schema version this binary writes (SQLite's `user_version`).
+pub const SCHEMA_VERSION: i64 = migrations::LATEST_VERSION;
 
 /// How long a connection waits for another process's lock before failing.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);

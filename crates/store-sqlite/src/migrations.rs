@@ -29,6 +29,7 @@ pub(crate) const APPLICATION_ID: i64 = 0x4450_5459;
 const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../migrations/0001_init.sql")),
     (2, include_str!("../migrations/0002_checkpoint_parts.sql")),
+    (3, include_str!("../migrations/0003_secrets.sql")),
 ];
 
 /// The newest schema version this binary knows.

@@ -9,7 +9,7 @@ use std::cell::RefCell;
 use std::path::Path;
 
 use deputy_store::{Commit, NewActivity, Store, StoreError, VerifyReport, verify_activity};
-use deputy_store_sqlite::SqliteStore;
+use deputy_store_sqlite::{SCHEMA_VERSION, SqliteStore};
 use tempfile::TempDir;
 
 /// A factory of fresh on-file stores; their directories are removed when it is dropped.
@@ -98,7 +98,7 @@ mod schema {
                 .unwrap()
         };
         assert_eq!(pragma("journal_mode"), "Text(\"wal\")");
-        assert_eq!(pragma("user_version"), "Integer(2)");
+        assert_eq!(pragma("user_version"), format!("Integer({SCHEMA_VERSION})"));
         assert_eq!(pragma("application_id"), format!("Integer({})", 0x4450_5459));
     }
 
@@ -132,12 +132,13 @@ mod schema {
         commit_some(&SqliteStore::open(&path).unwrap(), 2);
         {
             let connection = raw(&path);
-            connection.pragma_update(None, "user_version", 3).unwrap();
+            connection.pragma_update(None, "user_version", SCHEMA_VERSION + 1).unwrap();
         }
         let before = std::fs::read(&path).unwrap();
         match SqliteStore::open(&path) {
-            Err(StoreError::TooNew { found: 3, supported: 2 }) => {}
-            other => panic!("expected TooNew {{ found: 3, supported: 2 }}, got {other:?}"),
+            Err(StoreError::TooNew { found, supported })
+                if found == SCHEMA_VERSION + 1 && supported == SCHEMA_VERSION => {}
+            other => panic!("expected TooNew, got {other:?}"),
         }
         assert!(std::fs::read(&path).unwrap() == before, "a refused database must be untouched");
         let error = SqliteStore::open(&path).unwrap_err().to_string();
@@ -607,4 +608,16 @@ mod checkpoint_parts {
         assert_eq!((cp.revision, cp.blob), (0, vec![1, 2]));
         assert_eq!(store.epoch().unwrap(), 42);
     }
+}
+
+mod secret_conformance_in_memory {
+    use super::*;
+
+    deputy_store::secret_conformance_tests!(|| SqliteStore::open_in_memory().unwrap());
+}
+
+mod secret_conformance_on_file {
+    use super::*;
+
+    deputy_store::secret_conformance_tests!(on_file());
 }

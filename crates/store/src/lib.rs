@@ -20,6 +20,7 @@
 
 pub mod activity;
 pub mod conformance;
+pub mod secret_conformance;
 pub mod secrets;
 
 pub use activity::{

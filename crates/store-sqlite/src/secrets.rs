@@ -1,0 +1,221 @@
+//! [`SecretStore`] on SQLite: the `password`, `secret` and `outbox` tables of migration 3.
+
+use deputy_store::StoreError;
+use deputy_store::secrets::{NewMail, OutboxRow, PasswordRow, SecretKind, SecretRow, SecretStore};
+use rusqlite::{OptionalExtension, Row, params};
+
+use crate::{SqliteStore, sql_error};
+
+const SECRET_COLUMNS: &str =
+    "hash, kind, principal, created_ms, expires_ms, last_used_ms, used_ms, data";
+
+fn secret_row(row: &Row<'_>) -> rusqlite::Result<SecretRow> {
+    let kind: String = row.get(1)?;
+    Ok(SecretRow {
+        hash: row.get(0)?,
+        kind: SecretKind::parse(&kind).ok_or_else(|| {
+            rusqlite::Error::FromSqlConversionFailure(
+                1,
+                rusqlite::types::Type::Text,
+                format!("unknown secret kind `{kind}`").into(),
+            )
+        })?,
+        principal: row.get(2)?,
+        created_ms: row.get(3)?,
+        expires_ms: row.get(4)?,
+        last_used_ms: row.get(5)?,
+        used_ms: row.get(6)?,
+        data: row.get(7)?,
+    })
+}
+
+fn outbox_row(row: &Row<'_>) -> rusqlite::Result<OutboxRow> {
+    Ok(OutboxRow {
+        id: row.get(0)?,
+        created_ms: row.get(1)?,
+        recipient: row.get(2)?,
+        subject: row.get(3)?,
+        body: row.get(4)?,
+        sent_ms: row.get(5)?,
+        attempts: row.get(6)?,
+        last_error: row.get(7)?,
+    })
+}
+
+impl SecretStore for SqliteStore {
+    fn put_password(&self, p: &PasswordRow) -> Result<(), StoreError> {
+        self.write(|tx| {
+            tx.execute(
+                "INSERT INTO password (principal, phc, must_change, changed_ms) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (principal) DO UPDATE SET phc = ?2, must_change = ?3, changed_ms = ?4",
+                params![p.principal, p.phc, p.must_change, p.changed_ms],
+            )
+            .map_err(sql_error)?;
+            Ok(())
+        })
+    }
+
+    fn password(&self, principal: u32) -> Result<Option<PasswordRow>, StoreError> {
+        self.read(|c| {
+            c.prepare_cached(
+                "SELECT principal, phc, must_change, changed_ms FROM password WHERE principal = ?1",
+            )
+            .and_then(|mut s| {
+                s.query_row([principal], |r| {
+                    Ok(PasswordRow {
+                        principal: r.get(0)?,
+                        phc: r.get(1)?,
+                        must_change: r.get(2)?,
+                        changed_ms: r.get(3)?,
+                    })
+                })
+                .optional()
+            })
+            .map_err(sql_error)
+        })
+    }
+
+    fn insert_secret(&self, s: &SecretRow) -> Result<(), StoreError> {
+        self.write(|tx| {
+            tx.execute(
+                &format!(
+                    "INSERT INTO secret ({SECRET_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
+                ),
+                params![
+                    s.hash,
+                    s.kind.as_str(),
+                    s.principal,
+                    s.created_ms,
+                    s.expires_ms,
+                    s.last_used_ms,
+                    s.used_ms,
+                    s.data
+                ],
+            )
+            .map_err(sql_error)?;
+            Ok(())
+        })
+    }
+
+    fn secret(&self, hash: &str) -> Result<Option<SecretRow>, StoreError> {
+        self.read(|c| {
+            c.prepare_cached(&format!("SELECT {SECRET_COLUMNS} FROM secret WHERE hash = ?1"))
+                .and_then(|mut s| s.query_row([hash], secret_row).optional())
+                .map_err(sql_error)
+        })
+    }
+
+    fn redeem_secret(
+        &self,
+        hash: &str,
+        kind: SecretKind,
+        now_ms: i64,
+    ) -> Result<Option<SecretRow>, StoreError> {
+        // One UPDATE under the write lock: of concurrent redeemers exactly one sees a row.
+        self.write(|tx| {
+            tx.prepare_cached(&format!(
+                "UPDATE secret SET used_ms = ?3
+                 WHERE hash = ?1 AND kind = ?2 AND used_ms IS NULL
+                   AND (expires_ms IS NULL OR expires_ms > ?3)
+                 RETURNING {SECRET_COLUMNS}"
+            ))
+            .and_then(|mut s| {
+                s.query_row(params![hash, kind.as_str(), now_ms], secret_row).optional()
+            })
+            .map_err(sql_error)
+        })
+    }
+
+    fn touch_secret(&self, hash: &str, now_ms: i64, data: Option<&str>) -> Result<(), StoreError> {
+        self.write(|tx| {
+            tx.execute(
+                "UPDATE secret SET last_used_ms = ?2, data = coalesce(?3, data) WHERE hash = ?1",
+                params![hash, now_ms, data],
+            )
+            .map_err(sql_error)?;
+            Ok(())
+        })
+    }
+
+    fn delete_secret(&self, hash: &str) -> Result<bool, StoreError> {
+        self.write(|tx| {
+            Ok(tx.execute("DELETE FROM secret WHERE hash = ?1", [hash]).map_err(sql_error)? > 0)
+        })
+    }
+
+    fn delete_secrets_of(&self, principal: u32, kinds: &[SecretKind]) -> Result<usize, StoreError> {
+        self.write(|tx| {
+            let mut n = 0;
+            for kind in kinds {
+                n += tx
+                    .execute(
+                        "DELETE FROM secret WHERE principal = ?1 AND kind = ?2",
+                        params![principal, kind.as_str()],
+                    )
+                    .map_err(sql_error)?;
+            }
+            Ok(n)
+        })
+    }
+
+    fn secrets_of(&self, principal: u32, kind: SecretKind) -> Result<Vec<SecretRow>, StoreError> {
+        self.read(|c| {
+            let mut s = c
+                .prepare_cached(&format!(
+                    "SELECT {SECRET_COLUMNS} FROM secret WHERE principal = ?1 AND kind = ?2
+                     ORDER BY created_ms DESC, hash"
+                ))
+                .map_err(sql_error)?;
+            let rows = s
+                .query_map(params![principal, kind.as_str()], secret_row)
+                .map_err(sql_error)?
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(sql_error)?;
+            Ok(rows)
+        })
+    }
+
+    fn queue_mail(&self, mail: &NewMail, now_ms: i64) -> Result<i64, StoreError> {
+        self.write(|tx| {
+            tx.execute(
+                "INSERT INTO outbox (created_ms, recipient, subject, body) VALUES (?1, ?2, ?3, ?4)",
+                params![now_ms, mail.recipient, mail.subject, mail.body],
+            )
+            .map_err(sql_error)?;
+            Ok(tx.last_insert_rowid())
+        })
+    }
+
+    fn outbox(&self, after: i64, limit: usize) -> Result<Vec<OutboxRow>, StoreError> {
+        self.read(|c| {
+            let mut s = c
+                .prepare_cached(
+                    "SELECT id, created_ms, recipient, subject, body, sent_ms, attempts, last_error
+                     FROM outbox WHERE id > ?1 ORDER BY id LIMIT ?2",
+                )
+                .map_err(sql_error)?;
+            let rows = s
+                .query_map(params![after, limit as i64], outbox_row)
+                .map_err(sql_error)?
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(sql_error)?;
+            Ok(rows)
+        })
+    }
+
+    fn mark_mail(
+        &self,
+        id: i64,
+        sent_ms: Option<i64>,
+        error: Option<&str>,
+    ) -> Result<(), StoreError> {
+        self.write(|tx| {
+            tx.execute(
+                "UPDATE outbox SET sent_ms = ?2, last_error = ?3, attempts = attempts + 1 WHERE id = ?1",
+                params![id, sent_ms, error],
+            )
+            .map_err(sql_error)?;
+            Ok(())
+        })
+    }
+}

@@ -1,0 +1,124 @@
+//! The conformance suite of the [`SecretStore`] port: every backend runs it
+//! (`secret_conformance_tests!`), as [`crate::conformance`] for the change log.
+#![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
+
+use crate::secrets::{NewMail, PasswordRow, SecretKind, SecretRow, SecretStore};
+
+fn token(hash: &str, kind: SecretKind, principal: u32, expires_ms: Option<i64>) -> SecretRow {
+    SecretRow {
+        hash: hash.to_owned(),
+        kind,
+        principal,
+        created_ms: 1_000,
+        expires_ms,
+        last_used_ms: None,
+        used_ms: None,
+        data: "{}".to_owned(),
+    }
+}
+
+/// A password is replaced, never duplicated, and unknown principals have none.
+pub fn passwords_round_trip_and_replace<S: SecretStore>(new_store: impl Fn() -> S) {
+    let store = new_store();
+    assert_eq!(store.password(7).unwrap(), None);
+    let first =
+        PasswordRow { principal: 7, phc: "$argon2id$a".into(), must_change: true, changed_ms: 1 };
+    store.put_password(&first).unwrap();
+    assert_eq!(store.password(7).unwrap(), Some(first));
+    let second =
+        PasswordRow { principal: 7, phc: "$argon2id$b".into(), must_change: false, changed_ms: 2 };
+    store.put_password(&second).unwrap();
+    assert_eq!(store.password(7).unwrap(), Some(second));
+    assert_eq!(store.password(8).unwrap(), None);
+}
+
+/// R12: a single-use token is redeemed once, not after expiry, and only as its own kind.
+pub fn r12_tokens_are_single_use_and_expire<S: SecretStore>(new_store: impl Fn() -> S) {
+    let store = new_store();
+    store.insert_secret(&token("h1", SecretKind::Invitation, 3, Some(10_000))).unwrap();
+    assert!(
+        store.redeem_secret("h1", SecretKind::PasswordReset, 2_000).unwrap().is_none(),
+        "an invitation is not a reset token"
+    );
+    assert!(
+        store.redeem_secret("h1", SecretKind::Invitation, 10_000).unwrap().is_none(),
+        "expired"
+    );
+    let won = store.redeem_secret("h1", SecretKind::Invitation, 2_000).unwrap().unwrap();
+    assert_eq!((won.principal, won.used_ms), (3, Some(2_000)));
+    assert!(store.redeem_secret("h1", SecretKind::Invitation, 2_001).unwrap().is_none(), "used");
+    assert!(store.redeem_secret("nope", SecretKind::Invitation, 2_000).unwrap().is_none());
+}
+
+/// R12 under a race: of many concurrent redemptions exactly one wins.
+pub fn r12_concurrent_redemptions_have_one_winner<S: SecretStore>(new_store: impl Fn() -> S) {
+    let store = new_store();
+    store.insert_secret(&token("race", SecretKind::Invitation, 1, None)).unwrap();
+    let winners = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..16)
+            .map(|_| {
+                scope.spawn(|| store.redeem_secret("race", SecretKind::Invitation, 5).unwrap())
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).filter(Option::is_some).count()
+    });
+    assert_eq!(winners, 1);
+}
+
+/// Sessions are touched, listed per principal, and deleted one by one or all at once (R20).
+pub fn r20_secrets_touch_list_and_delete<S: SecretStore>(new_store: impl Fn() -> S) {
+    let store = new_store();
+    store.insert_secret(&token("s1", SecretKind::Session, 4, Some(99_000))).unwrap();
+    store.insert_secret(&token("s2", SecretKind::Session, 4, Some(99_000))).unwrap();
+    store.insert_secret(&token("k1", SecretKind::ApiKey, 4, None)).unwrap();
+    store.insert_secret(&token("s3", SecretKind::Session, 5, Some(99_000))).unwrap();
+    store.touch_secret("s1", 5_000, Some("{\"switched\":2}")).unwrap();
+    let s1 = store.secret("s1").unwrap().unwrap();
+    assert_eq!((s1.last_used_ms, s1.data.as_str()), (Some(5_000), "{\"switched\":2}"));
+    store.touch_secret("s1", 6_000, None).unwrap();
+    assert_eq!(store.secret("s1").unwrap().unwrap().data, "{\"switched\":2}", "data kept");
+    assert_eq!(store.secrets_of(4, SecretKind::Session).unwrap().len(), 2);
+    assert!(store.delete_secret("s2").unwrap());
+    assert!(!store.delete_secret("s2").unwrap());
+    assert_eq!(store.delete_secrets_of(4, &[SecretKind::Session, SecretKind::ApiKey]).unwrap(), 2);
+    assert!(store.secret("k1").unwrap().is_none());
+    assert!(store.secret("s3").unwrap().is_some(), "another principal's session stays");
+}
+
+/// R61: mail is queued durably in order and marked sent or failed.
+pub fn r61_outbox_keeps_mail_in_order<S: SecretStore>(new_store: impl Fn() -> S) {
+    let store = new_store();
+    let mail = |to: &str| NewMail { recipient: to.into(), subject: "s".into(), body: "b".into() };
+    let a = store.queue_mail(&mail("a@example.com"), 1).unwrap();
+    let b = store.queue_mail(&mail("b@example.com"), 2).unwrap();
+    assert!(b > a);
+    store.mark_mail(a, None, Some("connection refused")).unwrap();
+    store.mark_mail(b, Some(3), None).unwrap();
+    let all = store.outbox(0, 10).unwrap();
+    assert_eq!(all.len(), 2);
+    assert_eq!((all[0].attempts, all[0].last_error.as_deref()), (1, Some("connection refused")));
+    assert_eq!(all[1].sent_ms, Some(3));
+    assert_eq!(store.outbox(a, 10).unwrap().len(), 1, "paged after an id");
+}
+
+/// One `#[test]` per case, each on a fresh store.
+#[macro_export]
+macro_rules! secret_conformance_tests {
+    ($new_store:expr) => {
+        $crate::secret_conformance_tests!(@cases $new_store;
+            passwords_round_trip_and_replace,
+            r12_tokens_are_single_use_and_expire,
+            r12_concurrent_redemptions_have_one_winner,
+            r20_secrets_touch_list_and_delete,
+            r61_outbox_keeps_mail_in_order,
+        );
+    };
+    (@cases $new_store:expr; $($case:ident),* $(,)?) => {
+        $(
+            #[test]
+            fn $case() {
+                $crate::secret_conformance::$case($new_store);
+            }
+        )*
+    };
+}
