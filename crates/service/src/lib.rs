@@ -7,8 +7,10 @@
 //! published state without any lock, so they never wait for a writer (R56), and never see
 //! a change before it is durable.
 
+pub mod auth;
 pub mod demo;
 pub mod deputy;
+pub mod passwords;
 pub mod tokens;
 pub mod what_if;
 
