@@ -1,7 +1,6 @@
 //! The command line: parsing (clap), acting through the service layer, printing for people
 //! or, with `--json`, for machines.
 
-use crate::resolve::{self, NotFound};
 use clap::{Args, Parser, Subcommand};
 use deputy_core::commands::partners::GrantTerms;
 use deputy_core::commands::resources::NewResource;
@@ -9,6 +8,7 @@ use deputy_core::commands::roles::NewAssignment;
 use deputy_core::commands::tenants::NewTenant;
 use deputy_core::commands::users::{NewDelegate, NewUser};
 use deputy_core::*;
+use deputy_service::resolve::{self, NotFound};
 use deputy_service::{Deputy, ServiceError};
 use deputy_store::{ActivityQuery, Store, VerifyReport};
 use deputy_store_sqlite::SqliteStore;
@@ -47,6 +47,19 @@ enum Command {
         root_key: String,
         #[arg(long, default_value = "Operator")]
         root_name: String,
+    },
+    /// Serve the HTTP API on the database (created and migrated when needed). On first
+    /// start: the root tenant and a first admin, whose one-time password is printed.
+    Serve {
+        /// A TOML configuration file (see docs/configuration.md).
+        #[arg(long, env = "DEPUTY_CONFIG")]
+        config: Option<PathBuf>,
+        /// Address to listen on (overrides the file and DEPUTY_LISTEN).
+        #[arg(long)]
+        listen: Option<String>,
+        /// Where users reach Deputy (overrides the file and DEPUTY_PUBLIC_ORIGIN).
+        #[arg(long)]
+        public_origin: Option<String>,
     },
     /// Build a database holding scenarios S1–S4 and print a tour of checks.
     Demo,
@@ -589,6 +602,26 @@ fn execute(cli: Cli) -> Outcome {
             )
         }
         Command::Demo => demo(&cli),
+        Command::Serve { config, listen, public_origin } => {
+            let mut raw = match config {
+                Some(path) => crate::config::RawConfig::from_file(path).map_err(Failure::Usage)?,
+                None => crate::config::RawConfig::default(),
+            }
+            .with_env(|name| std::env::var(name).ok());
+            // `--db` (or DEPUTY_DB) wins over the file unless it is left at its default.
+            if raw.database.is_none() || cli.db.as_path() != std::path::Path::new("deputy.db") {
+                raw.database = Some(cli.db.clone());
+            }
+            if listen.is_some() {
+                raw.listen = listen.clone();
+            }
+            if public_origin.is_some() {
+                raw.public_origin = public_origin.clone();
+            }
+            let config = crate::config::Config::validate(raw).map_err(Failure::Usage)?;
+            crate::serve::serve(config).map_err(Failure::Internal)?;
+            Ok((json!({}), String::new(), 0))
+        }
         Command::Export { file } => {
             let d = initialised(&cli.db)?;
             let s = d.snapshot();

@@ -5,9 +5,10 @@
 //! or an invariant, 10 storage or internal failure.
 
 mod cli;
+mod config;
 mod manage;
 mod reports;
-mod resolve;
+mod serve;
 
 use std::process::ExitCode;
 

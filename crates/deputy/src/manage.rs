@@ -3,10 +3,10 @@
 //! invitations, service accounts and profiles.
 
 use crate::cli::{Exec, Failure, Outcome, TenantCmd, UserCmd, done};
-use crate::resolve;
 use deputy_core::commands::tenants::NewTenant;
 use deputy_core::commands::users::ProfileUpdate;
 use deputy_core::{AttributeValue, State, Status};
+use deputy_service::resolve;
 use serde_json::json;
 
 pub fn tenant(cmd: &TenantCmd, s: &State, exec: Exec<'_>) -> Outcome {

@@ -2,9 +2,9 @@
 //! JSON or CSV (R72), batch checks (R54); and access codes (R37a), whose token is shown once.
 
 use crate::cli::{Failure, Outcome, done};
-use crate::resolve::{self, NotFound};
 use clap::{Args, Subcommand};
 use deputy_core::*;
+use deputy_service::resolve::{self, NotFound};
 use deputy_service::{CheckItem, Deputy};
 use deputy_store_sqlite::SqliteStore;
 use serde_json::json;

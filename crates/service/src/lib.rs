@@ -11,6 +11,7 @@ pub mod auth;
 pub mod demo;
 pub mod deputy;
 pub mod passwords;
+pub mod resolve;
 pub mod tokens;
 pub mod what_if;
 

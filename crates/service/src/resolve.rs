@@ -43,7 +43,9 @@ pub fn permission(s: &State, name: &str) -> Result<PermId, NotFound> {
 }
 
 pub fn resource(s: &State, key: &str) -> Result<ResourceId, NotFound> {
-    s.resource_by_key(key).ok_or_else(|| NotFound(format!("no resource with key `{key}`")))
+    s.resource_by_key(key)
+        .or_else(|| key.parse().ok().filter(|r: &ResourceId| s.resource(*r).is_some()))
+        .ok_or_else(|| NotFound(format!("no resource with key `{key}`")))
 }
 
 pub fn group(s: &State, id: &str) -> Result<GroupId, NotFound> {

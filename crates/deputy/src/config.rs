@@ -1,0 +1,161 @@
+//! `deputy serve` configuration (R62), in two stages: raw settings from a TOML file, then
+//! the environment (`DEPUTY_*`), then flags, each overriding the one before; then one
+//! validation that names the setting at fault.
+
+use serde::Deserialize;
+use std::net::{IpAddr, SocketAddr};
+use std::path::{Path, PathBuf};
+
+/// Settings as written, all optional.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawConfig {
+    /// Address to listen on (`127.0.0.1:8080`).
+    pub listen: Option<String>,
+    /// The SQLite file (`deputy.db`).
+    pub database: Option<PathBuf>,
+    /// Where users reach Deputy; links in mail use it (R61). Default: `http://<listen>`.
+    pub public_origin: Option<String>,
+    /// Proxies whose `X-Forwarded-For` is believed.
+    pub trusted_proxies: Option<Vec<String>>,
+    /// `text` (default) or `json` logs.
+    pub log_format: Option<String>,
+    /// Key and name of the root tenant created on first start.
+    pub root_key: Option<String>,
+    pub root_name: Option<String>,
+    /// Logon name and e-mail of the first admin created on first start.
+    pub admin_logon: Option<String>,
+    pub admin_email: Option<String>,
+}
+
+impl RawConfig {
+    pub fn from_file(path: &Path) -> Result<RawConfig, String> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("cannot read config file `{}`: {e}", path.display()))?;
+        toml::from_str(&text).map_err(|e| format!("config file `{}`: {e}", path.display()))
+    }
+
+    /// Overrides from `DEPUTY_*` variables (`vars` is the environment, for tests).
+    pub fn with_env(mut self, vars: impl Fn(&str) -> Option<String>) -> RawConfig {
+        let set = |name: &str, slot: &mut Option<String>| {
+            if let Some(value) = vars(name) {
+                *slot = Some(value);
+            }
+        };
+        set("DEPUTY_LISTEN", &mut self.listen);
+        set("DEPUTY_PUBLIC_ORIGIN", &mut self.public_origin);
+        set("DEPUTY_LOG_FORMAT", &mut self.log_format);
+        set("DEPUTY_ROOT_KEY", &mut self.root_key);
+        set("DEPUTY_ROOT_NAME", &mut self.root_name);
+        set("DEPUTY_ADMIN_LOGON", &mut self.admin_logon);
+        set("DEPUTY_ADMIN_EMAIL", &mut self.admin_email);
+        if let Some(db) = vars("DEPUTY_DB") {
+            self.database = Some(PathBuf::from(db));
+        }
+        if let Some(proxies) = vars("DEPUTY_TRUSTED_PROXIES") {
+            self.trusted_proxies = Some(
+                proxies
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_owned)
+                    .collect(),
+            );
+        }
+        self
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// Settings checked and defaulted.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub listen: SocketAddr,
+    pub database: PathBuf,
+    pub public_origin: String,
+    pub trusted_proxies: Vec<IpAddr>,
+    pub log_format: LogFormat,
+    pub root_key: String,
+    pub root_name: String,
+    pub admin_logon: String,
+    pub admin_email: String,
+}
+
+impl Config {
+    pub fn validate(raw: RawConfig) -> Result<Config, String> {
+        let listen_text = raw.listen.unwrap_or_else(|| "127.0.0.1:8080".into());
+        let listen: SocketAddr = listen_text.parse().map_err(|_| {
+            format!("listen: `{listen_text}` is not an address like 127.0.0.1:8080")
+        })?;
+        let public_origin = raw.public_origin.unwrap_or_else(|| format!("http://{listen}"));
+        let origin = public_origin.trim_end_matches('/').to_owned();
+        let rest =
+            origin.strip_prefix("https://").or_else(|| origin.strip_prefix("http://")).ok_or_else(
+                || format!("public_origin: `{origin}` must start with https:// or http://"),
+            )?;
+        if rest.is_empty() || rest.contains('/') {
+            return Err(format!(
+                "public_origin: `{origin}` must be an origin (scheme and host), with no path"
+            ));
+        }
+        let trusted_proxies = raw
+            .trusted_proxies
+            .unwrap_or_default()
+            .iter()
+            .map(|p| {
+                p.parse::<IpAddr>()
+                    .map_err(|_| format!("trusted_proxies: `{p}` is not an IP address"))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let log_format = match raw.log_format.as_deref().unwrap_or("text") {
+            "text" => LogFormat::Text,
+            "json" => LogFormat::Json,
+            other => return Err(format!("log_format: `{other}` is neither `text` nor `json`")),
+        };
+        Ok(Config {
+            listen,
+            database: raw.database.unwrap_or_else(|| PathBuf::from("deputy.db")),
+            public_origin: origin,
+            trusted_proxies,
+            log_format,
+            root_key: raw.root_key.unwrap_or_else(|| "root".into()),
+            root_name: raw.root_name.unwrap_or_else(|| "Operator".into()),
+            admin_logon: raw.admin_logon.unwrap_or_else(|| "admin".into()),
+            admin_email: raw.admin_email.unwrap_or_else(|| "admin@deputy.invalid".into()),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn r62_defaults_env_overrides_and_clear_errors() {
+        let c = Config::validate(RawConfig::default()).unwrap();
+        assert_eq!(c.listen.to_string(), "127.0.0.1:8080");
+        assert_eq!(c.public_origin, "http://127.0.0.1:8080");
+        let file: RawConfig =
+            toml::from_str("listen = \"127.0.0.1:9000\"\nlog_format = \"json\"").unwrap();
+        let env = |name: &str| (name == "DEPUTY_LISTEN").then(|| "127.0.0.1:9100".to_owned());
+        let c = Config::validate(file.with_env(env)).unwrap();
+        assert_eq!(
+            (c.listen.port(), c.log_format),
+            (9100, LogFormat::Json),
+            "the environment wins"
+        );
+        let bad = RawConfig { listen: Some("nowhere".into()), ..RawConfig::default() };
+        assert!(Config::validate(bad).unwrap_err().starts_with("listen:"));
+        let bad = RawConfig { public_origin: Some("ftp://x".into()), ..RawConfig::default() };
+        assert!(Config::validate(bad).unwrap_err().starts_with("public_origin:"));
+        let bad = RawConfig { trusted_proxies: Some(vec!["proxy".into()]), ..RawConfig::default() };
+        assert!(Config::validate(bad).unwrap_err().starts_with("trusted_proxies:"));
+        assert!(toml::from_str::<RawConfig>("lisen = 1").is_err(), "unknown settings are refused");
+    }
+}

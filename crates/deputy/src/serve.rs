@@ -1,0 +1,95 @@
+//! `deputy serve` (R60, R62): opens (creating and migrating) the database, creates the
+//! root tenant and a first admin with a one-time password on first start, and serves the
+//! API until SIGINT or SIGTERM, finishing the requests in flight.
+
+use crate::config::{Config, LogFormat};
+use deputy_http::{AppState, HttpConfig};
+use deputy_service::Deputy;
+use deputy_service::auth::{Auth, AuthSettings};
+use deputy_store_sqlite::SqliteStore;
+use std::sync::Arc;
+
+fn init_logs(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("DEPUTY_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    // A second initialisation (tests) is harmless: the first subscriber stays.
+    let _ = match format {
+        LogFormat::Json => builder.json().try_init(),
+        LogFormat::Text => builder.try_init(),
+    };
+}
+
+async fn shutdown_signal() {
+    let interrupt = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+}
+
+/// Runs the server; returns when it has shut down.
+pub fn serve(config: Config) -> Result<(), String> {
+    init_logs(config.log_format);
+    let store = SqliteStore::open(&config.database)
+        .map_err(|e| format!("cannot open `{}`: {e}", config.database.display()))?;
+    let deputy = Deputy::open(store).map_err(|e| e.to_string())?;
+    for warning in deputy.warnings() {
+        tracing::warn!(%warning, "while opening the database");
+    }
+    let settings =
+        AuthSettings { public_origin: config.public_origin.clone(), ..AuthSettings::default() };
+    let first_start = !deputy.is_initialised();
+    if first_start {
+        deputy.initialise(None, &config.root_key, &config.root_name).map_err(|e| e.to_string())?;
+    }
+    let auth = Auth::new(Arc::new(deputy), settings).map_err(|e| e.to_string())?;
+    if first_start {
+        let (_, password) = auth
+            .bootstrap_admin(&config.admin_logon, &config.admin_email)
+            .map_err(|e| format!("cannot create the first admin: {e}"))?;
+        println!("First start: created root tenant `{}` and its first admin.", config.root_key);
+        println!("  logon:    {}", config.admin_logon);
+        println!("  password: {password}");
+        println!("  (shown once, never stored in clear; it must be changed at the first sign-in)");
+    }
+    let revision = auth.deputy().snapshot().revision;
+    let app = AppState::new(
+        auth,
+        HttpConfig {
+            public_origin: config.public_origin.clone(),
+            trusted_proxies: config.trusted_proxies.clone(),
+        },
+    );
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the runtime: {e}"))?;
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(config.listen)
+            .await
+            .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
+        let local = listener.local_addr().map_err(|e| e.to_string())?;
+        println!(
+            "deputy: serving http://{local} (database {}, revision {revision}); public origin {}",
+            config.database.display(),
+            config.public_origin
+        );
+        tracing::info!(%local, "listening");
+        deputy_http::serve(listener, app, shutdown_signal()).await.map_err(|e| e.to_string())
+    })
+}

@@ -1,0 +1,106 @@
+//! Who is calling: a session (cookie or bearer token) or an API key, and from where.
+
+use crate::problem::ApiError;
+use crate::state::AppState;
+use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::http::StatusCode;
+use axum::http::header::{AUTHORIZATION, COOKIE};
+use axum::http::request::Parts;
+use deputy_service::auth::Caller;
+use std::net::{IpAddr, SocketAddr};
+
+/// The client's address: the peer, or the last address a trusted proxy put in
+/// `X-Forwarded-For` (R16: nobody else may choose the address their failures count on).
+#[derive(Debug, Clone)]
+pub struct Source(pub Option<String>);
+
+impl FromRequestParts<AppState> for Source {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, app: &AppState) -> Result<Self, ApiError> {
+        let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
+        let Some(peer) = peer else { return Ok(Source(None)) };
+        if !app.config().trusted_proxies.contains(&peer) {
+            return Ok(Source(Some(peer.to_string())));
+        }
+        // Walk the chain from the right, skipping our own trusted proxies.
+        let forwarded = parts
+            .headers
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .map(str::trim)
+            .filter_map(|a| a.parse::<IpAddr>().ok())
+            .collect::<Vec<_>>();
+        let client = forwarded
+            .iter()
+            .rev()
+            .find(|a| !app.config().trusted_proxies.contains(a))
+            .copied()
+            .unwrap_or(peer);
+        Ok(Source(Some(client.to_string())))
+    }
+}
+
+/// The secret a request presents: `Authorization: Bearer …`, else the session cookie.
+fn presented_secret(parts: &Parts, cookie_name: &str) -> Option<String> {
+    if let Some(value) = parts.headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok()) {
+        let (scheme, token) = value.split_once(' ')?;
+        return scheme.eq_ignore_ascii_case("bearer").then(|| token.trim().to_owned());
+    }
+    parts
+        .headers
+        .get_all(COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|c| c.trim().split_once('='))
+        .find(|(name, _)| *name == cookie_name)
+        .map(|(_, value)| value.to_owned())
+}
+
+async fn authenticate(parts: &Parts, app: &AppState) -> Result<Caller, ApiError> {
+    let secret = presented_secret(parts, app.config().cookie_name())
+        .ok_or_else(ApiError::unauthenticated)?;
+    let auth_app = app.clone();
+    tokio::task::spawn_blocking(move || auth_app.auth().authenticate(&secret))
+        .await
+        .map_err(ApiError::internal)?
+        .map_err(ApiError::from)
+}
+
+/// A signed-in caller whose session may act: refused while a password change is due
+/// (R14), except on the routes that take [`CallerMustChange`].
+#[derive(Debug, Clone)]
+pub struct Authed(pub Caller);
+
+impl FromRequestParts<AppState> for Authed {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, app: &AppState) -> Result<Self, ApiError> {
+        let caller = authenticate(parts, app).await?;
+        if caller.data.must_change_password {
+            return Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "password-change-required",
+                "A password change is required",
+                "choose a new password (POST /v1/auth/password) before doing anything else",
+            )
+            .rule("R14"));
+        }
+        Ok(Authed(caller))
+    }
+}
+
+/// A signed-in caller, also one that must change its password first.
+#[derive(Debug, Clone)]
+pub struct CallerMustChange(pub Caller);
+
+impl FromRequestParts<AppState> for CallerMustChange {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, app: &AppState) -> Result<Self, ApiError> {
+        Ok(CallerMustChange(authenticate(parts, app).await?))
+    }
+}

@@ -1,0 +1,34 @@
+//! Deputy's HTTP JSON API (R57, R58): an axum router of thin handlers over the service
+//! layer.
+//!
+//! - Every error is a problem document ([`problem`]); the status is decided there alone.
+//! - Every call is authorized by Deputy's own rules: handlers pass the caller to the
+//!   engine as an actor, and what the caller may not see answers 404.
+//! - Writes and slow work (password hashing, SQLite) run on the blocking pool; checks run
+//!   inline, since they read an immutable snapshot and never wait (R56).
+//! - The OpenAPI 3.1 document is generated from the handlers ([`openapi`]).
+
+pub mod caller;
+pub mod metrics;
+pub mod openapi;
+pub mod problem;
+pub mod routes;
+pub mod state;
+
+pub use state::{AppState, Backend, HttpConfig};
+
+use axum::Router;
+use std::net::SocketAddr;
+
+/// Serves `app` on `listener` until `shutdown` resolves, then finishes the requests in
+/// flight (graceful shutdown).
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    app: AppState,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let router: Router = routes::router(app);
+    axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(shutdown)
+        .await
+}

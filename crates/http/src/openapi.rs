@@ -1,0 +1,45 @@
+//! The OpenAPI 3.1 document (R57), generated from the handlers' annotations.
+
+use crate::routes::{auth, checks, health, principals, tenants};
+use axum::Json;
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Deputy", description = "Delegated access for multi-tenant portals: who may manage whom, and may this principal do this here."),
+    paths(
+        health::healthz, health::readyz, health::metrics,
+        auth::sign_in, auth::sign_out, auth::change_password, auth::accept_invitation,
+        principals::me, principals::get_principal, principals::create_user, principals::invite,
+        principals::create_api_key,
+        tenants::get_tenant,
+        checks::check, checks::check_batch, checks::explain,
+    ),
+    components(schemas(crate::problem::Problem)),
+    modifiers(&Security),
+    security(("bearer" = []), ("cookie" = [])),
+)]
+#[derive(Debug)]
+pub struct ApiDoc;
+
+struct Security;
+
+impl Modify for Security {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+        components.add_security_scheme(
+            "cookie",
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new("deputy"))),
+        );
+    }
+}
+
+/// `GET /v1/openapi.json`.
+pub async fn document() -> Json<utoipa::openapi::OpenApi> {
+    Json(ApiDoc::openapi())
+}

@@ -1,0 +1,106 @@
+//! The router: every route, the shared middleware, and the helpers handlers share.
+
+pub mod auth;
+pub mod checks;
+pub mod health;
+pub mod principals;
+pub mod tenants;
+
+use crate::problem::ApiError;
+use crate::state::AppState;
+use axum::Router;
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{FromRequest, MatchedPath, Request, State};
+use axum::http::{HeaderName, HeaderValue};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use deputy_service::{Committed, Token};
+use std::time::Instant;
+
+/// The request body, as JSON; a malformed body is a problem document naming the error.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ApiJson<T>(pub T);
+
+impl<T, S> FromRequest<S> for ApiJson<T>
+where
+    axum::Json<T>: FromRequest<S, Rejection = JsonRejection>,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        match axum::Json::<T>::from_request(req, state).await {
+            Ok(axum::Json(value)) => Ok(ApiJson(value)),
+            Err(rejection) => Err(ApiError::bad_request(rejection.body_text())),
+        }
+    }
+}
+
+/// The header that carries a consistency token on answers to writes and on reads (R50).
+pub static CONSISTENCY_TOKEN: HeaderName = HeaderName::from_static("consistency-token");
+
+/// A write's answer: its body and, in a header, the token of the revision that holds it.
+pub fn written<T: IntoResponse, U>(committed: &Committed<U>, body: T) -> Response {
+    let mut response = body.into_response();
+    if let Ok(value) = HeaderValue::from_str(&committed.token().to_string()) {
+        response.headers_mut().insert(CONSISTENCY_TOKEN.clone(), value);
+    }
+    response
+}
+
+/// Runs blocking work (SQLite, password hashing) off the async workers.
+pub async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
+) -> Result<T, ApiError> {
+    tokio::task::spawn_blocking(work).await.map_err(ApiError::internal)?
+}
+
+/// Parses an optional consistency token from a request field.
+pub fn parse_token(text: Option<&str>) -> Result<Option<Token>, ApiError> {
+    text.map(|t| t.parse::<Token>().map_err(ApiError::from)).transpose()
+}
+
+async fn record(State(app): State<AppState>, request: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let method = request.method().to_string();
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
+    let response = next.run(request).await;
+    let labels = crate::metrics::RouteLabels { method, route, status: response.status().as_u16() };
+    app.metrics().requests.get_or_create(&labels).inc();
+    app.metrics().latency.get_or_create(&labels).observe(started.elapsed().as_secs_f64());
+    response
+}
+
+async fn not_found() -> ApiError {
+    ApiError::not_found("no such route")
+}
+
+/// Every route of the API.
+pub fn router(app: AppState) -> Router {
+    Router::new()
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .route("/metrics", get(health::metrics))
+        .route("/v1/openapi.json", get(crate::openapi::document))
+        .route("/v1/auth/sign-in", post(auth::sign_in))
+        .route("/v1/auth/sign-out", post(auth::sign_out))
+        .route("/v1/auth/password", post(auth::change_password))
+        .route("/v1/auth/invitations/accept", post(auth::accept_invitation))
+        .route("/v1/me", get(principals::me))
+        .route("/v1/check", post(checks::check))
+        .route("/v1/check/batch", post(checks::check_batch))
+        .route("/v1/explain", post(checks::explain))
+        .route("/v1/principals/{id}", get(principals::get_principal))
+        .route("/v1/principals/{id}/invitation", post(principals::invite))
+        .route("/v1/principals/{id}/api-keys", post(principals::create_api_key))
+        .route("/v1/tenants/{id}", get(tenants::get_tenant))
+        .route("/v1/tenants/{id}/users", post(principals::create_user))
+        .fallback(not_found)
+        .route_layer(middleware::from_fn_with_state(app.clone(), record))
+        .layer(tower_http::limit::RequestBodyLimitLayer::new(1024 * 1024))
+        .with_state(app)
+}

@@ -1,0 +1,164 @@
+//! Sign-in, sign-out, password change and invitation links (R12–R15, R23).
+
+use super::{ApiJson, blocking};
+use crate::caller::{CallerMustChange, Source};
+use crate::problem::{ApiError, Problem};
+use crate::state::AppState;
+use axum::extract::State;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use deputy_service::auth::NewSession;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SignIn {
+    pub logon: String,
+    pub password: String,
+}
+
+/// A new session. The token is shown once; it is also set as the session cookie.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SessionCreated {
+    /// Present as `Authorization: Bearer <token>`, or let the cookie carry it.
+    pub token: String,
+    pub principal: String,
+    /// R14: only a password change is allowed until it is done.
+    pub must_change_password: bool,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordChange {
+    pub current_password: String,
+    pub new_password: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct InvitationAccept {
+    /// The token from the invitation link.
+    pub token: String,
+    pub password: String,
+}
+
+/// The session cookie (R23): HttpOnly, SameSite=Lax; `__Host-` and Secure over https.
+fn with_session(app: &AppState, session: NewSession) -> Response {
+    let config = app.config();
+    let cookie = format!(
+        "{}={}; Path=/; HttpOnly; SameSite=Lax{}",
+        config.cookie_name(),
+        session.token,
+        if config.secure() { "; Secure" } else { "" }
+    );
+    let body = SessionCreated {
+        principal: session.caller.principal.to_string(),
+        must_change_password: session.caller.data.must_change_password,
+        token: session.token,
+    };
+    let mut response = (StatusCode::OK, axum::Json(body)).into_response();
+    if let Ok(value) = HeaderValue::from_str(&cookie) {
+        response.headers_mut().insert(header::SET_COOKIE, value);
+    }
+    response
+}
+
+/// Signs in with a logon name and password. Every failure (unknown logon, wrong password,
+/// locked or inactive account) gets the same answer (R15, R16).
+#[utoipa::path(post, path = "/v1/auth/sign-in", tag = "auth", request_body = SignIn, responses(
+    (status = 200, body = SessionCreated),
+    (status = 401, body = Problem, content_type = "application/problem+json")))]
+pub async fn sign_in(
+    State(app): State<AppState>,
+    Source(source): Source,
+    ApiJson(body): ApiJson<SignIn>,
+) -> Result<Response, ApiError> {
+    let worker = app.clone();
+    let session = blocking(move || {
+        worker
+            .auth()
+            .sign_in(&body.logon, &body.password, source.as_deref())
+            .map_err(ApiError::from)
+    })
+    .await?;
+    Ok(with_session(&app, session))
+}
+
+/// Ends the calling session.
+#[utoipa::path(post, path = "/v1/auth/sign-out", tag = "auth", responses(
+    (status = 204, description = "signed out"),
+    (status = 401, body = Problem, content_type = "application/problem+json")))]
+pub async fn sign_out(
+    State(app): State<AppState>,
+    Source(source): Source,
+    CallerMustChange(caller): CallerMustChange,
+) -> Result<Response, ApiError> {
+    let worker = app.clone();
+    blocking(move || worker.auth().sign_out(&caller, source.as_deref()).map_err(ApiError::from))
+        .await?;
+    let expired = format!(
+        "{}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{}",
+        app.config().cookie_name(),
+        if app.config().secure() { "; Secure" } else { "" }
+    );
+    let mut response = StatusCode::NO_CONTENT.into_response();
+    if let Ok(value) = HeaderValue::from_str(&expired) {
+        response.headers_mut().insert(header::SET_COOKIE, value);
+    }
+    Ok(response)
+}
+
+/// Changes the caller's own password (also when a change is forced, R14). Other sessions
+/// end; the answer is a new session.
+#[utoipa::path(post, path = "/v1/auth/password", tag = "auth", request_body = PasswordChange, responses(
+    (status = 200, body = SessionCreated),
+    (status = 401, body = Problem, content_type = "application/problem+json"),
+    (status = 422, body = Problem, content_type = "application/problem+json")))]
+pub async fn change_password(
+    State(app): State<AppState>,
+    Source(source): Source,
+    CallerMustChange(caller): CallerMustChange,
+    ApiJson(body): ApiJson<PasswordChange>,
+) -> Result<Response, ApiError> {
+    let worker = app.clone();
+    let session = blocking(move || {
+        worker
+            .auth()
+            .change_password(&caller, &body.current_password, &body.new_password, source.as_deref())
+            .map_err(|e| match e {
+                deputy_service::auth::AuthError::SignInFailed => ApiError::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "wrong-password",
+                    "The current password is wrong",
+                    "the current password is wrong",
+                )
+                .field("current_password"),
+                other => ApiError::from(other),
+            })
+    })
+    .await?;
+    Ok(with_session(&app, session))
+}
+
+/// Uses an invitation link: sets the password, activates the account, verifies the
+/// e-mail (R12). Single use.
+#[utoipa::path(post, path = "/v1/auth/invitations/accept", tag = "auth", request_body = InvitationAccept, responses(
+    (status = 200, body = SessionCreated),
+    (status = 400, body = Problem, content_type = "application/problem+json"),
+    (status = 422, body = Problem, content_type = "application/problem+json")))]
+pub async fn accept_invitation(
+    State(app): State<AppState>,
+    Source(source): Source,
+    ApiJson(body): ApiJson<InvitationAccept>,
+) -> Result<Response, ApiError> {
+    let worker = app.clone();
+    let session = blocking(move || {
+        worker
+            .auth()
+            .accept_invitation(&body.token, &body.password, source.as_deref())
+            .map_err(ApiError::from)
+    })
+    .await?;
+    Ok(with_session(&app, session))
+}
