@@ -1,0 +1,91 @@
+//! `deputy serve` as a user starts it (R60, R62): a fresh database, the one-time admin
+//! password on stdout, the API answering on loopback, a clean stop on SIGTERM.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+/// One HTTP/1.1 request; returns the status line's code and the body.
+fn request(
+    addr: &str,
+    method: &str,
+    path: &str,
+    body: Option<&str>,
+    bearer: Option<&str>,
+) -> (u16, String) {
+    let mut stream = TcpStream::connect(addr).unwrap();
+    stream.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    let mut head = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
+    if let Some(token) = bearer {
+        head.push_str(&format!("Authorization: Bearer {token}\r\n"));
+    }
+    let body = body.unwrap_or("");
+    head.push_str(&format!(
+        "Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    ));
+    stream.write_all(head.as_bytes()).unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    let code = response.split_whitespace().nth(1).unwrap().parse().unwrap();
+    let body = response.split_once("\r\n\r\n").map(|(_, b)| b.to_owned()).unwrap_or_default();
+    (code, body)
+}
+
+#[test]
+fn r60_serve_creates_the_deployment_prints_a_one_time_password_and_stops_cleanly() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("deputy.db");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_deputy"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--db"])
+        .arg(&db)
+        .env_remove("DEPUTY_CONFIG")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut password = None;
+    let mut addr = None;
+    for line in lines.by_ref() {
+        let line = line.unwrap();
+        if let Some(p) = line.trim().strip_prefix("password:") {
+            password = Some(p.trim().to_owned());
+        }
+        if let Some(rest) = line.strip_prefix("deputy: serving http://") {
+            addr = Some(rest.split_whitespace().next().unwrap().to_owned());
+            break;
+        }
+    }
+    let (password, addr) = (password.expect("a one-time password"), addr.expect("an address"));
+    assert!(password.len() >= 16, "a generated password, not a default one");
+    assert_eq!(request(&addr, "GET", "/healthz", None, None), (200, "ok".to_owned()));
+    assert_eq!(request(&addr, "GET", "/readyz", None, None).0, 200);
+    let (code, body) = request(
+        &addr,
+        "POST",
+        "/v1/auth/sign-in",
+        Some(&format!("{{\"logon\":\"admin\",\"password\":\"{password}\"}}")),
+        None,
+    );
+    assert_eq!(code, 200, "{body}");
+    let session: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(session["must_change_password"], true);
+
+    // SIGTERM: the server finishes and exits successfully.
+    let status = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    assert!(status.success());
+    let exit = child.wait().unwrap();
+    assert!(exit.success(), "{exit:?}");
+
+    // A bad setting is refused before anything starts, naming the setting.
+    let out = Command::new(env!("CARGO_BIN_EXE_deputy"))
+        .args(["serve", "--listen", "nonsense", "--db"])
+        .arg(&db)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "a bad setting is a usage error");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("listen:"));
+}

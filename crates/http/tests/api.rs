@@ -1,0 +1,477 @@
+//! The API over real sockets: a server on a free loopback port, on a fresh SQLite file
+//! holding the demo deployment (S1–S4's people), driven with an HTTP client.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use deputy_core::{Actor, PrincipalId};
+use deputy_http::{AppState, HttpConfig};
+use deputy_service::auth::{Auth, AuthSettings};
+use deputy_service::passwords::HashCost;
+use deputy_service::{Deputy, demo};
+use deputy_store::secrets::SecretStore;
+use deputy_store_sqlite::SqliteStore;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
+
+const PASSWORD: &str = "correct horse battery staple";
+
+struct Server {
+    base: String,
+    app: AppState,
+    demo: demo::Demo,
+    clock: Arc<AtomicI64>,
+    http: reqwest::Client,
+    _dir: tempfile::TempDir,
+    _stop: tokio::sync::oneshot::Sender<()>,
+}
+
+async fn start() -> Server {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = Arc::new(AtomicI64::new(1_800_000_000_000));
+    let c = clock.clone();
+    let path = dir.path().join("deputy.db");
+    let (app, demo) = tokio::task::spawn_blocking(move || {
+        let d = Deputy::open(SqliteStore::open(path).unwrap())
+            .unwrap()
+            .with_clock(move || c.load(Ordering::SeqCst));
+        d.initialise(None, "root", "Tax Agency").unwrap();
+        let demo = demo::build(&d).unwrap();
+        let settings = AuthSettings {
+            hash_cost: HashCost { memory_kib: 1024, iterations: 1, parallelism: 1 },
+            public_origin: "https://portal.example".into(),
+            ..AuthSettings::default()
+        };
+        let auth = Auth::new(Arc::new(d), settings).unwrap();
+        for p in [demo.operator, demo.jane, demo.jim, demo.firm_admin, demo.ann, demo.bakery_admin]
+        {
+            auth.set_password(p, PASSWORD, false).unwrap();
+        }
+        let config = HttpConfig {
+            // Plain http on loopback: the cookie is `deputy`, without Secure (R23).
+            public_origin: "http://127.0.0.1".into(),
+            trusted_proxies: vec![],
+        };
+        (AppState::new(auth, config), demo)
+    })
+    .await
+    .unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let served = app.clone();
+    tokio::spawn(async move {
+        deputy_http::serve(listener, served, async {
+            let _ = stopped.await;
+        })
+        .await
+        .unwrap();
+    });
+    Server { base, app, demo, clock, http: reqwest::Client::new(), _dir: dir, _stop: stop }
+}
+
+impl Server {
+    fn logon(&self, p: PrincipalId) -> String {
+        self.app.deputy().snapshot().principal(p).unwrap().logon.to_string()
+    }
+
+    async fn sign_in(&self, p: PrincipalId) -> String {
+        let r = self
+            .http
+            .post(format!("{}/v1/auth/sign-in", self.base))
+            .json(&json!({"logon": self.logon(p), "password": PASSWORD}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+        r.json::<Value>().await.unwrap()["token"].as_str().unwrap().to_owned()
+    }
+
+    async fn post(&self, token: &str, path: &str, body: Value) -> (StatusCode, Value) {
+        let r = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .bearer_auth(token)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        let status = r.status();
+        (status, r.json().await.unwrap_or(Value::Null))
+    }
+
+    async fn get(&self, token: &str, path: &str) -> (StatusCode, Value) {
+        let r =
+            self.http.get(format!("{}{path}", self.base)).bearer_auth(token).send().await.unwrap();
+        let status = r.status();
+        (status, r.json().await.unwrap_or(Value::Null))
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn r62_health_readiness_metrics_and_r57_openapi_document() {
+    let s = start().await;
+    let r = s.http.get(format!("{}/healthz", s.base)).send().await.unwrap();
+    assert_eq!((r.status(), r.text().await.unwrap()), (StatusCode::OK, "ok".to_owned()));
+    let r = s.http.get(format!("{}/readyz", s.base)).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let doc: Value = s
+        .http
+        .get(format!("{}/v1/openapi.json", s.base))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(doc["openapi"], "3.1.0");
+    for path in [
+        "/v1/check",
+        "/v1/check/batch",
+        "/v1/explain",
+        "/v1/auth/sign-in",
+        "/v1/tenants/{id}/users",
+    ] {
+        assert!(doc["paths"][path].is_object(), "{path} is documented");
+    }
+    let metrics =
+        s.http.get(format!("{}/metrics", s.base)).send().await.unwrap().text().await.unwrap();
+    assert!(
+        metrics.contains(
+            "deputy_http_requests_total{method=\"GET\",route=\"/readyz\",status=\"200\"} 1"
+        ),
+        "{metrics}"
+    );
+    assert!(metrics.contains("deputy_revision "));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn r15_r16_sign_in_failures_answer_alike_unknown_wrong_and_locked() {
+    let s = start().await;
+    let attempt = |logon: String, password: &'static str| {
+        let http = s.http.clone();
+        let url = format!("{}/v1/auth/sign-in", s.base);
+        async move {
+            let r = http
+                .post(url)
+                .json(&json!({"logon": logon, "password": password}))
+                .send()
+                .await
+                .unwrap();
+            let content_type = r.headers()["content-type"].to_str().unwrap().to_owned();
+            (r.status(), content_type, r.text().await.unwrap())
+        }
+    };
+    let unknown = attempt("no-such-user".into(), PASSWORD).await;
+    let wrong = attempt(s.logon(s.demo.jane), "not the password").await;
+    assert_eq!(unknown, wrong);
+    assert_eq!(unknown.0, StatusCode::UNAUTHORIZED);
+    assert_eq!(unknown.1, "application/problem+json");
+    // Lock Jane: twenty failures (the wrong password above was the first), each after
+    // its back-off.
+    for _ in 1..20 {
+        s.clock.fetch_add(20 * 60_000, Ordering::SeqCst);
+        attempt(s.logon(s.demo.jane), "not the password").await;
+    }
+    s.clock.fetch_add(1_000, Ordering::SeqCst);
+    let locked = attempt(s.logon(s.demo.jane), PASSWORD).await;
+    assert_eq!(locked, unknown, "a locked account answers like an unknown logon");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn r23_session_cookie_on_loopback_http_and_sign_out() {
+    let s = start().await;
+    let r = s
+        .http
+        .post(format!("{}/v1/auth/sign-in", s.base))
+        .json(&json!({"logon": "jane", "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    let cookie = r.headers()["set-cookie"].to_str().unwrap().to_owned();
+    assert!(cookie.starts_with("deputy="), "{cookie}");
+    assert!(
+        cookie.contains("HttpOnly")
+            && cookie.contains("SameSite=Lax")
+            && !cookie.contains("Secure")
+    );
+    let token = cookie.trim_start_matches("deputy=").split(';').next().unwrap().to_owned();
+    // The cookie alone authenticates.
+    let me: Value = s
+        .http
+        .get(format!("{}/v1/me", s.base))
+        .header("cookie", format!("deputy={token}"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(me["logon"], "jane");
+    assert_eq!(me["admin"], true, "Jane wears the crown (R7)");
+    let (status, _) = s.post(&token, "/v1/auth/sign-out", json!({})).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (status, body) = s.get(&token, "/v1/me").await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(body["type"], "urn:deputy:problem:unauthenticated");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn r14_must_change_password_allows_nothing_else_until_changed() {
+    let s = start().await;
+    s.app.auth().set_password(s.demo.florist_admin, PASSWORD, true).unwrap();
+    let r: Value = s
+        .http
+        .post(format!("{}/v1/auth/sign-in", s.base))
+        .json(&json!({"logon": "florist-admin", "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(r["must_change_password"], true);
+    let token = r["token"].as_str().unwrap();
+    let (status, body) = s.get(token, &format!("/v1/principals/{}", s.demo.florist_admin)).await;
+    assert_eq!(
+        (status, body["type"].as_str()),
+        (StatusCode::FORBIDDEN, Some("urn:deputy:problem:password-change-required"))
+    );
+    let (status, body) = s
+        .post(
+            token,
+            "/v1/auth/password",
+            json!({"current_password": PASSWORD, "new_password": "password1234"}),
+        )
+        .await;
+    assert_eq!(
+        (status, body["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("password")),
+        "{body}"
+    );
+    let (status, body) = s
+        .post(
+            token,
+            "/v1/auth/password",
+            json!({"current_password": PASSWORD, "new_password": "a much better passphrase"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let fresh = body["token"].as_str().unwrap();
+    assert_eq!(s.get(token, "/v1/me").await.0, StatusCode::UNAUTHORIZED, "the old session ended");
+    assert_eq!(
+        s.get(fresh, &format!("/v1/principals/{}", s.demo.florist_admin)).await.0,
+        StatusCode::OK
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn r10_r12_add_user_invite_and_fifty_concurrent_redemptions_have_one_winner() {
+    let s = start().await;
+    let jane = s.sign_in(s.demo.jane).await;
+    let r = s
+        .http
+        .post(format!("{}/v1/tenants/natural-health/users", s.base))
+        .bearer_auth(&jane)
+        .json(&json!({"logon": "bob-nh", "first_name": "Bob", "last_name": "Smith", "email": "bob@example.com"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let token_header = r.headers()["consistency-token"].to_str().unwrap().to_owned();
+    let bob: Value = r.json().await.unwrap();
+    assert_eq!(bob["status"], "invited");
+    // The mail's link uses the configured public origin, never the request's Host (R61).
+    let mail = s.app.deputy().store().outbox(0, 100).unwrap();
+    let body = &mail.last().unwrap().body;
+    let link = body.lines().find(|l| l.starts_with("https://portal.example/invitation/")).unwrap();
+    let invitation = link.rsplit('/').next().unwrap().to_owned();
+    let mut tasks = Vec::new();
+    for _ in 0..50 {
+        let http = s.http.clone();
+        let url = format!("{}/v1/auth/invitations/accept", s.base);
+        let token = invitation.clone();
+        tasks.push(tokio::spawn(async move {
+            http.post(url)
+                .json(&json!({"token": token, "password": PASSWORD}))
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }));
+    }
+    let mut ok = 0;
+    for t in tasks {
+        let status = t.await.unwrap();
+        if status == StatusCode::OK {
+            ok += 1;
+        } else {
+            assert_eq!(status, StatusCode::BAD_REQUEST);
+        }
+    }
+    assert_eq!(ok, 1, "exactly one redemption wins");
+    // A check presenting the write's token sees Bob (R50).
+    let (status, answer) = s
+        .post(&jane, "/v1/check", json!({"principal": "bob-nh", "permission": "users.view", "target": "natural-health", "consistency_token": token_header}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn r58_checks_answer_only_holders_of_checks_read_in_the_target_tenant() {
+    let s = start().await;
+    let jane = s.sign_in(s.demo.jane).await;
+    let (status, answer) = s
+        .post(
+            &jane,
+            "/v1/check",
+            json!({"principal": "jim", "permission": "returns.file", "target": "natural-health"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    assert_eq!(answer["allowed"], false);
+    assert_eq!(answer["failed_step"], "delegate");
+    // The law firm is none of Jane's business: its name is "not found", like a typo.
+    let (status, refused) = s
+        .post(
+            &jane,
+            "/v1/check",
+            json!({"principal": "ann", "permission": "matters.view", "target": "law-firm"}),
+        )
+        .await;
+    let (_, typo) = s
+        .post(
+            &jane,
+            "/v1/check",
+            json!({"principal": "ann", "permission": "matters.view", "target": "law-frim"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(refused["type"], typo["type"]);
+    // A service account with the `api` role (checks.read) and an API key.
+    let d = s.app.deputy().clone();
+    let nh = s.demo.natural_health;
+    let jane_id = s.demo.jane;
+    let robot = tokio::task::spawn_blocking(move || {
+        let robot = d
+            .execute(Actor::at_home(jane_id), None, |tx| {
+                tx.create_service_account(nh, "nh-robot".into(), "Robot".into())
+            })
+            .unwrap()
+            .output;
+        let api = d.snapshot().catalog.role_id("api").unwrap();
+        d.execute(Actor::at_home(jane_id), None, |tx| {
+            tx.assign(deputy_core::commands::roles::NewAssignment {
+                principal: robot,
+                bundle: deputy_core::Bundle::Role(api),
+                scope: deputy_core::Scope::Tenant { tenant: nh, subtree: false },
+                expires_at: None,
+            })
+        })
+        .unwrap();
+        robot
+    })
+    .await
+    .unwrap();
+    let (status, created) =
+        s.post(&jane, &format!("/v1/principals/{robot}/api-keys"), json!({"name": "ci"})).await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let key = created["key"].as_str().unwrap();
+    let (status, answer) = s
+        .post(
+            key,
+            "/v1/check",
+            json!({"principal": "jane", "permission": "users.modify", "target": "natural-health"}),
+        )
+        .await;
+    assert_eq!((status, answer["allowed"].as_bool()), (StatusCode::OK, Some(true)), "{answer}");
+    let (status, batch) = s
+        .post(
+            key,
+            "/v1/check/batch",
+            json!({"checks": [
+                {"principal": "jane", "permission": "users.modify", "target": "natural-health"},
+                {"principal": "jane", "permission": "no.such.permission", "target": "natural-health"},
+                {"principal": "ann", "permission": "matters.view", "target": "law-firm"}
+            ]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(batch["results"][0]["allowed"], true);
+    assert_eq!(batch["results"][1]["error"]["field"], "permission", "R55: the typo is named");
+    assert_eq!(batch["results"][2]["error"]["status"], 404, "outside the key's tenant");
+    let (status, why) = s
+        .post(
+            key,
+            "/v1/explain",
+            json!({"principal": "jane", "permission": "users.modify", "target": "natural-health"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(!why["paths"].as_array().unwrap().is_empty(), "{why}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn r58_principals_of_other_tenants_are_not_found() {
+    let s = start().await;
+    let firm_admin = s.sign_in(s.demo.firm_admin).await;
+    let jane = s.sign_in(s.demo.jane).await;
+    let (status, body) = s.get(&firm_admin, &format!("/v1/principals/{}", s.demo.jane)).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(body["type"], "urn:deputy:problem:not-found");
+    let (status, body) = s.get(&jane, &format!("/v1/principals/{}", s.demo.jim)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["kind"], "delegate");
+    assert_eq!(s.get(&firm_admin, "/v1/tenants/natural-health").await.0, StatusCode::NOT_FOUND);
+    let (status, t) = s.get(&jane, "/v1/tenants/natural-health").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(t["key"], "natural-health");
+    // Adding a user to someone else's tenant changes nothing and says not found.
+    let (status, _) = s
+        .post(&firm_admin, "/v1/tenants/natural-health/users", json!({"logon": "mallory", "first_name": "M", "last_name": "X", "email": "m@example.com"}))
+        .await;
+    assert!(status == StatusCode::NOT_FOUND || status == StatusCode::FORBIDDEN, "{status}");
+    assert!(s.app.deputy().snapshot().principal_by_logon("mallory").is_none());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn r57_bad_input_is_a_problem_document_naming_what_was_wrong() {
+    let s = start().await;
+    let jane = s.sign_in(s.demo.jane).await;
+    let r = s
+        .http
+        .post(format!("{}/v1/check", s.base))
+        .bearer_auth(&jane)
+        .header("content-type", "application/json")
+        .body("{not json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(r.headers()["content-type"], "application/problem+json");
+    let (status, body) = s
+        .post(&jane, "/v1/check", json!({"principal": "jane", "permission": "users.view", "target": "natural-health", "consistency_token": "zz"}))
+        .await;
+    assert_eq!(
+        (status, body["field"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("consistency_token"))
+    );
+    let (status, body) = s
+        .post(&jane, "/v1/check", json!({"principal": "jane", "permission": "users.view", "target": "natural-health", "consistency_token": format!("{:x}.999999", s.app.deputy().epoch())}))
+        .await;
+    assert_eq!(
+        (status, body["type"].as_str()),
+        (StatusCode::CONFLICT, Some("urn:deputy:problem:future-revision"))
+    );
+    let (status, body) = s
+        .post(&jane, "/v1/tenants/natural-health/users", json!({"logon": "Jane", "first_name": "J", "last_name": "D", "email": "j@example.com", "send_invitation": false}))
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "a logon differing only in case is taken: {body}");
+    let (status, body) = s
+        .post(&jane, "/v1/tenants/natural-health/users", json!({"logon": "x1", "first_name": "J", "last_name": "D", "email": "j@example.com", "bogus": 1}))
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert!(body["detail"].as_str().unwrap().contains("bogus"));
+    let (status, body) = s.get(&jane, "/v1/nowhere").await;
+    assert_eq!((status, body["status"].as_u64()), (StatusCode::NOT_FOUND, Some(404)));
+}
