@@ -63,7 +63,11 @@ pub fn parse_token(text: Option<&str>) -> Result<Option<Token>, ApiError> {
 
 async fn record(State(app): State<AppState>, request: Request, next: Next) -> Response {
     let started = Instant::now();
-    let method = request.method().to_string();
+    // Only the standard methods, so a client cannot grow the label set.
+    let method = match request.method().as_str() {
+        m @ ("GET" | "HEAD" | "POST" | "PUT" | "PATCH" | "DELETE" | "OPTIONS") => m.to_owned(),
+        _ => "other".to_owned(),
+    };
     let route = request
         .extensions()
         .get::<MatchedPath>()
@@ -77,6 +81,15 @@ async fn record(State(app): State<AppState>, request: Request, next: Next) -> Re
 
 async fn not_found() -> ApiError {
     ApiError::not_found("no such route")
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::new(
+        axum::http::StatusCode::METHOD_NOT_ALLOWED,
+        "method-not-allowed",
+        "Method not allowed",
+        "this route does not answer this method",
+    )
 }
 
 /// Every route of the API.
@@ -100,6 +113,7 @@ pub fn router(app: AppState) -> Router {
         .route("/v1/tenants/{id}", get(tenants::get_tenant))
         .route("/v1/tenants/{id}/users", post(principals::create_user))
         .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
         .route_layer(middleware::from_fn_with_state(app.clone(), record))
         .layer(tower_http::limit::RequestBodyLimitLayer::new(1024 * 1024))
         .with_state(app)

@@ -24,7 +24,7 @@ pub async fn readyz(State(app): State<AppState>) -> (StatusCode, &'static str) {
 }
 
 /// Prometheus text format.
-#[utoipa::path(get, path = "/metrics", tag = "operations", responses((status = 200, description = "metrics", content_type = "text/plain")))]
+#[utoipa::path(get, path = "/metrics", tag = "operations", responses((status = 200, description = "metrics in the OpenMetrics text format", content_type = "application/openmetrics-text")))]
 pub async fn metrics(State(app): State<AppState>) -> impl IntoResponse {
     app.metrics().revision.set(app.deputy().snapshot().revision as i64);
     (
