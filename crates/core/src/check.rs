@@ -190,6 +190,22 @@ impl State {
             .is_allowed())
     }
 
+    /// Whether an impersonation in progress still holds (R48: re-verified on every use):
+    /// unexpired, the target active, and the impersonator still allowed to impersonate it.
+    pub fn impersonation_holds(
+        &self,
+        target: PrincipalId,
+        impersonation: Impersonation,
+        switched: Option<TenantId>,
+        now: Millis,
+    ) -> bool {
+        let Some(p) = self.principal(target) else { return false };
+        self.principal(impersonation.actor).is_some()
+            && Eval::<false>::new(self, now)
+                .verify_impersonation(p, impersonation, switched)
+                .is_ok()
+    }
+
     /// rank(Q, T) in a session context (R29a). Status does not lower a rank: a deactivated
     /// admin still outranks a customer-service agent.
     pub fn rank(
@@ -327,40 +343,12 @@ impl<'s, const EXPLAIN: bool> Eval<'s, EXPLAIN> {
                 Err(step) => Decision::Denied(step),
             });
         };
-        let actor = self
-            .s
-            .principal(imp.actor)
-            .ok_or_else(|| CheckError::UnknownPrincipal(imp.actor.to_string()))?;
-        let (actor_id, home) = (actor.id, p.home);
-        if self.now >= imp.expires_at {
-            return Ok(Decision::Denied(
-                self.deny(Step::Impersonation, |_| "the impersonation has expired".into()),
-            ));
-        }
-        if !p.is_active() {
-            return Ok(Decision::Denied(self.deny(Step::Impersonation, |e| {
-                format!("impersonated principal {} is not active", e.pname(principal))
-            })));
-        }
-        let may_impersonate = self.s.catalog.permission_id("impersonate").is_some_and(|imp_perm| {
-            let mut inner = Eval::<false>::new(self.s, self.now);
-            inner
-                .eval(
-                    actor_id,
-                    imp_perm,
-                    &Resolved { tenant: home, resource: None, kind: None },
-                    ctx.switched,
-                    PathFilter::Any,
-                    0,
-                )
-                .is_ok()
-                && inner.rank(actor_id, home, ctx.switched, 0)
-                    >= inner.rank(principal, home, None, 0)
-        });
-        if !may_impersonate {
-            return Ok(Decision::Denied(self.deny(Step::Impersonation, |e| {
-                format!("{} may no longer impersonate {}", e.pname(actor_id), e.pname(principal))
-            })));
+        let actor_id = imp.actor;
+        self.s
+            .principal(actor_id)
+            .ok_or_else(|| CheckError::UnknownPrincipal(actor_id.to_string()))?;
+        if let Err(step) = self.verify_impersonation(p, imp, ctx.switched) {
+            return Ok(Decision::Denied(step));
         }
         // The later steps run for the target as in its home session …
         if let Err(step) = self.eval(principal, x, &tgt, None, filter, 0) {
@@ -375,6 +363,46 @@ impl<'s, const EXPLAIN: bool> Eval<'s, EXPLAIN> {
             })));
         }
         Ok(Decision::Allowed)
+    }
+
+    /// Step 2's conditions (R48, R68): unexpired, an active target, and the impersonator
+    /// still holding `impersonate` in the target's home tenant at a rank not below the
+    /// target's there.
+    fn verify_impersonation(
+        &mut self,
+        p: &Principal,
+        imp: Impersonation,
+        switched: Option<TenantId>,
+    ) -> Result<(), Step> {
+        let (principal, home, actor_id) = (p.id, p.home, imp.actor);
+        if self.now >= imp.expires_at {
+            return Err(self.deny(Step::Impersonation, |_| "the impersonation has expired".into()));
+        }
+        if !p.is_active() {
+            return Err(self.deny(Step::Impersonation, |e| {
+                format!("impersonated principal {} is not active", e.pname(principal))
+            }));
+        }
+        let may_impersonate = self.s.catalog.permission_id("impersonate").is_some_and(|imp_perm| {
+            let mut inner = Eval::<false>::new(self.s, self.now);
+            inner
+                .eval(
+                    actor_id,
+                    imp_perm,
+                    &Resolved { tenant: home, resource: None, kind: None },
+                    switched,
+                    PathFilter::Any,
+                    0,
+                )
+                .is_ok()
+                && inner.rank(actor_id, home, switched, 0) >= inner.rank(principal, home, None, 0)
+        });
+        if !may_impersonate {
+            return Err(self.deny(Step::Impersonation, |e| {
+                format!("{} may no longer impersonate {}", e.pname(actor_id), e.pname(principal))
+            }));
+        }
+        Ok(())
     }
 
     /// Steps 3–9 for principal `pid` in session `switched`.

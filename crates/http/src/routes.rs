@@ -4,6 +4,7 @@ pub mod auth;
 pub mod checks;
 pub mod health;
 pub mod principals;
+pub mod session;
 pub mod tenants;
 
 use crate::problem::ApiError;
@@ -107,7 +108,17 @@ pub fn router(app: AppState) -> Router {
         .route("/v1/check", post(checks::check))
         .route("/v1/check/batch", post(checks::check_batch))
         .route("/v1/explain", post(checks::explain))
+        .route("/v1/session/switch", post(session::switch))
+        .route("/v1/session/impersonate", post(session::impersonate))
+        .route("/v1/session/stop-impersonating", post(session::stop_impersonating))
         .route("/v1/principals/{id}", get(principals::get_principal))
+        .route("/v1/principals/{id}/status", post(principals::set_status))
+        .route("/v1/principals/{id}/cancel", post(principals::cancel))
+        .route("/v1/principals/{id}/assignments", post(principals::assign))
+        .route(
+            "/v1/principals/{id}/assignments/{assignment}",
+            axum::routing::delete(principals::unassign),
+        )
         .route("/v1/principals/{id}/invitation", post(principals::invite))
         .route("/v1/principals/{id}/api-keys", post(principals::create_api_key))
         .route("/v1/tenants/{id}", get(tenants::get_tenant))

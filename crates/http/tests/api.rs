@@ -7,6 +7,7 @@ use deputy_http::{AppState, HttpConfig};
 use deputy_service::auth::{Auth, AuthSettings};
 use deputy_service::passwords::HashCost;
 use deputy_service::{Deputy, demo};
+use deputy_store::Store;
 use deputy_store::secrets::SecretStore;
 use deputy_store_sqlite::SqliteStore;
 use reqwest::StatusCode;
@@ -43,8 +44,15 @@ async fn start() -> Server {
             ..AuthSettings::default()
         };
         let auth = Auth::new(Arc::new(d), settings).unwrap();
-        for p in [demo.operator, demo.jane, demo.jim, demo.firm_admin, demo.ann, demo.bakery_admin]
-        {
+        for p in [
+            demo.operator,
+            demo.jane,
+            demo.jim,
+            demo.nh_second_admin,
+            demo.firm_admin,
+            demo.ann,
+            demo.bakery_admin,
+        ] {
             auth.set_password(p, PASSWORD, false).unwrap();
         }
         let config = HttpConfig {
@@ -474,4 +482,184 @@ async fn r57_bad_input_is_a_problem_document_naming_what_was_wrong() {
     assert!(body["detail"].as_str().unwrap().contains("bogus"));
     let (status, body) = s.get(&jane, "/v1/nowhere").await;
     assert_eq!((status, body["status"].as_u64()), (StatusCode::NOT_FOUND, Some(404)));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn r43_switching_into_a_client_rotates_the_session_and_acts_there() {
+    let s = start().await;
+    // S4: the provider's admin gives Ann `viewer` in the law firm.
+    let (d, m) = (s.app.deputy().clone(), s.demo.clone());
+    tokio::task::spawn_blocking(move || {
+        let viewer = d.snapshot().catalog.role_id("viewer").unwrap();
+        d.execute(Actor::at_home(m.provider_admin), None, |tx| {
+            tx.give_partner_role(
+                m.ann,
+                deputy_core::Scope::Client { client: m.law_firm },
+                viewer,
+                None,
+            )
+        })
+        .unwrap();
+    })
+    .await
+    .unwrap();
+    let ann = s.sign_in(s.demo.ann).await;
+    let (status, body) =
+        s.post(&ann, "/v1/session/switch", json!({"tenant": "natural-health"})).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "no grant, no switch: {body}");
+    let (status, body) = s.post(&ann, "/v1/session/switch", json!({"tenant": "law-firm"})).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let switched = body["token"].as_str().unwrap().to_owned();
+    assert_eq!(
+        s.get(&ann, "/v1/me").await.0,
+        StatusCode::UNAUTHORIZED,
+        "the old session id is dead (R23)"
+    );
+    let (status, me) = s.get(&switched, "/v1/me").await;
+    assert_eq!(status, StatusCode::OK, "{me}");
+    assert_eq!(me["acting_tenant"], s.demo.law_firm.to_string(), "{me}");
+    assert_ne!(me["home"], me["acting_tenant"]);
+    let (status, body) =
+        s.post(&switched, "/v1/session/switch", json!({"tenant": me["home"]})).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let home = body["token"].as_str().unwrap();
+    let (_, me) = s.get(home, "/v1/me").await;
+    assert_eq!(me["acting_tenant"], me["home"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn r48_r49_r68_impersonation_with_a_reason_audited_with_both_identities() {
+    let s = start().await;
+    let operator = s.sign_in(s.demo.operator).await;
+    let (status, body) = s
+        .post(&operator, "/v1/session/impersonate", json!({"target": "jane", "reason": " "}))
+        .await;
+    assert_eq!(
+        (status, body["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("reason"))
+    );
+    let (status, body) = s
+        .post(
+            &operator,
+            "/v1/session/impersonate",
+            json!({"target": "jane", "reason": "ticket 4711", "minutes": 61}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "at most 60 minutes: {body}");
+    let (status, body) = s
+        .post(
+            &operator,
+            "/v1/session/impersonate",
+            json!({"target": "jane", "reason": "ticket 4711", "notify_target": true}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let acting = body["token"].as_str().unwrap().to_owned();
+    let (_, me) = s.get(&acting, "/v1/me").await;
+    assert_eq!(me["logon"], "operator");
+    assert_eq!(me["impersonating"]["logon"], "jane");
+    let mail = s.app.deputy().store().outbox(0, 100).unwrap();
+    assert!(
+        mail.iter().any(|m| m.recipient == "jane@example.com" && m.body.contains("ticket 4711")),
+        "R68 notice"
+    );
+    // As Jane: add a user in Natural Health; the log names the operator as actor.
+    let (status, body) = s
+        .post(&acting, "/v1/tenants/natural-health/users", json!({"logon": "via-support", "first_name": "V", "last_name": "S", "email": "v@example.com", "send_invitation": false}))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let activity = s
+        .app
+        .deputy()
+        .store()
+        .activity(&deputy_store::ActivityQuery { limit: 1000, ..Default::default() })
+        .unwrap();
+    let created =
+        &activity.iter().rev().find(|e| e.entry.action == "principal.created").unwrap().entry;
+    assert_eq!(created.actor.as_deref(), Some(s.demo.operator.to_string().as_str()));
+    assert!(created.acting_as.contains(&s.demo.jane.to_string()), "{}", created.acting_as);
+    let (status, body) = s.post(&acting, "/v1/session/stop-impersonating", json!({})).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let back = body["token"].as_str().unwrap();
+    let (_, me) = s.get(back, "/v1/me").await;
+    assert!(me.get("impersonating").is_none());
+    // The impersonation ends by itself after its time limit (R68).
+    let (_, body) = s
+        .post(
+            back,
+            "/v1/session/impersonate",
+            json!({"target": "jane", "reason": "again", "minutes": 1}),
+        )
+        .await;
+    let again = body["token"].as_str().unwrap().to_owned();
+    s.clock.fetch_add(61_000, Ordering::SeqCst);
+    let (_, me) = s.get(&again, "/v1/me").await;
+    assert!(me.get("impersonating").is_none(), "{me}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn r20_r36_cancelling_ends_sessions_of_the_principal_and_its_delegates() {
+    let s = start().await;
+    let jane = s.sign_in(s.demo.jane).await;
+    let jim = s.sign_in(s.demo.jim).await;
+    let nora = s.sign_in(s.demo.nh_second_admin).await;
+    let (status, body) =
+        s.post(&nora, &format!("/v1/principals/{}/cancel", s.demo.jane), json!({})).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["status"], "cancelled");
+    assert_eq!(s.get(&jane, "/v1/me").await.0, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        s.get(&jim, "/v1/me").await.0,
+        StatusCode::UNAUTHORIZED,
+        "Jim was cancelled with Jane"
+    );
+    let stored = s
+        .app
+        .deputy()
+        .store()
+        .secrets_of(s.demo.jim.0, deputy_store::secrets::SecretKind::Session)
+        .unwrap();
+    assert!(stored.is_empty(), "the delegate's sessions are gone, not merely refused");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn r6_r27_roles_given_and_removed_over_the_api() {
+    let s = start().await;
+    let jane = s.sign_in(s.demo.jane).await;
+    let path = format!("/v1/principals/{}/assignments", s.demo.nh_second_admin);
+    let (status, body) =
+        s.post(&jane, &path, json!({"role": "read-only", "tenant": "natural-health"})).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let id = body["id"].as_str().unwrap().to_owned();
+    let r =
+        s.http.delete(format!("{}{path}/{id}", s.base)).bearer_auth(&jane).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    assert!(r.headers().contains_key("consistency-token"));
+    // R27: nobody gives a role ranked above their own.
+    let (status, body) = s
+        .post(&jane, &path, json!({"role": "admin", "tenant": "natural-health", "subtree": true}))
+        .await;
+    assert!(status == StatusCode::FORBIDDEN || status == StatusCode::CREATED, "{body}");
+    // R6: an admin cannot remove the admin role from themself.
+    let own = s
+        .app
+        .deputy()
+        .snapshot()
+        .principal(s.demo.jane)
+        .unwrap()
+        .assignments
+        .iter()
+        .find(|a| matches!(a.bundle, deputy_core::Bundle::Role(r) if s.app.deputy().snapshot().catalog.role_name(r) == "admin"))
+        .unwrap()
+        .id;
+    let r = s
+        .http
+        .delete(format!("{}/v1/principals/{}/assignments/{own}", s.base, s.demo.jane))
+        .bearer_auth(&jane)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let problem: Value = r.json().await.unwrap();
+    assert_eq!(problem["rule"], "R6", "{problem}");
 }

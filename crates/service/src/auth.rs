@@ -111,10 +111,11 @@ impl Caller {
     /// context names the real actor (R48).
     pub fn actor(&self) -> Actor {
         match (self.data.impersonating, self.data.impersonation_expires_ms) {
+            // The target acts; `switched` stays the impersonator's own context.
             (Some(target), Some(expires_at)) => Actor::Principal {
                 id: PrincipalId(target),
                 ctx: Context {
-                    switched: None,
+                    switched: self.data.switched.map(deputy_core::TenantId),
                     impersonation: Some(Impersonation { actor: self.principal, expires_at }),
                 },
             },
@@ -358,6 +359,24 @@ impl<S: Store + SecretStore> Auth<S> {
             self.store().delete_secret(&hash)?;
             return Err(AuthError::Unauthenticated);
         }
+        let mut data = data;
+        // R48: an impersonation is re-verified on every use and ends when it no longer
+        // holds (expired, target inactive, impersonator no longer allowed).
+        if let (Some(target), Some(expires_at)) =
+            (data.impersonating, data.impersonation_expires_ms)
+        {
+            let imp = Impersonation { actor: principal, expires_at };
+            let switched = data.switched.map(deputy_core::TenantId);
+            if !s.impersonation_holds(PrincipalId(target), imp, switched, now) {
+                data.impersonating = None;
+                data.impersonation_expires_ms = None;
+                let encoded =
+                    serde_json::to_string(&data).map_err(|e| StoreError::Backend(e.to_string()))?;
+                self.store().touch_secret(&hash, now, Some(&encoded))?;
+                self.audit("impersonation.ended", Some(principal), None)?;
+                return Ok(Caller { principal, kind: row.kind, secret_hash: hash, data });
+            }
+        }
         // Touch at most once a minute: idle expiry needs no finer grain, and a check over
         // HTTP should not cost a durable write.
         if row.last_used_ms.is_none_or(|t| now - t >= 60_000) {
@@ -592,6 +611,49 @@ impl<S: Store + SecretStore> Auth<S> {
         })?;
         self.audit("auth.api_key_created", Some(account), None)?;
         Ok(key)
+    }
+
+    /// Queues a mail to a principal's address (R61).
+    pub fn notify(
+        &self,
+        principal: PrincipalId,
+        subject: &str,
+        body: &str,
+    ) -> Result<(), AuthError> {
+        let s = self.deputy.snapshot();
+        let Some(p) = s.principal(principal) else { return Ok(()) };
+        self.store().queue_mail(
+            &NewMail {
+                recipient: p.email.to_string(),
+                subject: subject.to_owned(),
+                body: body.to_owned(),
+            },
+            self.deputy.now(),
+        )?;
+        Ok(())
+    }
+
+    /// R20: a cancelled principal's sessions, API keys and pending tokens end at once (its
+    /// cancelled delegates' too, R36).
+    pub fn end_secrets_of_cancelled(&self, principal: PrincipalId) -> Result<usize, AuthError> {
+        let s = self.deputy.snapshot();
+        let mut pending = vec![principal];
+        let mut n = 0;
+        while let Some(p) = pending.pop() {
+            if s.principal(p).is_some_and(|x| x.status == Status::Cancelled) {
+                n += self.store().delete_secrets_of(
+                    p.0,
+                    &[
+                        SecretKind::Session,
+                        SecretKind::ApiKey,
+                        SecretKind::Invitation,
+                        SecretKind::PasswordReset,
+                    ],
+                )?;
+                pending.extend(s.delegates_of(p));
+            }
+        }
+        Ok(n)
     }
 
     /// Creates the first admin of a new deployment (R60): user `logon` in the root with a

@@ -98,17 +98,43 @@ fn principal_id(s: &Snapshot, text: &str) -> Result<PrincipalId, ApiError> {
     resolve::principal(s, text).map_err(|_| ApiError::not_found(format!("no principal `{text}`")))
 }
 
-/// The calling principal (also while a password change is due).
+/// The signed-in principal and its session: where it acts, and whom it impersonates.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct MeView {
+    #[serde(flatten)]
+    pub principal: PrincipalView,
+    /// The tenant the session acts in: home, or the client switched into (R43).
+    pub acting_tenant: String,
+    /// While impersonating (R48): the principal acted as. The banner says so.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub impersonating: Option<PrincipalView>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub impersonation_expires_at: Option<i64>,
+    pub must_change_password: bool,
+}
+
+/// The calling principal (also while a password change is due) and its session.
 #[utoipa::path(get, path = "/v1/me", tag = "principals", responses(
-    (status = 200, body = PrincipalView),
+    (status = 200, body = MeView),
     (status = 401, body = Problem, content_type = "application/problem+json")))]
 pub async fn me(
     State(app): State<AppState>,
     CallerMustChange(caller): CallerMustChange,
-) -> Result<Json<PrincipalView>, ApiError> {
+) -> Result<Json<MeView>, ApiError> {
     let s = app.deputy().snapshot();
     let p = s.principal(caller.principal).ok_or_else(ApiError::unauthenticated)?;
-    Ok(Json(PrincipalView::of(&s, p, false)))
+    let impersonating = caller
+        .data
+        .impersonating
+        .and_then(|t| s.principal(PrincipalId(t)))
+        .map(|t| PrincipalView::of(&s, t, false));
+    Ok(Json(MeView {
+        principal: PrincipalView::of(&s, p, false),
+        acting_tenant: caller.data.switched.map_or(p.home, TenantId).to_string(),
+        impersonation_expires_at: impersonating.as_ref().and(caller.data.impersonation_expires_ms),
+        impersonating,
+        must_change_password: caller.data.must_change_password,
+    }))
 }
 
 /// One principal, if the caller may see it (else 404, R58).
@@ -305,4 +331,233 @@ pub async fn create_api_key(
     })
     .await?;
     Ok((StatusCode::CREATED, Json(ApiKeyCreated { key })).into_response())
+}
+
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StatusChange {
+    /// `active` or `deactivated` (R11); cancelling is `POST …/cancel`.
+    pub status: String,
+    /// Why, kept with the status.
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
+/// Activates or deactivates a principal (R11, R20, R28). A deactivated principal's
+/// sessions stop working at once.
+#[utoipa::path(post, path = "/v1/principals/{id}/status", tag = "principals", request_body = StatusChange,
+    params(("id" = String, Path, description = "principal id or logon name")),
+    responses(
+    (status = 200, body = PrincipalView),
+    (status = 401, body = Problem, content_type = "application/problem+json"),
+    (status = 403, body = Problem, content_type = "application/problem+json"),
+    (status = 404, body = Problem, content_type = "application/problem+json"),
+    (status = 409, body = Problem, content_type = "application/problem+json"),
+    (status = 422, body = Problem, content_type = "application/problem+json")))]
+pub async fn set_status(
+    State(app): State<AppState>,
+    Authed(caller): Authed,
+    Source(source): Source,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<StatusChange>,
+) -> Result<Response, ApiError> {
+    let status = match body.status.as_str() {
+        "active" => Status::Active,
+        "deactivated" => Status::Deactivated,
+        other => {
+            return Err(ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid",
+                "The request is not valid",
+                format!(
+                    "status `{other}`: use `active` or `deactivated` (cancel with POST …/cancel)"
+                ),
+            )
+            .field("status"));
+        }
+    };
+    let s = app.deputy().snapshot();
+    let principal = principal_id(&s, &id)?;
+    let worker = app.clone();
+    let actor = caller.actor();
+    let (committed, view) = blocking(move || {
+        let committed = worker.deputy().execute(actor, source.as_deref(), |tx| {
+            tx.set_status(principal, status, body.reason.clone())
+        })?;
+        let s = worker.deputy().snapshot();
+        let p = s.principal(principal).ok_or_else(|| ApiError::not_found("no such principal"))?;
+        Ok((committed, PrincipalView::of(&s, p, true)))
+    })
+    .await?;
+    Ok(written(&committed, Json(view)))
+}
+
+/// Cancels a principal: terminal; its sessions, API keys and pending links end, and its
+/// delegates are cancelled with it (R20, R36).
+#[utoipa::path(post, path = "/v1/principals/{id}/cancel", tag = "principals",
+    params(("id" = String, Path, description = "principal id or logon name")),
+    responses(
+    (status = 200, body = PrincipalView),
+    (status = 401, body = Problem, content_type = "application/problem+json"),
+    (status = 403, body = Problem, content_type = "application/problem+json"),
+    (status = 404, body = Problem, content_type = "application/problem+json"),
+    (status = 409, body = Problem, content_type = "application/problem+json")))]
+pub async fn cancel(
+    State(app): State<AppState>,
+    Authed(caller): Authed,
+    Source(source): Source,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let s = app.deputy().snapshot();
+    let principal = principal_id(&s, &id)?;
+    let worker = app.clone();
+    let actor = caller.actor();
+    let (committed, view) = blocking(move || {
+        let committed =
+            worker.deputy().execute(actor, source.as_deref(), |tx| tx.cancel(principal))?;
+        worker.auth().end_secrets_of_cancelled(principal)?;
+        let s = worker.deputy().snapshot();
+        let p = s.principal(principal).ok_or_else(|| ApiError::not_found("no such principal"))?;
+        Ok((committed, PrincipalView::of(&s, p, true)))
+    })
+    .await?;
+    Ok(written(&committed, Json(view)))
+}
+
+/// Where a new assignment holds (R32).
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewAssignmentRequest {
+    /// A role name; or give `permission`.
+    #[serde(default)]
+    pub role: Option<String>,
+    #[serde(default)]
+    pub permission: Option<String>,
+    /// A tenant (id or key): a direct role there (R2).
+    #[serde(default)]
+    pub tenant: Option<String>,
+    /// With `tenant`: also in its descendants.
+    #[serde(default)]
+    pub subtree: bool,
+    /// A resource (id or key): a direct role on it and its descendants.
+    #[serde(default)]
+    pub resource: Option<String>,
+    /// A client tenant: a partner role for it (R41).
+    #[serde(default)]
+    pub client: Option<String>,
+    /// A security group of the partner (`sg3`): a partner role for its clients (R41).
+    #[serde(default)]
+    pub group: Option<String>,
+    /// Milliseconds since the Unix epoch.
+    #[serde(default)]
+    pub expires_at: Option<i64>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct AssignmentCreated {
+    pub id: String,
+}
+
+fn invalid(field: &'static str, detail: impl Into<String>) -> ApiError {
+    ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", "The request is not valid", detail)
+        .field(field)
+}
+
+/// Gives a role or permission (R27 for direct roles, R41 for partner roles).
+#[utoipa::path(post, path = "/v1/principals/{id}/assignments", tag = "principals", request_body = NewAssignmentRequest,
+    params(("id" = String, Path, description = "principal id or logon name")),
+    responses(
+    (status = 201, body = AssignmentCreated),
+    (status = 401, body = Problem, content_type = "application/problem+json"),
+    (status = 403, body = Problem, content_type = "application/problem+json"),
+    (status = 404, body = Problem, content_type = "application/problem+json"),
+    (status = 409, body = Problem, content_type = "application/problem+json"),
+    (status = 422, body = Problem, content_type = "application/problem+json")))]
+pub async fn assign(
+    State(app): State<AppState>,
+    Authed(caller): Authed,
+    Source(source): Source,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<NewAssignmentRequest>,
+) -> Result<Response, ApiError> {
+    use deputy_core::{Bundle, Scope};
+    let s = app.deputy().snapshot();
+    let principal = principal_id(&s, &id)?;
+    let bundle = match (&body.role, &body.permission) {
+        (Some(r), None) => Bundle::Role(resolve::role(&s, r).map_err(|e| invalid("role", e.0))?),
+        (None, Some(x)) => {
+            Bundle::Permission(resolve::permission(&s, x).map_err(|e| invalid("permission", e.0))?)
+        }
+        _ => return Err(invalid("role", "give exactly one of `role` and `permission`")),
+    };
+    let not_found =
+        |field: &'static str, e: resolve::NotFound| ApiError::not_found(e.0).field(field);
+    let scope = match (&body.tenant, &body.resource, &body.client, &body.group) {
+        (Some(t), None, None, None) => Scope::Tenant {
+            tenant: resolve::tenant(&s, t).map_err(|e| not_found("tenant", e))?,
+            subtree: body.subtree,
+        },
+        (None, Some(r), None, None) => Scope::Resource {
+            resource: resolve::resource(&s, r).map_err(|e| not_found("resource", e))?,
+        },
+        (None, None, Some(c), None) => {
+            Scope::Client { client: resolve::tenant(&s, c).map_err(|e| not_found("client", e))? }
+        }
+        (None, None, None, Some(g)) => {
+            Scope::Group { group: resolve::group(&s, g).map_err(|e| not_found("group", e))? }
+        }
+        _ => {
+            return Err(invalid(
+                "tenant",
+                "give exactly one of `tenant`, `resource`, `client` and `group`",
+            ));
+        }
+    };
+    let worker = app.clone();
+    let actor = caller.actor();
+    let committed = blocking(move || {
+        let new = deputy_core::commands::roles::NewAssignment {
+            principal,
+            bundle,
+            scope,
+            expires_at: body.expires_at,
+        };
+        Ok(worker.deputy().execute(actor, source.as_deref(), |tx| tx.assign(new))?)
+    })
+    .await?;
+    let created = AssignmentCreated { id: committed.output.to_string() };
+    Ok(written(&committed, (StatusCode::CREATED, Json(created))))
+}
+
+/// Removes an assignment (R27, R26, R6, R5).
+#[utoipa::path(delete, path = "/v1/principals/{id}/assignments/{assignment}", tag = "principals",
+    params(
+        ("id" = String, Path, description = "principal id or logon name"),
+        ("assignment" = String, Path, description = "assignment id (`a12`)")),
+    responses(
+    (status = 204, description = "removed"),
+    (status = 401, body = Problem, content_type = "application/problem+json"),
+    (status = 403, body = Problem, content_type = "application/problem+json"),
+    (status = 404, body = Problem, content_type = "application/problem+json"),
+    (status = 409, body = Problem, content_type = "application/problem+json")))]
+pub async fn unassign(
+    State(app): State<AppState>,
+    Authed(caller): Authed,
+    Source(source): Source,
+    Path((id, assignment)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    let s = app.deputy().snapshot();
+    let principal = principal_id(&s, &id)?;
+    let assignment: deputy_core::AssignmentId = assignment.parse().map_err(|_| {
+        ApiError::not_found(format!("no assignment `{assignment}`")).field("assignment")
+    })?;
+    let worker = app.clone();
+    let actor = caller.actor();
+    let committed = blocking(move || {
+        Ok(worker
+            .deputy()
+            .execute(actor, source.as_deref(), |tx| tx.unassign(principal, assignment))?)
+    })
+    .await?;
+    Ok(written(&committed, StatusCode::NO_CONTENT))
 }
