@@ -104,6 +104,8 @@ pub fn router(app: AppState) -> Router {
         .route("/v1/auth/sign-out", post(auth::sign_out))
         .route("/v1/auth/password", post(auth::change_password))
         .route("/v1/auth/invitations/accept", post(auth::accept_invitation))
+        .route("/v1/auth/forgot-password", post(auth::forgot_password))
+        .route("/v1/auth/reset", post(auth::reset_password))
         .route("/v1/me", get(principals::me))
         .route("/v1/check", post(checks::check))
         .route("/v1/check/batch", post(checks::check_batch))
@@ -114,6 +116,8 @@ pub fn router(app: AppState) -> Router {
         .route("/v1/principals/{id}", get(principals::get_principal))
         .route("/v1/principals/{id}/status", post(principals::set_status))
         .route("/v1/principals/{id}/cancel", post(principals::cancel))
+        .route("/v1/principals/{id}/password-reset", post(principals::password_reset))
+        .route("/v1/principals/{id}/unlock", post(principals::unlock))
         .route("/v1/principals/{id}/assignments", post(principals::assign))
         .route(
             "/v1/principals/{id}/assignments/{assignment}",

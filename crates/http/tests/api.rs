@@ -663,3 +663,117 @@ async fn r6_r27_roles_given_and_removed_over_the_api() {
     let problem: Value = r.json().await.unwrap();
     assert_eq!(problem["rule"], "R6", "{problem}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn r13_forgot_password_answers_alike_and_the_link_resets_once() {
+    let s = start().await;
+    let jane_session = s.sign_in(s.demo.jane).await;
+    let ask = |who: &'static str| {
+        let http = s.http.clone();
+        let url = format!("{}/v1/auth/forgot-password", s.base);
+        async move {
+            let r = http.post(url).json(&json!({"logon_or_email": who})).send().await.unwrap();
+            (r.status(), r.text().await.unwrap())
+        }
+    };
+    let known = ask("jane").await;
+    let unknown = ask("nobody@example.com").await;
+    assert_eq!(known, unknown, "the same answer whether or not the account exists");
+    assert_eq!(known.0, StatusCode::ACCEPTED);
+    // The mail is sent in the background.
+    let mut link = None;
+    for _ in 0..100 {
+        let mail = s.app.deputy().store().outbox(0, 100).unwrap();
+        link = mail.iter().rev().find_map(|m| {
+            (m.recipient == "jane@example.com")
+                .then(|| {
+                    m.body
+                        .lines()
+                        .find(|l| l.starts_with("https://portal.example/reset/"))
+                        .map(str::to_owned)
+                })
+                .flatten()
+        });
+        if link.is_some() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let token = link.expect("a reset mail").rsplit('/').next().unwrap().to_owned();
+    let new_password = "a brand new passphrase";
+    let reset = |password: &'static str| {
+        let http = s.http.clone();
+        let url = format!("{}/v1/auth/reset", s.base);
+        let token = token.clone();
+        async move {
+            http.post(url)
+                .json(&json!({"token": token, "password": password}))
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }
+    };
+    assert_eq!(reset("short").await, StatusCode::UNPROCESSABLE_ENTITY, "R15 still applies");
+    assert_eq!(reset(new_password).await, StatusCode::NO_CONTENT);
+    assert_eq!(reset(new_password).await, StatusCode::BAD_REQUEST, "single use");
+    assert_eq!(
+        s.get(&jane_session, "/v1/me").await.0,
+        StatusCode::UNAUTHORIZED,
+        "a reset ends the other sessions"
+    );
+    let r = s
+        .http
+        .post(format!("{}/v1/auth/sign-in", s.base))
+        .json(&json!({"logon": "jane", "password": new_password}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn r13_r16_admin_reset_mail_and_unlock_need_authority_over_the_user() {
+    let s = start().await;
+    let nora = s.sign_in(s.demo.nh_second_admin).await;
+    let firm_admin = s.sign_in(s.demo.firm_admin).await;
+    let path = format!("/v1/principals/{}/password-reset", s.demo.jane);
+    assert_eq!(s.post(&firm_admin, &path, json!({})).await.0, StatusCode::NOT_FOUND);
+    let (status, body) = s.post(&nora, &path, json!({})).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+    let mail = s.app.deputy().store().outbox(0, 100).unwrap();
+    let last = mail.last().unwrap();
+    assert_eq!(last.recipient, "jane@example.com");
+    assert!(last.body.contains("https://portal.example/reset/"));
+    // Lock Jane, then Nora unlocks her.
+    for _ in 0..20 {
+        s.clock.fetch_add(20 * 60_000, Ordering::SeqCst);
+        let _ = s
+            .http
+            .post(format!("{}/v1/auth/sign-in", s.base))
+            .json(&json!({"logon": "jane", "password": "not the password"}))
+            .send()
+            .await;
+    }
+    s.clock.fetch_add(1_000, Ordering::SeqCst);
+    let nora = s.sign_in(s.demo.nh_second_admin).await;
+    let attempt = || {
+        s.http
+            .post(format!("{}/v1/auth/sign-in", s.base))
+            .json(&json!({"logon": "jane", "password": PASSWORD}))
+            .send()
+    };
+    assert_eq!(attempt().await.unwrap().status(), StatusCode::UNAUTHORIZED, "locked");
+    let unlock = format!("/v1/principals/{}/unlock", s.demo.jane);
+    assert_eq!(
+        s.post(&firm_admin_session(&s).await, &unlock, json!({})).await.0,
+        StatusCode::NOT_FOUND
+    );
+    let (status, body) = s.post(&nora, &unlock, json!({})).await;
+    assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+    assert_eq!(attempt().await.unwrap().status(), StatusCode::OK, "unlocked");
+}
+
+async fn firm_admin_session(s: &Server) -> String {
+    s.sign_in(s.demo.firm_admin).await
+}

@@ -27,10 +27,14 @@ pub struct AuthSettings {
     /// R13: reset lifetime.
     pub reset_ttl_ms: i64,
     pub hash_cost: HashCost,
-    /// R16: failures before back-off, and before a lock.
+    /// R16: failures of one account before back-off, and before a lock.
     pub backoff_after: u32,
     pub lock_after: u32,
     pub lock_ms: i64,
+    /// The same per source address, higher: many people can share one address (a NAT),
+    /// and one of them must not lock out the rest.
+    pub source_backoff_after: u32,
+    pub source_lock_after: u32,
     /// Where links in mail point (R61), never the request's Host.
     pub public_origin: String,
 }
@@ -46,6 +50,8 @@ impl Default for AuthSettings {
             backoff_after: 5,
             lock_after: 20,
             lock_ms: 15 * 60_000,
+            source_backoff_after: 50,
+            source_lock_after: 200,
             public_origin: "http://127.0.0.1:8080".into(),
         }
     }
@@ -179,15 +185,26 @@ impl<S: Store + SecretStore> Auth<S> {
 
     /// Whether more attempts are allowed for `key` now (R16): free for the first few
     /// failures, then an exponential back-off, then a lock.
+    /// The back-off and lock thresholds for a counter key.
+    fn limits(&self, key: &str) -> (u32, u32) {
+        let s = &self.settings;
+        if key.starts_with("source:") {
+            (s.source_backoff_after, s.source_lock_after)
+        } else {
+            (s.backoff_after, s.lock_after)
+        }
+    }
+
     fn throttled(&self, key: &str, now: i64) -> bool {
+        let (backoff_after, lock_after) = self.limits(key);
         let failures = self.failures.lock().unwrap_or_else(PoisonError::into_inner);
         let Some(f) = failures.get(key) else { return false };
         let s = &self.settings;
-        if f.count >= s.lock_after {
+        if f.count >= lock_after {
             return now < f.last_ms + s.lock_ms;
         }
-        if f.count >= s.backoff_after {
-            let exponent = (f.count - s.backoff_after).min(10);
+        if f.count >= backoff_after {
+            let exponent = (f.count - backoff_after).min(10);
             let wait = (1_000i64 << exponent).min(s.lock_ms);
             return now < f.last_ms + wait;
         }
@@ -196,9 +213,10 @@ impl<S: Store + SecretStore> Auth<S> {
 
     /// Counts a failure; returns the new count.
     fn fail(&self, key: &str, now: i64) -> u32 {
+        let (_, lock_after) = self.limits(key);
         let mut failures = self.failures.lock().unwrap_or_else(PoisonError::into_inner);
         let f = failures.entry(key.to_owned()).or_default();
-        if f.count >= self.settings.lock_after && now >= f.last_ms + self.settings.lock_ms {
+        if f.count >= lock_after && now >= f.last_ms + self.settings.lock_ms {
             f.count = 0; // The lock ran out: start over.
         }
         f.count += 1;
@@ -611,6 +629,170 @@ impl<S: Store + SecretStore> Auth<S> {
         })?;
         self.audit("auth.api_key_created", Some(account), None)?;
         Ok(key)
+    }
+
+    /// "Forgot your password?" (R13): by logon name or e-mail. Mails a reset link to every
+    /// matching active account that has a password of its own; the caller learns nothing
+    /// (the answer is the same either way).
+    pub fn forgot_password(
+        &self,
+        logon_or_email: &str,
+        source: Option<&str>,
+    ) -> Result<(), AuthError> {
+        let s = self.deputy.snapshot();
+        let wanted = logon_or_email.trim();
+        let by_logon = s
+            .principal_by_logon(wanted)
+            .and_then(|id| s.principal(id))
+            .filter(|p| names::fold(&p.logon) == names::fold(wanted))
+            .map(|p| p.id);
+        let targets: Vec<PrincipalId> = match by_logon {
+            Some(p) => vec![p],
+            // An e-mail can belong to several accounts (a person's old and new one).
+            None if wanted.contains('@') => s
+                .principals()
+                .filter(|p| p.email_verified && p.email.eq_ignore_ascii_case(wanted))
+                .map(|p| p.id)
+                .collect(),
+            None => Vec::new(),
+        };
+        for id in targets {
+            let Some(p) = s.principal(id) else { continue };
+            let linked = p.delegate.as_deref().is_some_and(|d| d.linked_password);
+            if p.status == Status::Active
+                && !linked
+                && p.kind != deputy_core::PrincipalKind::ServiceAccount
+            {
+                self.send_reset(id, source)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// A reset mail triggered by a holder of `users.modify` over the principal (R13); the
+    /// engine decides whether the actor may.
+    pub fn reset_by_admin(
+        &self,
+        actor: Actor,
+        principal: PrincipalId,
+        source: Option<&str>,
+    ) -> Result<(), AuthError> {
+        self.require_manage(actor, principal, "R13")?;
+        let s = self.deputy.snapshot();
+        let p = s.principal(principal).ok_or(AuthError::LinkInvalid)?;
+        if p.delegate.as_deref().is_some_and(|d| d.linked_password) {
+            return Err(AuthError::Service(ServiceError::Command(
+                deputy_core::CommandError::conflict(
+                    Some("R17"),
+                    Some("principal"),
+                    "a secondary logon with a linked password signs in with its owner's; reset the owner's",
+                ),
+            )));
+        }
+        self.send_reset(principal, source)
+    }
+
+    fn require_manage(
+        &self,
+        actor: Actor,
+        principal: PrincipalId,
+        rule: &'static str,
+    ) -> Result<(), AuthError> {
+        let s = self.deputy.snapshot();
+        s.decide(actor, self.deputy.now(), |tx| {
+            let p = tx
+                .state()
+                .principal(principal)
+                .cloned()
+                .ok_or_else(|| deputy_core::CommandError::not_found("principal", principal))?;
+            tx.require_manage("users.modify", &p, rule)
+        })
+        .map_err(|e| AuthError::Service(ServiceError::Command(e)))?;
+        Ok(())
+    }
+
+    fn send_reset(&self, principal: PrincipalId, source: Option<&str>) -> Result<(), AuthError> {
+        let s = self.deputy.snapshot();
+        let Some(p) = s.principal(principal) else { return Ok(()) };
+        let now = self.deputy.now();
+        let (token, hash) = tokens::new_token().map_err(|e| StoreError::Backend(e.to_string()))?;
+        self.store().delete_secrets_of(principal.0, &[SecretKind::PasswordReset])?;
+        self.store().insert_secret(&SecretRow {
+            hash,
+            kind: SecretKind::PasswordReset,
+            principal: principal.0,
+            created_ms: now,
+            expires_ms: Some(now + self.settings.reset_ttl_ms),
+            last_used_ms: None,
+            used_ms: None,
+            data: "{}".into(),
+        })?;
+        let link = format!("{}/reset/{token}", self.settings.public_origin.trim_end_matches('/'));
+        self.store().queue_mail(
+            &NewMail {
+                recipient: p.email.to_string(),
+                subject: "Reset your Deputy password".into(),
+                body: format!(
+                    "Someone asked to reset the password of {}.\n\nIf it was you, choose a new one here (the link works once, for {} minutes):\n{link}\n\nIf not, ignore this mail; your password stays as it is.\n",
+                    p.logon,
+                    self.settings.reset_ttl_ms / 60_000
+                ),
+            },
+            now,
+        )?;
+        self.audit("auth.reset_requested", Some(principal), source)?;
+        Ok(())
+    }
+
+    /// Uses a reset link (R13): sets the new password and ends every session of the
+    /// principal.
+    pub fn reset_password(
+        &self,
+        token: &str,
+        password: &str,
+        source: Option<&str>,
+    ) -> Result<(), AuthError> {
+        passwords::validate(password)?;
+        let now = self.deputy.now();
+        let row = self
+            .store()
+            .redeem_secret(&tokens::hash_token(token), SecretKind::PasswordReset, now)?
+            .ok_or(AuthError::LinkInvalid)?;
+        let phc = passwords::hash(password, self.settings.hash_cost)?;
+        self.store().put_password(&PasswordRow {
+            principal: row.principal,
+            phc,
+            must_change: false,
+            changed_ms: now,
+        })?;
+        self.store().delete_secrets_of(row.principal, &[SecretKind::Session])?;
+        let principal = PrincipalId(row.principal);
+        self.clear(&format!(
+            "logon:{}",
+            self.deputy
+                .snapshot()
+                .principal(principal)
+                .map(|p| names::collision_key(&p.logon))
+                .unwrap_or_default()
+        ));
+        self.audit("auth.password_reset", Some(principal), source)?;
+        Ok(())
+    }
+
+    /// Lifts a sign-in lock (R16) by a holder of `users.modify` over the principal; audited.
+    pub fn unlock_by_admin(
+        &self,
+        actor: Actor,
+        principal: PrincipalId,
+        source: Option<&str>,
+    ) -> Result<(), AuthError> {
+        self.require_manage(actor, principal, "R16")?;
+        let s = self.deputy.snapshot();
+        if let Some(p) = s.principal(principal) {
+            self.unlock(&p.logon);
+        }
+        self.audit("auth.unlocked", Some(principal), source)?;
+        Ok(())
     }
 
     /// Queues a mail to a principal's address (R61).

@@ -287,3 +287,24 @@ fn r24_api_keys_for_service_accounts_only_by_keys_manage() {
     f.advance(61_000);
     assert!(f.auth.authenticate(&key).is_err(), "keys expire");
 }
+
+#[test]
+fn r16_failures_from_one_address_throttle_it_but_not_others() {
+    let f = fixture();
+    let jane = f.demo.jane;
+    f.auth.set_password(jane, PASSWORD, false).unwrap();
+    // A password sprayer: one wrong guess for each of many names, from one address.
+    for i in 0..200 {
+        f.advance(20 * 60_000);
+        let _ = f.auth.sign_in(&format!("name-{i}"), "spray password!", Some("203.0.113.9"));
+    }
+    f.advance(1_000);
+    assert!(
+        f.auth.sign_in(&f.logon(jane), PASSWORD, Some("203.0.113.9")).is_err(),
+        "the address is locked"
+    );
+    assert!(
+        f.auth.sign_in(&f.logon(jane), PASSWORD, Some("198.51.100.7")).is_ok(),
+        "others are not"
+    );
+}

@@ -162,3 +162,69 @@ pub async fn accept_invitation(
     .await?;
     Ok(with_session(&app, session))
 }
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ForgotPassword {
+    /// A logon name or an e-mail address.
+    pub logon_or_email: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Accepted {
+    pub message: String,
+}
+
+/// "Forgot your password?" (R13). The answer is the same whether or not an account
+/// matches, and it comes before any work is done, so its timing says nothing either.
+#[utoipa::path(post, path = "/v1/auth/forgot-password", tag = "auth", request_body = ForgotPassword, responses(
+    (status = 202, body = Accepted),
+    (status = 400, body = Problem, content_type = "application/problem+json")))]
+pub async fn forgot_password(
+    State(app): State<AppState>,
+    Source(source): Source,
+    ApiJson(body): ApiJson<ForgotPassword>,
+) -> (StatusCode, axum::Json<Accepted>) {
+    let worker = app.clone();
+    // Not awaited: the answer must not depend on what happens.
+    drop(tokio::task::spawn_blocking(move || {
+        if let Err(e) = worker.auth().forgot_password(&body.logon_or_email, source.as_deref()) {
+            tracing::error!(error = %e, "forgot-password failed");
+        }
+    }));
+    (
+        StatusCode::ACCEPTED,
+        axum::Json(Accepted {
+            message: "if an account matches, a mail with a reset link is on its way".into(),
+        }),
+    )
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ResetPassword {
+    /// The token from the reset link.
+    pub token: String,
+    pub password: String,
+}
+
+/// Uses a reset link (R13): single use, 10 minutes; every session of the account ends.
+#[utoipa::path(post, path = "/v1/auth/reset", tag = "auth", request_body = ResetPassword, responses(
+    (status = 204, description = "the password is set; sign in with it"),
+    (status = 400, body = Problem, content_type = "application/problem+json"),
+    (status = 422, body = Problem, content_type = "application/problem+json")))]
+pub async fn reset_password(
+    State(app): State<AppState>,
+    Source(source): Source,
+    ApiJson(body): ApiJson<ResetPassword>,
+) -> Result<StatusCode, ApiError> {
+    let worker = app.clone();
+    blocking(move || {
+        worker
+            .auth()
+            .reset_password(&body.token, &body.password, source.as_deref())
+            .map_err(ApiError::from)
+    })
+    .await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -561,3 +561,55 @@ pub async fn unassign(
     .await?;
     Ok(written(&committed, StatusCode::NO_CONTENT))
 }
+
+/// Mails the principal a password reset link (R13), by a holder of `users.modify` over it.
+#[utoipa::path(post, path = "/v1/principals/{id}/password-reset", tag = "principals",
+    params(("id" = String, Path, description = "principal id or logon name")),
+    responses(
+    (status = 202, body = InvitationSent),
+    (status = 401, body = Problem, content_type = "application/problem+json"),
+    (status = 403, body = Problem, content_type = "application/problem+json"),
+    (status = 404, body = Problem, content_type = "application/problem+json"),
+    (status = 409, body = Problem, content_type = "application/problem+json")))]
+pub async fn password_reset(
+    State(app): State<AppState>,
+    Authed(caller): Authed,
+    Source(source): Source,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let s = app.deputy().snapshot();
+    let principal = principal_id(&s, &id)?;
+    let email = s.principal(principal).map(|p| p.email.to_string()).unwrap_or_default();
+    let worker = app.clone();
+    let actor = caller.actor();
+    blocking(move || {
+        worker.auth().reset_by_admin(actor, principal, source.as_deref()).map_err(ApiError::from)
+    })
+    .await?;
+    Ok((StatusCode::ACCEPTED, Json(InvitationSent { email })).into_response())
+}
+
+/// Lifts a sign-in lock (R16), by a holder of `users.modify` over the principal.
+#[utoipa::path(post, path = "/v1/principals/{id}/unlock", tag = "principals",
+    params(("id" = String, Path, description = "principal id or logon name")),
+    responses(
+    (status = 204, description = "unlocked"),
+    (status = 401, body = Problem, content_type = "application/problem+json"),
+    (status = 403, body = Problem, content_type = "application/problem+json"),
+    (status = 404, body = Problem, content_type = "application/problem+json")))]
+pub async fn unlock(
+    State(app): State<AppState>,
+    Authed(caller): Authed,
+    Source(source): Source,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    let s = app.deputy().snapshot();
+    let principal = principal_id(&s, &id)?;
+    let worker = app.clone();
+    let actor = caller.actor();
+    blocking(move || {
+        worker.auth().unlock_by_admin(actor, principal, source.as_deref()).map_err(ApiError::from)
+    })
+    .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
