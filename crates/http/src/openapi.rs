@@ -18,6 +18,8 @@ use utoipa::{Modify, OpenApi};
         crate::routes::session::switch, crate::routes::session::impersonate,
         crate::routes::session::stop_impersonating,
         tenants::get_tenant,
+        crate::routes::lists::tenant_principals, crate::routes::lists::tenant_children,
+        crate::routes::lists::activity,
         checks::check, checks::check_batch, checks::explain,
     ),
     components(schemas(crate::problem::Problem)),

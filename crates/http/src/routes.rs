@@ -3,6 +3,7 @@
 pub mod auth;
 pub mod checks;
 pub mod health;
+pub mod lists;
 pub mod principals;
 pub mod session;
 pub mod tenants;
@@ -127,6 +128,9 @@ pub fn router(app: AppState) -> Router {
         .route("/v1/principals/{id}/api-keys", post(principals::create_api_key))
         .route("/v1/tenants/{id}", get(tenants::get_tenant))
         .route("/v1/tenants/{id}/users", post(principals::create_user))
+        .route("/v1/tenants/{id}/principals", get(lists::tenant_principals))
+        .route("/v1/tenants/{id}/children", get(lists::tenant_children))
+        .route("/v1/activity", get(lists::activity))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .route_layer(middleware::from_fn_with_state(app.clone(), record))

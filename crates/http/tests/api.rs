@@ -777,3 +777,50 @@ async fn r13_r16_admin_reset_mail_and_unlock_need_authority_over_the_user() {
 async fn firm_admin_session(s: &Server) -> String {
     s.sign_in(s.demo.firm_admin).await
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn r57_r73_lists_page_with_cursors_to_the_end() {
+    let s = start().await;
+    let jane = s.sign_in(s.demo.jane).await;
+    // Natural Health has Jane, Nora and Jim; pages of two.
+    let (status, first) = s.get(&jane, "/v1/tenants/natural-health/principals?limit=2").await;
+    assert_eq!(status, StatusCode::OK, "{first}");
+    assert_eq!(first["items"].as_array().unwrap().len(), 2);
+    let cursor = first["next_cursor"].as_str().unwrap();
+    let (_, second) = s
+        .get(&jane, &format!("/v1/tenants/natural-health/principals?limit=2&cursor={cursor}"))
+        .await;
+    let mut logons: Vec<String> = first["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .chain(second["items"].as_array().unwrap())
+        .map(|p| p["logon"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(second.get("next_cursor").is_none(), "the last page says so");
+    logons.sort();
+    assert_eq!(logons, ["jane", "jim", "nora"]);
+    assert_eq!(
+        s.get(&jane, "/v1/tenants/natural-health/principals?limit=0").await.0,
+        StatusCode::BAD_REQUEST
+    );
+    assert_eq!(
+        s.get(&jane, "/v1/tenants/natural-health/principals?cursor=abc").await.0,
+        StatusCode::BAD_REQUEST
+    );
+    let firm_admin = s.sign_in(s.demo.firm_admin).await;
+    assert_eq!(
+        s.get(&firm_admin, "/v1/tenants/natural-health/principals").await.0,
+        StatusCode::NOT_FOUND
+    );
+    // Activity: the caller's own by default; another tenant's is not found.
+    let (status, own) = s.get(&jane, "/v1/activity?limit=1000").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(own["items"].as_array().unwrap().iter().any(|e| e["action"] == "auth.signed_in"));
+    let (status, _) = s.get(&firm_admin, "/v1/activity?tenant=natural-health").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, nh) = s.get(&jane, "/v1/activity?tenant=natural-health&limit=3").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(nh["items"].as_array().unwrap().len(), 3);
+    assert!(nh["next_cursor"].is_string());
+}

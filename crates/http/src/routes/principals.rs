@@ -47,7 +47,7 @@ pub struct PrincipalView {
 }
 
 impl PrincipalView {
-    fn of(s: &Snapshot, p: &Principal, show_internal: bool) -> PrincipalView {
+    pub(crate) fn of(s: &Snapshot, p: &Principal, show_internal: bool) -> PrincipalView {
         let admin = s.catalog.role_id("admin").is_some_and(|admin| {
             p.assignments.iter().any(|a| {
                 a.bundle == deputy_core::Bundle::Role(admin)

@@ -1,0 +1,291 @@
+//! Lists, each paged with an opaque cursor (R57, R73): a page says where the next one
+//! starts, and the last page says it is the last. Nothing is cut off silently.
+
+use super::principals::PrincipalView;
+use crate::caller::Authed;
+use crate::problem::{ApiError, Problem};
+use crate::state::AppState;
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use deputy_core::{Actor, PrincipalId, Target, TenantId};
+use deputy_service::resolve;
+use deputy_store::{ActivityQuery, Store};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+const DEFAULT_LIMIT: usize = 100;
+const MAX_LIMIT: usize = 1000;
+
+#[derive(Debug, Clone, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct PageParams {
+    /// Where to continue: the `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+    /// Items per page, 1–1000 (default 100).
+    pub limit: Option<usize>,
+}
+
+impl PageParams {
+    fn limit(&self) -> Result<usize, ApiError> {
+        match self.limit {
+            None => Ok(DEFAULT_LIMIT),
+            Some(n) if (1..=MAX_LIMIT).contains(&n) => Ok(n),
+            Some(n) => {
+                Err(ApiError::bad_request(format!("limit {n} is not between 1 and {MAX_LIMIT}"))
+                    .field("limit"))
+            }
+        }
+    }
+
+    /// The cursor as the last id of the previous page.
+    fn after(&self) -> Result<Option<u64>, ApiError> {
+        self.cursor
+            .as_deref()
+            .map(|c| {
+                c.parse::<u64>().map_err(|_| {
+                    ApiError::bad_request(format!("`{c}` is not a cursor of this list"))
+                        .field("cursor")
+                })
+            })
+            .transpose()
+    }
+}
+
+/// One page of a list.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    /// Present when more items follow: pass it as `cursor` for the next page.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_cursor: Option<String>,
+}
+
+/// Pages `candidates` (ascending ids) after the cursor, keeping those `keep` accepts.
+fn page<T>(
+    candidates: impl Iterator<Item = u32>,
+    params: &PageParams,
+    mut keep: impl FnMut(u32) -> Option<T>,
+) -> Result<Page<T>, ApiError> {
+    let (after, limit) = (params.after()?, params.limit()?);
+    let mut items = Vec::new();
+    let mut last = None;
+    let mut more = false;
+    for id in candidates.filter(|id| after.is_none_or(|a| u64::from(*id) > a)) {
+        if items.len() == limit {
+            more = true;
+            break;
+        }
+        if let Some(item) = keep(id) {
+            items.push(item);
+            last = Some(id);
+        }
+    }
+    Ok(Page { items, next_cursor: if more { last.map(|l| l.to_string()) } else { None } })
+}
+
+fn may(
+    app: &AppState,
+    s: &deputy_core::State,
+    actor: Actor,
+    permission: &str,
+    tenant: TenantId,
+) -> bool {
+    let Actor::Principal { id, ctx } = actor else { return true };
+    s.catalog.permission_id(permission).is_some_and(|x| {
+        s.check(id, x, Target::Tenant(tenant), ctx, app.deputy().now())
+            .is_ok_and(|d| d.is_allowed())
+    })
+}
+
+/// The principals whose home is a tenant, for holders of `users.view` there (R58).
+#[utoipa::path(get, path = "/v1/tenants/{id}/principals", tag = "principals",
+    params(("id" = String, Path, description = "tenant id or key"), PageParams),
+    responses(
+    (status = 200, body = Page<PrincipalView>),
+    (status = 400, body = Problem, content_type = "application/problem+json"),
+    (status = 401, body = Problem, content_type = "application/problem+json"),
+    (status = 404, body = Problem, content_type = "application/problem+json")))]
+pub async fn tenant_principals(
+    State(app): State<AppState>,
+    Authed(caller): Authed,
+    Path(id): Path<String>,
+    Query(params): Query<PageParams>,
+) -> Result<Json<Page<PrincipalView>>, ApiError> {
+    let s = app.deputy().snapshot();
+    let not_found = || ApiError::not_found(format!("no tenant `{id}`"));
+    let tenant = resolve::tenant(&s, &id).map_err(|_| not_found())?;
+    if !may(&app, &s, caller.actor(), "users.view", tenant) {
+        return Err(not_found());
+    }
+    let manages = may(&app, &s, caller.actor(), "users.modify", tenant);
+    let mut ids: Vec<u32> = s.members(tenant).map(|p| p.id.0).collect();
+    ids.sort_unstable();
+    let page = page(ids.into_iter(), &params, |id| {
+        s.principal(PrincipalId(id)).map(|p| PrincipalView::of(&s, p, manages))
+    })?;
+    Ok(Json(page))
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct TenantSummary {
+    pub id: String,
+    pub key: String,
+    pub name: String,
+    pub partner: bool,
+    pub suspended: bool,
+}
+
+/// A tenant's sub-tenants the caller may view (`tenants.view`).
+#[utoipa::path(get, path = "/v1/tenants/{id}/children", tag = "tenants",
+    params(("id" = String, Path, description = "tenant id or key"), PageParams),
+    responses(
+    (status = 200, body = Page<TenantSummary>),
+    (status = 400, body = Problem, content_type = "application/problem+json"),
+    (status = 401, body = Problem, content_type = "application/problem+json"),
+    (status = 404, body = Problem, content_type = "application/problem+json")))]
+pub async fn tenant_children(
+    State(app): State<AppState>,
+    Authed(caller): Authed,
+    Path(id): Path<String>,
+    Query(params): Query<PageParams>,
+) -> Result<Json<Page<TenantSummary>>, ApiError> {
+    let s = app.deputy().snapshot();
+    let not_found = || ApiError::not_found(format!("no tenant `{id}`"));
+    let tenant = resolve::tenant(&s, &id).map_err(|_| not_found())?;
+    let actor = caller.actor();
+    let home = match actor {
+        Actor::Principal { id, .. } => s.principal(id).map(|p| p.home),
+        Actor::System => None,
+    };
+    if home != Some(tenant) && !may(&app, &s, actor, "tenants.view", tenant) {
+        return Err(not_found());
+    }
+    let mut ids: Vec<u32> = s.children(tenant).map(|t| t.0).collect();
+    ids.sort_unstable();
+    let page = page(ids.into_iter(), &params, |id| {
+        let t = s.tenant(TenantId(id))?;
+        may(&app, &s, actor, "tenants.view", t.id).then(|| TenantSummary {
+            id: t.id.to_string(),
+            key: t.key.clone(),
+            name: t.name.clone(),
+            partner: t.partner,
+            suspended: t.suspended,
+        })
+    })?;
+    Ok(Json(page))
+}
+
+#[derive(Debug, Clone, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ActivityParams {
+    /// Entries about this principal (as actor or subject): the caller itself, or one in a
+    /// tenant where the caller holds `activity.view`.
+    pub principal: Option<String>,
+    /// Entries in this tenant, for holders of `activity.view` there.
+    pub tenant: Option<String>,
+    /// Entries whose action starts with this (`principal.`, `auth.`).
+    pub action: Option<String>,
+    pub cursor: Option<String>,
+    pub limit: Option<usize>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ActivityView {
+    pub seq: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub revision: Option<u64>,
+    pub at: i64,
+    pub action: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub actor: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub subject: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tenant: Option<String>,
+    /// The acting-as chain: switched tenant, impersonated principal.
+    #[schema(value_type = Object)]
+    pub acting_as: serde_json::Value,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+    #[schema(value_type = Object)]
+    pub details: serde_json::Value,
+}
+
+/// The activity log (R21), filtered to what the caller may see: its own activity, and
+/// that of tenants where it holds `activity.view`. Defaults to the caller's own.
+#[utoipa::path(get, path = "/v1/activity", tag = "activity", params(ActivityParams), responses(
+    (status = 200, body = Page<ActivityView>),
+    (status = 400, body = Problem, content_type = "application/problem+json"),
+    (status = 401, body = Problem, content_type = "application/problem+json"),
+    (status = 404, body = Problem, content_type = "application/problem+json")))]
+pub async fn activity(
+    State(app): State<AppState>,
+    Authed(caller): Authed,
+    Query(params): Query<ActivityParams>,
+) -> Result<Json<Page<ActivityView>>, ApiError> {
+    let s = app.deputy().snapshot();
+    let actor = caller.actor();
+    let paging = PageParams { cursor: params.cursor.clone(), limit: params.limit };
+    let limit = paging.limit()?;
+    let after = paging.after()?.unwrap_or(0);
+    let tenant = params
+        .tenant
+        .as_deref()
+        .map(|t| {
+            resolve::tenant(&s, t)
+                .map_err(|_| ApiError::not_found(format!("no tenant `{t}`")).field("tenant"))
+        })
+        .transpose()?;
+    if let Some(t) = tenant
+        && !may(&app, &s, actor, "activity.view", t)
+    {
+        return Err(ApiError::not_found(format!("no tenant `{t}`")).field("tenant"));
+    }
+    let principal = match params.principal.as_deref() {
+        Some(p) => {
+            let id = resolve::principal(&s, p).map_err(|_| {
+                ApiError::not_found(format!("no principal `{p}`")).field("principal")
+            })?;
+            let home = s.principal(id).map(|x| x.home);
+            let own = id == caller.principal;
+            if !own && !home.is_some_and(|h| may(&app, &s, actor, "activity.view", h)) {
+                return Err(ApiError::not_found(format!("no principal `{p}`")).field("principal"));
+            }
+            Some(id)
+        }
+        // Without filters: the caller's own activity.
+        None if tenant.is_none() => Some(caller.principal),
+        None => None,
+    };
+    let query = ActivityQuery {
+        after_seq: after,
+        limit: limit + 1,
+        principal: principal.map(|p| p.to_string()),
+        tenant: tenant.map(|t| t.to_string()),
+        action_prefix: params.action.clone(),
+    };
+    let worker = app.clone();
+    let mut entries = super::blocking(move || {
+        worker.deputy().store().activity(&query).map_err(ApiError::internal)
+    })
+    .await?;
+    let more = entries.len() > limit;
+    entries.truncate(limit);
+    let next_cursor = if more { entries.last().map(|e| e.seq.to_string()) } else { None };
+    let items = entries
+        .into_iter()
+        .map(|e| ActivityView {
+            seq: e.seq,
+            revision: e.revision,
+            at: e.entry.at_ms,
+            action: e.entry.action,
+            actor: e.entry.actor,
+            subject: e.entry.subject,
+            tenant: e.entry.tenant,
+            acting_as: serde_json::from_str(&e.entry.acting_as).unwrap_or(serde_json::Value::Null),
+            source: e.entry.source,
+            details: serde_json::from_str(&e.entry.details).unwrap_or(serde_json::Value::Null),
+        })
+        .collect();
+    Ok(Json(Page { items, next_cursor }))
+}
