@@ -824,3 +824,71 @@ async fn r57_r73_lists_page_with_cursors_to_the_end() {
     assert_eq!(nh["items"].as_array().unwrap().len(), 3);
     assert!(nh["next_cursor"].is_string());
 }
+
+/// The `admin` assignment of `p` in its home tenant, if any.
+fn admin_assignment(s: &Server, p: PrincipalId) -> Option<deputy_core::AssignmentId> {
+    let snap = s.app.deputy().snapshot();
+    let admin = snap.catalog.role_id("admin")?;
+    let home = snap.principal(p)?.home;
+    snap.principal(p)?.assignments.iter().find_map(|a| {
+        (a.bundle == deputy_core::Bundle::Role(admin)
+            && matches!(a.scope, deputy_core::Scope::Tenant { tenant, .. } if tenant == home))
+        .then_some(a.id)
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn r5_the_only_two_admins_demoting_each_other_at_once_leave_one() {
+    let s = start().await;
+    let (jane, nora) = (s.demo.jane, s.demo.nh_second_admin);
+    let jane_token = s.sign_in(jane).await;
+    let nora_token = s.sign_in(nora).await;
+    for round in 0..20 {
+        // Both are admins at the start of every round.
+        for p in [jane, nora] {
+            if admin_assignment(&s, p).is_none() {
+                let (d, home) = (s.app.deputy().clone(), s.demo.natural_health);
+                tokio::task::spawn_blocking(move || {
+                    let admin = d.snapshot().catalog.role_id("admin").unwrap();
+                    d.execute(Actor::System, None, |tx| {
+                        tx.assign(deputy_core::commands::roles::NewAssignment {
+                            principal: p,
+                            bundle: deputy_core::Bundle::Role(admin),
+                            scope: deputy_core::Scope::Tenant { tenant: home, subtree: false },
+                            expires_at: None,
+                        })
+                    })
+                    .unwrap();
+                })
+                .await
+                .unwrap();
+            }
+        }
+        let demote = |token: String, target: PrincipalId| {
+            let http = s.http.clone();
+            let url = format!(
+                "{}/v1/principals/{target}/assignments/{}",
+                s.base,
+                admin_assignment(&s, target).unwrap()
+            );
+            tokio::spawn(async move {
+                http.delete(url).bearer_auth(token).send().await.unwrap().status()
+            })
+        };
+        let a = demote(jane_token.clone(), nora);
+        let b = demote(nora_token.clone(), jane);
+        let (a, b) = (a.await.unwrap(), b.await.unwrap());
+        let ok = [a, b].iter().filter(|s| **s == StatusCode::NO_CONTENT).count();
+        assert_eq!(ok, 1, "round {round}: exactly one demotion wins ({a}, {b})");
+        // The loser is decided after the winner's change: it is no longer an admin, so the
+        // other admin is out of its sight (404); were it decided on the old state, R5
+        // would refuse it (409). Never both.
+        let loser = if a == StatusCode::NO_CONTENT { b } else { a };
+        assert!(
+            [StatusCode::NOT_FOUND, StatusCode::FORBIDDEN, StatusCode::CONFLICT].contains(&loser),
+            "round {round}: the other is refused ({a}, {b})"
+        );
+        let admins = [jane, nora].iter().filter(|p| admin_assignment(&s, **p).is_some()).count();
+        assert_eq!(admins, 1, "round {round}: one admin is left");
+    }
+}

@@ -1,12 +1,13 @@
 //! Lists, each paged with an opaque cursor (R57, R73): a page says where the next one
 //! starts, and the last page says it is the last. Nothing is cut off silently.
 
+use super::ApiQuery;
 use super::principals::PrincipalView;
 use crate::caller::Authed;
 use crate::problem::{ApiError, Problem};
 use crate::state::AppState;
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use deputy_core::{Actor, PrincipalId, Target, TenantId};
 use deputy_service::resolve;
 use deputy_store::{ActivityQuery, Store};
@@ -109,7 +110,7 @@ pub async fn tenant_principals(
     State(app): State<AppState>,
     Authed(caller): Authed,
     Path(id): Path<String>,
-    Query(params): Query<PageParams>,
+    ApiQuery(params): ApiQuery<PageParams>,
 ) -> Result<Json<Page<PrincipalView>>, ApiError> {
     let s = app.deputy().snapshot();
     let not_found = || ApiError::not_found(format!("no tenant `{id}`"));
@@ -147,7 +148,7 @@ pub async fn tenant_children(
     State(app): State<AppState>,
     Authed(caller): Authed,
     Path(id): Path<String>,
-    Query(params): Query<PageParams>,
+    ApiQuery(params): ApiQuery<PageParams>,
 ) -> Result<Json<Page<TenantSummary>>, ApiError> {
     let s = app.deputy().snapshot();
     let not_found = || ApiError::not_found(format!("no tenant `{id}`"));
@@ -203,7 +204,7 @@ pub struct ActivityView {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tenant: Option<String>,
     /// The acting-as chain: switched tenant, impersonated principal.
-    #[schema(value_type = Object)]
+    #[schema(value_type = Vec<Object>)]
     pub acting_as: serde_json::Value,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub source: Option<String>,
@@ -221,7 +222,7 @@ pub struct ActivityView {
 pub async fn activity(
     State(app): State<AppState>,
     Authed(caller): Authed,
-    Query(params): Query<ActivityParams>,
+    ApiQuery(params): ApiQuery<ActivityParams>,
 ) -> Result<Json<Page<ActivityView>>, ApiError> {
     let s = app.deputy().snapshot();
     let actor = caller.actor();
