@@ -67,6 +67,7 @@ pub fn serve(config: Config) -> Result<(), String> {
         println!("  password: {password}");
         println!("  (shown once, never stored in clear; it must be changed at the first sign-in)");
     }
+    auth.maintain_signing_keys().map_err(|e| format!("cannot prepare signing keys: {e}"))?;
     let revision = auth.deputy().snapshot().revision;
     let app = AppState::new(
         auth,
@@ -90,6 +91,20 @@ pub fn serve(config: Config) -> Result<(), String> {
             config.public_origin
         );
         tracing::info!(%local, "listening");
+        // R71: signing keys age and rotate while the server runs.
+        let keeper = app.clone();
+        tokio::spawn(async move {
+            let mut every = tokio::time::interval(std::time::Duration::from_secs(60));
+            loop {
+                every.tick().await;
+                let auth = keeper.clone();
+                let done =
+                    tokio::task::spawn_blocking(move || auth.auth().maintain_signing_keys()).await;
+                if let Ok(Err(e)) = done {
+                    tracing::error!(error = %e, "signing key maintenance failed");
+                }
+            }
+        });
         deputy_http::serve(listener, app, shutdown_signal()).await.map_err(|e| e.to_string())
     })
 }

@@ -11,7 +11,7 @@ use utoipa::{Modify, OpenApi};
     paths(
         health::healthz, health::readyz, health::metrics,
         auth::sign_in, auth::sign_out, auth::change_password, auth::accept_invitation,
-        auth::forgot_password, auth::reset_password, principals::password_reset, principals::unlock,
+        auth::forgot_password, auth::reset_password, auth::access_token, auth::jwks, principals::password_reset, principals::unlock,
         principals::me, principals::get_principal, principals::create_user, principals::invite,
         principals::create_api_key, principals::set_status, principals::cancel,
         principals::assign, principals::unassign,

@@ -128,6 +128,8 @@ pub fn router(app: AppState) -> Router {
         .route("/v1/auth/password", post(auth::change_password))
         .route("/v1/auth/invitations/accept", post(auth::accept_invitation))
         .route("/v1/auth/forgot-password", post(auth::forgot_password))
+        .route("/v1/auth/token", post(auth::access_token))
+        .route("/.well-known/jwks.json", get(auth::jwks))
         .route("/v1/auth/reset", post(auth::reset_password))
         .route("/v1/me", get(principals::me))
         .route("/v1/check", post(checks::check))

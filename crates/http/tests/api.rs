@@ -44,6 +44,7 @@ async fn start() -> Server {
             ..AuthSettings::default()
         };
         let auth = Auth::new(Arc::new(d), settings).unwrap();
+        auth.maintain_signing_keys().unwrap();
         for p in [
             demo.operator,
             demo.jane,
@@ -891,4 +892,44 @@ async fn r5_the_only_two_admins_demoting_each_other_at_once_leave_one() {
         let admins = [jane, nora].iter().filter(|p| admin_assignment(&s, **p).is_some()).count();
         assert_eq!(admins, 1, "round {round}: one admin is left");
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn r71_access_token_for_a_session_and_the_jwks() {
+    let s = start().await;
+    let jane = s.sign_in(s.demo.jane).await;
+    let (status, body) = s.post(&jane, "/v1/auth/token", json!({})).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["token_type"], "Bearer");
+    assert!(body["expires_in"].as_i64().unwrap() <= 300);
+    let token = body["access_token"].as_str().unwrap();
+    let jwks: Value = s
+        .http
+        .get(format!("{}/.well-known/jwks.json", s.base))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let key = &jwks["keys"][0];
+    assert_eq!(
+        (key["kty"].as_str(), key["crv"].as_str(), key["alg"].as_str()),
+        (Some("OKP"), Some("Ed25519"), Some("EdDSA"))
+    );
+    // The token's payload names Jane and her tenant; it is signed by the published key.
+    let parts: Vec<&str> = token.split('.').collect();
+    assert_eq!(parts.len(), 3);
+    let header: Value = serde_json::from_slice(&base64_url(parts[0])).unwrap();
+    assert_eq!(header["kid"], key["kid"]);
+    let claims: Value = serde_json::from_slice(&base64_url(parts[1])).unwrap();
+    assert_eq!(claims["sub"], s.demo.jane.to_string());
+    assert_eq!(claims["tenant"], s.demo.natural_health.to_string());
+    assert_eq!(claims["iss"], "https://portal.example");
+}
+
+/// Decodes unpadded base64url (the JWT alphabet).
+fn base64_url(text: &str) -> Vec<u8> {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(text).unwrap()
 }

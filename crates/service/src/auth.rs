@@ -35,8 +35,13 @@ pub struct AuthSettings {
     /// and one of them must not lock out the rest.
     pub source_backoff_after: u32,
     pub source_lock_after: u32,
-    /// Where links in mail point (R61), never the request's Host.
+    /// Where links in mail point (R61), never the request's Host; also the `iss` and
+    /// `aud` of access tokens (R71).
     pub public_origin: String,
+    /// R71: how old the signing key may get before a new one is made, and how long a new
+    /// key is published before it signs.
+    pub key_rotation_ms: i64,
+    pub key_publish_ahead_ms: i64,
 }
 
 impl Default for AuthSettings {
@@ -53,6 +58,8 @@ impl Default for AuthSettings {
             source_backoff_after: 50,
             source_lock_after: 200,
             public_origin: "http://127.0.0.1:8080".into(),
+            key_rotation_ms: 24 * 3_600_000,
+            key_publish_ahead_ms: 3_600_000,
         }
     }
 }
@@ -793,6 +800,51 @@ impl<S: Store + SecretStore> Auth<S> {
         }
         self.audit("auth.unlocked", Some(principal), source)?;
         Ok(())
+    }
+
+    /// Creates, rotates and forgets signing keys as they age (R71); run at start and
+    /// periodically.
+    pub fn maintain_signing_keys(&self) -> Result<(), AuthError> {
+        crate::access_tokens::maintain_keys(
+            self.store(),
+            self.deputy.now(),
+            self.settings.key_rotation_ms,
+            self.settings.key_publish_ahead_ms,
+        )?;
+        Ok(())
+    }
+
+    /// A short-lived signed access token for the caller's session (R71).
+    pub fn access_token(
+        &self,
+        caller: &Caller,
+    ) -> Result<crate::access_tokens::AccessToken, AuthError> {
+        if caller.kind != SecretKind::Session {
+            return Err(AuthError::Service(ServiceError::Command(
+                deputy_core::CommandError::invalid(
+                    "authorization",
+                    "access tokens are issued for sessions, not API keys",
+                ),
+            )));
+        }
+        let s = self.deputy.snapshot();
+        let home =
+            s.principal(caller.principal).map(|p| p.home).ok_or(AuthError::Unauthenticated)?;
+        let origin = self.settings.public_origin.trim_end_matches('/');
+        Ok(crate::access_tokens::issue(
+            self.store(),
+            caller,
+            home,
+            origin,
+            origin,
+            self.deputy.epoch(),
+            self.deputy.now(),
+        )?)
+    }
+
+    /// The published keys (R71).
+    pub fn jwks(&self) -> Result<Vec<crate::access_tokens::Jwk>, AuthError> {
+        Ok(crate::access_tokens::jwks(self.store())?)
     }
 
     /// Queues a mail to a principal's address (R61).

@@ -7,6 +7,7 @@
 //! published state without any lock, so they never wait for a writer (R56), and never see
 //! a change before it is durable.
 
+pub mod access_tokens;
 pub mod auth;
 pub mod demo;
 pub mod deputy;

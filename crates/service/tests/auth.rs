@@ -308,3 +308,88 @@ fn r16_failures_from_one_address_throttle_it_but_not_others() {
         "others are not"
     );
 }
+
+/// Verifies `token` against the published keys, as a portal would offline.
+fn verify(f: &Fixture, token: &str) -> Result<deputy_service::access_tokens::Claims, String> {
+    let header = jsonwebtoken::decode_header(token).map_err(|e| e.to_string())?;
+    let kid = header.kid.ok_or("no kid")?;
+    let jwks = f.auth.jwks().unwrap();
+    let jwk = jwks.iter().find(|k| k.kid == kid).ok_or("kid not published")?;
+    let key = jsonwebtoken::DecodingKey::from_ed_components(&jwk.x).map_err(|e| e.to_string())?;
+    let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::EdDSA);
+    validation.set_audience(&["http://127.0.0.1:8080"]);
+    validation.set_issuer(&["http://127.0.0.1:8080"]);
+    // The fixture's clock is in the future; check expiry against it, not the wall clock.
+    validation.validate_exp = false;
+    let data =
+        jsonwebtoken::decode::<deputy_service::access_tokens::Claims>(token, &key, &validation)
+            .map_err(|e| e.to_string())?;
+    Ok(data.claims)
+}
+
+#[test]
+fn r71_access_tokens_assert_identity_and_verify_against_the_jwks() {
+    let f = fixture();
+    f.auth.maintain_signing_keys().unwrap();
+    let jane = f.demo.jane;
+    f.auth.set_password(jane, PASSWORD, false).unwrap();
+    let session = f.auth.sign_in(&f.logon(jane), PASSWORD, None).unwrap();
+    let issued = f.auth.access_token(&session.caller).unwrap();
+    assert!(issued.expires_in_s <= 300, "at most five minutes");
+    let claims = verify(&f, &issued.token).unwrap();
+    assert_eq!(claims.sub, jane.to_string());
+    assert_eq!(claims.tenant, f.demo.natural_health.to_string());
+    assert_eq!(claims.acting_tenant, claims.tenant);
+    assert_eq!(claims.exp - claims.iat, 300);
+    assert!(claims.act.is_none());
+    assert!(!issued.token.contains(&session.token), "the session secret is not in the token");
+    // Impersonating: `sub` is the target, `act` the real actor (RFC 8693).
+    let operator = f.demo.operator;
+    f.auth.set_password(operator, PASSWORD, false).unwrap();
+    let op = f.auth.sign_in("operator", PASSWORD, None).unwrap();
+    let d = f.auth.deputy().clone();
+    let imp = d
+        .execute(op.caller.actor(), None, |tx| {
+            tx.start_impersonation(jane, "ticket 1", 60_000, 3_600_000)
+        })
+        .unwrap()
+        .output;
+    let data = deputy_service::auth::SessionData {
+        impersonating: Some(jane.0),
+        impersonation_expires_ms: Some(imp.expires_at),
+        ..op.caller.data.clone()
+    };
+    let acting = f.auth.rotate(&op.caller, data).unwrap();
+    let claims = verify(&f, &f.auth.access_token(&acting.caller).unwrap().token).unwrap();
+    assert_eq!(claims.sub, jane.to_string());
+    assert_eq!(claims.act.unwrap().sub, operator.to_string());
+}
+
+#[test]
+fn r71_keys_rotate_without_downtime() {
+    let f = fixture();
+    f.auth.maintain_signing_keys().unwrap();
+    let jane = f.demo.jane;
+    f.auth.set_password(jane, PASSWORD, false).unwrap();
+    let session = f.auth.sign_in(&f.logon(jane), PASSWORD, None).unwrap();
+    let old = f.auth.access_token(&session.caller).unwrap().token;
+    let old_kid = jsonwebtoken::decode_header(&old).unwrap().kid.unwrap();
+    // A day later a new key is made: published at once, signing an hour later.
+    f.advance(24 * 3_600_000);
+    f.auth.maintain_signing_keys().unwrap();
+    assert_eq!(f.auth.jwks().unwrap().len(), 2, "the next key is published ahead");
+    let still_old = f.auth.access_token(&session.caller).unwrap().token;
+    assert_eq!(jsonwebtoken::decode_header(&still_old).unwrap().kid.unwrap(), old_kid);
+    f.advance(3_600_000);
+    f.auth.maintain_signing_keys().unwrap();
+    let new = f.auth.access_token(&session.caller).unwrap().token;
+    let new_kid = jsonwebtoken::decode_header(&new).unwrap().kid.unwrap();
+    assert_ne!(new_kid, old_kid, "the new key signs once active");
+    assert!(verify(&f, &still_old).is_ok(), "tokens of the old key still verify");
+    assert!(verify(&f, &new).is_ok());
+    // Once the old key's tokens have all expired, it is no longer published.
+    f.advance(11 * 60_000);
+    f.auth.maintain_signing_keys().unwrap();
+    let kids: Vec<String> = f.auth.jwks().unwrap().into_iter().map(|k| k.kid).collect();
+    assert_eq!(kids, vec![new_kid]);
+}

@@ -30,6 +30,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../migrations/0001_init.sql")),
     (2, include_str!("../migrations/0002_checkpoint_parts.sql")),
     (3, include_str!("../migrations/0003_secrets.sql")),
+    (4, include_str!("../migrations/0004_signing_keys.sql")),
 ];
 
 /// The newest schema version this binary knows.

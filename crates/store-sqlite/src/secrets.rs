@@ -1,7 +1,9 @@
 //! [`SecretStore`] on SQLite: the `password`, `secret` and `outbox` tables of migration 3.
 
 use deputy_store::StoreError;
-use deputy_store::secrets::{NewMail, OutboxRow, PasswordRow, SecretKind, SecretRow, SecretStore};
+use deputy_store::secrets::{
+    NewMail, OutboxRow, PasswordRow, SecretKind, SecretRow, SecretStore, SigningKeyRow,
+};
 use rusqlite::{OptionalExtension, Row, params};
 
 use crate::{SqliteStore, sql_error};
@@ -215,6 +217,62 @@ impl SecretStore for SqliteStore {
                 params![id, sent_ms, error],
             )
             .map_err(sql_error)?;
+            Ok(())
+        })
+    }
+
+    fn insert_signing_key(&self, key: &SigningKeyRow) -> Result<(), StoreError> {
+        self.write(|tx| {
+            tx.execute(
+                "INSERT INTO signing_key (kid, created_ms, activates_ms, retired_ms, private_der)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![key.kid, key.created_ms, key.activates_ms, key.retired_ms, key.private_der],
+            )
+            .map_err(sql_error)?;
+            Ok(())
+        })
+    }
+
+    fn signing_keys(&self) -> Result<Vec<SigningKeyRow>, StoreError> {
+        self.read(|c| {
+            let mut s = c
+                .prepare_cached(
+                    "SELECT kid, created_ms, activates_ms, retired_ms, private_der FROM signing_key
+                     ORDER BY created_ms, kid",
+                )
+                .map_err(sql_error)?;
+            let rows = s
+                .query_map([], |r| {
+                    Ok(SigningKeyRow {
+                        kid: r.get(0)?,
+                        created_ms: r.get(1)?,
+                        activates_ms: r.get(2)?,
+                        retired_ms: r.get(3)?,
+                        private_der: r.get(4)?,
+                    })
+                })
+                .map_err(sql_error)?
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(sql_error)?;
+            Ok(rows)
+        })
+    }
+
+    fn retire_signing_key(&self, kid: &str, at_ms: i64) -> Result<(), StoreError> {
+        self.write(|tx| {
+            tx.execute(
+                "UPDATE signing_key SET retired_ms = ?2 WHERE kid = ?1 AND retired_ms IS NULL",
+                params![kid, at_ms],
+            )
+            .map_err(sql_error)?;
+            Ok(())
+        })
+    }
+
+    fn delete_signing_keys_retired_before(&self, before_ms: i64) -> Result<(), StoreError> {
+        self.write(|tx| {
+            tx.execute("DELETE FROM signing_key WHERE retired_ms < ?1", [before_ms])
+                .map_err(sql_error)?;
             Ok(())
         })
     }

@@ -2,7 +2,7 @@
 //! (`secret_conformance_tests!`), as [`crate::conformance`] for the change log.
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
 
-use crate::secrets::{NewMail, PasswordRow, SecretKind, SecretRow, SecretStore};
+use crate::secrets::{NewMail, PasswordRow, SecretKind, SecretRow, SecretStore, SigningKeyRow};
 
 fn token(hash: &str, kind: SecretKind, principal: u32, expires_ms: Option<i64>) -> SecretRow {
     SecretRow {
@@ -101,6 +101,29 @@ pub fn r61_outbox_keeps_mail_in_order<S: SecretStore>(new_store: impl Fn() -> S)
     assert_eq!(store.outbox(a, 10).unwrap().len(), 1, "paged after an id");
 }
 
+/// R71: signing keys are kept in order, retired together, and deleted once long retired.
+pub fn r71_signing_keys_rotate<S: SecretStore>(new_store: impl Fn() -> S) {
+    let store = new_store();
+    let key = |kid: &str, at: i64| SigningKeyRow {
+        kid: kid.into(),
+        created_ms: at,
+        activates_ms: at + 10,
+        retired_ms: None,
+        private_der: vec![1, 2, 3],
+    };
+    store.insert_signing_key(&key("k1", 100)).unwrap();
+    store.insert_signing_key(&key("k2", 200)).unwrap();
+    let keys = store.signing_keys().unwrap();
+    assert_eq!(keys.iter().map(|k| k.kid.as_str()).collect::<Vec<_>>(), ["k1", "k2"]);
+    assert_eq!(keys[0], key("k1", 100), "a key round-trips");
+    store.retire_signing_key("k1", 300).unwrap();
+    store.retire_signing_key("k1", 400).unwrap();
+    let keys = store.signing_keys().unwrap();
+    assert_eq!((keys[0].retired_ms, keys[1].retired_ms), (Some(300), None));
+    store.delete_signing_keys_retired_before(301).unwrap();
+    assert_eq!(store.signing_keys().unwrap().len(), 1);
+}
+
 /// One `#[test]` per case, each on a fresh store.
 #[macro_export]
 macro_rules! secret_conformance_tests {
@@ -111,6 +134,7 @@ macro_rules! secret_conformance_tests {
             r12_concurrent_redemptions_have_one_winner,
             r20_secrets_touch_list_and_delete,
             r61_outbox_keeps_mail_in_order,
+            r71_signing_keys_rotate,
         );
     };
     (@cases $new_store:expr; $($case:ident),* $(,)?) => {

@@ -88,6 +88,18 @@ pub struct NewMail {
     pub body: String,
 }
 
+/// A key that signs access tokens (R71).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SigningKeyRow {
+    pub kid: String,
+    pub created_ms: i64,
+    /// Signs from this instant on; published from creation, so verifiers learn it first.
+    pub activates_ms: i64,
+    pub retired_ms: Option<i64>,
+    /// The private key, PKCS#8 DER.
+    pub private_der: Vec<u8>,
+}
+
 /// INVARIANT: every write is durable when it returns, like [`crate::Store::commit`].
 pub trait SecretStore: Send + Sync {
     fn put_password(&self, row: &PasswordRow) -> Result<(), StoreError>;
@@ -120,4 +132,12 @@ pub trait SecretStore: Send + Sync {
         sent_ms: Option<i64>,
         error: Option<&str>,
     ) -> Result<(), StoreError>;
+
+    fn insert_signing_key(&self, key: &SigningKeyRow) -> Result<(), StoreError>;
+    /// Every key, oldest first.
+    fn signing_keys(&self) -> Result<Vec<SigningKeyRow>, StoreError>;
+    /// Marks a key retired at `at_ms` (it no longer signs; it stays published a while).
+    fn retire_signing_key(&self, kid: &str, at_ms: i64) -> Result<(), StoreError>;
+    /// Deletes keys retired before `before_ms`.
+    fn delete_signing_keys_retired_before(&self, before_ms: i64) -> Result<(), StoreError>;
 }

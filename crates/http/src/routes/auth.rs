@@ -228,3 +228,50 @@ pub async fn reset_password(
     .await?;
     Ok(StatusCode::NO_CONTENT)
 }
+
+/// An access token (R71).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AccessTokenView {
+    /// A JWT signed with EdDSA; verify it with the keys at `/.well-known/jwks.json`.
+    pub access_token: String,
+    pub token_type: String,
+    /// Seconds until it expires (at most 300).
+    pub expires_in: i64,
+}
+
+/// A short-lived signed access token for the calling session (R71): it asserts who acts
+/// (`sub`, `tenant`, `acting_tenant`, `act` when switched or impersonating), never what
+/// they may do.
+#[utoipa::path(post, path = "/v1/auth/token", tag = "auth", responses(
+    (status = 200, body = AccessTokenView),
+    (status = 401, body = Problem, content_type = "application/problem+json"),
+    (status = 422, body = Problem, content_type = "application/problem+json")))]
+pub async fn access_token(
+    State(app): State<AppState>,
+    crate::caller::Authed(caller): crate::caller::Authed,
+) -> Result<axum::Json<AccessTokenView>, ApiError> {
+    let worker = app.clone();
+    let issued =
+        blocking(move || worker.auth().access_token(&caller).map_err(ApiError::from)).await?;
+    Ok(axum::Json(AccessTokenView {
+        access_token: issued.token,
+        token_type: "Bearer".into(),
+        expires_in: issued.expires_in_s,
+    }))
+}
+
+/// The public keys that verify access tokens (R71).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct JwksView {
+    #[schema(value_type = Vec<Object>)]
+    pub keys: Vec<deputy_service::access_tokens::Jwk>,
+}
+
+/// The JSON Web Key Set: the keys that sign, will sign soon, or signed tokens that may
+/// still be valid.
+#[utoipa::path(get, path = "/.well-known/jwks.json", tag = "auth", responses((status = 200, body = JwksView)))]
+pub async fn jwks(State(app): State<AppState>) -> Result<axum::Json<JwksView>, ApiError> {
+    let worker = app.clone();
+    let keys = blocking(move || worker.auth().jwks().map_err(ApiError::from)).await?;
+    Ok(axum::Json(JwksView { keys }))
+}
