@@ -9,6 +9,7 @@
 //! - The OpenAPI 3.1 document is generated from the handlers ([`openapi`]).
 
 pub mod caller;
+pub mod idempotency;
 pub mod metrics;
 pub mod openapi;
 pub mod problem;

@@ -2,6 +2,9 @@
 
 use crate::routes::{auth, checks, health, principals, tenants};
 use axum::Json;
+use utoipa::openapi::Required;
+use utoipa::openapi::path::{ParameterBuilder, ParameterIn};
+use utoipa::openapi::schema::{ObjectBuilder, Type};
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
@@ -42,6 +45,25 @@ impl Modify for Security {
             "cookie",
             SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new("deputy"))),
         );
+        // R57: writes accept an Idempotency-Key (see crate::idempotency).
+        for (path, item) in openapi.paths.paths.iter_mut() {
+            if path.starts_with("/v1/auth/")
+                || path.starts_with("/v1/session/")
+                || path.ends_with("/api-keys")
+            {
+                continue;
+            }
+            for op in [item.post.as_mut(), item.delete.as_mut()].into_iter().flatten() {
+                let parameter = ParameterBuilder::new()
+                    .name("Idempotency-Key")
+                    .parameter_in(ParameterIn::Header)
+                    .required(Required::False)
+                    .description(Some("Retrying with the same key answers the first request's answer instead of doing it again (kept 24 hours, per credential)."))
+                    .schema(Some(ObjectBuilder::new().schema_type(Type::String).min_length(Some(1)).max_length(Some(255))))
+                    .build();
+                op.parameters.get_or_insert_with(Vec::new).push(parameter.into());
+            }
+        }
     }
 }
 

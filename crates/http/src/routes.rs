@@ -157,6 +157,7 @@ pub fn router(app: AppState) -> Router {
         .route("/v1/activity", get(lists::activity))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
+        .route_layer(middleware::from_fn_with_state(app.clone(), crate::idempotency::idempotency))
         .route_layer(middleware::from_fn_with_state(app.clone(), record))
         .layer(tower_http::limit::RequestBodyLimitLayer::new(1024 * 1024))
         .with_state(app)

@@ -933,3 +933,49 @@ fn base64_url(text: &str) -> Vec<u8> {
     use base64::Engine;
     base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(text).unwrap()
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn r57_a_write_retried_with_its_idempotency_key_is_done_once() {
+    let s = start().await;
+    let jane = s.sign_in(s.demo.jane).await;
+    let send = |key: &'static str, logon: &'static str| {
+        let http = s.http.clone();
+        let url = format!("{}/v1/tenants/natural-health/users", s.base);
+        let jane = jane.clone();
+        async move {
+            let r = http
+                .post(url)
+                .bearer_auth(jane)
+                .header("idempotency-key", key)
+                .json(&json!({"logon": logon, "first_name": "I", "last_name": "D", "email": "i@example.com", "send_invitation": false}))
+                .send()
+                .await
+                .unwrap();
+            let replayed = r.headers().contains_key("idempotent-replayed");
+            let token =
+                r.headers().get("consistency-token").map(|v| v.to_str().unwrap().to_owned());
+            (r.status(), replayed, token, r.text().await.unwrap())
+        }
+    };
+    let first = send("create-idem-1", "idem-user").await;
+    assert_eq!(first.0, StatusCode::CREATED, "{}", first.3);
+    let again = send("create-idem-1", "idem-user").await;
+    assert_eq!((again.0, again.1), (StatusCode::CREATED, true));
+    assert_eq!((&again.2, &again.3), (&first.2, &first.3), "the same answer, token included");
+    let members = s
+        .app
+        .deputy()
+        .snapshot()
+        .members(s.demo.natural_health)
+        .filter(|p| &*p.logon == "idem-user")
+        .count();
+    assert_eq!(members, 1, "done once");
+    let other = send("create-idem-1", "someone-else").await;
+    assert_eq!(other.0, StatusCode::UNPROCESSABLE_ENTITY, "{}", other.3);
+    assert!(other.3.contains("idempotency-key-reused"));
+    // Without a key, a retry is a new request: the logon is taken.
+    let plain = s
+        .post(&jane, "/v1/tenants/natural-health/users", json!({"logon": "idem-user", "first_name": "I", "last_name": "D", "email": "i@example.com", "send_invitation": false}))
+        .await;
+    assert_eq!(plain.0, StatusCode::CONFLICT);
+}

@@ -31,6 +31,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (2, include_str!("../migrations/0002_checkpoint_parts.sql")),
     (3, include_str!("../migrations/0003_secrets.sql")),
     (4, include_str!("../migrations/0004_signing_keys.sql")),
+    (5, include_str!("../migrations/0005_idempotency.sql")),
 ];
 
 /// The newest schema version this binary knows.

@@ -2,7 +2,8 @@
 
 use deputy_store::StoreError;
 use deputy_store::secrets::{
-    NewMail, OutboxRow, PasswordRow, SecretKind, SecretRow, SecretStore, SigningKeyRow,
+    Idempotent, NewMail, OutboxRow, PasswordRow, SecretKind, SecretRow, SecretStore, SigningKeyRow,
+    StoredAnswer,
 };
 use rusqlite::{OptionalExtension, Row, params};
 
@@ -273,6 +274,83 @@ impl SecretStore for SqliteStore {
         self.write(|tx| {
             tx.execute("DELETE FROM signing_key WHERE retired_ms < ?1", [before_ms])
                 .map_err(sql_error)?;
+            Ok(())
+        })
+    }
+
+    fn begin_idempotent(
+        &self,
+        scope: &str,
+        key: &str,
+        fingerprint: &str,
+        now_ms: i64,
+        expires_ms: i64,
+    ) -> Result<Idempotent, StoreError> {
+        self.write(|tx| {
+            tx.execute(
+                "DELETE FROM idempotency WHERE scope = ?1 AND key = ?2 AND expires_ms <= ?3",
+                params![scope, key, now_ms],
+            )
+            .map_err(sql_error)?;
+            let found = tx
+                .query_row(
+                    "SELECT fingerprint, status, headers, body FROM idempotency WHERE scope = ?1 AND key = ?2",
+                    params![scope, key],
+                    |r| {
+                        Ok((
+                            r.get::<_, String>(0)?,
+                            r.get::<_, Option<u16>>(1)?,
+                            r.get::<_, Option<String>>(2)?,
+                            r.get::<_, Option<Vec<u8>>>(3)?,
+                        ))
+                    },
+                )
+                .optional()
+                .map_err(sql_error)?;
+            Ok(match found {
+                None => {
+                    tx.execute(
+                        "INSERT INTO idempotency (scope, key, fingerprint, created_ms, expires_ms)
+                         VALUES (?1, ?2, ?3, ?4, ?5)",
+                        params![scope, key, fingerprint, now_ms, expires_ms],
+                    )
+                    .map_err(sql_error)?;
+                    Idempotent::Proceed
+                }
+                Some((stored, _, _, _)) if stored != fingerprint => Idempotent::Mismatch,
+                Some((_, Some(status), headers, body)) => Idempotent::Done(StoredAnswer {
+                    status,
+                    headers: headers.unwrap_or_default(),
+                    body: body.unwrap_or_default(),
+                }),
+                Some(_) => Idempotent::InProgress,
+            })
+        })
+    }
+
+    fn finish_idempotent(
+        &self,
+        scope: &str,
+        key: &str,
+        answer: &StoredAnswer,
+    ) -> Result<(), StoreError> {
+        self.write(|tx| {
+            tx.execute(
+                "UPDATE idempotency SET status = ?3, headers = ?4, body = ?5 WHERE scope = ?1 AND key = ?2",
+                params![scope, key, answer.status, answer.headers, answer.body],
+            )
+            .map_err(sql_error)?;
+            Ok(())
+        })
+    }
+
+    fn abandon_idempotent(&self, scope: &str, key: &str) -> Result<(), StoreError> {
+        self.write(|tx| {
+            tx.execute(
+                "DELETE FROM idempotency WHERE scope = ?1 AND key = ?2 AND status IS NULL",
+                params![scope, key],
+            )
+            .map_err(sql_error)?;
             Ok(())
         })
     }

@@ -2,7 +2,10 @@
 //! (`secret_conformance_tests!`), as [`crate::conformance`] for the change log.
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
 
-use crate::secrets::{NewMail, PasswordRow, SecretKind, SecretRow, SecretStore, SigningKeyRow};
+use crate::secrets::{
+    Idempotent, NewMail, PasswordRow, SecretKind, SecretRow, SecretStore, SigningKeyRow,
+    StoredAnswer,
+};
 
 fn token(hash: &str, kind: SecretKind, principal: u32, expires_ms: Option<i64>) -> SecretRow {
     SecretRow {
@@ -124,6 +127,34 @@ pub fn r71_signing_keys_rotate<S: SecretStore>(new_store: impl Fn() -> S) {
     assert_eq!(store.signing_keys().unwrap().len(), 1);
 }
 
+/// R57: an idempotency key is claimed once, replays its answer, refuses another request,
+/// and is free again when abandoned or expired.
+pub fn r57_idempotency_keys_replay_answers<S: SecretStore>(new_store: impl Fn() -> S) {
+    let store = new_store();
+    let begin = |key: &str, fp: &str, now: i64| {
+        store.begin_idempotent("scope", key, fp, now, now + 1_000).unwrap()
+    };
+    assert_eq!(begin("k", "POST /a 1", 0), Idempotent::Proceed);
+    assert_eq!(begin("k", "POST /a 1", 1), Idempotent::InProgress);
+    let answer = StoredAnswer { status: 201, headers: "[]".into(), body: b"{}".to_vec() };
+    store.finish_idempotent("scope", "k", &answer).unwrap();
+    assert_eq!(begin("k", "POST /a 1", 2), Idempotent::Done(answer));
+    assert_eq!(begin("k", "POST /b 2", 3), Idempotent::Mismatch);
+    assert_eq!(
+        store.begin_idempotent("other", "k", "POST /b 2", 3, 1_003).unwrap(),
+        Idempotent::Proceed,
+        "scoped per caller"
+    );
+    assert_eq!(begin("k2", "x", 0), Idempotent::Proceed);
+    store.abandon_idempotent("scope", "k2").unwrap();
+    assert_eq!(begin("k2", "x", 1), Idempotent::Proceed, "an abandoned claim is free");
+    assert_eq!(
+        begin("k", "POST /b 2", 5_000),
+        Idempotent::Proceed,
+        "an expired answer is forgotten"
+    );
+}
+
 /// One `#[test]` per case, each on a fresh store.
 #[macro_export]
 macro_rules! secret_conformance_tests {
@@ -135,6 +166,7 @@ macro_rules! secret_conformance_tests {
             r20_secrets_touch_list_and_delete,
             r61_outbox_keeps_mail_in_order,
             r71_signing_keys_rotate,
+            r57_idempotency_keys_replay_answers,
         );
     };
     (@cases $new_store:expr; $($case:ident),* $(,)?) => {

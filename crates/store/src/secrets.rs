@@ -100,6 +100,28 @@ pub struct SigningKeyRow {
     pub private_der: Vec<u8>,
 }
 
+/// A stored answer to a write with an `Idempotency-Key` (R57).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredAnswer {
+    pub status: u16,
+    /// Headers to replay, as JSON (`[[name, value], …]`).
+    pub headers: String,
+    pub body: Vec<u8>,
+}
+
+/// What `begin_idempotent` found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Idempotent {
+    /// The key is new: the caller does the work, then `finish_idempotent`.
+    Proceed,
+    /// The same request is being answered right now.
+    InProgress,
+    /// The same request was answered: replay this.
+    Done(StoredAnswer),
+    /// The key was used for a different request.
+    Mismatch,
+}
+
 /// INVARIANT: every write is durable when it returns, like [`crate::Store::commit`].
 pub trait SecretStore: Send + Sync {
     fn put_password(&self, row: &PasswordRow) -> Result<(), StoreError>;
@@ -140,4 +162,24 @@ pub trait SecretStore: Send + Sync {
     fn retire_signing_key(&self, kid: &str, at_ms: i64) -> Result<(), StoreError>;
     /// Deletes keys retired before `before_ms`.
     fn delete_signing_keys_retired_before(&self, before_ms: i64) -> Result<(), StoreError>;
+
+    /// Claims `(scope, key)` for a request with `fingerprint`, atomically: of concurrent
+    /// callers one gets `Proceed`. Expired entries count as absent.
+    fn begin_idempotent(
+        &self,
+        scope: &str,
+        key: &str,
+        fingerprint: &str,
+        now_ms: i64,
+        expires_ms: i64,
+    ) -> Result<Idempotent, StoreError>;
+    /// Stores the answer of a claimed request.
+    fn finish_idempotent(
+        &self,
+        scope: &str,
+        key: &str,
+        answer: &StoredAnswer,
+    ) -> Result<(), StoreError>;
+    /// Releases a claim whose request failed without an answer worth keeping.
+    fn abandon_idempotent(&self, scope: &str, key: &str) -> Result<(), StoreError>;
 }
