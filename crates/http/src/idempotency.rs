@@ -21,6 +21,10 @@ const MAX_BODY: usize = 1024 * 1024;
 /// Replayed from a stored answer.
 const REPLAYED_HEADERS: [&str; 3] = ["content-type", "consistency-token", "location"];
 
+/// Set on a response that carries a secret (a generated password): never stored.
+#[derive(Debug, Clone, Copy)]
+pub struct CarriesSecret;
+
 fn carries_secrets(path: &str) -> bool {
     path.starts_with("/v1/auth/") || path.starts_with("/v1/session/") || path.ends_with("/api-keys")
 }
@@ -121,6 +125,7 @@ pub async fn idempotency(State(app): State<AppState>, request: Request, next: Ne
     };
     let store_app = app.clone();
     let status = parts.status;
+    let secret = parts.extensions.get::<CarriesSecret>().is_some();
     let headers: Vec<(String, String)> = REPLAYED_HEADERS
         .iter()
         .filter_map(|h| {
@@ -135,7 +140,7 @@ pub async fn idempotency(State(app): State<AppState>, request: Request, next: Ne
     // A server error is not an answer worth replaying: the key is released for a retry.
     let _ = tokio::task::spawn_blocking(move || {
         let store = store_app.deputy().store();
-        if status.is_server_error() {
+        if status.is_server_error() || secret {
             store.abandon_idempotent(&scope, &key)
         } else {
             let headers = serde_json::to_string(&headers).unwrap_or_else(|_| "[]".into());

@@ -23,6 +23,14 @@ use utoipa::{Modify, OpenApi};
         tenants::get_tenant,
         crate::routes::lists::tenant_principals, crate::routes::lists::tenant_children,
         crate::routes::lists::activity,
+        crate::routes::manage::create_tenant, crate::routes::manage::create_customer,
+        crate::routes::manage::create_sub_account, crate::routes::manage::create_parent_account,
+        crate::routes::manage::set_entitlements, crate::routes::manage::set_suspended,
+        crate::routes::manage::set_partner, crate::routes::manage::propose_grant,
+        crate::routes::manage::approve_grant, crate::routes::manage::revoke_grant,
+        crate::routes::manage::give_partner_role, crate::routes::manage::create_delegate,
+        crate::routes::manage::set_delegate_access, crate::routes::manage::create_group,
+        crate::routes::manage::place_in_group, crate::routes::manage::create_resource,
         checks::check, checks::check_batch, checks::explain,
     ),
     components(schemas(crate::problem::Problem)),
@@ -53,7 +61,9 @@ impl Modify for Security {
             {
                 continue;
             }
-            for op in [item.post.as_mut(), item.delete.as_mut()].into_iter().flatten() {
+            for op in
+                [item.post.as_mut(), item.put.as_mut(), item.delete.as_mut()].into_iter().flatten()
+            {
                 let parameter = ParameterBuilder::new()
                     .name("Idempotency-Key")
                     .parameter_in(ParameterIn::Header)

@@ -4,6 +4,7 @@ pub mod auth;
 pub mod checks;
 pub mod health;
 pub mod lists;
+pub mod manage;
 pub mod principals;
 pub mod session;
 pub mod tenants;
@@ -155,6 +156,25 @@ pub fn router(app: AppState) -> Router {
         .route("/v1/tenants/{id}/principals", get(lists::tenant_principals))
         .route("/v1/tenants/{id}/children", get(lists::tenant_children))
         .route("/v1/activity", get(lists::activity))
+        .route("/v1/tenants/{id}/children", post(manage::create_tenant))
+        .route("/v1/tenants/{id}/customers", post(manage::create_customer))
+        .route("/v1/tenants/{id}/sub-accounts", post(manage::create_sub_account))
+        .route("/v1/tenants/{id}/parent-account", post(manage::create_parent_account))
+        .route("/v1/tenants/{id}/entitlements", axum::routing::put(manage::set_entitlements))
+        .route("/v1/tenants/{id}/suspended", axum::routing::put(manage::set_suspended))
+        .route("/v1/tenants/{id}/partner", axum::routing::put(manage::set_partner))
+        .route("/v1/tenants/{id}/grants", post(manage::propose_grant))
+        .route("/v1/tenants/{id}/resources", post(manage::create_resource))
+        .route("/v1/grants/{id}/approve", post(manage::approve_grant))
+        .route("/v1/grants/{id}/revoke", post(manage::revoke_grant))
+        .route("/v1/principals/{id}/partner-roles", post(manage::give_partner_role))
+        .route("/v1/principals/{id}/delegates", post(manage::create_delegate))
+        .route(
+            "/v1/principals/{id}/delegate-access",
+            axum::routing::put(manage::set_delegate_access),
+        )
+        .route("/v1/groups", post(manage::create_group))
+        .route("/v1/groups/{id}/tenants/{tenant}", axum::routing::put(manage::place_in_group))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .route_layer(middleware::from_fn_with_state(app.clone(), crate::idempotency::idempotency))

@@ -44,6 +44,50 @@ pub struct PrincipalView {
     pub admin: bool,
     /// The home tenant's contact person (R4).
     pub contact: bool,
+    /// What it was given (R32).
+    pub assignments: Vec<AssignmentView>,
+}
+
+/// A role or permission given to a principal, and where it holds (R32).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct AssignmentView {
+    pub id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub role: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub permission: Option<String>,
+    /// `tenant`, `resource`, `client` (partner role) or `group` (partner role).
+    pub scope: String,
+    /// The tenant, resource or group id.
+    pub target: String,
+    pub subtree: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<i64>,
+}
+
+impl AssignmentView {
+    fn of(s: &Snapshot, a: &deputy_core::Assignment) -> AssignmentView {
+        use deputy_core::{Bundle, Scope};
+        let (role, permission) = match a.bundle {
+            Bundle::Role(r) => (Some(s.catalog.role_name(r).to_owned()), None),
+            Bundle::Permission(x) => (None, Some(s.catalog.perm_name(x).to_owned())),
+        };
+        let (scope, target, subtree) = match a.scope {
+            Scope::Tenant { tenant, subtree } => ("tenant", tenant.to_string(), subtree),
+            Scope::Resource { resource } => ("resource", resource.to_string(), false),
+            Scope::Client { client } => ("client", client.to_string(), false),
+            Scope::Group { group } => ("group", group.to_string(), false),
+        };
+        AssignmentView {
+            id: a.id.to_string(),
+            role,
+            permission,
+            scope: scope.to_owned(),
+            target,
+            subtree,
+            expires_at: a.expires_at,
+        }
+    }
 }
 
 impl PrincipalView {
@@ -75,6 +119,7 @@ impl PrincipalView {
             internal_description: show_internal.then(|| p.internal_description.to_string()),
             admin,
             contact: s.tenant(p.home).is_some_and(|t| t.contact == Some(p.id)),
+            assignments: p.assignments.iter().map(|a| AssignmentView::of(s, a)).collect(),
         }
     }
 }
@@ -172,8 +217,34 @@ pub struct NewUserRequest {
     #[serde(default)]
     pub roles: Vec<String>,
     /// Send the invitation mail now (R10, default on); off leaves the user `pending`.
+    /// Ignored when `password` is given.
     #[serde(default = "yes")]
     pub send_invitation: bool,
+    /// Set a password now instead of inviting (R14): the user is `active` at once.
+    #[serde(default)]
+    pub password: Option<PasswordChoice>,
+    /// With `password`: a new password must be chosen at the first sign-in (R14, default on).
+    #[serde(default = "yes")]
+    pub must_change_password: bool,
+}
+
+/// A password entered by the creator, or generated and shown once (R14; never mailed).
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordChoice {
+    #[serde(default)]
+    pub generate: bool,
+    #[serde(default)]
+    pub value: Option<String>,
+}
+
+/// A new user; with a generated password, the password (shown this once).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct UserCreated {
+    #[serde(flatten)]
+    pub principal: PrincipalView,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub generated_password: Option<String>,
 }
 
 fn yes() -> bool {
@@ -184,7 +255,7 @@ fn yes() -> bool {
 #[utoipa::path(post, path = "/v1/tenants/{id}/users", tag = "principals", request_body = NewUserRequest,
     params(("id" = String, Path, description = "tenant id (`t3`) or key")),
     responses(
-    (status = 201, body = PrincipalView, headers(("consistency-token" = String, description = "the write's revision (R50)"))),
+    (status = 201, body = UserCreated, headers(("consistency-token" = String, description = "the write's revision (R50)"))),
     (status = 401, body = Problem, content_type = "application/problem+json"),
     (status = 403, body = Problem, content_type = "application/problem+json"),
     (status = 404, body = Problem, content_type = "application/problem+json"),
@@ -217,7 +288,28 @@ pub async fn create_user(
         .collect::<Result<Vec<_>, _>>()?;
     let worker = app.clone();
     let actor = caller.actor();
-    let (committed, view) = blocking(move || {
+    let password = match body.password {
+        None => None,
+        Some(PasswordChoice { generate: true, value: None }) => {
+            Some((deputy_service::passwords::generate().map_err(ApiError::internal)?, true))
+        }
+        Some(PasswordChoice { generate: false, value: Some(v) }) => {
+            deputy_service::passwords::validate(&v).map_err(|e| {
+                ApiError::from(deputy_service::auth::AuthError::Password(e)).field("password.value")
+            })?;
+            Some((v, false))
+        }
+        Some(_) => {
+            return Err(ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid",
+                "The request is not valid",
+                "give either `generate: true` or a `value`",
+            )
+            .field("password"));
+        }
+    };
+    let (committed, view, generated) = blocking(move || {
         let deputy = worker.deputy();
         let new = NewUser {
             home,
@@ -227,11 +319,15 @@ pub async fn create_user(
             email: body.email,
             phone: body.phone,
             roles,
-            status: Status::Pending,
+            status: if password.is_some() { Status::Active } else { Status::Pending },
         };
         let mut committed =
             deputy.execute(actor, source.as_deref(), |tx| tx.create_user(new.clone()))?;
-        if body.send_invitation {
+        let mut generated = None;
+        if let Some((value, was_generated)) = password {
+            worker.auth().set_password(committed.output, &value, body.must_change_password)?;
+            generated = was_generated.then_some(value);
+        } else if body.send_invitation {
             worker.auth().invite(actor, committed.output, source.as_deref())?;
             committed.revision = deputy.snapshot().revision;
         }
@@ -240,10 +336,18 @@ pub async fn create_user(
             .principal(committed.output)
             .ok_or_else(|| ApiError::internal("created principal vanished"))?;
         let view = PrincipalView::of(&s, p, true);
-        Ok((committed, view))
+        Ok((committed, view, generated))
     })
     .await?;
-    Ok(written(&committed, (StatusCode::CREATED, Json(view))))
+    let carries_secret = generated.is_some();
+    let mut response = written(
+        &committed,
+        (StatusCode::CREATED, Json(UserCreated { principal: view, generated_password: generated })),
+    );
+    if carries_secret {
+        response.extensions_mut().insert(crate::idempotency::CarriesSecret);
+    }
+    Ok(response)
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]

@@ -1,0 +1,621 @@
+//! Managing the model: tenants and their entitlements, partner grants and partner roles,
+//! delegates, security groups, resources, access codes. Each handler resolves the names
+//! in the request and lets the engine decide under every rule, as the caller.
+
+use super::{ApiJson, blocking, written};
+use crate::caller::{Authed, Source};
+use crate::problem::{ApiError, Problem};
+use crate::state::AppState;
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use deputy_core::commands::partners::GrantTerms;
+use deputy_core::commands::resources::NewResource;
+use deputy_core::commands::tenants::NewTenant;
+use deputy_core::commands::users::NewDelegate;
+use deputy_core::{CommandError, GroupOwner, KindId, RoleId, Scope, State as Snapshot, Tx};
+use deputy_service::Committed;
+use deputy_service::auth::Caller;
+use deputy_service::resolve::{self, NotFound};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+/// The id of what a write created.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Created {
+    pub id: String,
+}
+
+/// Runs `command` as the caller and waits until it is durable.
+async fn run<T: Send + 'static>(
+    app: &AppState,
+    caller: &Caller,
+    source: Option<String>,
+    command: impl Fn(&mut Tx) -> Result<T, CommandError> + Send + 'static,
+) -> Result<Committed<T>, ApiError> {
+    let worker = app.clone();
+    let actor = caller.actor();
+    blocking(move || Ok(worker.deputy().execute(actor, source.as_deref(), command)?)).await
+}
+
+fn created<T: std::fmt::Display>(committed: &Committed<T>) -> Response {
+    written(committed, (StatusCode::CREATED, Json(Created { id: committed.output.to_string() })))
+}
+
+fn missing(field: &'static str) -> impl Fn(NotFound) -> ApiError {
+    move |e| ApiError::not_found(e.0).field(field)
+}
+
+fn roles(s: &Snapshot, names: &[String], field: &'static str) -> Result<Vec<RoleId>, ApiError> {
+    names.iter().map(|r| resolve::role(s, r).map_err(missing(field))).collect()
+}
+
+fn kinds(s: &Snapshot, names: &Option<Vec<String>>) -> Result<Option<Vec<KindId>>, ApiError> {
+    names
+        .as_ref()
+        .map(|ks| {
+            ks.iter()
+                .map(|k| {
+                    s.catalog.kind_by_name(k).ok_or_else(|| {
+                        ApiError::not_found(format!("no kind named `{k}`")).field("kinds")
+                    })
+                })
+                .collect()
+        })
+        .transpose()
+}
+
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewTenantRequest {
+    /// Unique, case-insensitive handle: letters, digits, `-`, `_`, `.`.
+    pub key: String,
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default)]
+    pub internal_description: String,
+}
+
+impl NewTenantRequest {
+    fn into_new(self) -> NewTenant {
+        NewTenant {
+            key: self.key,
+            name: self.name,
+            description: self.description,
+            internal_description: self.internal_description,
+        }
+    }
+}
+
+/// Creates a sub-tenant (R1: `tenants.manage` in the parent).
+#[utoipa::path(post, path = "/v1/tenants/{id}/children", tag = "tenants", request_body = NewTenantRequest,
+    params(("id" = String, Path, description = "the parent tenant (id or key)")),
+    responses((status = 201, body = Created), (status = 401, body = Problem, content_type = "application/problem+json"),
+    (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"),
+    (status = 409, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")))]
+pub async fn create_tenant(
+    State(app): State<AppState>,
+    Authed(caller): Authed,
+    Source(source): Source,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<NewTenantRequest>,
+) -> Result<Response, ApiError> {
+    let parent = resolve::tenant(&app.deputy().snapshot(), &id).map_err(missing("id"))?;
+    let new = body.into_new();
+    let committed =
+        run(&app, &caller, source, move |tx| tx.create_tenant(parent, new.clone())).await?;
+    Ok(created(&committed))
+}
+
+/// Which partner wizard (R46).
+#[derive(Debug, Clone, Copy)]
+enum Wizard {
+    Customer,
+    SubAccount,
+    ParentAccount,
+}
+
+async fn wizard(
+    app: AppState,
+    caller: Caller,
+    source: Option<String>,
+    id: String,
+    body: NewTenantRequest,
+    which: Wizard,
+) -> Result<Response, ApiError> {
+    let tenant = resolve::tenant(&app.deputy().snapshot(), &id).map_err(missing("id"))?;
+    let new = body.into_new();
+    let committed = run(&app, &caller, source, move |tx| match which {
+        Wizard::Customer => tx.create_customer(tenant, new.clone()),
+        Wizard::SubAccount => tx.create_sub_account(tenant, new.clone()),
+        Wizard::ParentAccount => tx.create_parent_account(tenant, new.clone()),
+    })
+    .await?;
+    Ok(created(&committed))
+}
+
+/// "New account for a new customer" (R46): a partner creates a tenant under the root that
+/// starts with an active `admin` grant to the partner.
+#[utoipa::path(post, path = "/v1/tenants/{id}/customers", tag = "partners", request_body = NewTenantRequest,
+    params(("id" = String, Path, description = "the partner tenant")),
+    responses((status = 201, body = Created), (status = 403, body = Problem, content_type = "application/problem+json"),
+    (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json")))]
+pub async fn create_customer(
+    State(app): State<AppState>,
+    Authed(caller): Authed,
+    Source(source): Source,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<NewTenantRequest>,
+) -> Result<Response, ApiError> {
+    wizard(app, caller, source, id, body, Wizard::Customer).await
+}
+
+/// A sub-account of a client, by its partner through the grant (R46).
+#[utoipa::path(post, path = "/v1/tenants/{id}/sub-accounts", tag = "partners", request_body = NewTenantRequest,
+    params(("id" = String, Path, description = "the client tenant")),
+    responses((status = 201, body = Created), (status = 403, body = Problem, content_type = "application/problem+json"),
+    (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json")))]
+pub async fn create_sub_account(
+    State(app): State<AppState>,
+    Authed(caller): Authed,
+    Source(source): Source,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<NewTenantRequest>,
+) -> Result<Response, ApiError> {
+    wizard(app, caller, source, id, body, Wizard::SubAccount).await
+}
+
+/// A parent account above a client, by its partner through the grant (R46).
+#[utoipa::path(post, path = "/v1/tenants/{id}/parent-account", tag = "partners", request_body = NewTenantRequest,
+    params(("id" = String, Path, description = "the client tenant")),
+    responses((status = 201, body = Created), (status = 403, body = Problem, content_type = "application/problem+json"),
+    (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json")))]
+pub async fn create_parent_account(
+    State(app): State<AppState>,
+    Authed(caller): Authed,
+    Source(source): Source,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<NewTenantRequest>,
+) -> Result<Response, ApiError> {
+    wizard(app, caller, source, id, body, Wizard::ParentAccount).await
+}
+
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Entitlements {
+    /// The tenant's own entitled (non-core) permissions; effective ones are these ∩ the
+    /// parent's (R3).
+    pub permissions: Vec<String>,
+}
+
+/// Sets a tenant's entitlements (R3: `entitlements.manage` over it).
+#[utoipa::path(put, path = "/v1/tenants/{id}/entitlements", tag = "tenants", request_body = Entitlements,
+    params(("id" = String, Path, description = "tenant id or key")),
+    responses((status = 204, description = "set"), (status = 403, body = Problem, content_type = "application/problem+json"),
+    (status = 404, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")))]
+pub async fn set_entitlements(
+    State(app): State<AppState>,
+    Authed(caller): Authed,
+    Source(source): Source,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<Entitlements>,
+) -> Result<Response, ApiError> {
+    let tenant = resolve::tenant(&app.deputy().snapshot(), &id).map_err(missing("id"))?;
+    let committed =
+        run(&app, &caller, source, move |tx| tx.set_entitlements(tenant, &body.permissions))
+            .await?;
+    Ok(written(&committed, StatusCode::NO_CONTENT))
+}
+
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Flag {
+    pub value: bool,
+}
+
+/// Suspends a tenant or lifts its suspension (R8: `tenants.manage` over it).
+#[utoipa::path(put, path = "/v1/tenants/{id}/suspended", tag = "tenants", request_body = Flag,
+    params(("id" = String, Path, description = "tenant id or key")),
+    responses((status = 204, description = "set"), (status = 403, body = Problem, content_type = "application/problem+json"),
+    (status = 404, body = Problem, content_type = "application/problem+json")))]
+pub async fn set_suspended(
+    State(app): State<AppState>,
+    Authed(caller): Authed,
+    Source(source): Source,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<Flag>,
+) -> Result<Response, ApiError> {
+    let tenant = resolve::tenant(&app.deputy().snapshot(), &id).map_err(missing("id"))?;
+    let committed =
+        run(&app, &caller, source, move |tx| tx.set_suspended(tenant, body.value)).await?;
+    Ok(written(&committed, StatusCode::NO_CONTENT))
+}
+
+/// Flags a tenant as a partner, or not (`tenants.manage` over it).
+#[utoipa::path(put, path = "/v1/tenants/{id}/partner", tag = "tenants", request_body = Flag,
+    params(("id" = String, Path, description = "tenant id or key")),
+    responses((status = 204, description = "set"), (status = 403, body = Problem, content_type = "application/problem+json"),
+    (status = 404, body = Problem, content_type = "application/problem+json")))]
+pub async fn set_partner(
+    State(app): State<AppState>,
+    Authed(caller): Authed,
+    Source(source): Source,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<Flag>,
+) -> Result<Response, ApiError> {
+    let tenant = resolve::tenant(&app.deputy().snapshot(), &id).map_err(missing("id"))?;
+    let committed =
+        run(&app, &caller, source, move |tx| tx.set_partner(tenant, body.value)).await?;
+    Ok(written(&committed, StatusCode::NO_CONTENT))
+}
+
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GrantRequest {
+    /// The partner tenant (id or key).
+    pub partner: String,
+    /// Role names: the most P's users may be given in C (R41).
+    pub ceiling: Vec<String>,
+    /// Only resources of these kinds.
+    #[serde(default)]
+    pub kinds: Option<Vec<String>>,
+    /// Also C's descendants (R47).
+    #[serde(default)]
+    pub subtree: bool,
+    #[serde(default)]
+    pub expires_at: Option<i64>,
+    #[serde(default)]
+    pub auto_extend: bool,
+}
+
+/// Proposes a grant from client `{id}` to a partner (R40; active at once when the client
+/// proposes it).
+#[utoipa::path(post, path = "/v1/tenants/{id}/grants", tag = "partners", request_body = GrantRequest,
+    params(("id" = String, Path, description = "the client tenant")),
+    responses((status = 201, body = Created), (status = 403, body = Problem, content_type = "application/problem+json"),
+    (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"),
+    (status = 422, body = Problem, content_type = "application/problem+json")))]
+pub async fn propose_grant(
+    State(app): State<AppState>,
+    Authed(caller): Authed,
+    Source(source): Source,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<GrantRequest>,
+) -> Result<Response, ApiError> {
+    let s = app.deputy().snapshot();
+    let client = resolve::tenant(&s, &id).map_err(missing("id"))?;
+    let partner = resolve::tenant(&s, &body.partner).map_err(missing("partner"))?;
+    let terms = GrantTerms {
+        ceiling: roles(&s, &body.ceiling, "ceiling")?,
+        kinds: kinds(&s, &body.kinds)?,
+        subtree: body.subtree,
+        expires_at: body.expires_at,
+        auto_extend: body.auto_extend,
+    };
+    let committed =
+        run(&app, &caller, source, move |tx| tx.propose_grant(client, partner, terms.clone()))
+            .await?;
+    Ok(created(&committed))
+}
+
+fn grant_id(text: &str) -> Result<deputy_core::GrantId, ApiError> {
+    text.parse().map_err(|_| ApiError::not_found(format!("no grant `{text}`")).field("id"))
+}
+
+/// Approves a proposed grant (R40: `partners.manage` in the client).
+#[utoipa::path(post, path = "/v1/grants/{id}/approve", tag = "partners",
+    params(("id" = String, Path, description = "grant id (`g4`)")),
+    responses((status = 204, description = "active"), (status = 403, body = Problem, content_type = "application/problem+json"),
+    (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json")))]
+pub async fn approve_grant(
+    State(app): State<AppState>,
+    Authed(caller): Authed,
+    Source(source): Source,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let grant = grant_id(&id)?;
+    let committed = run(&app, &caller, source, move |tx| tx.approve_grant(grant)).await?;
+    Ok(written(&committed, StatusCode::NO_CONTENT))
+}
+
+/// Revokes a grant (R40): every user of the partner loses it in the same revision.
+#[utoipa::path(post, path = "/v1/grants/{id}/revoke", tag = "partners",
+    params(("id" = String, Path, description = "grant id (`g4`)")),
+    responses((status = 204, description = "revoked"), (status = 403, body = Problem, content_type = "application/problem+json"),
+    (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json")))]
+pub async fn revoke_grant(
+    State(app): State<AppState>,
+    Authed(caller): Authed,
+    Source(source): Source,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let grant = grant_id(&id)?;
+    let committed = run(&app, &caller, source, move |tx| tx.revoke_grant(grant)).await?;
+    Ok(written(&committed, StatusCode::NO_CONTENT))
+}
+
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PartnerRoleRequest {
+    pub role: String,
+    /// A client tenant; or give `group`.
+    #[serde(default)]
+    pub client: Option<String>,
+    /// One of the partner tenant's security groups (`sg3`).
+    #[serde(default)]
+    pub group: Option<String>,
+    #[serde(default)]
+    pub expires_at: Option<i64>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct PartnerRoleGiven {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub assignment: Option<String>,
+    /// Accounts in the client deactivated as "replaced by partner access" (R44).
+    pub replaced: Vec<String>,
+    /// Accounts kept because replacing them would leave the client without an admin.
+    pub kept: Vec<String>,
+}
+
+/// Gives a partner user a role for a client or a group of clients (R41, R44).
+#[utoipa::path(post, path = "/v1/principals/{id}/partner-roles", tag = "partners", request_body = PartnerRoleRequest,
+    params(("id" = String, Path, description = "the partner's user")),
+    responses((status = 201, body = PartnerRoleGiven), (status = 403, body = Problem, content_type = "application/problem+json"),
+    (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"),
+    (status = 422, body = Problem, content_type = "application/problem+json")))]
+pub async fn give_partner_role(
+    State(app): State<AppState>,
+    Authed(caller): Authed,
+    Source(source): Source,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<PartnerRoleRequest>,
+) -> Result<Response, ApiError> {
+    let s = app.deputy().snapshot();
+    let user = resolve::principal(&s, &id).map_err(missing("id"))?;
+    let role = resolve::role(&s, &body.role).map_err(missing("role"))?;
+    let scope = match (&body.client, &body.group) {
+        (Some(c), None) => {
+            Scope::Client { client: resolve::tenant(&s, c).map_err(missing("client"))? }
+        }
+        (None, Some(g)) => Scope::Group { group: resolve::group(&s, g).map_err(missing("group"))? },
+        _ => {
+            return Err(ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid",
+                "The request is not valid",
+                "give exactly one of `client` and `group`",
+            )
+            .field("client"));
+        }
+    };
+    let expires_at = body.expires_at;
+    let committed =
+        run(&app, &caller, source, move |tx| tx.give_partner_role(user, scope, role, expires_at))
+            .await?;
+    let o = &committed.output;
+    let view = PartnerRoleGiven {
+        assignment: o.assignment.map(|a| a.to_string()),
+        replaced: o.replaced.iter().map(ToString::to_string).collect(),
+        kept: o.kept_for_r5.iter().map(ToString::to_string).collect(),
+    };
+    Ok(written(&committed, (StatusCode::CREATED, Json(view))))
+}
+
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DelegateRequest {
+    pub logon: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub email: String,
+    /// The owner's groups it may act for; none: Full Access (R35).
+    #[serde(default)]
+    pub groups: Option<Vec<String>>,
+    /// Resource kinds; none: all (R38).
+    #[serde(default)]
+    pub kinds: Option<Vec<String>>,
+    /// Narrowing roles; none: everything the owner may.
+    #[serde(default)]
+    pub roles: Vec<String>,
+    /// Signs in with the owner's password (R17).
+    #[serde(default)]
+    pub linked_password: bool,
+}
+
+fn groups(
+    s: &Snapshot,
+    names: &Option<Vec<String>>,
+) -> Result<Option<Vec<deputy_core::GroupId>>, ApiError> {
+    names
+        .as_ref()
+        .map(|gs| gs.iter().map(|g| resolve::group(s, g).map_err(missing("groups"))).collect())
+        .transpose()
+}
+
+/// Creates a secondary logon of `{id}` (R34): by its owner, or by a holder of
+/// `users.create` who outranks the owner.
+#[utoipa::path(post, path = "/v1/principals/{id}/delegates", tag = "delegates", request_body = DelegateRequest,
+    params(("id" = String, Path, description = "the owner")),
+    responses((status = 201, body = Created), (status = 403, body = Problem, content_type = "application/problem+json"),
+    (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"),
+    (status = 422, body = Problem, content_type = "application/problem+json")))]
+pub async fn create_delegate(
+    State(app): State<AppState>,
+    Authed(caller): Authed,
+    Source(source): Source,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<DelegateRequest>,
+) -> Result<Response, ApiError> {
+    let s = app.deputy().snapshot();
+    let new = NewDelegate {
+        owner: resolve::principal(&s, &id).map_err(missing("id"))?,
+        logon: body.logon,
+        first_name: body.first_name,
+        last_name: body.last_name,
+        email: body.email,
+        groups: groups(&s, &body.groups)?,
+        kinds: kinds(&s, &body.kinds)?,
+        roles: roles(&s, &body.roles, "roles")?,
+        linked_password: body.linked_password,
+    };
+    let committed = run(&app, &caller, source, move |tx| tx.create_delegate(new.clone())).await?;
+    Ok(created(&committed))
+}
+
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DelegateAccessRequest {
+    #[serde(default)]
+    pub groups: Option<Vec<String>>,
+    #[serde(default)]
+    pub kinds: Option<Vec<String>>,
+    #[serde(default)]
+    pub roles: Vec<String>,
+}
+
+/// Changes what a secondary logon may act for (R35, R38, "Change Access").
+#[utoipa::path(put, path = "/v1/principals/{id}/delegate-access", tag = "delegates", request_body = DelegateAccessRequest,
+    params(("id" = String, Path, description = "the delegate")),
+    responses((status = 204, description = "set"), (status = 403, body = Problem, content_type = "application/problem+json"),
+    (status = 404, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")))]
+pub async fn set_delegate_access(
+    State(app): State<AppState>,
+    Authed(caller): Authed,
+    Source(source): Source,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<DelegateAccessRequest>,
+) -> Result<Response, ApiError> {
+    let s = app.deputy().snapshot();
+    let delegate = resolve::principal(&s, &id).map_err(missing("id"))?;
+    let (g, k, r) =
+        (groups(&s, &body.groups)?, kinds(&s, &body.kinds)?, roles(&s, &body.roles, "roles")?);
+    let committed = run(&app, &caller, source, move |tx| {
+        tx.set_delegate_access(delegate, g.clone(), k.clone(), r.clone())
+    })
+    .await?;
+    Ok(written(&committed, StatusCode::NO_CONTENT))
+}
+
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GroupRequest {
+    /// A user owning the group (to scope its delegates); or give `owner_tenant`.
+    #[serde(default)]
+    pub owner_principal: Option<String>,
+    /// A partner tenant owning the group (to give its users clients in bulk).
+    #[serde(default)]
+    pub owner_tenant: Option<String>,
+    pub name: String,
+}
+
+/// Creates a security group (R38).
+#[utoipa::path(post, path = "/v1/groups", tag = "groups", request_body = GroupRequest, responses(
+    (status = 201, body = Created), (status = 403, body = Problem, content_type = "application/problem+json"),
+    (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"),
+    (status = 422, body = Problem, content_type = "application/problem+json")))]
+pub async fn create_group(
+    State(app): State<AppState>,
+    Authed(caller): Authed,
+    Source(source): Source,
+    ApiJson(body): ApiJson<GroupRequest>,
+) -> Result<Response, ApiError> {
+    let s = app.deputy().snapshot();
+    let owner = match (&body.owner_principal, &body.owner_tenant) {
+        (Some(p), None) => {
+            GroupOwner::User(resolve::principal(&s, p).map_err(missing("owner_principal"))?)
+        }
+        (None, Some(t)) => {
+            GroupOwner::Tenant(resolve::tenant(&s, t).map_err(missing("owner_tenant"))?)
+        }
+        _ => {
+            return Err(ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid",
+                "The request is not valid",
+                "give exactly one of `owner_principal` and `owner_tenant`",
+            )
+            .field("owner_principal"));
+        }
+    };
+    let name = body.name;
+    let committed =
+        run(&app, &caller, source, move |tx| tx.create_group(owner, name.clone())).await?;
+    Ok(created(&committed))
+}
+
+/// Moves a tenant into a group (R38: out of its old group of the same owner).
+#[utoipa::path(put, path = "/v1/groups/{id}/tenants/{tenant}", tag = "groups",
+    params(("id" = String, Path, description = "group id (`sg3`)"), ("tenant" = String, Path, description = "tenant id or key")),
+    responses((status = 204, description = "placed"), (status = 403, body = Problem, content_type = "application/problem+json"),
+    (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json")))]
+pub async fn place_in_group(
+    State(app): State<AppState>,
+    Authed(caller): Authed,
+    Source(source): Source,
+    Path((id, tenant)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    let s = app.deputy().snapshot();
+    let group = resolve::group(&s, &id).map_err(missing("id"))?;
+    let tenant = resolve::tenant(&s, &tenant).map_err(missing("tenant"))?;
+    let committed = run(&app, &caller, source, move |tx| tx.place_in_group(group, tenant)).await?;
+    Ok(written(&committed, StatusCode::NO_CONTENT))
+}
+
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ResourceRequest {
+    /// Unique across the deployment, case-insensitive.
+    pub key: String,
+    pub name: String,
+    /// A resource type of the catalog (`tax-account`).
+    #[serde(rename = "type")]
+    pub resource_type: String,
+    #[serde(default)]
+    pub kind: Option<String>,
+    /// A parent resource (id or key).
+    #[serde(default)]
+    pub parent: Option<String>,
+}
+
+/// Creates a resource in a tenant.
+#[utoipa::path(post, path = "/v1/tenants/{id}/resources", tag = "resources", request_body = ResourceRequest,
+    params(("id" = String, Path, description = "tenant id or key")),
+    responses((status = 201, body = Created), (status = 403, body = Problem, content_type = "application/problem+json"),
+    (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"),
+    (status = 422, body = Problem, content_type = "application/problem+json")))]
+pub async fn create_resource(
+    State(app): State<AppState>,
+    Authed(caller): Authed,
+    Source(source): Source,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<ResourceRequest>,
+) -> Result<Response, ApiError> {
+    let s = app.deputy().snapshot();
+    let new = NewResource {
+        tenant: resolve::tenant(&s, &id).map_err(missing("id"))?,
+        key: body.key,
+        name: body.name,
+        resource_type: s.catalog.type_id(&body.resource_type).ok_or_else(|| {
+            ApiError::not_found(format!("no resource type `{}`", body.resource_type)).field("type")
+        })?,
+        kind: body
+            .kind
+            .as_deref()
+            .map(|k| {
+                s.catalog.kind_by_name(k).ok_or_else(|| {
+                    ApiError::not_found(format!("no kind named `{k}`")).field("kind")
+                })
+            })
+            .transpose()?,
+        parent: body
+            .parent
+            .as_deref()
+            .map(|p| resolve::resource(&s, p).map_err(missing("parent")))
+            .transpose()?,
+    };
+    let committed = run(&app, &caller, source, move |tx| tx.create_resource(new.clone())).await?;
+    Ok(created(&committed))
+}
