@@ -31,6 +31,8 @@ use utoipa::{Modify, OpenApi};
         crate::routes::manage::give_partner_role, crate::routes::manage::create_delegate,
         crate::routes::manage::set_delegate_access, crate::routes::manage::create_group,
         crate::routes::manage::place_in_group, crate::routes::manage::create_resource,
+        crate::routes::manage::update_profile, crate::routes::manage::issue_access_code,
+        crate::routes::manage::redeem_access_code,
         checks::check, checks::check_batch, checks::explain,
     ),
     components(schemas(crate::problem::Problem)),
@@ -62,7 +64,9 @@ impl Modify for Security {
                 continue;
             }
             for op in
-                [item.post.as_mut(), item.put.as_mut(), item.delete.as_mut()].into_iter().flatten()
+                [item.post.as_mut(), item.put.as_mut(), item.patch.as_mut(), item.delete.as_mut()]
+                    .into_iter()
+                    .flatten()
             {
                 let parameter = ParameterBuilder::new()
                     .name("Idempotency-Key")

@@ -327,3 +327,292 @@ async fn s2_data_platform_through_the_api_only() {
         .await;
     assert_eq!(s.check(&operator, reports).await["allowed"], true);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn s1_tax_portal_secondary_logon_through_the_api_only() {
+    use reqwest::Method;
+    let s = start().await;
+    let operator = s.sign_in("operator", PASSWORD).await;
+    for (key, name) in [
+        ("natural-health", "Natural Health LLC"),
+        ("bakery", "Sunrise Bakery"),
+        ("florist", "Rose Florist"),
+    ] {
+        s.post(&operator, "/v1/tenants/root/children", json!({"key": key, "name": name})).await;
+    }
+    let jane = s.invite_and_join(&operator, "natural-health", "jane", "jane@nh.example").await;
+    let _nora = s.invite_and_join(&jane, "natural-health", "nora", "nora@nh.example").await;
+    s.post(
+        &jane,
+        "/v1/principals/nora/assignments",
+        json!({"role": "admin", "tenant": "natural-health"}),
+    )
+    .await;
+    let bakery_admin =
+        s.invite_and_join(&operator, "bakery", "bakery-admin", "bea@bakery.example").await;
+    let florist_admin =
+        s.invite_and_join(&operator, "florist", "florist-admin", "fred@florist.example").await;
+    for (admin, tenant) in [(&bakery_admin, "bakery"), (&florist_admin, "florist")] {
+        // Each business gives Jane `tax-preparer` with an access code she redeems (R37a).
+        let code = s
+            .post(
+                admin,
+                &format!("/v1/tenants/{tenant}/access-codes"),
+                json!({"roles": ["tax-preparer"]}),
+            )
+            .await;
+        let redeemed =
+            s.post(&jane, "/v1/access-codes/redeem", json!({"code": code["code"]})).await;
+        assert_eq!(redeemed["assignments"].as_array().unwrap().len(), 1, "{redeemed}");
+    }
+    for (admin, tenant, key, kind) in [
+        (&bakery_admin, "bakery", "bakery-withholding", "Withholding"),
+        (&bakery_admin, "bakery", "bakery-sales-use", "Sales & Use"),
+        (&florist_admin, "florist", "florist-withholding", "Withholding"),
+    ] {
+        s.post(
+            admin,
+            &format!("/v1/tenants/{tenant}/resources"),
+            json!({"key": key, "name": key, "type": "tax-account", "kind": kind}),
+        )
+        .await;
+    }
+    // Jane creates secondary logon Jim: he gets a set-password mail and Full Access.
+    s.post(
+        &jane,
+        "/v1/principals/jane/delegates",
+        json!({"logon": "jim", "first_name": "Jim", "last_name": "Doe", "email": "jim@nh.example"}),
+    )
+    .await;
+    let mail = s.app.deputy().store().outbox(0, 10_000).unwrap();
+    let link = mail.iter().rev().find(|m| m.recipient == "jim@nh.example").unwrap().body.clone();
+    let token = link
+        .lines()
+        .find(|l| l.contains("/invitation/"))
+        .unwrap()
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .to_owned();
+    let (status, _, _) = s
+        .call(
+            Method::POST,
+            None,
+            "/v1/auth/invitations/accept",
+            json!({"token": token, "password": PASSWORD}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let file =
+        |target: &str| json!({"principal": "jim", "permission": "returns.file", "target": target});
+    assert_eq!(
+        s.check(&operator, file("resource:florist-withholding")).await["allowed"],
+        true,
+        "Full Access at first"
+    );
+    // Jane makes "Payroll clients", moves the bakery into it, limits Jim to it and to Withholding.
+    let group = s
+        .post(&jane, "/v1/groups", json!({"owner_principal": "jane", "name": "Payroll clients"}))
+        .await;
+    let group = group["id"].as_str().unwrap().to_owned();
+    s.ok(Method::PUT, &jane, &format!("/v1/groups/{group}/tenants/bakery"), json!({})).await;
+    s.ok(
+        Method::PUT,
+        &jane,
+        "/v1/principals/jim/delegate-access",
+        json!({"groups": [group], "kinds": ["Withholding"]}),
+    )
+    .await;
+    for permission in ["returns.view", "returns.file", "payments.make"] {
+        let answer = s.check(&operator, json!({"principal": "jim", "permission": permission, "target": "resource:bakery-withholding"})).await;
+        assert_eq!(answer["allowed"], true, "{permission}: {answer}");
+    }
+    assert_eq!(
+        s.check(&operator, file("resource:bakery-sales-use")).await["allowed"],
+        false,
+        "another kind"
+    );
+    assert_eq!(
+        s.check(&operator, file("bakery")).await["allowed"],
+        false,
+        "the business as a tenant target"
+    );
+    assert_eq!(
+        s.check(&operator, file("resource:florist-withholding")).await["allowed"],
+        false,
+        "another tenant"
+    );
+    // The bakery's admin removes Jane's role: Jim loses it in the same revision.
+    let (_, jane_view, _) =
+        s.call(Method::GET, Some(&bakery_admin), "/v1/principals/jane", json!({})).await;
+    let bakery = s.app.deputy().snapshot().tenant_by_key("bakery").unwrap().to_string();
+    let assignment = jane_view["assignments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["role"] == "tax-preparer" && a["target"] == bakery.as_str())
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (_, token) = s
+        .ok(
+            Method::DELETE,
+            &bakery_admin,
+            &format!("/v1/principals/jane/assignments/{assignment}"),
+            json!({}),
+        )
+        .await;
+    let mut after = file("resource:bakery-withholding");
+    after["consistency_token"] = json!(token.unwrap());
+    assert_eq!(s.check(&operator, after).await["allowed"], false);
+    // The operator cancels Jane (Natural Health keeps Nora as admin): Jim is cancelled too.
+    s.post(&operator, "/v1/principals/jane/cancel", json!({})).await;
+    let (_, jim, _) = s.call(Method::GET, Some(&operator), "/v1/principals/jim", json!({})).await;
+    assert_eq!(jim["status"], "cancelled");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn s3_backup_portal_ranks_wizard_and_impersonation_through_the_api_only() {
+    use reqwest::Method;
+    let s = start().await;
+    let operator = s.sign_in("operator", PASSWORD).await;
+    s.post(&operator, "/v1/tenants/root/children", json!({"key": "backupco", "name": "BackupCo"}))
+        .await;
+    s.ok(Method::PUT, &operator, "/v1/tenants/backupco/partner", json!({"value": true})).await;
+    s.post(
+        &operator,
+        "/v1/tenants/root/children",
+        json!({"key": "customer-parent", "name": "Customer Holdings"}),
+    )
+    .await;
+    let backup_admin =
+        s.invite_and_join(&operator, "backupco", "backup-admin", "admin@backup.example").await;
+    let _sitm = s.invite_and_join(&backup_admin, "backupco", "sitm", "sitm@backup.example").await;
+    let _sm = s.invite_and_join(&backup_admin, "backupco", "senior", "senior@backup.example").await;
+    s.post(
+        &backup_admin,
+        "/v1/principals/sitm/assignments",
+        json!({"role": "senior-it-manager", "tenant": "backupco"}),
+    )
+    .await;
+    s.post(
+        &backup_admin,
+        "/v1/principals/senior/assignments",
+        json!({"role": "senior-manager", "tenant": "backupco"}),
+    )
+    .await;
+    let customer_admin = s
+        .invite_and_join(&operator, "customer-parent", "customer-admin", "admin@customer.example")
+        .await;
+    let _cs = s
+        .invite_and_join(&customer_admin, "customer-parent", "agent", "agent@customer.example")
+        .await;
+    s.post(
+        &customer_admin,
+        "/v1/principals/agent/assignments",
+        json!({"role": "customer-service", "tenant": "customer-parent"}),
+    )
+    .await;
+    s.post(
+        &customer_admin,
+        "/v1/tenants/customer-parent/grants",
+        json!({"partner": "backupco", "ceiling": ["senior-it-manager"], "subtree": true}),
+    )
+    .await;
+    s.post(
+        &backup_admin,
+        "/v1/principals/sitm/partner-roles",
+        json!({"role": "senior-it-manager", "client": "customer-parent"}),
+    )
+    .await;
+    // The senior IT manager switches into the customer and creates a sub-account with the wizard …
+    let sitm = s.sign_in("sitm", PASSWORD).await;
+    let switched = s.post(&sitm, "/v1/session/switch", json!({"tenant": "customer-parent"})).await;
+    let sitm_in_customer = switched["token"].as_str().unwrap().to_owned();
+    s.post(
+        &sitm_in_customer,
+        "/v1/tenants/customer-parent/sub-accounts",
+        json!({"key": "customer-east", "name": "Customer East"}),
+    )
+    .await;
+    let switched =
+        s.post(&sitm_in_customer, "/v1/session/switch", json!({"tenant": "customer-east"})).await;
+    let sitm_in_east = switched["token"].as_str().unwrap().to_owned();
+    // … and its first user, with a generated password that must be changed.
+    let first = s
+        .post(&sitm_in_east, "/v1/tenants/customer-east/users", json!({"logon": "east-admin", "first_name": "E", "last_name": "A", "email": "east@customer.example", "password": {"generate": true}}))
+        .await;
+    let generated = first["generated_password"].as_str().unwrap().to_owned();
+    assert_eq!(first["status"], "active");
+    let (status, session, _) = s
+        .call(
+            Method::POST,
+            None,
+            "/v1/auth/sign-in",
+            json!({"logon": "east-admin", "password": generated}),
+        )
+        .await;
+    assert_eq!((status, session["must_change_password"].as_bool()), (StatusCode::OK, Some(true)));
+    // A role up to its own rank, yes; senior-manager (above it), no (R27).
+    s.post(
+        &sitm_in_east,
+        "/v1/principals/east-admin/assignments",
+        json!({"role": "customer-service", "tenant": "customer-east"}),
+    )
+    .await;
+    let (status, body, _) = s
+        .call(
+            Method::POST,
+            Some(&sitm_in_east),
+            "/v1/principals/east-admin/assignments",
+            json!({"role": "senior-manager", "tenant": "customer-east"}),
+        )
+        .await;
+    assert!(
+        status == StatusCode::FORBIDDEN || status == StatusCode::UNPROCESSABLE_ENTITY,
+        "{status} {body}"
+    );
+    // At home it cannot modify the senior manager, who outranks it (R28).
+    let home = s.post(&sitm_in_east, "/v1/session/switch", json!({"tenant": "backupco"})).await;
+    let sitm_home = home["token"].as_str().unwrap().to_owned();
+    let (status, body, _) = s
+        .call(
+            Method::PATCH,
+            Some(&sitm_home),
+            "/v1/principals/senior",
+            json!({"first_name": "Changed"}),
+        )
+        .await;
+    assert!(status == StatusCode::FORBIDDEN || status == StatusCode::NOT_FOUND, "{status} {body}");
+    // Switched into the customer it impersonates the customer-service agent, with a reason.
+    let back = s.post(&sitm_home, "/v1/session/switch", json!({"tenant": "customer-parent"})).await;
+    let in_customer = back["token"].as_str().unwrap().to_owned();
+    let acting = s
+        .post(
+            &in_customer,
+            "/v1/session/impersonate",
+            json!({"target": "agent", "reason": "ticket 9000"}),
+        )
+        .await;
+    let acting = acting["token"].as_str().unwrap().to_owned();
+    let (_, me, _) = s.call(Method::GET, Some(&acting), "/v1/me", json!({})).await;
+    assert_eq!(me["impersonating"]["logon"], "agent", "the banner's subject");
+    let stopped = s.post(&acting, "/v1/session/stop-impersonating", json!({})).await;
+    let (_, me, _) = s.call(Method::GET, stopped["token"].as_str(), "/v1/me", json!({})).await;
+    assert!(me.get("impersonating").is_none());
+    let (_, log, _) = s
+        .call(
+            Method::GET,
+            Some(&operator),
+            "/v1/activity?principal=sitm&action=impersonation.&limit=100",
+            json!({}),
+        )
+        .await;
+    let actions: Vec<&str> =
+        log["items"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
+    assert!(
+        actions.contains(&"impersonation.started") && actions.contains(&"impersonation.stopped"),
+        "{log}"
+    );
+}

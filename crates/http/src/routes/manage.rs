@@ -461,7 +461,28 @@ pub async fn create_delegate(
         roles: roles(&s, &body.roles, "roles")?,
         linked_password: body.linked_password,
     };
-    let committed = run(&app, &caller, source, move |tx| tx.create_delegate(new.clone())).await?;
+    let linked = new.linked_password;
+    let mut committed =
+        run(&app, &caller, source.clone(), move |tx| tx.create_delegate(new.clone())).await?;
+    // R34: the new secondary logon gets its set-password mail (R12), unless linked (R17).
+    if !linked
+        && app
+            .deputy()
+            .snapshot()
+            .principal(committed.output)
+            .is_some_and(|p| p.status != deputy_core::Status::Active)
+    {
+        let (worker, actor, delegate) = (app.clone(), caller.actor(), committed.output);
+        blocking(move || {
+            worker
+                .auth()
+                .invite(actor, delegate, source.as_deref())
+                .map(|_| ())
+                .map_err(ApiError::from)
+        })
+        .await?;
+        committed.revision = app.deputy().snapshot().revision;
+    }
     Ok(created(&committed))
 }
 
@@ -618,4 +639,170 @@ pub async fn create_resource(
     };
     let committed = run(&app, &caller, source, move |tx| tx.create_resource(new.clone())).await?;
     Ok(created(&committed))
+}
+
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ProfileRequest {
+    #[serde(default)]
+    pub first_name: Option<String>,
+    #[serde(default)]
+    pub last_name: Option<String>,
+    #[serde(default)]
+    pub email: Option<String>,
+    #[serde(default)]
+    pub phone: Option<String>,
+    #[serde(default)]
+    pub description: Option<String>,
+    /// Only for those who manage the principal (R18).
+    #[serde(default)]
+    pub internal_description: Option<String>,
+    /// Typed custom attributes (R18); `null` removes one.
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    pub attributes: serde_json::Map<String, serde_json::Value>,
+}
+
+/// Changes a principal's profile: its own, or one it manages (R18, R28).
+#[utoipa::path(patch, path = "/v1/principals/{id}", tag = "principals", request_body = ProfileRequest,
+    params(("id" = String, Path, description = "principal id or logon name")),
+    responses((status = 204, description = "changed"), (status = 403, body = Problem, content_type = "application/problem+json"),
+    (status = 404, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")))]
+pub async fn update_profile(
+    State(app): State<AppState>,
+    Authed(caller): Authed,
+    Source(source): Source,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<ProfileRequest>,
+) -> Result<Response, ApiError> {
+    use deputy_core::AttributeValue;
+    let principal = resolve::principal(&app.deputy().snapshot(), &id).map_err(missing("id"))?;
+    let attributes = body
+        .attributes
+        .into_iter()
+        .map(|(k, v)| {
+            let value = match v {
+                serde_json::Value::Null => None,
+                serde_json::Value::Bool(b) => Some(AttributeValue::Bool(b)),
+                serde_json::Value::Number(n) if n.is_i64() => {
+                    n.as_i64().map(AttributeValue::Integer)
+                }
+                serde_json::Value::String(t) => Some(AttributeValue::Text(t)),
+                _ => {
+                    return Err(ApiError::new(
+                        StatusCode::UNPROCESSABLE_ENTITY,
+                        "invalid",
+                        "The request is not valid",
+                        format!("attribute `{k}`: a boolean, an integer, text or null"),
+                    )
+                    .field("attributes"));
+                }
+            };
+            Ok((k, value))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let update = deputy_core::commands::users::ProfileUpdate {
+        first_name: body.first_name,
+        last_name: body.last_name,
+        email: body.email,
+        phone: body.phone,
+        description: body.description,
+        internal_description: body.internal_description,
+        attributes,
+    };
+    let committed =
+        run(&app, &caller, source, move |tx| tx.update_profile(principal, update.clone())).await?;
+    Ok(written(&committed, StatusCode::NO_CONTENT))
+}
+
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AccessCodeRequest {
+    /// Roles the code gives in the tenant; each one the issuer could give itself (R27).
+    pub roles: Vec<String>,
+    /// Days until it expires (default 30).
+    #[serde(default)]
+    pub days: Option<i64>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct AccessCodeIssued {
+    pub id: String,
+    /// Shown once; only its hash is stored.
+    pub code: String,
+}
+
+/// Issues an access code for a tenant ("Add Access to Another Business", R37a).
+#[utoipa::path(post, path = "/v1/tenants/{id}/access-codes", tag = "access-codes", request_body = AccessCodeRequest,
+    params(("id" = String, Path, description = "tenant id or key")),
+    responses((status = 201, body = AccessCodeIssued), (status = 403, body = Problem, content_type = "application/problem+json"),
+    (status = 404, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")))]
+pub async fn issue_access_code(
+    State(app): State<AppState>,
+    Authed(caller): Authed,
+    Source(source): Source,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<AccessCodeRequest>,
+) -> Result<Response, ApiError> {
+    let s = app.deputy().snapshot();
+    let tenant = resolve::tenant(&s, &id).map_err(missing("id"))?;
+    let roles = roles(&s, &body.roles, "roles")?;
+    let days = body.days.unwrap_or(30);
+    if !(1..=365).contains(&days) {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid",
+            "The request is not valid",
+            "days: between 1 and 365",
+        )
+        .field("days"));
+    }
+    let (code, hash) = deputy_service::tokens::new_token().map_err(ApiError::internal)?;
+    let expires_at = app.deputy().now() + days * 86_400_000;
+    let committed = run(&app, &caller, source, move |tx| {
+        tx.issue_access_code(tenant, roles.clone(), hash.clone(), expires_at)
+    })
+    .await?;
+    let mut response = written(
+        &committed,
+        (StatusCode::CREATED, Json(AccessCodeIssued { id: committed.output.to_string(), code })),
+    );
+    response.extensions_mut().insert(crate::idempotency::CarriesSecret);
+    Ok(response)
+}
+
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RedeemRequest {
+    pub code: String,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Redeemed {
+    pub tenant: String,
+    /// Who got the roles: the caller, or (for a secondary logon) its owner (R37).
+    pub holder: String,
+    pub assignments: Vec<String>,
+}
+
+/// Redeems an access code: its roles in its tenant, as a direct assignment (R37a; for a
+/// secondary logon, on its owner, R37).
+#[utoipa::path(post, path = "/v1/access-codes/redeem", tag = "access-codes", request_body = RedeemRequest, responses(
+    (status = 200, body = Redeemed), (status = 403, body = Problem, content_type = "application/problem+json"),
+    (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json")))]
+pub async fn redeem_access_code(
+    State(app): State<AppState>,
+    Authed(caller): Authed,
+    Source(source): Source,
+    ApiJson(body): ApiJson<RedeemRequest>,
+) -> Result<Response, ApiError> {
+    let hash = deputy_service::tokens::hash_token(&body.code);
+    let committed = run(&app, &caller, source, move |tx| tx.redeem_access_code(&hash)).await?;
+    let r = &committed.output;
+    let view = Redeemed {
+        tenant: r.tenant.to_string(),
+        holder: r.holder.to_string(),
+        assignments: r.assignments.iter().map(ToString::to_string).collect(),
+    };
+    Ok(written(&committed, Json(view)))
 }
