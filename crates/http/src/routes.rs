@@ -6,6 +6,7 @@ pub mod health;
 pub mod lists;
 pub mod manage;
 pub mod principals;
+pub mod reports;
 pub mod session;
 pub mod tenants;
 
@@ -142,6 +143,14 @@ pub fn router(app: AppState) -> Router {
         .route("/v1/principals/{id}", get(principals::get_principal).patch(manage::update_profile))
         .route("/v1/tenants/{id}/access-codes", post(manage::issue_access_code))
         .route("/v1/access-codes/redeem", post(manage::redeem_access_code))
+        .route("/v1/lookup/resources", post(reports::lookup_resources))
+        .route("/v1/lookup/subjects", post(reports::lookup_subjects))
+        .route("/v1/what-if", post(reports::what_if))
+        .route("/v1/tenants/{id}/review", get(reports::review_tenant))
+        .route("/v1/principals/{id}/review", get(reports::review_principal))
+        .route("/v1/catalog", get(reports::catalog).put(reports::change_catalog))
+        .route("/v1/principals/{id}/api-keys/{key}", axum::routing::delete(reports::revoke_api_key))
+        .route("/v1/outbox", get(reports::outbox))
         .route("/v1/principals/{id}/status", post(principals::set_status))
         .route("/v1/principals/{id}/cancel", post(principals::cancel))
         .route("/v1/principals/{id}/password-reset", post(principals::password_reset))
@@ -152,7 +161,10 @@ pub fn router(app: AppState) -> Router {
             axum::routing::delete(principals::unassign),
         )
         .route("/v1/principals/{id}/invitation", post(principals::invite))
-        .route("/v1/principals/{id}/api-keys", post(principals::create_api_key))
+        .route(
+            "/v1/principals/{id}/api-keys",
+            post(principals::create_api_key).get(reports::list_api_keys),
+        )
         .route("/v1/tenants/{id}", get(tenants::get_tenant))
         .route("/v1/tenants/{id}/users", post(principals::create_user))
         .route("/v1/tenants/{id}/principals", get(lists::tenant_principals))

@@ -979,3 +979,155 @@ async fn r57_a_write_retried_with_its_idempotency_key_is_done_once() {
         .await;
     assert_eq!(plain.0, StatusCode::CONFLICT);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn r53_r67_r72_lookups_what_if_and_reviews_over_http() {
+    let s = start().await;
+    let operator = s.sign_in(s.demo.operator).await;
+    let jane = s.sign_in(s.demo.jane).await;
+    let (status, found) = s
+        .post(
+            &operator,
+            "/v1/lookup/resources",
+            json!({"principal": "jim", "permission": "returns.file", "type": "tax-account"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{found}");
+    assert_eq!(
+        found["items"],
+        json!(["resource:bakery-withholding"]),
+        "S1: only the payroll client's withholding"
+    );
+    // Jane sees only what is in tenants where she holds checks.read (her own).
+    let (_, hers) = s
+        .post(
+            &jane,
+            "/v1/lookup/resources",
+            json!({"principal": "jim", "permission": "returns.file", "type": "tax-account"}),
+        )
+        .await;
+    assert_eq!(hers["items"], json!([]));
+    let (status, who) = s
+        .post(
+            &operator,
+            "/v1/lookup/subjects",
+            json!({"target": "resource:bakery-withholding", "permission": "returns.file"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{who}");
+    let names: Vec<&str> =
+        who["items"].as_array().unwrap().iter().map(|i| i["principal"].as_str().unwrap()).collect();
+    assert!(names.contains(&"jane") && names.contains(&"jim"), "{who}");
+    assert_eq!(
+        s.post(
+            &jane,
+            "/v1/lookup/subjects",
+            json!({"target": "bakery", "permission": "returns.file"})
+        )
+        .await
+        .0,
+        StatusCode::NOT_FOUND
+    );
+    // What-if: deactivating Jane; nothing is committed.
+    let before = s.app.deputy().snapshot().revision;
+    let (status, diff) = s
+        .post(
+            &operator,
+            "/v1/what-if",
+            json!({"change": {"action": "deactivate", "principal": "jane"}}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{diff}");
+    let rows = diff["rows"].as_array().unwrap();
+    assert!(
+        rows.iter().any(|r| r["principal"] == "jane"
+            && r["permission"] == "returns.file"
+            && r["tenant"] == "bakery"
+            && r["change"] == "loses"),
+        "{diff}"
+    );
+    assert_eq!(s.app.deputy().snapshot().revision, before, "a preview commits nothing");
+    let (status, _) = s
+        .post(
+            &s.sign_in(s.demo.ann).await,
+            "/v1/what-if",
+            json!({"change": {"action": "deactivate", "principal": "jane"}}),
+        )
+        .await;
+    assert!(
+        status == StatusCode::NOT_FOUND || status == StatusCode::FORBIDDEN,
+        "the preview is refused like the change: {status}"
+    );
+    // Access review, JSON and CSV.
+    let bakery_admin = s.sign_in(s.demo.bakery_admin).await;
+    let (status, review) = s.get(&bakery_admin, "/v1/tenants/bakery/review").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        review["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["principal"] == "jane" && r["permission"] == "returns.file")
+    );
+    let csv = s
+        .http
+        .get(format!("{}/v1/tenants/bakery/review?format=csv", s.base))
+        .bearer_auth(&bakery_admin)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(csv.starts_with("principal,switched_into,tenant,permission,reasons\n"));
+    assert_eq!(s.get(&jane, "/v1/tenants/bakery/review").await.0, StatusCode::NOT_FOUND);
+    // The outbox is the operator's; the catalog anyone's.
+    assert_eq!(s.get(&operator, "/v1/outbox").await.0, StatusCode::OK);
+    assert_eq!(s.get(&jane, "/v1/outbox").await.0, StatusCode::NOT_FOUND);
+    let (_, catalog) = s.get(&jane, "/v1/catalog").await;
+    assert!(catalog["toml"].as_str().unwrap().contains("tax-preparer"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn r24_api_keys_are_listed_with_last_use_and_revoked() {
+    let s = start().await;
+    let jane = s.sign_in(s.demo.jane).await;
+    let (d, nh, jane_id) = (s.app.deputy().clone(), s.demo.natural_health, s.demo.jane);
+    let robot = tokio::task::spawn_blocking(move || {
+        d.execute(Actor::at_home(jane_id), None, |tx| {
+            tx.create_service_account(nh, "nh-bot".into(), "Bot".into())
+        })
+        .unwrap()
+        .output
+    })
+    .await
+    .unwrap();
+    let (_, created) =
+        s.post(&jane, &format!("/v1/principals/{robot}/api-keys"), json!({"name": "ci"})).await;
+    let key = created["key"].as_str().unwrap().to_owned();
+    assert_eq!(s.get(&key, "/v1/me").await.0, StatusCode::OK);
+    let (status, keys) = s.get(&jane, &format!("/v1/principals/{robot}/api-keys")).await;
+    assert_eq!(status, StatusCode::OK);
+    let listed = &keys[0];
+    assert_eq!(listed["name"], "ci");
+    assert!(listed["last_used_at"].is_i64(), "{keys}");
+    assert!(!keys.to_string().contains(&key[4..]), "the key itself is never listed");
+    let firm_admin = s.sign_in(s.demo.firm_admin).await;
+    assert_eq!(
+        s.get(&firm_admin, &format!("/v1/principals/{robot}/api-keys")).await.0,
+        StatusCode::NOT_FOUND
+    );
+    let r = s
+        .http
+        .delete(format!(
+            "{}/v1/principals/{robot}/api-keys/{}",
+            s.base,
+            listed["id"].as_str().unwrap()
+        ))
+        .bearer_auth(&jane)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    assert_eq!(s.get(&key, "/v1/me").await.0, StatusCode::UNAUTHORIZED, "revoked at once");
+}

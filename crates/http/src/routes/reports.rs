@@ -1,0 +1,645 @@
+//! Reading access: lookups (R53, R73), what-if previews (R67), access reviews (R72), the
+//! catalog (R25), and listings of grants, delegates, API keys and the mail outbox.
+
+use super::{ApiJson, ApiQuery, blocking, parse_token};
+use crate::caller::Authed;
+use crate::problem::{ApiError, Problem};
+use crate::state::AppState;
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use deputy_core::{Actor, PrincipalId, State as Snapshot, Status, Target, TenantId};
+use deputy_service::auth::Caller;
+use deputy_service::resolve::{self, NotFound};
+use deputy_store::secrets::{SecretKind, SecretStore};
+use serde::{Deserialize, Serialize};
+use std::time::Duration;
+use utoipa::{IntoParams, ToSchema};
+
+/// What-if answers within this much time, and say so when cut short (R67).
+const WHAT_IF_BUDGET: Duration = Duration::from_secs(2);
+
+fn missing(field: &'static str) -> impl Fn(NotFound) -> ApiError {
+    move |e| ApiError::not_found(e.0).field(field).rule("R55")
+}
+
+fn limit(limit: Option<usize>) -> Result<usize, ApiError> {
+    match limit {
+        None => Ok(100),
+        Some(n) if (1..=1000).contains(&n) => Ok(n),
+        Some(n) => {
+            Err(ApiError::bad_request(format!("limit {n} is not between 1 and 1000"))
+                .field("limit"))
+        }
+    }
+}
+
+/// Whether the caller holds `permission` in `tenant` in its session.
+fn holds(
+    app: &AppState,
+    s: &Snapshot,
+    caller: &Caller,
+    permission: &str,
+    tenant: TenantId,
+) -> bool {
+    let Actor::Principal { id, ctx } = caller.actor() else { return false };
+    s.catalog.permission_id(permission).is_some_and(|x| {
+        s.check(id, x, Target::Tenant(tenant), ctx, app.deputy().now())
+            .is_ok_and(|d| d.is_allowed())
+    })
+}
+
+fn target_tenant(s: &Snapshot, t: Target) -> Option<TenantId> {
+    match t {
+        Target::Tenant(t) => Some(t),
+        Target::Resource(r) => s.resource(r).map(|r| r.tenant),
+    }
+}
+
+fn target_name(s: &Snapshot, t: Target) -> String {
+    resolve::target_name(s, t)
+}
+
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LookupResources {
+    pub principal: String,
+    pub permission: String,
+    /// Only resources of this type.
+    #[serde(default, rename = "type")]
+    pub resource_type: Option<String>,
+    #[serde(default)]
+    pub switched_into: Option<String>,
+    #[serde(default)]
+    pub cursor: Option<String>,
+    #[serde(default)]
+    pub limit: Option<usize>,
+    #[serde(default)]
+    pub consistency_token: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct TargetPage {
+    /// `tenant:KEY` or `resource:KEY`.
+    pub items: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_cursor: Option<String>,
+}
+
+fn snapshot(app: &AppState, token: Option<&str>) -> Result<std::sync::Arc<Snapshot>, ApiError> {
+    Ok(match parse_token(token)? {
+        Some(t) => app.deputy().snapshot_for(t)?,
+        None => app.deputy().snapshot(),
+    })
+}
+
+/// Every tenant and resource where the check passes (R53), paged to the end (R73); only
+/// those in tenants where the caller holds `checks.read` are shown (R58).
+#[utoipa::path(post, path = "/v1/lookup/resources", tag = "checks", request_body = LookupResources, responses(
+    (status = 200, body = TargetPage), (status = 400, body = Problem, content_type = "application/problem+json"),
+    (status = 404, body = Problem, content_type = "application/problem+json")))]
+pub async fn lookup_resources(
+    State(app): State<AppState>,
+    Authed(caller): Authed,
+    ApiJson(body): ApiJson<LookupResources>,
+) -> Result<Json<TargetPage>, ApiError> {
+    let s = snapshot(&app, body.consistency_token.as_deref())?;
+    let p = resolve::principal(&s, &body.principal).map_err(missing("principal"))?;
+    let x = resolve::permission(&s, &body.permission).map_err(missing("permission"))?;
+    let ty = body
+        .resource_type
+        .as_deref()
+        .map(|t| {
+            s.catalog
+                .type_id(t)
+                .ok_or_else(|| ApiError::not_found(format!("no resource type `{t}`")).field("type"))
+        })
+        .transpose()?;
+    let switched = body
+        .switched_into
+        .as_deref()
+        .map(|c| resolve::tenant(&s, c).map_err(missing("switched_into")))
+        .transpose()?;
+    let ctx = deputy_core::Context { switched, impersonation: None };
+    let page = s
+        .lookup_resources(
+            p,
+            x,
+            ty,
+            ctx,
+            app.deputy().now(),
+            body.cursor.as_deref(),
+            limit(body.limit)?,
+        )
+        .map_err(ApiError::from)?;
+    let items = page
+        .items
+        .iter()
+        .filter(|t| {
+            target_tenant(&s, **t)
+                .is_some_and(|tenant| holds(&app, &s, &caller, "checks.read", tenant))
+        })
+        .map(|t| target_name(&s, *t))
+        .collect();
+    Ok(Json(TargetPage { items, next_cursor: page.next }))
+}
+
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LookupSubjects {
+    pub target: String,
+    pub permission: String,
+    #[serde(default)]
+    pub cursor: Option<String>,
+    #[serde(default)]
+    pub limit: Option<usize>,
+    #[serde(default)]
+    pub consistency_token: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct SubjectView {
+    pub principal: String,
+    /// Present when the principal passes only switched into this client.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub switched_into: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct SubjectPage {
+    pub items: Vec<SubjectView>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_cursor: Option<String>,
+}
+
+/// Every principal for whom the check passes on a target (R53), for holders of
+/// `checks.read` in the target's tenant.
+#[utoipa::path(post, path = "/v1/lookup/subjects", tag = "checks", request_body = LookupSubjects, responses(
+    (status = 200, body = SubjectPage), (status = 400, body = Problem, content_type = "application/problem+json"),
+    (status = 404, body = Problem, content_type = "application/problem+json")))]
+pub async fn lookup_subjects(
+    State(app): State<AppState>,
+    Authed(caller): Authed,
+    ApiJson(body): ApiJson<LookupSubjects>,
+) -> Result<Json<SubjectPage>, ApiError> {
+    let s = snapshot(&app, body.consistency_token.as_deref())?;
+    let unknown = || {
+        ApiError::not_found(format!("no tenant or resource `{}`", body.target))
+            .field("target")
+            .rule("R55")
+    };
+    let target = resolve::target(&s, &body.target).map_err(|_| unknown())?;
+    let tenant = target_tenant(&s, target).ok_or_else(unknown)?;
+    if !holds(&app, &s, &caller, "checks.read", tenant) {
+        return Err(unknown());
+    }
+    let x = resolve::permission(&s, &body.permission).map_err(missing("permission"))?;
+    let page = s
+        .lookup_subjects(target, x, app.deputy().now(), body.cursor.as_deref(), limit(body.limit)?)
+        .map_err(ApiError::from)?;
+    let items = page
+        .items
+        .iter()
+        .map(|sub| SubjectView {
+            principal: s
+                .principal(sub.principal)
+                .map_or_else(|| sub.principal.to_string(), |p| p.logon.to_string()),
+            switched_into: sub.switched.and_then(|c| s.tenant(c)).map(|t| t.key.clone()),
+        })
+        .collect();
+    Ok(Json(SubjectPage { items, next_cursor: page.next }))
+}
+
+/// A pending change to preview (R67).
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(tag = "action", rename_all = "snake_case", deny_unknown_fields)]
+pub enum WhatIfChange {
+    Deactivate { principal: String },
+    Cancel { principal: String },
+    Unassign { principal: String, assignment: String },
+    RevokeGrant { grant: String },
+    PlaceInGroup { group: String, tenant: String },
+}
+
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WhatIfRequest {
+    pub change: WhatIfChange,
+    #[serde(default)]
+    pub cursor: Option<String>,
+    #[serde(default)]
+    pub limit: Option<usize>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct AccessChangeView {
+    pub principal: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub switched_into: Option<String>,
+    pub permission: String,
+    pub tenant: String,
+    /// `gains` or `loses`.
+    pub change: String,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct WhatIfAnswer {
+    /// The revision it was computed on; nothing was committed.
+    pub revision: u64,
+    pub rows: Vec<AccessChangeView>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_cursor: Option<String>,
+    /// Set when the time budget cut the comparison short (R73): the rows are not all.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stopped: Option<String>,
+}
+
+/// Who would lose or gain which access if the change were made — computed by the engine
+/// on the pending change, as the caller, without committing it (R67).
+#[utoipa::path(post, path = "/v1/what-if", tag = "reports", request_body = WhatIfRequest, responses(
+    (status = 200, body = WhatIfAnswer), (status = 400, body = Problem, content_type = "application/problem+json"),
+    (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"),
+    (status = 409, body = Problem, content_type = "application/problem+json")))]
+pub async fn what_if(
+    State(app): State<AppState>,
+    Authed(caller): Authed,
+    ApiJson(body): ApiJson<WhatIfRequest>,
+) -> Result<Json<WhatIfAnswer>, ApiError> {
+    let s = app.deputy().snapshot();
+    let limit = limit(body.limit)?;
+    let actor = caller.actor();
+    let principal = |p: &str| resolve::principal(&s, p).map_err(missing("principal"));
+    let d = app.deputy().clone();
+    let (diff, revision) = match &body.change {
+        WhatIfChange::Deactivate { principal: p } => {
+            let p = principal(p)?;
+            blocking(move || {
+                Ok(d.what_if(actor, WHAT_IF_BUDGET, |tx| {
+                    tx.set_status(p, Status::Deactivated, None)
+                })?)
+            })
+            .await?
+        }
+        WhatIfChange::Cancel { principal: p } => {
+            let p = principal(p)?;
+            blocking(move || Ok(d.what_if(actor, WHAT_IF_BUDGET, |tx| tx.cancel(p))?)).await?
+        }
+        WhatIfChange::Unassign { principal: p, assignment } => {
+            let p = principal(p)?;
+            let a: deputy_core::AssignmentId = assignment.parse().map_err(|_| {
+                ApiError::not_found(format!("no assignment `{assignment}`")).field("assignment")
+            })?;
+            blocking(move || Ok(d.what_if(actor, WHAT_IF_BUDGET, |tx| tx.unassign(p, a))?)).await?
+        }
+        WhatIfChange::RevokeGrant { grant } => {
+            let g: deputy_core::GrantId = grant
+                .parse()
+                .map_err(|_| ApiError::not_found(format!("no grant `{grant}`")).field("grant"))?;
+            blocking(move || Ok(d.what_if(actor, WHAT_IF_BUDGET, |tx| tx.revoke_grant(g))?)).await?
+        }
+        WhatIfChange::PlaceInGroup { group, tenant } => {
+            let g = resolve::group(&s, group).map_err(missing("group"))?;
+            let t = resolve::tenant(&s, tenant).map_err(missing("tenant"))?;
+            blocking(move || Ok(d.what_if(actor, WHAT_IF_BUDGET, |tx| tx.place_in_group(g, t))?))
+                .await?
+        }
+    };
+    let (page, next) = diff
+        .page(revision, body.cursor.as_deref(), limit)
+        .map_err(|e| ApiError::bad_request(e).field("cursor"))?;
+    let tname = |t: TenantId| s.tenant(t).map_or(t.to_string(), |t| t.key.clone());
+    let rows = page
+        .iter()
+        .map(|r| AccessChangeView {
+            principal: s
+                .principal(r.principal)
+                .map_or(r.principal.to_string(), |p| p.logon.to_string()),
+            switched_into: r.switched.map(tname),
+            permission: s.catalog.perm_name(r.permission).to_owned(),
+            tenant: tname(r.tenant),
+            change: if r.gained { "gains" } else { "loses" }.to_owned(),
+        })
+        .collect();
+    Ok(Json(WhatIfAnswer { revision, rows, next_cursor: next, stopped: diff.stopped.clone() }))
+}
+
+#[derive(Debug, Clone, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ReviewParams {
+    /// `json` (default) or `csv`.
+    pub format: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ReviewRowView {
+    pub principal: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub switched_into: Option<String>,
+    pub tenant: String,
+    pub permission: String,
+    /// Why, with provenance (R69): `role via scope, assigned by … at …`.
+    #[schema(value_type = Vec<Object>)]
+    pub paths: serde_json::Value,
+}
+
+/// An access review and the revision it was computed on.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ReviewView {
+    pub revision: u64,
+    pub rows: Vec<ReviewRowView>,
+}
+
+fn review_response(
+    s: &Snapshot,
+    rows: Vec<deputy_core::review::ReviewRow>,
+    revision: u64,
+    csv: bool,
+) -> Response {
+    let tname = |t: TenantId| s.tenant(t).map_or(t.to_string(), |t| t.key.clone());
+    let views: Vec<ReviewRowView> = rows
+        .iter()
+        .map(|r| ReviewRowView {
+            principal: s
+                .principal(r.principal)
+                .map_or(r.principal.to_string(), |p| p.logon.to_string()),
+            switched_into: r.switched.map(tname),
+            tenant: tname(r.tenant),
+            permission: s.catalog.perm_name(r.permission).to_owned(),
+            paths: serde_json::to_value(&r.paths).unwrap_or_default(),
+        })
+        .collect();
+    if csv {
+        let mut out = String::from("principal,switched_into,tenant,permission,reasons\n");
+        for v in &views {
+            let reasons = v.paths.to_string().replace('"', "\"\"");
+            out.push_str(&format!(
+                "{},{},{},{},\"{}\"\n",
+                v.principal,
+                v.switched_into.as_deref().unwrap_or(""),
+                v.tenant,
+                v.permission,
+                reasons
+            ));
+        }
+        return ([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], out).into_response();
+    }
+    Json(ReviewView { revision, rows: views }).into_response()
+}
+
+/// Every principal's effective access in a tenant, with the reasons (R72), as JSON or CSV;
+/// for holders of `users.view` there.
+#[utoipa::path(get, path = "/v1/tenants/{id}/review", tag = "reports",
+    params(("id" = String, Path, description = "tenant id or key"), ReviewParams),
+    responses((status = 200, description = "the review rows, as JSON or CSV", content((ReviewView = "application/json"), (String = "text/csv"))),
+    (status = 404, body = Problem, content_type = "application/problem+json")))]
+pub async fn review_tenant(
+    State(app): State<AppState>,
+    Authed(caller): Authed,
+    Path(id): Path<String>,
+    ApiQuery(params): ApiQuery<ReviewParams>,
+) -> Result<Response, ApiError> {
+    let csv = csv(&params)?;
+    let s = app.deputy().snapshot();
+    let not_found = || ApiError::not_found(format!("no tenant `{id}`"));
+    let tenant = resolve::tenant(&s, &id).map_err(|_| not_found())?;
+    if !holds(&app, &s, &caller, "users.view", tenant) {
+        return Err(not_found());
+    }
+    let (rows, revision) = app.deputy().review_tenant(tenant);
+    Ok(review_response(&s, rows, revision, csv))
+}
+
+fn csv(params: &ReviewParams) -> Result<bool, ApiError> {
+    match params.format.as_deref() {
+        None | Some("json") => Ok(false),
+        Some("csv") => Ok(true),
+        Some(other) => {
+            Err(ApiError::bad_request(format!("format `{other}`: `json` or `csv`")).field("format"))
+        }
+    }
+}
+
+/// Everything a principal may do and why (R72): itself, or one the caller may see.
+#[utoipa::path(get, path = "/v1/principals/{id}/review", tag = "reports",
+    params(("id" = String, Path, description = "principal id or logon name"), ReviewParams),
+    responses((status = 200, description = "the review rows, as JSON or CSV", content((ReviewView = "application/json"), (String = "text/csv"))),
+    (status = 404, body = Problem, content_type = "application/problem+json")))]
+pub async fn review_principal(
+    State(app): State<AppState>,
+    Authed(caller): Authed,
+    Path(id): Path<String>,
+    ApiQuery(params): ApiQuery<ReviewParams>,
+) -> Result<Response, ApiError> {
+    let csv = csv(&params)?;
+    let s = app.deputy().snapshot();
+    let not_found = || ApiError::not_found(format!("no principal `{id}`"));
+    let p = resolve::principal(&s, &id).map_err(|_| not_found())?;
+    let principal = s.principal(p).ok_or_else(not_found)?;
+    let visible = s
+        .decide(caller.actor(), app.deputy().now(), |tx| Ok(tx.visible_principal(principal)))
+        .is_ok_and(|d| d.output);
+    if !visible {
+        return Err(not_found());
+    }
+    let (rows, revision) = app.deputy().review_principal(p);
+    Ok(review_response(&s, rows, revision, csv))
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct CatalogView {
+    /// The catalog as TOML (R25).
+    pub toml: String,
+}
+
+/// The permission catalog and roles (R25).
+#[utoipa::path(get, path = "/v1/catalog", tag = "catalog", responses((status = 200, body = CatalogView),
+    (status = 401, body = Problem, content_type = "application/problem+json")))]
+pub async fn catalog(State(app): State<AppState>, Authed(_caller): Authed) -> Json<CatalogView> {
+    Json(CatalogView { toml: app.deputy().snapshot().catalog.source.clone() })
+}
+
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CatalogChange {
+    pub toml: String,
+}
+
+/// Replaces the catalog (R25: `catalog.manage` in the root; cycles refused; existing ids kept).
+#[utoipa::path(put, path = "/v1/catalog", tag = "catalog", request_body = CatalogChange, responses((status = 204, description = "changed"),
+    (status = 403, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")))]
+pub async fn change_catalog(
+    State(app): State<AppState>,
+    Authed(caller): Authed,
+    ApiJson(body): ApiJson<CatalogChange>,
+) -> Result<Response, ApiError> {
+    let worker = app.clone();
+    let actor = caller.actor();
+    let committed = blocking(move || {
+        Ok(worker.deputy().execute(actor, None, |tx| tx.change_catalog(&body.toml))?)
+    })
+    .await?;
+    Ok(super::written(&committed, StatusCode::NO_CONTENT))
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ApiKeyView {
+    /// A handle for revoking it (not the key).
+    pub id: String,
+    pub name: String,
+    pub created_at: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_used_at: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<i64>,
+}
+
+fn may_manage_keys(app: &AppState, s: &Snapshot, caller: &Caller, account: PrincipalId) -> bool {
+    s.principal(account).is_some_and(|p| holds(app, s, caller, "keys.manage", p.home))
+}
+
+/// A service account's API keys, with their last use (R24).
+#[utoipa::path(get, path = "/v1/principals/{id}/api-keys", tag = "principals",
+    params(("id" = String, Path, description = "service account id or name")),
+    responses((status = 200, body = Vec<ApiKeyView>), (status = 404, body = Problem, content_type = "application/problem+json")))]
+pub async fn list_api_keys(
+    State(app): State<AppState>,
+    Authed(caller): Authed,
+    Path(id): Path<String>,
+) -> Result<Json<Vec<ApiKeyView>>, ApiError> {
+    let s = app.deputy().snapshot();
+    let not_found = || ApiError::not_found(format!("no principal `{id}`"));
+    let account = resolve::principal(&s, &id).map_err(|_| not_found())?;
+    if !may_manage_keys(&app, &s, &caller, account) {
+        return Err(not_found());
+    }
+    let worker = app.clone();
+    let rows = blocking(move || {
+        worker
+            .deputy()
+            .store()
+            .secrets_of(account.0, SecretKind::ApiKey)
+            .map_err(ApiError::internal)
+    })
+    .await?;
+    Ok(Json(
+        rows.into_iter()
+            .map(|r| {
+                let data: deputy_service::auth::SessionData =
+                    serde_json::from_str(&r.data).unwrap_or_default();
+                ApiKeyView {
+                    id: r.hash.chars().take(16).collect(),
+                    name: data.name.unwrap_or_default(),
+                    created_at: r.created_ms,
+                    last_used_at: r.last_used_ms,
+                    expires_at: r.expires_ms,
+                }
+            })
+            .collect(),
+    ))
+}
+
+/// Revokes an API key at once (R24).
+#[utoipa::path(delete, path = "/v1/principals/{id}/api-keys/{key}", tag = "principals",
+    params(("id" = String, Path, description = "service account id or name"), ("key" = String, Path, description = "the key's id from the list")),
+    responses((status = 204, description = "revoked"), (status = 404, body = Problem, content_type = "application/problem+json")))]
+pub async fn revoke_api_key(
+    State(app): State<AppState>,
+    Authed(caller): Authed,
+    Path((id, key)): Path<(String, String)>,
+) -> Result<StatusCode, ApiError> {
+    let s = app.deputy().snapshot();
+    let not_found = || ApiError::not_found(format!("no API key `{key}` of `{id}`"));
+    let account = resolve::principal(&s, &id).map_err(|_| not_found())?;
+    if !may_manage_keys(&app, &s, &caller, account) || key.len() != 16 {
+        return Err(not_found());
+    }
+    let worker = app.clone();
+    let handle = key.clone();
+    let deleted = blocking(move || {
+        let store = worker.deputy().store();
+        let rows = store.secrets_of(account.0, SecretKind::ApiKey).map_err(ApiError::internal)?;
+        match rows.into_iter().find(|r| r.hash.starts_with(&handle)) {
+            Some(r) => store.delete_secret(&r.hash).map_err(ApiError::internal),
+            None => Ok(false),
+        }
+    })
+    .await?;
+    if deleted { Ok(StatusCode::NO_CONTENT) } else { Err(not_found()) }
+}
+
+#[derive(Debug, Clone, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct OutboxParams {
+    pub cursor: Option<String>,
+    pub limit: Option<usize>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct MailView {
+    pub id: i64,
+    pub created_at: i64,
+    pub recipient: String,
+    pub subject: String,
+    pub body: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sent_at: Option<i64>,
+    pub attempts: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_error: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct MailPage {
+    pub items: Vec<MailView>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_cursor: Option<String>,
+}
+
+/// The mail outbox (R61), for holders of `outbox.view` in the root.
+#[utoipa::path(get, path = "/v1/outbox", tag = "operations", params(OutboxParams),
+    responses((status = 200, body = MailPage), (status = 404, body = Problem, content_type = "application/problem+json")))]
+pub async fn outbox(
+    State(app): State<AppState>,
+    Authed(caller): Authed,
+    ApiQuery(params): ApiQuery<OutboxParams>,
+) -> Result<Json<MailPage>, ApiError> {
+    let s = app.deputy().snapshot();
+    let root = s.root().ok_or_else(|| ApiError::not_found("no outbox"))?;
+    if !holds(&app, &s, &caller, "outbox.view", root) {
+        return Err(ApiError::not_found("no outbox"));
+    }
+    let limit = limit(params.limit)?;
+    let after = params
+        .cursor
+        .as_deref()
+        .map(|c| {
+            c.parse::<i64>().map_err(|_| {
+                ApiError::bad_request(format!("`{c}` is not a cursor of this list")).field("cursor")
+            })
+        })
+        .transpose()?
+        .unwrap_or(0);
+    let worker = app.clone();
+    let mut rows = blocking(move || {
+        worker.deputy().store().outbox(after, limit + 1).map_err(ApiError::internal)
+    })
+    .await?;
+    let more = rows.len() > limit;
+    rows.truncate(limit);
+    let next_cursor = if more { rows.last().map(|r| r.id.to_string()) } else { None };
+    let items = rows
+        .into_iter()
+        .map(|r| MailView {
+            id: r.id,
+            created_at: r.created_ms,
+            recipient: r.recipient,
+            subject: r.subject,
+            body: r.body,
+            sent_at: r.sent_ms,
+            attempts: r.attempts,
+            last_error: r.last_error,
+        })
+        .collect();
+    Ok(Json(MailPage { items, next_cursor }))
+}
