@@ -115,7 +115,9 @@ impl Tx {
         }
         let by_client = self.client_side(client);
         if !by_client && !self.partner_side(partner) {
-            if !self.can_see(client) && !self.can_see(partner) {
+            // R58: a client the actor cannot see does not exist for it, even when it can
+            // see the partner (its own tenant, say).
+            if !self.can_see(client) {
                 return Err(CommandError::not_found("tenant", client));
             }
             return Err(CommandError::forbidden(

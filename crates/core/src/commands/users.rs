@@ -245,11 +245,12 @@ impl Tx {
     /// Creates a secondary logon (R34, R17): by its owner, or by a holder of `users.create`
     /// in the home tenant who outranks the owner.
     pub fn create_delegate(&mut self, new: NewDelegate) -> Result<PrincipalId, CommandError> {
-        self.refuse_when_impersonating("create secondary logons")?;
+        // Visibility first (R58): the impersonation refusal must not reveal the owner.
         let owner = self.principal(new.owner)?.clone();
         if !self.visible_principal(&owner) {
             return Err(CommandError::not_found("principal", new.owner));
         }
+        self.refuse_when_impersonating("create secondary logons")?;
         if !matches!(owner.kind, PrincipalKind::User | PrincipalKind::Delegate { .. }) {
             return Err(CommandError::conflict(
                 Some("R34"),
@@ -379,11 +380,11 @@ impl Tx {
         kinds: Option<Vec<KindId>>,
         roles: Vec<RoleId>,
     ) -> Result<(), CommandError> {
-        self.refuse_when_impersonating("change a secondary logon's access")?;
         let d = self.principal(delegate)?.clone();
         if !self.visible_principal(&d) {
             return Err(CommandError::not_found("principal", delegate));
         }
+        self.refuse_when_impersonating("change a secondary logon's access")?;
         let (Some(owner_id), Some(current)) = (d.owner(), d.delegate.clone()) else {
             return Err(CommandError::invalid(
                 "principal",
