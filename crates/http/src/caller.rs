@@ -33,13 +33,37 @@ impl FromRequestParts<AppState> for Source {
             .map(str::trim)
             .filter_map(|a| a.parse::<IpAddr>().ok())
             .collect::<Vec<_>>();
-        let client = forwarded
-            .iter()
-            .rev()
-            .find(|a| !app.config().trusted_proxies.contains(a))
-            .copied()
-            .unwrap_or(peer);
-        Ok(Source(Some(client.to_string())))
+        Ok(Source(Some(
+            client_address(peer, &app.config().trusted_proxies, &forwarded).to_string(),
+        )))
+    }
+}
+
+/// The client behind a chain of proxies: the peer unless it is trusted; then the right-most
+/// forwarded address that is not itself a trusted proxy (entries left of it could be forged).
+pub fn client_address(peer: IpAddr, trusted: &[IpAddr], forwarded: &[IpAddr]) -> IpAddr {
+    if !trusted.contains(&peer) {
+        return peer;
+    }
+    forwarded.iter().rev().find(|a| !trusted.contains(a)).copied().unwrap_or(peer)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn r16_forwarded_for_is_believed_only_from_trusted_proxies() {
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+        let proxy = ip("10.0.0.1");
+        let trusted = [proxy, ip("10.0.0.2")];
+        let chain = [ip("203.0.113.66"), ip("198.51.100.7"), ip("10.0.0.2")];
+        // From an untrusted peer the header is ignored.
+        assert_eq!(client_address(ip("192.0.2.1"), &trusted, &chain), ip("192.0.2.1"));
+        // From a trusted proxy: the right-most untrusted address, not a forged left one.
+        assert_eq!(client_address(proxy, &trusted, &chain), ip("198.51.100.7"));
+        assert_eq!(client_address(proxy, &trusted, &[]), proxy);
     }
 }
 

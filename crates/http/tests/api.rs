@@ -1131,3 +1131,59 @@ async fn r24_api_keys_are_listed_with_last_use_and_revoked() {
     assert_eq!(r.status(), StatusCode::NO_CONTENT);
     assert_eq!(s.get(&key, "/v1/me").await.0, StatusCode::UNAUTHORIZED, "revoked at once");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn r23_a_deactivation_ends_sessions_for_good_even_after_reactivation() {
+    let s = start().await;
+    let jim = s.sign_in(s.demo.jim).await;
+    let jane = s.sign_in(s.demo.jane).await;
+    let path = format!("/v1/principals/{}/status", s.demo.jim);
+    assert_eq!(s.post(&jane, &path, json!({"status": "deactivated"})).await.0, StatusCode::OK);
+    assert_eq!(s.post(&jane, &path, json!({"status": "active"})).await.0, StatusCode::OK);
+    assert_eq!(
+        s.get(&jim, "/v1/me").await.0,
+        StatusCode::UNAUTHORIZED,
+        "the old session stays dead"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn r16_forwarded_addresses_count_only_from_trusted_proxies() {
+    let s = start().await;
+    // The test server trusts no proxy: a forged X-Forwarded-For changes nothing, so the
+    // failures land on 127.0.0.1 whatever the header says.
+    for i in 0..3 {
+        let _ = s
+            .http
+            .post(format!("{}/v1/auth/sign-in", s.base))
+            .header("x-forwarded-for", format!("198.51.100.{i}"))
+            .json(&json!({"logon": "nobody", "password": "wrong password!!"}))
+            .send()
+            .await
+            .unwrap();
+    }
+    let activity = s
+        .app
+        .deputy()
+        .store()
+        .activity(&deputy_store::ActivityQuery { limit: 10_000, ..Default::default() })
+        .unwrap();
+    assert!(
+        activity.iter().all(|e| !e
+            .entry
+            .source
+            .as_deref()
+            .unwrap_or("")
+            .starts_with("198.51.100."))
+    );
+    // Signing in records the real peer address.
+    s.sign_in(s.demo.jane).await;
+    let activity = s
+        .app
+        .deputy()
+        .store()
+        .activity(&deputy_store::ActivityQuery { limit: 10_000, ..Default::default() })
+        .unwrap();
+    let signed_in = activity.iter().rev().find(|e| e.entry.action == "auth.signed_in").unwrap();
+    assert_eq!(signed_in.entry.source.as_deref(), Some("127.0.0.1"));
+}

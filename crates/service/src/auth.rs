@@ -867,6 +867,19 @@ impl<S: Store + SecretStore> Auth<S> {
         Ok(())
     }
 
+    /// Ends every session of a principal and of its delegates (R23, R36: a deactivated
+    /// owner's delegates cannot act either).
+    pub fn end_sessions(&self, principal: PrincipalId) -> Result<usize, AuthError> {
+        let s = self.deputy.snapshot();
+        let mut pending = vec![principal];
+        let mut n = 0;
+        while let Some(p) = pending.pop() {
+            n += self.store().delete_secrets_of(p.0, &[SecretKind::Session])?;
+            pending.extend(s.delegates_of(p));
+        }
+        Ok(n)
+    }
+
     /// R20: a cancelled principal's sessions, API keys and pending tokens end at once (its
     /// cancelled delegates' too, R36).
     pub fn end_secrets_of_cancelled(&self, principal: PrincipalId) -> Result<usize, AuthError> {

@@ -488,6 +488,10 @@ pub async fn set_status(
         let committed = worker.deputy().execute(actor, source.as_deref(), |tx| {
             tx.set_status(principal, status, body.reason.clone())
         })?;
+        if status == Status::Deactivated {
+            // R23: sessions die with a status change, also across a later reactivation.
+            worker.auth().end_sessions(principal)?;
+        }
         let s = worker.deputy().snapshot();
         let p = s.principal(principal).ok_or_else(|| ApiError::not_found("no such principal"))?;
         Ok((committed, PrincipalView::of(&s, p, true)))
