@@ -9,6 +9,7 @@
 
 pub mod durable;
 pub mod generate;
+pub mod http_load;
 pub mod measure;
 pub mod mix;
 pub mod report;

@@ -103,6 +103,13 @@ enum Command {
         #[arg(long)]
         db: PathBuf,
     },
+    /// Checks over HTTP on loopback, beside an empty endpoint of the same server as the
+    /// floor, with 1 and 8 keep-alive connections, and batch checks; prints JSON.
+    Http {
+        /// Requests per series.
+        #[arg(long, default_value_t = 20_000)]
+        requests: usize,
+    },
 }
 
 fn main() -> std::process::ExitCode {
@@ -153,6 +160,12 @@ fn main() -> std::process::ExitCode {
             Ok(())
         }),
         Command::Writes { db, n, threads, repeat } => writes_child(&db, n, threads, repeat),
+        Command::Http { requests } => {
+            deputy_bench::http_load::run(requests).map_err(Error::Apply).and_then(|figures| {
+                println!("{}", serde_json::to_string_pretty(&figures)?);
+                Ok(())
+            })
+        }
         Command::Render { json } => std::fs::read(&json).map_err(Error::from).and_then(|bytes| {
             let report: Report = serde_json::from_slice(&bytes)?;
             print!("{}", report.markdown());

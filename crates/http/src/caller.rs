@@ -87,6 +87,10 @@ fn presented_secret(parts: &Parts, cookie_name: &str) -> Option<String> {
 async fn authenticate(parts: &Parts, app: &AppState) -> Result<Caller, ApiError> {
     let secret = presented_secret(parts, app.config().cookie_name())
         .ok_or_else(ApiError::unauthenticated)?;
+    // Most requests: a credential read in the last seconds, checked without IO.
+    if let Some(caller) = app.auth().authenticate_cached(&secret) {
+        return Ok(caller);
+    }
     let auth_app = app.clone();
     tokio::task::spawn_blocking(move || auth_app.auth().authenticate(&secret))
         .await

@@ -13,7 +13,22 @@ use deputy_store::secrets::{NewMail, PasswordRow, SecretKind, SecretRow, SecretS
 use deputy_store::{NewActivity, Store, StoreError};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
+use std::time::{Duration, Instant};
+
+/// How long a session or key read from the store is trusted without reading it again.
+/// Revocations through this process take effect at once (the entry is dropped); one made
+/// by another replica is seen within this time.
+const CREDENTIAL_CACHE_TTL: Duration = Duration::from_secs(5);
+/// Beyond this many entries the cache is emptied (it refills from the store).
+const CREDENTIAL_CACHE_MAX: usize = 100_000;
+
+#[derive(Debug)]
+struct CachedCredential {
+    row: SecretRow,
+    data: SessionData,
+    fetched: Instant,
+}
 
 /// Tunables, with the spec's defaults.
 #[derive(Debug, Clone)]
@@ -164,6 +179,9 @@ pub struct Auth<S: Store + SecretStore> {
     /// A hash of a random password, verified for unknown logons so they take as long.
     dummy_phc: String,
     failures: Mutex<HashMap<String, Failures>>,
+    /// Sessions and keys recently read, so most requests authenticate without IO. Only
+    /// this cache's own short critical sections lock it; the state's writers never do.
+    credentials: RwLock<HashMap<String, Arc<CachedCredential>>>,
 }
 
 impl<S: Store + SecretStore> std::fmt::Debug for Auth<S> {
@@ -175,7 +193,13 @@ impl<S: Store + SecretStore> std::fmt::Debug for Auth<S> {
 impl<S: Store + SecretStore> Auth<S> {
     pub fn new(deputy: Arc<Deputy<S>>, settings: AuthSettings) -> Result<Self, AuthError> {
         let dummy_phc = passwords::hash(&passwords::generate()?, settings.hash_cost)?;
-        Ok(Auth { deputy, settings, dummy_phc, failures: Mutex::new(HashMap::new()) })
+        Ok(Auth {
+            deputy,
+            settings,
+            dummy_phc,
+            failures: Mutex::new(HashMap::new()),
+            credentials: RwLock::new(HashMap::new()),
+        })
     }
 
     pub fn deputy(&self) -> &Arc<Deputy<S>> {
@@ -366,7 +390,10 @@ impl<S: Store + SecretStore> Auth<S> {
     pub fn authenticate(&self, token: &str) -> Result<Caller, AuthError> {
         let now = self.deputy.now();
         let hash = tokens::hash_token(token);
-        let Some(row) = self.store().secret(&hash)? else { return Err(AuthError::Unauthenticated) };
+        self.forget(&hash);
+        let Some(mut row) = self.store().secret(&hash)? else {
+            return Err(AuthError::Unauthenticated);
+        };
         if !matches!(row.kind, SecretKind::Session | SecretKind::ApiKey) {
             return Err(AuthError::Unauthenticated);
         }
@@ -381,6 +408,7 @@ impl<S: Store + SecretStore> Auth<S> {
             p.status == Status::Active && s.tenant(p.home).is_some_and(|t| !t.blocked)
         });
         if expired || !active || data.epoch != self.deputy.epoch() {
+            self.forget(&hash);
             self.store().delete_secret(&hash)?;
             return Err(AuthError::Unauthenticated);
         }
@@ -406,13 +434,87 @@ impl<S: Store + SecretStore> Auth<S> {
         // HTTP should not cost a durable write.
         if row.last_used_ms.is_none_or(|t| now - t >= 60_000) {
             self.store().touch_secret(&hash, now, None)?;
+            row.last_used_ms = Some(now);
         }
-        Ok(Caller { principal, kind: row.kind, secret_hash: hash, data })
+        let kind = row.kind;
+        let mut cache = self.credentials.write().unwrap_or_else(PoisonError::into_inner);
+        if cache.len() >= CREDENTIAL_CACHE_MAX {
+            cache.clear();
+        }
+        cache.insert(
+            hash.clone(),
+            Arc::new(CachedCredential { row, data: data.clone(), fetched: Instant::now() }),
+        );
+        Ok(Caller { principal, kind, secret_hash: hash, data })
+    }
+
+    /// [`Auth::authenticate`] without IO, for a session or key read within the last few
+    /// seconds; `None` when the store must be asked (unknown, stale, expiring, due for its
+    /// once-a-minute touch, or an impersonation that ended).
+    pub fn authenticate_cached(&self, token: &str) -> Option<Caller> {
+        let hash = tokens::hash_token(token);
+        let cached =
+            self.credentials.read().unwrap_or_else(PoisonError::into_inner).get(&hash).cloned()?;
+        if cached.fetched.elapsed() > CREDENTIAL_CACHE_TTL {
+            return None;
+        }
+        let now = self.deputy.now();
+        let row = &cached.row;
+        let fresh = row.expires_ms.is_none_or(|t| now < t)
+            && row.last_used_ms.is_some_and(|t| now - t < 60_000)
+            && cached.data.epoch == self.deputy.epoch();
+        let s = self.deputy.snapshot();
+        let principal = PrincipalId(row.principal);
+        let active = s.principal(principal).is_some_and(|p| {
+            p.status == Status::Active && s.tenant(p.home).is_some_and(|t| !t.blocked)
+        });
+        let impersonation_holds =
+            match (cached.data.impersonating, cached.data.impersonation_expires_ms) {
+                (Some(target), Some(expires_at)) => s.impersonation_holds(
+                    PrincipalId(target),
+                    Impersonation { actor: principal, expires_at },
+                    cached.data.switched.map(deputy_core::TenantId),
+                    now,
+                ),
+                _ => true,
+            };
+        (fresh && active && impersonation_holds).then(|| Caller {
+            principal,
+            kind: row.kind,
+            secret_hash: hash,
+            data: cached.data.clone(),
+        })
+    }
+
+    fn forget(&self, hash: &str) {
+        self.credentials.write().unwrap_or_else(PoisonError::into_inner).remove(hash);
+    }
+
+    fn forget_principal(&self, principal: PrincipalId) {
+        self.credentials
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+            .retain(|_, c| c.row.principal != principal.0);
+    }
+
+    /// Revokes an API key of `account` by its handle (the first 16 characters of its
+    /// hash, as listed); the caller has checked `keys.manage`. Returns whether one was.
+    pub fn revoke_api_key(&self, account: PrincipalId, handle: &str) -> Result<bool, AuthError> {
+        let rows = self.store().secrets_of(account.0, SecretKind::ApiKey)?;
+        let Some(row) = rows.into_iter().find(|r| handle.len() == 16 && r.hash.starts_with(handle))
+        else {
+            return Ok(false);
+        };
+        self.forget(&row.hash);
+        let deleted = self.store().delete_secret(&row.hash)?;
+        self.audit("auth.api_key_revoked", Some(account), None)?;
+        Ok(deleted)
     }
 
     /// Ends a session (sign-out).
     pub fn sign_out(&self, caller: &Caller, source: Option<&str>) -> Result<(), AuthError> {
         if caller.kind == SecretKind::Session {
+            self.forget(&caller.secret_hash);
             self.store().delete_secret(&caller.secret_hash)?;
             self.audit("auth.signed_out", Some(caller.principal), source)?;
         }
@@ -423,6 +525,7 @@ impl<S: Store + SecretStore> Auth<S> {
     /// and privilege changes).
     pub fn rotate(&self, caller: &Caller, data: SessionData) -> Result<NewSession, AuthError> {
         let session = self.new_session(caller.principal, data)?;
+        self.forget(&caller.secret_hash);
         self.store().delete_secret(&caller.secret_hash)?;
         Ok(session)
     }
@@ -466,6 +569,7 @@ impl<S: Store + SecretStore> Auth<S> {
             must_change: false,
             changed_ms: now,
         })?;
+        self.forget_principal(caller.principal);
         self.store().delete_secrets_of(
             caller.principal.0,
             &[SecretKind::Session, SecretKind::PasswordReset],
@@ -772,6 +876,7 @@ impl<S: Store + SecretStore> Auth<S> {
             must_change: false,
             changed_ms: now,
         })?;
+        self.forget_principal(PrincipalId(row.principal));
         self.store().delete_secrets_of(row.principal, &[SecretKind::Session])?;
         let principal = PrincipalId(row.principal);
         self.clear(&format!(
@@ -874,6 +979,7 @@ impl<S: Store + SecretStore> Auth<S> {
         let mut pending = vec![principal];
         let mut n = 0;
         while let Some(p) = pending.pop() {
+            self.forget_principal(p);
             n += self.store().delete_secrets_of(p.0, &[SecretKind::Session])?;
             pending.extend(s.delegates_of(p));
         }
@@ -888,6 +994,7 @@ impl<S: Store + SecretStore> Auth<S> {
         let mut n = 0;
         while let Some(p) = pending.pop() {
             if s.principal(p).is_some_and(|x| x.status == Status::Cancelled) {
+                self.forget_principal(p);
                 n += self.store().delete_secrets_of(
                     p.0,
                     &[

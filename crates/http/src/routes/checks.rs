@@ -155,11 +155,16 @@ fn token_of(app: &AppState, s: &Snapshot) -> String {
 
 /// Resolves one check's names, and refuses (as "not found") a caller without
 /// `checks.read` in the target's tenant (R58).
+/// Whether the caller holds `checks.read` in a tenant, remembered for a batch.
+#[derive(Default)]
+struct Authorized(std::collections::HashMap<deputy_core::TenantId, bool>);
+
 fn resolve_check(
     app: &AppState,
     s: &Snapshot,
     caller: &Caller,
     spec: Spec<'_>,
+    authorized: &mut Authorized,
 ) -> Result<Resolved, ApiError> {
     let Spec { principal, permission, target, switched_into, impersonator } = spec;
     let now = app.deputy().now();
@@ -172,12 +177,12 @@ fn resolve_check(
         Target::Resource(r) => s.resource(r).map(|r| r.tenant).ok_or_else(unknown_target)?,
     };
     let checks_read = s.catalog.permission_id("checks.read").ok_or_else(unknown_target)?;
-    let allowed = match caller.actor() {
+    let allowed = *authorized.0.entry(tenant).or_insert_with(|| match caller.actor() {
         Actor::Principal { id, ctx } => {
             s.check(id, checks_read, Target::Tenant(tenant), ctx, now).is_ok_and(|d| d.is_allowed())
         }
         Actor::System => false,
-    };
+    });
     if !allowed {
         return Err(unknown_target());
     }
@@ -231,7 +236,7 @@ pub async fn check(
     ApiJson(body): ApiJson<CheckRequest>,
 ) -> Result<Json<CheckAnswer>, ApiError> {
     let s = snapshot(&app, body.consistency_token.as_deref())?;
-    let r = resolve_check(&app, &s, &caller, body.spec())?;
+    let r = resolve_check(&app, &s, &caller, body.spec(), &mut Authorized::default())?;
     let decision = s.check(r.principal, r.permission, r.target, r.ctx, app.deputy().now())?;
     count(&app, decision.is_allowed());
     Ok(Json(CheckAnswer {
@@ -260,11 +265,12 @@ pub async fn check_batch(
     }
     let s = snapshot(&app, body.consistency_token.as_deref())?;
     let now = app.deputy().now();
+    let mut authorized = Authorized::default();
     let results = body
         .checks
         .iter()
         .map(|c| {
-            let answer = resolve_check(&app, &s, &caller, c.spec())
+            let answer = resolve_check(&app, &s, &caller, c.spec(), &mut authorized)
                 .and_then(|r| Ok(s.check(r.principal, r.permission, r.target, r.ctx, now)?));
             match answer {
                 Ok(decision) => {
@@ -295,7 +301,7 @@ pub async fn explain(
     ApiJson(body): ApiJson<CheckRequest>,
 ) -> Result<Json<ExplainAnswer>, ApiError> {
     let s = snapshot(&app, body.consistency_token.as_deref())?;
-    let r = resolve_check(&app, &s, &caller, body.spec())?;
+    let r = resolve_check(&app, &s, &caller, body.spec(), &mut Authorized::default())?;
     let ex = s.explain(r.principal, r.permission, r.target, r.ctx, app.deputy().now())?;
     Ok(Json(ExplainAnswer {
         allowed: ex.decision.is_allowed(),

@@ -556,15 +556,9 @@ pub async fn revoke_api_key(
     }
     let worker = app.clone();
     let handle = key.clone();
-    let deleted = blocking(move || {
-        let store = worker.deputy().store();
-        let rows = store.secrets_of(account.0, SecretKind::ApiKey).map_err(ApiError::internal)?;
-        match rows.into_iter().find(|r| r.hash.starts_with(&handle)) {
-            Some(r) => store.delete_secret(&r.hash).map_err(ApiError::internal),
-            None => Ok(false),
-        }
-    })
-    .await?;
+    let deleted =
+        blocking(move || worker.auth().revoke_api_key(account, &handle).map_err(ApiError::from))
+            .await?;
     if deleted { Ok(StatusCode::NO_CONTENT) } else { Err(not_found()) }
 }
 
