@@ -38,7 +38,7 @@ fn percentile(sorted: &[Duration], p: f64) -> f64 {
 
 async fn series(
     name: &str,
-    base: &str,
+    expect: u16,
     connections: usize,
     requests_per_connection: usize,
     request: Arc<dyn Fn(&reqwest::Client) -> reqwest::RequestBuilder + Send + Sync>,
@@ -47,7 +47,6 @@ async fn series(
     let mut tasks = Vec::new();
     for _ in 0..connections {
         let request = request.clone();
-        let _ = base;
         tasks.push(tokio::spawn(async move {
             // One client per connection, one connection per client: keep-alive.
             let client =
@@ -55,8 +54,11 @@ async fn series(
             let mut times = Vec::with_capacity(requests_per_connection);
             for _ in 0..requests_per_connection {
                 let t = Instant::now();
-                let ok =
-                    request(&client).send().await.map(|r| r.status().is_success()).unwrap_or(false);
+                let ok = request(&client)
+                    .send()
+                    .await
+                    .map(|r| r.status().as_u16() == expect)
+                    .unwrap_or(false);
                 if ok {
                     times.push(t.elapsed());
                 }
@@ -130,14 +132,19 @@ pub fn run(requests: usize) -> Result<HttpFigures, String> {
         let key = keys.clone();
         let check: Arc<dyn Fn(&reqwest::Client) -> reqwest::RequestBuilder + Send + Sync> =
             Arc::new(move |c| c.post(&check_url).bearer_auth(&key).json(&check_body));
+        let anonymous_url = format!("{base}/v1/check");
+        let anonymous_body = serde_json::json!({"principal": "jim", "permission": "returns.file", "target": "resource:bakery-withholding"});
+        let anonymous: Arc<dyn Fn(&reqwest::Client) -> reqwest::RequestBuilder + Send + Sync> =
+            Arc::new(move |c| c.post(&anonymous_url).json(&anonymous_body));
         // Warm up both paths.
-        series("warm-up", &base, 1, 200, floor.clone()).await;
-        series("warm-up", &base, 1, 200, check.clone()).await;
+        series("warm-up", 200, 1, 200, floor.clone()).await;
+        series("warm-up", 200, 1, 200, check.clone()).await;
         let mut out = Vec::new();
         for connections in [1, 8] {
             let per = (requests / connections).max(1);
-            out.push(series("floor: GET /healthz", &base, connections, per, floor.clone()).await);
-            out.push(series("POST /v1/check", &base, connections, per, check.clone()).await);
+            out.push(series("floor: GET /healthz", 200, connections, per, floor.clone()).await);
+            out.push(series("POST /v1/check without credentials (401)", 401, connections, per, anonymous.clone()).await);
+            out.push(series("POST /v1/check", 200, connections, per, check.clone()).await);
         }
         let items: Vec<_> = (0..1000)
             .map(|_| serde_json::json!({"principal": "jim", "permission": "returns.file", "target": "resource:bakery-withholding"}))
@@ -146,7 +153,7 @@ pub fn run(requests: usize) -> Result<HttpFigures, String> {
         let key = keys.clone();
         let batch: Arc<dyn Fn(&reqwest::Client) -> reqwest::RequestBuilder + Send + Sync> =
             Arc::new(move |c| c.post(&batch_url).bearer_auth(&key).json(&batch_body));
-        let b = series("POST /v1/check/batch (1,000 checks)", &base, 2, 50, batch.clone()).await;
+        let b = series("POST /v1/check/batch (1,000 checks)", 200, 2, 50, batch.clone()).await;
         let batch_checks_per_second = b.per_second * 1000.0;
         out.push(b);
         Ok::<_, String>(HttpFigures { series: out, batch_checks_per_second })
