@@ -165,7 +165,11 @@ pub fn router(app: AppState) -> Router {
             "/v1/principals/{id}/api-keys",
             post(principals::create_api_key).get(reports::list_api_keys),
         )
-        .route("/v1/tenants/{id}", get(tenants::get_tenant))
+        .route("/v1/tenants/{id}", get(tenants::get_tenant).patch(manage::update_tenant))
+        .route("/v1/grants/{id}", axum::routing::put(manage::change_grant))
+        .route("/v1/groups/{id}", axum::routing::delete(manage::delete_group))
+        .route("/v1/tenants/{id}/service-accounts", post(manage::create_service_account))
+        .route("/v1/principals/{id}/delegates", get(lists::delegates).post(manage::create_delegate))
         .route("/v1/tenants/{id}/users", post(principals::create_user))
         .route("/v1/tenants/{id}/principals", get(lists::tenant_principals))
         .route("/v1/tenants/{id}/children", get(lists::tenant_children))
@@ -177,12 +181,11 @@ pub fn router(app: AppState) -> Router {
         .route("/v1/tenants/{id}/entitlements", axum::routing::put(manage::set_entitlements))
         .route("/v1/tenants/{id}/suspended", axum::routing::put(manage::set_suspended))
         .route("/v1/tenants/{id}/partner", axum::routing::put(manage::set_partner))
-        .route("/v1/tenants/{id}/grants", post(manage::propose_grant))
+        .route("/v1/tenants/{id}/grants", post(manage::propose_grant).get(lists::tenant_grants))
         .route("/v1/tenants/{id}/resources", post(manage::create_resource))
         .route("/v1/grants/{id}/approve", post(manage::approve_grant))
         .route("/v1/grants/{id}/revoke", post(manage::revoke_grant))
         .route("/v1/principals/{id}/partner-roles", post(manage::give_partner_role))
-        .route("/v1/principals/{id}/delegates", post(manage::create_delegate))
         .route(
             "/v1/principals/{id}/delegate-access",
             axum::routing::put(manage::set_delegate_access),

@@ -1187,3 +1187,75 @@ async fn r16_forwarded_addresses_count_only_from_trusted_proxies() {
     let signed_in = activity.iter().rev().find(|e| e.entry.action == "auth.signed_in").unwrap();
     assert_eq!(signed_in.entry.source.as_deref(), Some("127.0.0.1"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn r9_r34_r39_r42_tenant_settings_grants_and_delegates_over_http() {
+    let s = start().await;
+    let jane = s.sign_in(s.demo.jane).await;
+    let patch = |token: String, path: String, body: Value| {
+        let http = s.http.clone();
+        let url = format!("{}{path}", s.base);
+        async move { http.patch(url).bearer_auth(token).json(&body).send().await.unwrap().status() }
+    };
+    // R9, R34: a tenant's own admin describes it and switches delegation off; the internal
+    // description is for those above it.
+    assert_eq!(
+        patch(
+            jane.clone(),
+            "/v1/tenants/natural-health".into(),
+            json!({"description": "Our practice", "delegates_allowed": false})
+        )
+        .await,
+        StatusCode::NO_CONTENT
+    );
+    let (_, t) = s.get(&jane, "/v1/tenants/natural-health").await;
+    assert_eq!(t["description"], "Our practice");
+    let (status, _) = s
+        .post(&jane, "/v1/principals/jane/delegates", json!({"logon": "jim2", "first_name": "J", "last_name": "D", "email": "j2@example.com"}))
+        .await;
+    assert!(status.is_client_error(), "delegation is off");
+    // R39: Jane lists her secondary logons.
+    let (status, list) = s.get(&jane, "/v1/principals/jane/delegates").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(list["items"][0]["logon"], "jim");
+    // R42: the firm sees the grant it gave; Ann's tenant sees it received.
+    let firm_admin = s.sign_in(s.demo.firm_admin).await;
+    let (status, grants) = s.get(&firm_admin, "/v1/tenants/law-firm/grants").await;
+    assert_eq!(status, StatusCode::OK, "{grants}");
+    let grant = &grants["items"][0];
+    assert_eq!(
+        (grant["partner"].as_str(), grant["status"].as_str()),
+        (Some("legal-services"), Some("active"))
+    );
+    assert_eq!(s.get(&jane, "/v1/tenants/law-firm/grants").await.0, StatusCode::NOT_FOUND);
+    // The firm narrows the grant to `viewer`.
+    let r = s
+        .http
+        .put(format!("{}/v1/grants/{}", s.base, grant["id"].as_str().unwrap()))
+        .bearer_auth(&firm_admin)
+        .json(&json!({"partner": "legal-services", "ceiling": ["viewer"]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    let (_, grants) = s.get(&firm_admin, "/v1/tenants/law-firm/grants").await;
+    assert_eq!(grants["items"][0]["ceiling"], json!(["viewer"]));
+    // A service account, then the group Jim depends on is deleted: Jim falls back to nothing.
+    let (status, _) = s
+        .post(&jane, "/v1/tenants/natural-health/service-accounts", json!({"name": "nh-sync"}))
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let r = s
+        .http
+        .delete(format!("{}/v1/groups/{}", s.base, s.demo.payroll_group))
+        .bearer_auth(&jane)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    let operator = s.sign_in(s.demo.operator).await;
+    let (_, answer) = s
+        .post(&operator, "/v1/check", json!({"principal": "jim", "permission": "returns.file", "target": "resource:bakery-withholding"}))
+        .await;
+    assert_eq!(answer["allowed"], false, "Jim's only group is gone: {answer}");
+}

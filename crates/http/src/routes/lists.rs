@@ -290,3 +290,98 @@ pub async fn activity(
         .collect();
     Ok(Json(Page { items, next_cursor }))
 }
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct GrantView {
+    pub id: String,
+    pub client: String,
+    pub partner: String,
+    /// `proposed`, `active` or `revoked`.
+    pub status: String,
+    pub ceiling: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kinds: Option<Vec<String>>,
+    pub subtree: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<i64>,
+    pub auto_extend: bool,
+}
+
+/// The grants a tenant gave (R42 "Grant Access") and received ("Access Received"), for
+/// holders of `partners.manage` or `tenants.view` there.
+#[utoipa::path(get, path = "/v1/tenants/{id}/grants", tag = "partners",
+    params(("id" = String, Path, description = "tenant id or key"), PageParams),
+    responses((status = 200, body = Page<GrantView>), (status = 404, body = Problem, content_type = "application/problem+json")))]
+pub async fn tenant_grants(
+    State(app): State<AppState>,
+    Authed(caller): Authed,
+    Path(id): Path<String>,
+    ApiQuery(params): ApiQuery<PageParams>,
+) -> Result<Json<Page<GrantView>>, ApiError> {
+    let s = app.deputy().snapshot();
+    let not_found = || ApiError::not_found(format!("no tenant `{id}`"));
+    let tenant = resolve::tenant(&s, &id).map_err(|_| not_found())?;
+    let actor = caller.actor();
+    if !may(&app, &s, actor, "partners.manage", tenant)
+        && !may(&app, &s, actor, "tenants.view", tenant)
+    {
+        return Err(not_found());
+    }
+    let mut ids: Vec<u32> =
+        s.grants_from(tenant).chain(s.grants_to(tenant)).map(|g| g.id.0).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let key = |t: TenantId| s.tenant(t).map_or(t.to_string(), |t| t.key.clone());
+    let page = page(ids.into_iter(), &params, |id| {
+        let g = s.grant(deputy_core::GrantId(id))?;
+        Some(GrantView {
+            id: g.id.to_string(),
+            client: key(g.client),
+            partner: key(g.partner),
+            status: match g.status {
+                deputy_core::GrantStatus::Proposed => "proposed",
+                deputy_core::GrantStatus::Active => "active",
+                deputy_core::GrantStatus::Revoked => "revoked",
+            }
+            .to_owned(),
+            ceiling: g.ceiling.iter().map(|r| s.catalog.role_name(*r).to_owned()).collect(),
+            kinds: g
+                .kinds
+                .as_ref()
+                .map(|ks| ks.iter().map(|k| s.catalog.kind_name(*k).to_owned()).collect()),
+            subtree: g.subtree,
+            expires_at: g.expires_at,
+            auto_extend: g.auto_extend,
+        })
+    })?;
+    Ok(Json(page))
+}
+
+/// A principal's secondary logons (R39: logon, name, e-mail, access type), for those who
+/// may see the principal.
+#[utoipa::path(get, path = "/v1/principals/{id}/delegates", tag = "delegates",
+    params(("id" = String, Path, description = "the owner"), PageParams),
+    responses((status = 200, body = Page<PrincipalView>), (status = 404, body = Problem, content_type = "application/problem+json")))]
+pub async fn delegates(
+    State(app): State<AppState>,
+    Authed(caller): Authed,
+    Path(id): Path<String>,
+    ApiQuery(params): ApiQuery<PageParams>,
+) -> Result<Json<Page<PrincipalView>>, ApiError> {
+    let s = app.deputy().snapshot();
+    let not_found = || ApiError::not_found(format!("no principal `{id}`"));
+    let owner = resolve::principal(&s, &id).map_err(|_| not_found())?;
+    let p = s.principal(owner).ok_or_else(not_found)?;
+    let visible = s
+        .decide(caller.actor(), app.deputy().now(), |tx| Ok(tx.visible_principal(p)))
+        .is_ok_and(|d| d.output);
+    if !visible {
+        return Err(not_found());
+    }
+    let mut ids: Vec<u32> = s.delegates_of(owner).map(|d| d.0).collect();
+    ids.sort_unstable();
+    let page = page(ids.into_iter(), &params, |id| {
+        s.principal(PrincipalId(id)).map(|d| PrincipalView::of(&s, d, false))
+    })?;
+    Ok(Json(page))
+}

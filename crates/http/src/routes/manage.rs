@@ -806,3 +806,168 @@ pub async fn redeem_access_code(
     };
     Ok(written(&committed, Json(view)))
 }
+
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TenantUpdate {
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Visible to the tenant's users (R9).
+    #[serde(default)]
+    pub description: Option<String>,
+    /// Visible only to holders of `tenants.manage` over it (R9).
+    #[serde(default)]
+    pub internal_description: Option<String>,
+    /// Moves the tenant under another parent (R1).
+    #[serde(default)]
+    pub parent: Option<String>,
+    /// The role new principals get (R19).
+    #[serde(default)]
+    pub default_role: Option<String>,
+    /// Users may create secondary logons (R34).
+    #[serde(default)]
+    pub delegates_allowed: Option<bool>,
+    /// Secondary logons may create their own (R34).
+    #[serde(default)]
+    pub nested_delegates_allowed: Option<bool>,
+    /// Makes this active user of the tenant its contact person (R4).
+    #[serde(default)]
+    pub contact: Option<String>,
+}
+
+/// Changes a tenant: names and descriptions (R9), parent (R1), default role (R19),
+/// delegation (R34), contact person (R4) — all in one revision, or nothing.
+#[utoipa::path(patch, path = "/v1/tenants/{id}", tag = "tenants", request_body = TenantUpdate,
+    params(("id" = String, Path, description = "tenant id or key")),
+    responses((status = 204, description = "changed"), (status = 403, body = Problem, content_type = "application/problem+json"),
+    (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"),
+    (status = 422, body = Problem, content_type = "application/problem+json")))]
+pub async fn update_tenant(
+    State(app): State<AppState>,
+    Authed(caller): Authed,
+    Source(source): Source,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<TenantUpdate>,
+) -> Result<Response, ApiError> {
+    let s = app.deputy().snapshot();
+    let tenant = resolve::tenant(&s, &id).map_err(missing("id"))?;
+    let parent = body
+        .parent
+        .as_deref()
+        .map(|p| resolve::tenant(&s, p).map_err(missing("parent")))
+        .transpose()?;
+    let role = body
+        .default_role
+        .as_deref()
+        .map(|r| resolve::role(&s, r).map_err(missing("default_role")))
+        .transpose()?;
+    let contact = body
+        .contact
+        .as_deref()
+        .map(|c| resolve::principal(&s, c).map_err(missing("contact")))
+        .transpose()?;
+    let current =
+        s.tenant(tenant).ok_or_else(|| ApiError::not_found(format!("no tenant `{id}`")))?;
+    let delegation = match (body.delegates_allowed, body.nested_delegates_allowed) {
+        (None, None) => None,
+        (a, n) => Some((
+            a.unwrap_or(current.delegates_allowed),
+            n.unwrap_or(current.nested_delegates_allowed),
+        )),
+    };
+    let (name, description, internal) = (body.name, body.description, body.internal_description);
+    let committed = run(&app, &caller, source, move |tx| {
+        if name.is_some() || description.is_some() || internal.is_some() {
+            tx.describe_tenant(tenant, name.clone(), description.clone(), internal.clone())?;
+        }
+        if let Some(p) = parent {
+            tx.move_tenant(tenant, p)?;
+        }
+        if let Some(r) = role {
+            tx.set_default_role(tenant, r)?;
+        }
+        if let Some((allowed, nested)) = delegation {
+            tx.set_delegation(tenant, allowed, nested)?;
+        }
+        if let Some(c) = contact {
+            tx.set_contact_person(tenant, c)?;
+        }
+        Ok(())
+    })
+    .await?;
+    Ok(written(&committed, StatusCode::NO_CONTENT))
+}
+
+/// Changes a grant's terms (R40: the client's side; narrowing takes effect at once).
+#[utoipa::path(put, path = "/v1/grants/{id}", tag = "partners", request_body = GrantRequest,
+    params(("id" = String, Path, description = "grant id (`g4`)")),
+    responses((status = 204, description = "changed"), (status = 403, body = Problem, content_type = "application/problem+json"),
+    (status = 404, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")))]
+pub async fn change_grant(
+    State(app): State<AppState>,
+    Authed(caller): Authed,
+    Source(source): Source,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<GrantRequest>,
+) -> Result<Response, ApiError> {
+    let s = app.deputy().snapshot();
+    let grant = grant_id(&id)?;
+    let terms = GrantTerms {
+        ceiling: roles(&s, &body.ceiling, "ceiling")?,
+        kinds: kinds(&s, &body.kinds)?,
+        subtree: body.subtree,
+        expires_at: body.expires_at,
+        auto_extend: body.auto_extend,
+    };
+    let committed =
+        run(&app, &caller, source, move |tx| tx.change_grant(grant, terms.clone())).await?;
+    Ok(written(&committed, StatusCode::NO_CONTENT))
+}
+
+/// Deletes a security group; its tenants go back to Default (R38).
+#[utoipa::path(delete, path = "/v1/groups/{id}", tag = "groups",
+    params(("id" = String, Path, description = "group id (`sg3`)")),
+    responses((status = 204, description = "deleted"), (status = 403, body = Problem, content_type = "application/problem+json"),
+    (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json")))]
+pub async fn delete_group(
+    State(app): State<AppState>,
+    Authed(caller): Authed,
+    Source(source): Source,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let group = resolve::group(&app.deputy().snapshot(), &id).map_err(missing("id"))?;
+    let committed = run(&app, &caller, source, move |tx| tx.delete_group(group)).await?;
+    Ok(written(&committed, StatusCode::NO_CONTENT))
+}
+
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceAccountRequest {
+    /// Unique like a logon name.
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+}
+
+/// Creates a service account in a tenant (R24: `users.create` there); give it roles and
+/// API keys next.
+#[utoipa::path(post, path = "/v1/tenants/{id}/service-accounts", tag = "principals", request_body = ServiceAccountRequest,
+    params(("id" = String, Path, description = "tenant id or key")),
+    responses((status = 201, body = Created), (status = 403, body = Problem, content_type = "application/problem+json"),
+    (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"),
+    (status = 422, body = Problem, content_type = "application/problem+json")))]
+pub async fn create_service_account(
+    State(app): State<AppState>,
+    Authed(caller): Authed,
+    Source(source): Source,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<ServiceAccountRequest>,
+) -> Result<Response, ApiError> {
+    let tenant = resolve::tenant(&app.deputy().snapshot(), &id).map_err(missing("id"))?;
+    let (name, description) = (body.name, body.description);
+    let committed = run(&app, &caller, source, move |tx| {
+        tx.create_service_account(tenant, name.clone(), description.clone())
+    })
+    .await?;
+    Ok(created(&committed))
+}
