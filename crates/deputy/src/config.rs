@@ -26,6 +26,10 @@ pub struct RawConfig {
     /// Logon name and e-mail of the first admin created on first start.
     pub admin_logon: Option<String>,
     pub admin_email: Option<String>,
+    /// Deliver mail through this SMTP server; without it mail stays in the outbox (R61).
+    pub smtp_url: Option<String>,
+    /// The sender of Deputy's mail.
+    pub mail_from: Option<String>,
 }
 
 impl RawConfig {
@@ -49,6 +53,8 @@ impl RawConfig {
         set("DEPUTY_ROOT_NAME", &mut self.root_name);
         set("DEPUTY_ADMIN_LOGON", &mut self.admin_logon);
         set("DEPUTY_ADMIN_EMAIL", &mut self.admin_email);
+        set("DEPUTY_SMTP_URL", &mut self.smtp_url);
+        set("DEPUTY_MAIL_FROM", &mut self.mail_from);
         if let Some(db) = vars("DEPUTY_DB") {
             self.database = Some(PathBuf::from(db));
         }
@@ -84,6 +90,8 @@ pub struct Config {
     pub root_name: String,
     pub admin_logon: String,
     pub admin_email: String,
+    pub smtp_url: Option<String>,
+    pub mail_from: String,
 }
 
 impl Config {
@@ -127,6 +135,8 @@ impl Config {
             root_name: raw.root_name.unwrap_or_else(|| "Operator".into()),
             admin_logon: raw.admin_logon.unwrap_or_else(|| "admin".into()),
             admin_email: raw.admin_email.unwrap_or_else(|| "admin@deputy.invalid".into()),
+            smtp_url: raw.smtp_url.filter(|u| !u.trim().is_empty()),
+            mail_from: raw.mail_from.unwrap_or_else(|| "Deputy <deputy@deputy.invalid>".into()),
         })
     }
 }

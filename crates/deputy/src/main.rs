@@ -9,6 +9,7 @@ mod config;
 mod manage;
 mod reports;
 mod serve;
+mod smtp;
 
 use std::process::ExitCode;
 

@@ -68,6 +68,15 @@ pub fn serve(config: Config) -> Result<(), String> {
         println!("  (shown once, never stored in clear; it must be changed at the first sign-in)");
     }
     auth.maintain_signing_keys().map_err(|e| format!("cannot prepare signing keys: {e}"))?;
+    let smtp = config
+        .smtp_url
+        .as_deref()
+        .map(|url| crate::smtp::Smtp::new(url, &config.mail_from))
+        .transpose()?
+        .map(std::sync::Arc::new);
+    if smtp.is_none() {
+        tracing::info!("no smtp_url: mail stays in the outbox (`GET /v1/outbox`)");
+    }
     let revision = auth.deputy().snapshot().revision;
     let app = AppState::new(
         auth,
@@ -91,6 +100,29 @@ pub fn serve(config: Config) -> Result<(), String> {
             config.public_origin
         );
         tracing::info!(%local, "listening");
+        // R61: the outbox is delivered every few seconds when SMTP is configured.
+        if let Some(smtp) = smtp {
+            let mailer = app.clone();
+            tokio::spawn(async move {
+                let mut every = tokio::time::interval(std::time::Duration::from_secs(5));
+                loop {
+                    every.tick().await;
+                    let (app, smtp) = (mailer.clone(), smtp.clone());
+                    let done = tokio::task::spawn_blocking(move || {
+                        let now = app.deputy().now();
+                        deputy_service::mail::deliver_due(app.deputy().store(), smtp.as_ref(), now)
+                    })
+                    .await;
+                    match done {
+                        Ok(Ok(d)) if d.sent + d.failed > 0 => {
+                            tracing::info!(sent = d.sent, failed = d.failed, "mail delivery")
+                        }
+                        Ok(Err(e)) => tracing::error!(error = %e, "mail delivery failed"),
+                        _ => {}
+                    }
+                }
+            });
+        }
         // R71: signing keys age and rotate while the server runs.
         let keeper = app.clone();
         tokio::spawn(async move {

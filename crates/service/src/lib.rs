@@ -11,6 +11,7 @@ pub mod access_tokens;
 pub mod auth;
 pub mod demo;
 pub mod deputy;
+pub mod mail;
 pub mod passwords;
 pub mod resolve;
 pub mod tokens;

@@ -32,6 +32,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (3, include_str!("../migrations/0003_secrets.sql")),
     (4, include_str!("../migrations/0004_signing_keys.sql")),
     (5, include_str!("../migrations/0005_idempotency.sql")),
+    (6, include_str!("../migrations/0006_outbox_retries.sql")),
 ];
 
 /// The newest schema version this binary knows.

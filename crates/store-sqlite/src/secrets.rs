@@ -222,6 +222,40 @@ impl SecretStore for SqliteStore {
         })
     }
 
+    fn due_mail(
+        &self,
+        now_ms: i64,
+        max_attempts: i64,
+        limit: usize,
+    ) -> Result<Vec<OutboxRow>, StoreError> {
+        self.read(|c| {
+            let mut s = c
+                .prepare_cached(
+                    "SELECT id, created_ms, recipient, subject, body, sent_ms, attempts, last_error
+                     FROM outbox WHERE sent_ms IS NULL AND attempts < ?2 AND next_attempt_ms <= ?1
+                     ORDER BY id LIMIT ?3",
+                )
+                .map_err(sql_error)?;
+            let rows = s
+                .query_map(params![now_ms, max_attempts, limit as i64], outbox_row)
+                .map_err(sql_error)?
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(sql_error)?;
+            Ok(rows)
+        })
+    }
+
+    fn retry_mail(&self, id: i64, error: &str, next_attempt_ms: i64) -> Result<(), StoreError> {
+        self.write(|tx| {
+            tx.execute(
+                "UPDATE outbox SET attempts = attempts + 1, last_error = ?2, next_attempt_ms = ?3 WHERE id = ?1",
+                params![id, error, next_attempt_ms],
+            )
+            .map_err(sql_error)?;
+            Ok(())
+        })
+    }
+
     fn insert_signing_key(&self, key: &SigningKeyRow) -> Result<(), StoreError> {
         self.write(|tx| {
             tx.execute(

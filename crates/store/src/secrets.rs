@@ -155,6 +155,16 @@ pub trait SecretStore: Send + Sync {
         error: Option<&str>,
     ) -> Result<(), StoreError>;
 
+    /// Undelivered mail due for an attempt at `now_ms` (fewer than `max_attempts` made).
+    fn due_mail(
+        &self,
+        now_ms: i64,
+        max_attempts: i64,
+        limit: usize,
+    ) -> Result<Vec<OutboxRow>, StoreError>;
+    /// Records a failed attempt and when to try again.
+    fn retry_mail(&self, id: i64, error: &str, next_attempt_ms: i64) -> Result<(), StoreError>;
+
     fn insert_signing_key(&self, key: &SigningKeyRow) -> Result<(), StoreError>;
     /// Every key, oldest first.
     fn signing_keys(&self) -> Result<Vec<SigningKeyRow>, StoreError>;
