@@ -123,17 +123,24 @@ pub fn serve(config: Config) -> Result<(), String> {
                 }
             });
         }
-        // R71: signing keys age and rotate while the server runs.
+        // R71 and R70: signing keys age and rotate, and expiring grants are announced,
+        // while the server runs.
         let keeper = app.clone();
         tokio::spawn(async move {
             let mut every = tokio::time::interval(std::time::Duration::from_secs(60));
             loop {
                 every.tick().await;
                 let auth = keeper.clone();
-                let done =
-                    tokio::task::spawn_blocking(move || auth.auth().maintain_signing_keys()).await;
-                if let Ok(Err(e)) = done {
-                    tracing::error!(error = %e, "signing key maintenance failed");
+                let done = tokio::task::spawn_blocking(move || {
+                    auth.auth().maintain_signing_keys()?;
+                    // R70: grants expiring within a week are announced (once) or extended.
+                    auth.auth().grant_upkeep(7 * 24 * 3_600_000)
+                })
+                .await;
+                match done {
+                    Ok(Ok(n)) if n > 0 => tracing::info!(mails = n, "grant expiry notices queued"),
+                    Ok(Err(e)) => tracing::error!(error = %e, "periodic maintenance failed"),
+                    _ => {}
                 }
             }
         });

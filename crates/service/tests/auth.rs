@@ -393,3 +393,35 @@ fn r71_keys_rotate_without_downtime() {
     let kids: Vec<String> = f.auth.jwks().unwrap().into_iter().map(|k| k.kid).collect();
     assert_eq!(kids, vec![new_kid]);
 }
+
+#[test]
+fn r70_grant_expiry_is_announced_to_both_sides_once() {
+    let f = fixture();
+    let d = f.auth.deputy().clone();
+    // The law firm's grant to the provider expires in two days.
+    let soon = d.now() + 2 * 24 * 3_600_000;
+    let terms = deputy_core::commands::partners::GrantTerms {
+        ceiling: vec![d.snapshot().catalog.role_id("viewer").unwrap()],
+        expires_at: Some(soon),
+        ..Default::default()
+    };
+    d.execute(Actor::at_home(f.demo.firm_admin), None, |tx| {
+        tx.change_grant(f.demo.firm_grant, terms.clone())
+    })
+    .unwrap();
+    let before = d.store().outbox(0, 10_000).unwrap().len();
+    let revision = d.snapshot().revision;
+    assert_eq!(f.auth.grant_upkeep(24 * 3_600_000).unwrap(), 0, "not within a day yet");
+    assert_eq!(d.snapshot().revision, revision, "nothing to do commits nothing");
+    let queued = f.auth.grant_upkeep(7 * 24 * 3_600_000).unwrap();
+    assert!(queued >= 2, "the firm's and the provider's admins: {queued}");
+    let mail = d.store().outbox(0, 10_000).unwrap();
+    let recipients: Vec<&str> = mail[before..].iter().map(|m| m.recipient.as_str()).collect();
+    assert!(
+        recipients.contains(&"firm-admin@example.com")
+            && recipients.contains(&"provider-admin@example.com"),
+        "{recipients:?}"
+    );
+    assert!(mail[before..].iter().all(|m| m.subject == "Partner access ends soon"));
+    assert_eq!(f.auth.grant_upkeep(7 * 24 * 3_600_000).unwrap(), 0, "told once per expiry");
+}
