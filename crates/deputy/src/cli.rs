@@ -144,6 +144,14 @@ enum Command {
     Restore { backup: PathBuf },
     /// Save a checkpoint so the next start replays less.
     Checkpoint,
+    /// The mail outbox (R61): what was queued, sent or not, with the last error.
+    Outbox {
+        /// Only mail after this id.
+        #[arg(long, default_value_t = 0)]
+        after: i64,
+        #[arg(long, default_value_t = 50)]
+        limit: usize,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -698,6 +706,34 @@ fn execute(cli: Cli) -> Outcome {
             done(revision, "checkpoint saved".into(), json!({}))
         }
         Command::Activity(cmd) => activity(&cli, cmd),
+        Command::Outbox { after, limit } => {
+            use deputy_store::secrets::SecretStore;
+            let store = SqliteStore::open(&cli.db)?;
+            let rows = store.outbox(*after, *limit)?;
+            let mut text = String::new();
+            for m in &rows {
+                let state = match (m.sent_ms, &m.last_error) {
+                    (Some(_), _) => "sent".to_owned(),
+                    (None, Some(e)) => format!("not sent after {} attempts: {e}", m.attempts),
+                    (None, None) => "queued".to_owned(),
+                };
+                text.push_str(&format!(
+                    "#{} to {} — {} [{state}]\n{}\n\n",
+                    m.id,
+                    m.recipient,
+                    m.subject,
+                    m.body.trim_end()
+                ));
+            }
+            if rows.is_empty() {
+                text.push_str("the outbox is empty");
+            }
+            let json_rows: Vec<_> = rows
+                .iter()
+                .map(|m| json!({"id": m.id, "recipient": m.recipient, "subject": m.subject, "body": m.body, "sent_ms": m.sent_ms, "attempts": m.attempts, "last_error": m.last_error}))
+                .collect();
+            Ok((json!({"mail": json_rows}), text.trim_end().to_owned(), 0))
+        }
         _ => {
             let d = initialised(&cli.db)?;
             act(&cli, &d)

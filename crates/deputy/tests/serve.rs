@@ -74,6 +74,30 @@ fn r60_serve_creates_the_deployment_prints_a_one_time_password_and_stops_cleanly
     let session: serde_json::Value = serde_json::from_str(&body).unwrap();
     assert_eq!(session["must_change_password"], true);
 
+    // Without SMTP, mail waits in the outbox, which the CLI lists (R61).
+    let (code, _) = request(
+        &addr,
+        "POST",
+        "/v1/auth/forgot-password",
+        Some("{\"logon_or_email\":\"admin\"}"),
+        None,
+    );
+    assert_eq!(code, 202);
+    let mut listed = String::new();
+    for _ in 0..100 {
+        let out = Command::new(env!("CARGO_BIN_EXE_deputy"))
+            .args(["--json", "outbox", "--db"])
+            .arg(&db)
+            .output()
+            .unwrap();
+        listed = String::from_utf8_lossy(&out.stdout).into_owned();
+        if listed.contains("/reset/") {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(listed.contains("admin@deputy.invalid") && listed.contains("/reset/"), "{listed}");
+
     // SIGTERM: the server finishes and exits successfully.
     let status = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
     assert!(status.success());
