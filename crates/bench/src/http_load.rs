@@ -82,6 +82,56 @@ async fn series(
     }
 }
 
+/// One connection of a plain socket client that writes each request (headers and body) in
+/// a single write, to tell the server's cost from the client's way of sending.
+fn raw_series(name: &str, addr: &str, request: Vec<u8>, n: usize) -> Series {
+    use std::io::{Read, Write};
+    let started = Instant::now();
+    let mut times = Vec::with_capacity(n);
+    if let Ok(mut stream) = std::net::TcpStream::connect(addr) {
+        let _ = stream.set_nodelay(true);
+        let mut buffer = vec![0u8; 64 * 1024];
+        for _ in 0..n {
+            let t = Instant::now();
+            if stream.write_all(&request).is_err() {
+                break;
+            }
+            // Read until the headers end, then the body by its length.
+            let mut got = 0;
+            let complete = loop {
+                match stream.read(&mut buffer[got..]) {
+                    Ok(0) | Err(_) => break false,
+                    Ok(k) => got += k,
+                }
+                let text = String::from_utf8_lossy(&buffer[..got]);
+                if let Some(end) = text.find("\r\n\r\n") {
+                    let length = text[..end]
+                        .lines()
+                        .find_map(|l| l.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().parse::<usize>().unwrap_or(0)))
+                        .unwrap_or(0);
+                    if got >= end + 4 + length {
+                        break text.starts_with("HTTP/1.1 200");
+                    }
+                }
+            };
+            if !complete {
+                break;
+            }
+            times.push(t.elapsed());
+        }
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    times.sort_unstable();
+    Series {
+        name: name.to_owned(),
+        connections: 1,
+        requests: times.len(),
+        p50_us: percentile(&times, 0.5),
+        p99_us: percentile(&times, 0.99),
+        per_second: times.len() as f64 / elapsed,
+    }
+}
+
 /// Runs the whole benchmark; `requests` per connection and series.
 pub fn run(requests: usize) -> Result<HttpFigures, String> {
     let dir = std::env::temp_dir().join(format!("deputy-bench-http-{}", std::process::id()));
@@ -146,6 +196,19 @@ pub fn run(requests: usize) -> Result<HttpFigures, String> {
             out.push(series("POST /v1/check without credentials (401)", 401, connections, per, anonymous.clone()).await);
             out.push(series("POST /v1/check", 200, connections, per, check.clone()).await);
         }
+        // The same check from a client that sends each request in one write.
+        let addr = base.trim_start_matches("http://").to_owned();
+        let body = serde_json::json!({"principal": "jim", "permission": "returns.file", "target": "resource:bakery-withholding"}).to_string();
+        let raw = format!(
+            "POST /v1/check HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {keys}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        )
+        .into_bytes();
+        let floor_raw = format!("GET /healthz HTTP/1.1\r\nHost: {addr}\r\n\r\n").into_bytes();
+        let n = requests;
+        let a2 = addr.clone();
+        out.push(tokio::task::spawn_blocking(move || raw_series("floor: GET /healthz, one-write client", &a2, floor_raw, n)).await.map_err(|e| e.to_string())?);
+        out.push(tokio::task::spawn_blocking(move || raw_series("POST /v1/check, one-write client", &addr, raw, n)).await.map_err(|e| e.to_string())?);
         let items: Vec<_> = (0..1000)
             .map(|_| serde_json::json!({"principal": "jim", "permission": "returns.file", "target": "resource:bakery-withholding"}))
             .collect();
