@@ -425,3 +425,36 @@ fn r70_grant_expiry_is_announced_to_both_sides_once() {
     assert!(mail[before..].iter().all(|m| m.subject == "Partner access ends soon"));
     assert_eq!(f.auth.grant_upkeep(7 * 24 * 3_600_000).unwrap(), 0, "told once per expiry");
 }
+
+#[test]
+fn r23_r24_a_credential_just_read_authenticates_without_the_store_until_revoked() {
+    let f = fixture();
+    let d = f.auth.deputy().clone();
+    let nh = f.demo.natural_health;
+    let robot = d
+        .execute(Actor::at_home(f.demo.jane), None, |tx| {
+            tx.create_service_account(nh, "nh-cache".into(), "Bot".into())
+        })
+        .unwrap()
+        .output;
+    let key = f.auth.create_api_key(Actor::at_home(f.demo.jane), robot, "k", None).unwrap();
+    assert!(f.auth.authenticate_cached(&key).is_none(), "not read yet");
+    f.auth.authenticate(&key).unwrap();
+    assert_eq!(f.auth.authenticate_cached(&key).map(|c| c.principal), Some(robot));
+    let handle: String =
+        d.store().secrets_of(robot.0, deputy_store::secrets::SecretKind::ApiKey).unwrap()[0]
+            .hash
+            .chars()
+            .take(16)
+            .collect();
+    assert!(f.auth.revoke_api_key(robot, &handle).unwrap());
+    assert!(f.auth.authenticate_cached(&key).is_none(), "a revocation drops it at once");
+    assert!(f.auth.authenticate(&key).is_err());
+    // Sessions too: sign-out drops the cached entry.
+    f.auth.set_password(f.demo.jane, PASSWORD, false).unwrap();
+    let session = f.auth.sign_in(&f.logon(f.demo.jane), PASSWORD, None).unwrap();
+    let caller = f.auth.authenticate(&session.token).unwrap();
+    assert!(f.auth.authenticate_cached(&session.token).is_some());
+    f.auth.sign_out(&caller, None).unwrap();
+    assert!(f.auth.authenticate_cached(&session.token).is_none());
+}
