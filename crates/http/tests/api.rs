@@ -1080,6 +1080,19 @@ async fn r53_r67_r72_lookups_what_if_and_reviews_over_http() {
         .await
         .unwrap();
     assert!(csv.starts_with("principal,switched_into,tenant,permission,reasons\n"));
+    // JSON pages to the end (R73), each page bound to the review's revision.
+    let mut rows = 0;
+    let mut path = "/v1/tenants/bakery/review?limit=5".to_owned();
+    loop {
+        let (status, page) = s.get(&bakery_admin, &path).await;
+        assert_eq!(status, StatusCode::OK, "{page}");
+        rows += page["rows"].as_array().unwrap().len();
+        match page["next_cursor"].as_str() {
+            Some(c) => path = format!("/v1/tenants/bakery/review?limit=5&cursor={c}"),
+            None => break,
+        }
+    }
+    assert_eq!(rows, csv.lines().count() - 1, "the pages hold every row of the whole review");
     assert_eq!(s.get(&jane, "/v1/tenants/bakery/review").await.0, StatusCode::NOT_FOUND);
     // The outbox is the operator's; the catalog anyone's.
     assert_eq!(s.get(&operator, "/v1/outbox").await.0, StatusCode::OK);
@@ -1258,4 +1271,39 @@ async fn r9_r34_r39_r42_tenant_settings_grants_and_delegates_over_http() {
         .post(&operator, "/v1/check", json!({"principal": "jim", "permission": "returns.file", "target": "resource:bakery-withholding"}))
         .await;
     assert_eq!(answer["allowed"], false, "Jim's only group is gone: {answer}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn r17_a_linked_secondary_logon_signs_in_with_its_owners_password() {
+    let s = start().await;
+    let jane = s.sign_in(s.demo.jane).await;
+    let before = s.app.deputy().store().outbox(0, 10_000).unwrap().len();
+    let (status, body) = s
+        .post(&jane, "/v1/principals/jane/delegates", json!({"logon": "jim-linked", "first_name": "J", "last_name": "L", "email": "jl@example.com", "linked_password": true}))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    assert_eq!(
+        s.app.deputy().store().outbox(0, 10_000).unwrap().len(),
+        before,
+        "no invitation mail (R17)"
+    );
+    let r = s
+        .http
+        .post(format!("{}/v1/auth/sign-in", s.base))
+        .json(&json!({"logon": "jim-linked", "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK, "active from creation, with the owner's password");
+    let token = r.json::<Value>().await.unwrap()["token"].as_str().unwrap().to_owned();
+    let (_, me) = s.get(&token, "/v1/me").await;
+    assert_eq!(me["logon"], "jim-linked");
+    let (status, body) = s
+        .post(
+            &token,
+            "/v1/auth/password",
+            json!({"current_password": PASSWORD, "new_password": "another long passphrase"}),
+        )
+        .await;
+    assert_eq!((status, body["rule"].as_str()), (StatusCode::FORBIDDEN, Some("R17")), "{body}");
 }

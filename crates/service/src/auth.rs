@@ -548,6 +548,18 @@ impl<S: Store + SecretStore> Auth<S> {
                 ),
             )));
         }
+        let s = self.deputy.snapshot();
+        if s.principal(caller.principal)
+            .and_then(|p| p.delegate.as_deref())
+            .is_some_and(|d| d.linked_password)
+        {
+            return Err(AuthError::Service(ServiceError::Command(
+                deputy_core::CommandError::forbidden(
+                    "R17",
+                    "a secondary logon with a linked password signs in with its owner's and cannot change it",
+                ),
+            )));
+        }
         let stored = self.store().password(caller.principal.0)?.ok_or(AuthError::SignInFailed)?;
         if !passwords::verify(current, &stored.phc) {
             return Err(AuthError::SignInFailed);

@@ -327,8 +327,12 @@ pub async fn what_if(
 #[derive(Debug, Clone, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct ReviewParams {
-    /// `json` (default) or `csv`.
+    /// `json` (default, paged) or `csv` (the whole review, as a file).
     pub format: Option<String>,
+    /// JSON only: the `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+    /// JSON only: rows per page, 1–1000 (default 100).
+    pub limit: Option<usize>,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -348,14 +352,47 @@ pub struct ReviewRowView {
 pub struct ReviewView {
     pub revision: u64,
     pub rows: Vec<ReviewRowView>,
+    /// Present when more rows follow (R73); bound to `revision`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_cursor: Option<String>,
 }
 
 fn review_response(
     s: &Snapshot,
     rows: Vec<deputy_core::review::ReviewRow>,
     revision: u64,
-    csv: bool,
-) -> Response {
+    params: &ReviewParams,
+) -> Result<Response, ApiError> {
+    let csv = csv(params)?;
+    // A JSON page: rows after the cursor's offset, computed on the same revision.
+    let (start, end, next_cursor) = if csv {
+        (0, rows.len(), None)
+    } else {
+        let limit = limit(params.limit)?;
+        let start = match params.cursor.as_deref() {
+            None => 0,
+            Some(c) => {
+                let bad = || {
+                    ApiError::bad_request(format!("`{c}` is not a cursor of this review"))
+                        .field("cursor")
+                };
+                let (rev, offset) = c.split_once(':').ok_or_else(bad)?;
+                if rev.parse::<u64>().map_err(|_| bad())? != revision {
+                    return Err(ApiError::new(
+                        StatusCode::CONFLICT,
+                        "review-changed",
+                        "The review changed since the first page",
+                        "access changed since the first page was computed; start again without a cursor",
+                    )
+                    .field("cursor"));
+                }
+                offset.parse::<usize>().map_err(|_| bad())?.min(rows.len())
+            }
+        };
+        let end = (start + limit).min(rows.len());
+        (start, end, (end < rows.len()).then(|| format!("{revision}:{end}")))
+    };
+    let rows = &rows[start..end];
     let tname = |t: TenantId| s.tenant(t).map_or(t.to_string(), |t| t.key.clone());
     let views: Vec<ReviewRowView> = rows
         .iter()
@@ -382,9 +419,9 @@ fn review_response(
                 reasons
             ));
         }
-        return ([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], out).into_response();
+        return Ok(([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], out).into_response());
     }
-    Json(ReviewView { revision, rows: views }).into_response()
+    Ok(Json(ReviewView { revision, rows: views, next_cursor }).into_response())
 }
 
 /// Every principal's effective access in a tenant, with the reasons (R72), as JSON or CSV;
@@ -399,7 +436,7 @@ pub async fn review_tenant(
     Path(id): Path<String>,
     ApiQuery(params): ApiQuery<ReviewParams>,
 ) -> Result<Response, ApiError> {
-    let csv = csv(&params)?;
+    csv(&params)?;
     let s = app.deputy().snapshot();
     let not_found = || ApiError::not_found(format!("no tenant `{id}`"));
     let tenant = resolve::tenant(&s, &id).map_err(|_| not_found())?;
@@ -407,7 +444,7 @@ pub async fn review_tenant(
         return Err(not_found());
     }
     let (rows, revision) = app.deputy().review_tenant(tenant);
-    Ok(review_response(&s, rows, revision, csv))
+    review_response(&s, rows, revision, &params)
 }
 
 fn csv(params: &ReviewParams) -> Result<bool, ApiError> {
@@ -431,7 +468,7 @@ pub async fn review_principal(
     Path(id): Path<String>,
     ApiQuery(params): ApiQuery<ReviewParams>,
 ) -> Result<Response, ApiError> {
-    let csv = csv(&params)?;
+    csv(&params)?;
     let s = app.deputy().snapshot();
     let not_found = || ApiError::not_found(format!("no principal `{id}`"));
     let p = resolve::principal(&s, &id).map_err(|_| not_found())?;
@@ -443,7 +480,7 @@ pub async fn review_principal(
         return Err(not_found());
     }
     let (rows, revision) = app.deputy().review_principal(p);
-    Ok(review_response(&s, rows, revision, csv))
+    review_response(&s, rows, revision, &params)
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
