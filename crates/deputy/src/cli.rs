@@ -144,6 +144,8 @@ enum Command {
     Restore { backup: PathBuf },
     /// Save a checkpoint so the next start replays less.
     Checkpoint,
+    /// Lift a sign-in lock or back-off of a logon name (R16), as the console operator.
+    Unlock { logon: String },
     /// The mail outbox (R61): what was queued, sent or not, with the last error.
     Outbox {
         /// Only mail after this id.
@@ -706,6 +708,26 @@ fn execute(cli: Cli) -> Outcome {
             done(revision, "checkpoint saved".into(), json!({}))
         }
         Command::Activity(cmd) => activity(&cli, cmd),
+        Command::Unlock { logon } => {
+            use deputy_store::secrets::SecretStore;
+            let d = initialised(&cli.db)?;
+            let s = d.snapshot();
+            let p = resolve::principal(&s, logon)?;
+            d.store().clear_sign_in_failures(
+                &deputy_service::auth::Auth::<SqliteStore>::failure_key(logon),
+            )?;
+            d.store().append_activity(&[deputy_store::NewActivity {
+                at_ms: d.now(),
+                action: "auth.unlocked".into(),
+                actor: Some("cli".into()),
+                subject: Some(p.to_string()),
+                tenant: s.principal(p).map(|x| x.home.to_string()),
+                acting_as: "[]".into(),
+                source: None,
+                details: "{}".into(),
+            }])?;
+            Ok((json!({"unlocked": p.to_string()}), format!("unlocked `{logon}`"), 0))
+        }
         Command::Outbox { after, limit } => {
             use deputy_store::secrets::SecretStore;
             let store = SqliteStore::open(&cli.db)?;

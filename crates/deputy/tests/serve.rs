@@ -74,6 +74,30 @@ fn r60_serve_creates_the_deployment_prints_a_one_time_password_and_stops_cleanly
     let session: serde_json::Value = serde_json::from_str(&body).unwrap();
     assert_eq!(session["must_change_password"], true);
 
+    // Twenty wrong passwords lock the account (R16); the lock is in the database, so the
+    // console can lift it while the server runs.
+    let sign_in = |password: &str| {
+        request(
+            &addr,
+            "POST",
+            "/v1/auth/sign-in",
+            Some(&format!("{{\"logon\":\"admin\",\"password\":\"{password}\"}}")),
+            None,
+        )
+        .0
+    };
+    for _ in 0..20 {
+        assert_eq!(sign_in("not the password!"), 401);
+    }
+    assert_eq!(sign_in(&password), 401, "locked");
+    let out = Command::new(env!("CARGO_BIN_EXE_deputy"))
+        .args(["unlock", "admin", "--db"])
+        .arg(&db)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(sign_in(&password), 200, "unlocked from the console");
+
     // Without SMTP, mail waits in the outbox, which the CLI lists (R61).
     let (code, _) = request(
         &addr,

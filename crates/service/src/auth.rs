@@ -13,7 +13,7 @@ use deputy_store::secrets::{NewMail, PasswordRow, SecretKind, SecretRow, SecretS
 use deputy_store::{NewActivity, Store, StoreError};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, PoisonError, RwLock};
+use std::sync::{Arc, PoisonError, RwLock};
 use std::time::{Duration, Instant};
 
 /// How long a session or key read from the store is trusted without reading it again.
@@ -165,12 +165,6 @@ pub struct NewSession {
     pub caller: Caller,
 }
 
-#[derive(Debug, Default, Clone, Copy)]
-struct Failures {
-    count: u32,
-    last_ms: i64,
-}
-
 /// The use cases of credentials and sessions, over a deployment whose store also keeps
 /// secrets.
 pub struct Auth<S: Store + SecretStore> {
@@ -178,7 +172,6 @@ pub struct Auth<S: Store + SecretStore> {
     settings: AuthSettings,
     /// A hash of a random password, verified for unknown logons so they take as long.
     dummy_phc: String,
-    failures: Mutex<HashMap<String, Failures>>,
     /// Sessions and keys recently read, so most requests authenticate without IO. Only
     /// this cache's own short critical sections lock it; the state's writers never do.
     credentials: RwLock<HashMap<String, Arc<CachedCredential>>>,
@@ -193,13 +186,7 @@ impl<S: Store + SecretStore> std::fmt::Debug for Auth<S> {
 impl<S: Store + SecretStore> Auth<S> {
     pub fn new(deputy: Arc<Deputy<S>>, settings: AuthSettings) -> Result<Self, AuthError> {
         let dummy_phc = passwords::hash(&passwords::generate()?, settings.hash_cost)?;
-        Ok(Auth {
-            deputy,
-            settings,
-            dummy_phc,
-            failures: Mutex::new(HashMap::new()),
-            credentials: RwLock::new(HashMap::new()),
-        })
+        Ok(Auth { deputy, settings, dummy_phc, credentials: RwLock::new(HashMap::new()) })
     }
 
     pub fn deputy(&self) -> &Arc<Deputy<S>> {
@@ -226,42 +213,41 @@ impl<S: Store + SecretStore> Auth<S> {
         }
     }
 
-    fn throttled(&self, key: &str, now: i64) -> bool {
+    /// Whether attempts under `key` must wait (R16). The counters live in the store, so a
+    /// restart keeps a lock and replicas count together.
+    fn throttled(&self, key: &str, now: i64) -> Result<bool, AuthError> {
         let (backoff_after, lock_after) = self.limits(key);
-        let failures = self.failures.lock().unwrap_or_else(PoisonError::into_inner);
-        let Some(f) = failures.get(key) else { return false };
+        let Some((count, last_ms)) = self.store().sign_in_failures(key)? else { return Ok(false) };
         let s = &self.settings;
-        if f.count >= lock_after {
-            return now < f.last_ms + s.lock_ms;
+        if count >= lock_after {
+            return Ok(now < last_ms + s.lock_ms);
         }
-        if f.count >= backoff_after {
-            let exponent = (f.count - backoff_after).min(10);
+        if count >= backoff_after {
+            let exponent = (count - backoff_after).min(10);
             let wait = (1_000i64 << exponent).min(s.lock_ms);
-            return now < f.last_ms + wait;
+            return Ok(now < last_ms + wait);
         }
-        false
+        Ok(false)
     }
 
     /// Counts a failure; returns the new count.
-    fn fail(&self, key: &str, now: i64) -> u32 {
+    fn fail(&self, key: &str, now: i64) -> Result<u32, AuthError> {
         let (_, lock_after) = self.limits(key);
-        let mut failures = self.failures.lock().unwrap_or_else(PoisonError::into_inner);
-        let f = failures.entry(key.to_owned()).or_default();
-        if f.count >= lock_after && now >= f.last_ms + self.settings.lock_ms {
-            f.count = 0; // The lock ran out: start over.
-        }
-        f.count += 1;
-        f.last_ms = now;
-        f.count
+        Ok(self.store().record_sign_in_failure(key, now, lock_after, self.settings.lock_ms)?)
     }
 
-    fn clear(&self, key: &str) {
-        self.failures.lock().unwrap_or_else(PoisonError::into_inner).remove(key);
+    fn clear(&self, key: &str) -> Result<(), AuthError> {
+        Ok(self.store().clear_sign_in_failures(key)?)
+    }
+
+    /// The key failures of a logon name are counted under.
+    pub fn failure_key(logon: &str) -> String {
+        format!("logon:{}", names::collision_key(logon))
     }
 
     /// Lifts a lock (R16); the caller has checked `users.modify` over the principal.
-    pub fn unlock(&self, logon: &str) {
-        self.clear(&format!("logon:{}", names::collision_key(logon)));
+    pub fn unlock(&self, logon: &str) -> Result<(), AuthError> {
+        self.clear(&Self::failure_key(logon))
     }
 
     fn audit(
@@ -296,8 +282,11 @@ impl<S: Store + SecretStore> Auth<S> {
         let now = self.deputy.now();
         let logon_key = format!("logon:{}", names::collision_key(logon));
         let source_key = source.map(|s| format!("source:{s}"));
-        let throttled = self.throttled(&logon_key, now)
-            || source_key.as_deref().is_some_and(|k| self.throttled(k, now));
+        let throttled = self.throttled(&logon_key, now)?
+            || match source_key.as_deref() {
+                Some(k) => self.throttled(k, now)?,
+                None => false,
+            };
         let s = self.deputy.snapshot();
         let principal = s.principal_by_logon(logon).and_then(|id| s.principal(id)).filter(|p| {
             // The logon must match as typed up to case and normalisation, not merely collide.
@@ -323,9 +312,9 @@ impl<S: Store + SecretStore> Auth<S> {
         });
         match (principal, matches && can_sign_in && !throttled && stored.is_some()) {
             (Some(p), true) => {
-                self.clear(&logon_key);
+                self.clear(&logon_key)?;
                 if let Some(k) = &source_key {
-                    self.clear(k);
+                    self.clear(k)?;
                 }
                 let stored = stored.ok_or(AuthError::SignInFailed)?;
                 // R15: a hash made with weaker parameters is replaced while we know the
@@ -344,9 +333,9 @@ impl<S: Store + SecretStore> Auth<S> {
                 Ok(session)
             }
             (found, _) => {
-                let count = self.fail(&logon_key, now);
+                let count = self.fail(&logon_key, now)?;
                 if let Some(k) = &source_key {
-                    self.fail(k, now);
+                    self.fail(k, now)?;
                 }
                 if let Some(p) = found {
                     self.audit("auth.sign_in_failed", Some(p.id), source)?;
@@ -891,14 +880,9 @@ impl<S: Store + SecretStore> Auth<S> {
         self.forget_principal(PrincipalId(row.principal));
         self.store().delete_secrets_of(row.principal, &[SecretKind::Session])?;
         let principal = PrincipalId(row.principal);
-        self.clear(&format!(
-            "logon:{}",
-            self.deputy
-                .snapshot()
-                .principal(principal)
-                .map(|p| names::collision_key(&p.logon))
-                .unwrap_or_default()
-        ));
+        if let Some(p) = self.deputy.snapshot().principal(principal) {
+            self.clear(&Self::failure_key(&p.logon))?;
+        }
         self.audit("auth.password_reset", Some(principal), source)?;
         Ok(())
     }
@@ -913,7 +897,7 @@ impl<S: Store + SecretStore> Auth<S> {
         self.require_manage(actor, principal, "R16")?;
         let s = self.deputy.snapshot();
         if let Some(p) = s.principal(principal) {
-            self.unlock(&p.logon);
+            self.unlock(&p.logon)?;
         }
         self.audit("auth.unlocked", Some(principal), source)?;
         Ok(())

@@ -94,7 +94,7 @@ fn r16_repeated_failures_lock_the_account_until_it_runs_out_or_is_unlocked() {
         let _ = f.auth.sign_in(&logon, "wrong password!!", None);
     }
     assert!(f.auth.sign_in(&logon, PASSWORD, None).is_err());
-    f.auth.unlock(&logon);
+    f.auth.unlock(&logon).unwrap();
     assert!(f.auth.sign_in(&logon, PASSWORD, None).is_ok(), "an unlock lifts the back-off");
 }
 
@@ -457,4 +457,25 @@ fn r23_r24_a_credential_just_read_authenticates_without_the_store_until_revoked(
     assert!(f.auth.authenticate_cached(&session.token).is_some());
     f.auth.sign_out(&caller, None).unwrap();
     assert!(f.auth.authenticate_cached(&session.token).is_none());
+}
+
+#[test]
+fn r16_a_lock_survives_a_restart() {
+    let f = fixture();
+    let jane = f.demo.jane;
+    f.auth.set_password(jane, PASSWORD, false).unwrap();
+    for _ in 0..20 {
+        f.advance(20 * 60_000);
+        let _ = f.auth.sign_in(&f.logon(jane), "wrong password!!", None);
+    }
+    f.advance(1_000);
+    // A new Auth over the same deployment, as after a restart (or on another replica).
+    let settings = AuthSettings {
+        hash_cost: HashCost { memory_kib: 1024, iterations: 1, parallelism: 1 },
+        ..AuthSettings::default()
+    };
+    let restarted = Auth::new(f.auth.deputy().clone(), settings).unwrap();
+    assert!(restarted.sign_in(&f.logon(jane), PASSWORD, None).is_err(), "still locked");
+    restarted.unlock(&f.logon(jane)).unwrap();
+    assert!(f.auth.sign_in(&f.logon(jane), PASSWORD, None).is_ok(), "and unlocked for both");
 }

@@ -33,6 +33,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (4, include_str!("../migrations/0004_signing_keys.sql")),
     (5, include_str!("../migrations/0005_idempotency.sql")),
     (6, include_str!("../migrations/0006_outbox_retries.sql")),
+    (7, include_str!("../migrations/0007_sign_in_failures.sql")),
 ];
 
 /// The newest schema version this binary knows.

@@ -256,6 +256,42 @@ impl SecretStore for SqliteStore {
         })
     }
 
+    fn sign_in_failures(&self, key: &str) -> Result<Option<(u32, i64)>, StoreError> {
+        self.read(|c| {
+            c.prepare_cached("SELECT count, last_ms FROM sign_in_failure WHERE key = ?1")
+                .and_then(|mut s| s.query_row([key], |r| Ok((r.get(0)?, r.get(1)?))).optional())
+                .map_err(sql_error)
+        })
+    }
+
+    fn record_sign_in_failure(
+        &self,
+        key: &str,
+        now_ms: i64,
+        lock_after: u32,
+        lock_ms: i64,
+    ) -> Result<u32, StoreError> {
+        self.write(|tx| {
+            tx.query_row(
+                "INSERT INTO sign_in_failure (key, count, last_ms) VALUES (?1, 1, ?2)
+                 ON CONFLICT (key) DO UPDATE SET
+                   count = CASE WHEN count >= ?3 AND ?2 >= last_ms + ?4 THEN 1 ELSE count + 1 END,
+                   last_ms = ?2
+                 RETURNING count",
+                params![key, now_ms, lock_after, lock_ms],
+                |r| r.get(0),
+            )
+            .map_err(sql_error)
+        })
+    }
+
+    fn clear_sign_in_failures(&self, key: &str) -> Result<(), StoreError> {
+        self.write(|tx| {
+            tx.execute("DELETE FROM sign_in_failure WHERE key = ?1", [key]).map_err(sql_error)?;
+            Ok(())
+        })
+    }
+
     fn insert_signing_key(&self, key: &SigningKeyRow) -> Result<(), StoreError> {
         self.write(|tx| {
             tx.execute(

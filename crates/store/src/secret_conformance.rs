@@ -155,6 +155,37 @@ pub fn r57_idempotency_keys_replay_answers<S: SecretStore>(new_store: impl Fn() 
     );
 }
 
+/// R16: failed sign-ins are counted per key, start over once a lock ran out, and clear.
+pub fn r16_sign_in_failures_count_and_clear<S: SecretStore>(new_store: impl Fn() -> S) {
+    let store = new_store();
+    assert_eq!(store.sign_in_failures("logon:jane").unwrap(), None);
+    for n in 1..=3 {
+        assert_eq!(
+            store.record_sign_in_failure("logon:jane", 100 * n, 3, 1_000).unwrap(),
+            n as u32
+        );
+    }
+    assert_eq!(store.sign_in_failures("logon:jane").unwrap(), Some((3, 300)));
+    assert_eq!(
+        store.record_sign_in_failure("logon:jane", 400, 3, 1_000).unwrap(),
+        4,
+        "locked: still counting"
+    );
+    assert_eq!(
+        store.record_sign_in_failure("logon:jane", 1_400, 3, 1_000).unwrap(),
+        1,
+        "the lock ran out"
+    );
+    assert_eq!(
+        store.record_sign_in_failure("source:10.0.0.1", 1, 3, 1_000).unwrap(),
+        1,
+        "keys are separate"
+    );
+    store.clear_sign_in_failures("logon:jane").unwrap();
+    assert_eq!(store.sign_in_failures("logon:jane").unwrap(), None);
+    assert_eq!(store.sign_in_failures("source:10.0.0.1").unwrap(), Some((1, 1)));
+}
+
 /// One `#[test]` per case, each on a fresh store.
 #[macro_export]
 macro_rules! secret_conformance_tests {
@@ -167,6 +198,7 @@ macro_rules! secret_conformance_tests {
             r61_outbox_keeps_mail_in_order,
             r71_signing_keys_rotate,
             r57_idempotency_keys_replay_answers,
+            r16_sign_in_failures_count_and_clear,
         );
     };
     (@cases $new_store:expr; $($case:ident),* $(,)?) => {

@@ -165,6 +165,20 @@ pub trait SecretStore: Send + Sync {
     /// Records a failed attempt and when to try again.
     fn retry_mail(&self, id: i64, error: &str, next_attempt_ms: i64) -> Result<(), StoreError>;
 
+    /// The failed sign-ins counted under `key` (R16): how many, and the last one's time.
+    fn sign_in_failures(&self, key: &str) -> Result<Option<(u32, i64)>, StoreError>;
+    /// Counts one more failure under `key` at `now_ms` and returns the new count; a count
+    /// at or above `lock_after` whose lock (`lock_ms`) has run out starts over.
+    fn record_sign_in_failure(
+        &self,
+        key: &str,
+        now_ms: i64,
+        lock_after: u32,
+        lock_ms: i64,
+    ) -> Result<u32, StoreError>;
+    /// Forgets the failures under `key` (a success, or an admin's unlock).
+    fn clear_sign_in_failures(&self, key: &str) -> Result<(), StoreError>;
+
     fn insert_signing_key(&self, key: &SigningKeyRow) -> Result<(), StoreError>;
     /// Every key, oldest first.
     fn signing_keys(&self) -> Result<Vec<SigningKeyRow>, StoreError>;
