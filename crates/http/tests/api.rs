@@ -1121,10 +1121,21 @@ async fn r24_api_keys_are_listed_with_last_use_and_revoked() {
     assert_eq!(s.get(&key, "/v1/me").await.0, StatusCode::OK);
     let (status, keys) = s.get(&jane, &format!("/v1/principals/{robot}/api-keys")).await;
     assert_eq!(status, StatusCode::OK);
-    let listed = &keys[0];
+    let listed = &keys["items"][0];
     assert_eq!(listed["name"], "ci");
     assert!(listed["last_used_at"].is_i64(), "{keys}");
     assert!(!keys.to_string().contains(&key[4..]), "the key itself is never listed");
+    // Paged: two more keys, pages of two.
+    for name in ["second", "third"] {
+        s.post(&jane, &format!("/v1/principals/{robot}/api-keys"), json!({"name": name})).await;
+    }
+    let (_, first) = s.get(&jane, &format!("/v1/principals/{robot}/api-keys?limit=2")).await;
+    assert_eq!(first["items"].as_array().unwrap().len(), 2);
+    let cursor = first["next_cursor"].as_str().unwrap().to_owned();
+    let (_, rest) =
+        s.get(&jane, &format!("/v1/principals/{robot}/api-keys?limit=2&cursor={cursor}")).await;
+    assert_eq!(rest["items"].as_array().unwrap().len(), 1);
+    assert!(rest.get("next_cursor").is_none());
     let firm_admin = s.sign_in(s.demo.firm_admin).await;
     assert_eq!(
         s.get(&firm_admin, &format!("/v1/principals/{robot}/api-keys")).await.0,

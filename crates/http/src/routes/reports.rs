@@ -537,13 +537,16 @@ fn may_manage_keys(app: &AppState, s: &Snapshot, caller: &Caller, account: Princ
 
 /// A service account's API keys, with their last use (R24).
 #[utoipa::path(get, path = "/v1/principals/{id}/api-keys", tag = "principals",
-    params(("id" = String, Path, description = "service account id or name")),
-    responses((status = 200, body = Vec<ApiKeyView>), (status = 404, body = Problem, content_type = "application/problem+json")))]
+    params(("id" = String, Path, description = "service account id or name"), OutboxParams),
+    responses((status = 200, body = ApiKeyPage), (status = 400, body = Problem, content_type = "application/problem+json"),
+    (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn list_api_keys(
     State(app): State<AppState>,
     Authed(caller): Authed,
     Path(id): Path<String>,
-) -> Result<Json<Vec<ApiKeyView>>, ApiError> {
+    ApiQuery(params): ApiQuery<OutboxParams>,
+) -> Result<Json<ApiKeyPage>, ApiError> {
+    let limit = limit(params.limit)?;
     let s = app.deputy().snapshot();
     let not_found = || ApiError::not_found(format!("no principal `{id}`"));
     let account = resolve::principal(&s, &id).map_err(|_| not_found())?;
@@ -559,21 +562,37 @@ pub async fn list_api_keys(
             .map_err(ApiError::internal)
     })
     .await?;
-    Ok(Json(
-        rows.into_iter()
-            .map(|r| {
-                let data: deputy_service::auth::SessionData =
-                    serde_json::from_str(&r.data).unwrap_or_default();
-                ApiKeyView {
-                    id: r.hash.chars().take(16).collect(),
-                    name: data.name.unwrap_or_default(),
-                    created_at: r.created_ms,
-                    last_used_at: r.last_used_ms,
-                    expires_at: r.expires_ms,
-                }
-            })
-            .collect(),
-    ))
+    let views: Vec<ApiKeyView> = rows
+        .into_iter()
+        .map(|r| {
+            let data: deputy_service::auth::SessionData =
+                serde_json::from_str(&r.data).unwrap_or_default();
+            ApiKeyView {
+                id: r.hash.chars().take(16).collect(),
+                name: data.name.unwrap_or_default(),
+                created_at: r.created_ms,
+                last_used_at: r.last_used_ms,
+                expires_at: r.expires_ms,
+            }
+        })
+        .collect();
+    // The cursor is the id of the last key of the previous page (newest first).
+    let start = match params.cursor.as_deref() {
+        None => 0,
+        Some(c) => views.iter().position(|k| k.id == c).map(|i| i + 1).ok_or_else(|| {
+            ApiError::bad_request(format!("`{c}` is not a cursor of this list")).field("cursor")
+        })?,
+    };
+    let end = (start + limit).min(views.len());
+    let next_cursor = (end < views.len()).then(|| views[end - 1].id.clone());
+    Ok(Json(ApiKeyPage { items: views[start..end].to_vec(), next_cursor }))
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ApiKeyPage {
+    pub items: Vec<ApiKeyView>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_cursor: Option<String>,
 }
 
 /// Revokes an API key at once (R24).
