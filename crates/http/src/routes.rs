@@ -19,7 +19,9 @@ use axum::http::{HeaderName, HeaderValue};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use deputy_core::{Actor, Principal, State as Snapshot, Target, TenantId};
 use deputy_service::{Committed, Token};
+use std::sync::Arc;
 use std::time::Instant;
 
 /// The request body, as JSON; a malformed body is a problem document naming the error.
@@ -80,6 +82,46 @@ pub async fn blocking<T: Send + 'static>(
     work: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
 ) -> Result<T, ApiError> {
     tokio::task::spawn_blocking(work).await.map_err(ApiError::internal)?
+}
+
+/// The newest snapshot, or one at least as fresh as an optional consistency token (R50).
+pub fn snapshot_for(app: &AppState, token: Option<&str>) -> Result<Arc<Snapshot>, ApiError> {
+    Ok(match parse_token(token)? {
+        Some(token) => app.deputy().snapshot_for(token)?,
+        None => app.deputy().snapshot(),
+    })
+}
+
+/// Whether `actor` holds `permission` in `tenant` in its session (never the console here).
+pub fn holds(
+    app: &AppState,
+    s: &Snapshot,
+    actor: Actor,
+    permission: &str,
+    tenant: TenantId,
+) -> bool {
+    let Actor::Principal { id, ctx } = actor else { return false };
+    s.catalog.permission_id(permission).is_some_and(|x| {
+        s.check(id, x, Target::Tenant(tenant), ctx, app.deputy().now())
+            .is_ok_and(|d| d.is_allowed())
+    })
+}
+
+/// Whether `actor` may see principal `p` at all (R58), by the engine's own rule.
+pub fn sees(app: &AppState, s: &Snapshot, actor: Actor, p: &Principal) -> bool {
+    s.decide(actor, app.deputy().now(), |tx| Ok(tx.visible_principal(p))).is_ok_and(|d| d.output)
+}
+
+/// A page size: 1–1000, 100 when not given.
+pub fn page_limit(limit: Option<usize>) -> Result<usize, ApiError> {
+    match limit {
+        None => Ok(100),
+        Some(n) if (1..=1000).contains(&n) => Ok(n),
+        Some(n) => {
+            Err(ApiError::bad_request(format!("limit {n} is not between 1 and 1000"))
+                .field("limit"))
+        }
+    }
 }
 
 /// Parses an optional consistency token from a request field.

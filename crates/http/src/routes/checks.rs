@@ -1,7 +1,7 @@
 //! Checks over HTTP (R50–R55): check, batch check and explain. They answer callers holding
 //! `checks.read` in the target's tenant (R58); for anyone else the target does not exist.
 
-use super::{ApiJson, parse_token};
+use super::ApiJson;
 use crate::caller::Authed;
 use crate::metrics::DecisionLabels;
 use crate::problem::{ApiError, Problem};
@@ -12,7 +12,6 @@ use deputy_core::{Actor, Context, Impersonation, State as Snapshot, Target};
 use deputy_service::auth::Caller;
 use deputy_service::resolve;
 use serde::{Deserialize, Serialize};
-use std::sync::Arc;
 use utoipa::ToSchema;
 
 /// One check: may `principal` do `permission` on `target`?
@@ -142,13 +141,6 @@ struct Resolved {
     ctx: Context,
 }
 
-fn snapshot(app: &AppState, token: Option<&str>) -> Result<Arc<Snapshot>, ApiError> {
-    Ok(match parse_token(token)? {
-        Some(token) => app.deputy().snapshot_for(token)?,
-        None => app.deputy().snapshot(),
-    })
-}
-
 fn token_of(app: &AppState, s: &Snapshot) -> String {
     deputy_service::Token { epoch: app.deputy().epoch(), revision: s.revision }.to_string()
 }
@@ -235,7 +227,7 @@ pub async fn check(
     Authed(caller): Authed,
     ApiJson(body): ApiJson<CheckRequest>,
 ) -> Result<Json<CheckAnswer>, ApiError> {
-    let s = snapshot(&app, body.consistency_token.as_deref())?;
+    let s = super::snapshot_for(&app, body.consistency_token.as_deref())?;
     let r = resolve_check(&app, &s, &caller, body.spec(), &mut Authorized::default())?;
     let decision = s.check(r.principal, r.permission, r.target, r.ctx, app.deputy().now())?;
     count(&app, decision.is_allowed());
@@ -263,7 +255,7 @@ pub async fn check_batch(
         ))
         .field("checks"));
     }
-    let s = snapshot(&app, body.consistency_token.as_deref())?;
+    let s = super::snapshot_for(&app, body.consistency_token.as_deref())?;
     let now = app.deputy().now();
     let mut authorized = Authorized::default();
     let results = body
@@ -300,7 +292,7 @@ pub async fn explain(
     Authed(caller): Authed,
     ApiJson(body): ApiJson<CheckRequest>,
 ) -> Result<Json<ExplainAnswer>, ApiError> {
-    let s = snapshot(&app, body.consistency_token.as_deref())?;
+    let s = super::snapshot_for(&app, body.consistency_token.as_deref())?;
     let r = resolve_check(&app, &s, &caller, body.spec(), &mut Authorized::default())?;
     let ex = s.explain(r.principal, r.permission, r.target, r.ctx, app.deputy().now())?;
     Ok(Json(ExplainAnswer {

@@ -8,14 +8,11 @@ use crate::problem::{ApiError, Problem};
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::{Path, State};
-use deputy_core::{Actor, PrincipalId, Target, TenantId};
+use deputy_core::{Actor, PrincipalId, TenantId};
 use deputy_service::resolve;
 use deputy_store::{ActivityQuery, Store};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
-
-const DEFAULT_LIMIT: usize = 100;
-const MAX_LIMIT: usize = 1000;
 
 #[derive(Debug, Clone, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
@@ -28,14 +25,7 @@ pub struct PageParams {
 
 impl PageParams {
     fn limit(&self) -> Result<usize, ApiError> {
-        match self.limit {
-            None => Ok(DEFAULT_LIMIT),
-            Some(n) if (1..=MAX_LIMIT).contains(&n) => Ok(n),
-            Some(n) => {
-                Err(ApiError::bad_request(format!("limit {n} is not between 1 and {MAX_LIMIT}"))
-                    .field("limit"))
-            }
-        }
+        super::page_limit(self.limit)
     }
 
     /// The cursor as the last id of the previous page.
@@ -84,20 +74,6 @@ fn page<T>(
     Ok(Page { items, next_cursor: if more { last.map(|l| l.to_string()) } else { None } })
 }
 
-fn may(
-    app: &AppState,
-    s: &deputy_core::State,
-    actor: Actor,
-    permission: &str,
-    tenant: TenantId,
-) -> bool {
-    let Actor::Principal { id, ctx } = actor else { return true };
-    s.catalog.permission_id(permission).is_some_and(|x| {
-        s.check(id, x, Target::Tenant(tenant), ctx, app.deputy().now())
-            .is_ok_and(|d| d.is_allowed())
-    })
-}
-
 /// The principals whose home is a tenant, for holders of `users.view` there (R58).
 #[utoipa::path(get, path = "/v1/tenants/{id}/principals", tag = "principals",
     params(("id" = String, Path, description = "tenant id or key"), PageParams),
@@ -115,10 +91,10 @@ pub async fn tenant_principals(
     let s = app.deputy().snapshot();
     let not_found = || ApiError::not_found(format!("no tenant `{id}`"));
     let tenant = resolve::tenant(&s, &id).map_err(|_| not_found())?;
-    if !may(&app, &s, caller.actor(), "users.view", tenant) {
+    if !super::holds(&app, &s, caller.actor(), "users.view", tenant) {
         return Err(not_found());
     }
-    let manages = may(&app, &s, caller.actor(), "users.modify", tenant);
+    let manages = super::holds(&app, &s, caller.actor(), "users.modify", tenant);
     let mut ids: Vec<u32> = s.members(tenant).map(|p| p.id.0).collect();
     ids.sort_unstable();
     let page = page(ids.into_iter(), &params, |id| {
@@ -158,14 +134,14 @@ pub async fn tenant_children(
         Actor::Principal { id, .. } => s.principal(id).map(|p| p.home),
         Actor::System => None,
     };
-    if home != Some(tenant) && !may(&app, &s, actor, "tenants.view", tenant) {
+    if home != Some(tenant) && !super::holds(&app, &s, actor, "tenants.view", tenant) {
         return Err(not_found());
     }
     let mut ids: Vec<u32> = s.children(tenant).map(|t| t.0).collect();
     ids.sort_unstable();
     let page = page(ids.into_iter(), &params, |id| {
         let t = s.tenant(TenantId(id))?;
-        may(&app, &s, actor, "tenants.view", t.id).then(|| TenantSummary {
+        super::holds(&app, &s, actor, "tenants.view", t.id).then(|| TenantSummary {
             id: t.id.to_string(),
             key: t.key.clone(),
             name: t.name.clone(),
@@ -238,7 +214,7 @@ pub async fn activity(
         })
         .transpose()?;
     if let Some(t) = tenant
-        && !may(&app, &s, actor, "activity.view", t)
+        && !super::holds(&app, &s, actor, "activity.view", t)
     {
         return Err(ApiError::not_found(format!("no tenant `{t}`")).field("tenant"));
     }
@@ -249,7 +225,7 @@ pub async fn activity(
             })?;
             let home = s.principal(id).map(|x| x.home);
             let own = id == caller.principal;
-            if !own && !home.is_some_and(|h| may(&app, &s, actor, "activity.view", h)) {
+            if !own && !home.is_some_and(|h| super::holds(&app, &s, actor, "activity.view", h)) {
                 return Err(ApiError::not_found(format!("no principal `{p}`")).field("principal"));
             }
             Some(id)
@@ -322,8 +298,8 @@ pub async fn tenant_grants(
     let not_found = || ApiError::not_found(format!("no tenant `{id}`"));
     let tenant = resolve::tenant(&s, &id).map_err(|_| not_found())?;
     let actor = caller.actor();
-    if !may(&app, &s, actor, "partners.manage", tenant)
-        && !may(&app, &s, actor, "tenants.view", tenant)
+    if !super::holds(&app, &s, actor, "partners.manage", tenant)
+        && !super::holds(&app, &s, actor, "tenants.view", tenant)
     {
         return Err(not_found());
     }
@@ -372,10 +348,7 @@ pub async fn delegates(
     let not_found = || ApiError::not_found(format!("no principal `{id}`"));
     let owner = resolve::principal(&s, &id).map_err(|_| not_found())?;
     let p = s.principal(owner).ok_or_else(not_found)?;
-    let visible = s
-        .decide(caller.actor(), app.deputy().now(), |tx| Ok(tx.visible_principal(p)))
-        .is_ok_and(|d| d.output);
-    if !visible {
+    if !super::sees(&app, &s, caller.actor(), p) {
         return Err(not_found());
     }
     let mut ids: Vec<u32> = s.delegates_of(owner).map(|d| d.0).collect();

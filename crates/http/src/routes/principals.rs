@@ -9,10 +9,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use deputy_core::commands::users::NewUser;
-use deputy_core::{
-    Actor, Principal, PrincipalId, PrincipalKind, State as Snapshot, Status, Target, TenantId,
-};
-use deputy_service::auth::Caller;
+use deputy_core::{Principal, PrincipalId, PrincipalKind, State as Snapshot, Status, TenantId};
 use deputy_service::resolve;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -124,21 +121,6 @@ impl PrincipalView {
     }
 }
 
-/// Whether `caller` may see `p` at all (R58), decided by the engine's own rule.
-fn visible(app: &AppState, s: &Snapshot, caller: &Caller, p: &Principal) -> bool {
-    s.decide(caller.actor(), app.deputy().now(), |tx| Ok(tx.visible_principal(p)))
-        .is_ok_and(|d| d.output)
-}
-
-/// Whether `caller` may manage `p` (`users.modify` in its home tenant).
-fn manages(app: &AppState, s: &Snapshot, caller: &Caller, p: &Principal) -> bool {
-    let Actor::Principal { id, ctx } = caller.actor() else { return true };
-    s.catalog.permission_id("users.modify").is_some_and(|x| {
-        s.check(id, x, Target::Tenant(p.home), ctx, app.deputy().now())
-            .is_ok_and(|d| d.is_allowed())
-    })
-}
-
 fn principal_id(s: &Snapshot, text: &str) -> Result<PrincipalId, ApiError> {
     resolve::principal(s, text).map_err(|_| ApiError::not_found(format!("no principal `{text}`")))
 }
@@ -198,10 +180,14 @@ pub async fn get_principal(
     let p = s
         .principal(principal_id(&s, &id)?)
         .ok_or_else(|| ApiError::not_found("no such principal"))?;
-    if !visible(&app, &s, &caller, p) {
+    if !super::sees(&app, &s, caller.actor(), p) {
         return Err(ApiError::not_found(format!("no principal `{id}`")));
     }
-    Ok(Json(PrincipalView::of(&s, p, manages(&app, &s, &caller, p))))
+    Ok(Json(PrincipalView::of(
+        &s,
+        p,
+        super::holds(&app, &s, caller.actor(), "users.modify", p.home),
+    )))
 }
 
 #[derive(Debug, Clone, Deserialize, ToSchema)]
@@ -375,7 +361,7 @@ pub async fn invite(
     let p = s
         .principal(principal_id(&s, &id)?)
         .ok_or_else(|| ApiError::not_found("no such principal"))?;
-    if !visible(&app, &s, &caller, p) {
+    if !super::sees(&app, &s, caller.actor(), p) {
         return Err(ApiError::not_found(format!("no principal `{id}`")));
     }
     let (pid, email) = (p.id, p.email.to_string());

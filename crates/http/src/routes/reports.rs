@@ -1,7 +1,7 @@
 //! Reading access: lookups (R53, R73), what-if previews (R67), access reviews (R72), the
 //! catalog (R25), and listings of grants, delegates, API keys and the mail outbox.
 
-use super::{ApiJson, ApiQuery, blocking, parse_token};
+use super::{ApiJson, ApiQuery, blocking, holds, page_limit};
 use crate::caller::Authed;
 use crate::problem::{ApiError, Problem};
 use crate::state::AppState;
@@ -9,7 +9,7 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use deputy_core::{Actor, PrincipalId, State as Snapshot, Status, Target, TenantId};
+use deputy_core::{PrincipalId, State as Snapshot, Status, Target, TenantId};
 use deputy_service::auth::Caller;
 use deputy_service::resolve::{self, NotFound};
 use deputy_store::secrets::{SecretKind, SecretStore};
@@ -22,32 +22,6 @@ const WHAT_IF_BUDGET: Duration = Duration::from_secs(2);
 
 fn missing(field: &'static str) -> impl Fn(NotFound) -> ApiError {
     move |e| ApiError::not_found(e.0).field(field).rule("R55")
-}
-
-fn limit(limit: Option<usize>) -> Result<usize, ApiError> {
-    match limit {
-        None => Ok(100),
-        Some(n) if (1..=1000).contains(&n) => Ok(n),
-        Some(n) => {
-            Err(ApiError::bad_request(format!("limit {n} is not between 1 and 1000"))
-                .field("limit"))
-        }
-    }
-}
-
-/// Whether the caller holds `permission` in `tenant` in its session.
-fn holds(
-    app: &AppState,
-    s: &Snapshot,
-    caller: &Caller,
-    permission: &str,
-    tenant: TenantId,
-) -> bool {
-    let Actor::Principal { id, ctx } = caller.actor() else { return false };
-    s.catalog.permission_id(permission).is_some_and(|x| {
-        s.check(id, x, Target::Tenant(tenant), ctx, app.deputy().now())
-            .is_ok_and(|d| d.is_allowed())
-    })
 }
 
 fn target_tenant(s: &Snapshot, t: Target) -> Option<TenantId> {
@@ -87,13 +61,6 @@ pub struct TargetPage {
     pub next_cursor: Option<String>,
 }
 
-fn snapshot(app: &AppState, token: Option<&str>) -> Result<std::sync::Arc<Snapshot>, ApiError> {
-    Ok(match parse_token(token)? {
-        Some(t) => app.deputy().snapshot_for(t)?,
-        None => app.deputy().snapshot(),
-    })
-}
-
 /// Every tenant and resource where the check passes (R53), paged to the end (R73); only
 /// those in tenants where the caller holds `checks.read` are shown (R58).
 #[utoipa::path(post, path = "/v1/lookup/resources", tag = "checks", request_body = LookupResources, responses(
@@ -104,7 +71,7 @@ pub async fn lookup_resources(
     Authed(caller): Authed,
     ApiJson(body): ApiJson<LookupResources>,
 ) -> Result<Json<TargetPage>, ApiError> {
-    let s = snapshot(&app, body.consistency_token.as_deref())?;
+    let s = super::snapshot_for(&app, body.consistency_token.as_deref())?;
     let p = resolve::principal(&s, &body.principal).map_err(missing("principal"))?;
     let x = resolve::permission(&s, &body.permission).map_err(missing("permission"))?;
     let ty = body
@@ -130,7 +97,7 @@ pub async fn lookup_resources(
             ctx,
             app.deputy().now(),
             body.cursor.as_deref(),
-            limit(body.limit)?,
+            page_limit(body.limit)?,
         )
         .map_err(ApiError::from)?;
     let items = page
@@ -138,7 +105,7 @@ pub async fn lookup_resources(
         .iter()
         .filter(|t| {
             target_tenant(&s, **t)
-                .is_some_and(|tenant| holds(&app, &s, &caller, "checks.read", tenant))
+                .is_some_and(|tenant| holds(&app, &s, caller.actor(), "checks.read", tenant))
         })
         .map(|t| target_name(&s, *t))
         .collect();
@@ -183,7 +150,7 @@ pub async fn lookup_subjects(
     Authed(caller): Authed,
     ApiJson(body): ApiJson<LookupSubjects>,
 ) -> Result<Json<SubjectPage>, ApiError> {
-    let s = snapshot(&app, body.consistency_token.as_deref())?;
+    let s = super::snapshot_for(&app, body.consistency_token.as_deref())?;
     let unknown = || {
         ApiError::not_found(format!("no tenant or resource `{}`", body.target))
             .field("target")
@@ -191,12 +158,18 @@ pub async fn lookup_subjects(
     };
     let target = resolve::target(&s, &body.target).map_err(|_| unknown())?;
     let tenant = target_tenant(&s, target).ok_or_else(unknown)?;
-    if !holds(&app, &s, &caller, "checks.read", tenant) {
+    if !holds(&app, &s, caller.actor(), "checks.read", tenant) {
         return Err(unknown());
     }
     let x = resolve::permission(&s, &body.permission).map_err(missing("permission"))?;
     let page = s
-        .lookup_subjects(target, x, app.deputy().now(), body.cursor.as_deref(), limit(body.limit)?)
+        .lookup_subjects(
+            target,
+            x,
+            app.deputy().now(),
+            body.cursor.as_deref(),
+            page_limit(body.limit)?,
+        )
         .map_err(ApiError::from)?;
     let items = page
         .items
@@ -267,7 +240,7 @@ pub async fn what_if(
     ApiJson(body): ApiJson<WhatIfRequest>,
 ) -> Result<Json<WhatIfAnswer>, ApiError> {
     let s = app.deputy().snapshot();
-    let limit = limit(body.limit)?;
+    let limit = page_limit(body.limit)?;
     let actor = caller.actor();
     let principal = |p: &str| resolve::principal(&s, p).map_err(missing("principal"));
     let d = app.deputy().clone();
@@ -368,7 +341,7 @@ fn review_response(
     let (start, end, next_cursor) = if csv {
         (0, rows.len(), None)
     } else {
-        let limit = limit(params.limit)?;
+        let limit = page_limit(params.limit)?;
         let start = match params.cursor.as_deref() {
             None => 0,
             Some(c) => {
@@ -440,7 +413,7 @@ pub async fn review_tenant(
     let s = app.deputy().snapshot();
     let not_found = || ApiError::not_found(format!("no tenant `{id}`"));
     let tenant = resolve::tenant(&s, &id).map_err(|_| not_found())?;
-    if !holds(&app, &s, &caller, "users.view", tenant) {
+    if !holds(&app, &s, caller.actor(), "users.view", tenant) {
         return Err(not_found());
     }
     let (rows, revision) = app.deputy().review_tenant(tenant);
@@ -473,10 +446,7 @@ pub async fn review_principal(
     let not_found = || ApiError::not_found(format!("no principal `{id}`"));
     let p = resolve::principal(&s, &id).map_err(|_| not_found())?;
     let principal = s.principal(p).ok_or_else(not_found)?;
-    let visible = s
-        .decide(caller.actor(), app.deputy().now(), |tx| Ok(tx.visible_principal(principal)))
-        .is_ok_and(|d| d.output);
-    if !visible {
+    if !super::sees(&app, &s, caller.actor(), principal) {
         return Err(not_found());
     }
     let (rows, revision) = app.deputy().review_principal(p);
@@ -532,7 +502,7 @@ pub struct ApiKeyView {
 }
 
 fn may_manage_keys(app: &AppState, s: &Snapshot, caller: &Caller, account: PrincipalId) -> bool {
-    s.principal(account).is_some_and(|p| holds(app, s, caller, "keys.manage", p.home))
+    s.principal(account).is_some_and(|p| holds(app, s, caller.actor(), "keys.manage", p.home))
 }
 
 /// A service account's API keys, with their last use (R24).
@@ -546,7 +516,7 @@ pub async fn list_api_keys(
     Path(id): Path<String>,
     ApiQuery(params): ApiQuery<OutboxParams>,
 ) -> Result<Json<ApiKeyPage>, ApiError> {
-    let limit = limit(params.limit)?;
+    let limit = page_limit(params.limit)?;
     let s = app.deputy().snapshot();
     let not_found = || ApiError::not_found(format!("no principal `{id}`"));
     let account = resolve::principal(&s, &id).map_err(|_| not_found())?;
@@ -656,10 +626,10 @@ pub async fn outbox(
 ) -> Result<Json<MailPage>, ApiError> {
     let s = app.deputy().snapshot();
     let root = s.root().ok_or_else(|| ApiError::not_found("no outbox"))?;
-    if !holds(&app, &s, &caller, "outbox.view", root) {
+    if !holds(&app, &s, caller.actor(), "outbox.view", root) {
         return Err(ApiError::not_found("no outbox"));
     }
-    let limit = limit(params.limit)?;
+    let limit = page_limit(params.limit)?;
     let after = params
         .cursor
         .as_deref()

@@ -5,7 +5,7 @@ use crate::problem::{ApiError, Problem};
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::{Path, State};
-use deputy_core::{Actor, Target, Tenant};
+use deputy_core::{Actor, Tenant};
 use deputy_service::resolve;
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -63,12 +63,9 @@ pub async fn get_tenant(
     let t = s.tenant(tenant).ok_or_else(not_found)?;
     let now = app.deputy().now();
     let actor = caller.actor();
-    let Actor::Principal { id: acting, ctx } = actor else { return Err(not_found()) };
+    let Actor::Principal { id: acting, .. } = actor else { return Err(not_found()) };
     let home = s.principal(acting).map(|p| p.home);
-    let may_view = home == Some(tenant)
-        || s.catalog.permission_id("tenants.view").is_some_and(|x| {
-            s.check(acting, x, Target::Tenant(tenant), ctx, now).is_ok_and(|d| d.is_allowed())
-        });
+    let may_view = home == Some(tenant) || super::holds(&app, &s, actor, "tenants.view", tenant);
     if !may_view {
         return Err(not_found());
     }
