@@ -1218,7 +1218,25 @@ fn r48_start_impersonation_needs_reason_rank_and_does_not_chain() {
         email: Some("new@example.com".into()),
         ..Default::default()
     };
-    refused(w.run(as_cs, |tx| tx.update_profile(cs, update)), "R48");
+    refused(w.run(as_cs, |tx| tx.update_profile(cs, update.clone())), "R48");
+    let new = deputy_core::commands::users::NewDelegate {
+        owner: cs,
+        logon: "cs-helper".into(),
+        first_name: "Cs".into(),
+        last_name: "Helper".into(),
+        email: "helper@example.com".into(),
+        groups: None,
+        kinds: None,
+        roles: vec![],
+        linked_password: true,
+    };
+    refused(w.run(as_cs, |tx| tx.create_delegate(new.clone())), "R48");
+    let helper = w.delegate(cs, "cs-helper");
+    refused(w.run(as_cs, |tx| tx.set_delegate_access(helper, None, None, vec![])), "R48");
+    // Only the target is fenced off: anyone else it may manage, it manages as usual.
+    let plain = w.user(acme, "plain");
+    w.run(as_cs, |tx| tx.update_profile(plain, update.clone())).unwrap();
+    assert_eq!(&*w.s.principal(plain).unwrap().email, "new@example.com");
 }
 
 #[test]

@@ -47,6 +47,7 @@ async fn start() -> Server {
             demo.ann,
             demo.florist_admin,
             demo.provider_admin,
+            demo.dataco_cm,
         ] {
             auth.set_password(p, PASSWORD, false).unwrap();
         }
@@ -338,4 +339,242 @@ async fn r58_callers_with_business_in_the_tenant_get_their_answers() {
             s.call(Some(&jane), &Method::POST, path, &fill_body(&body, &nora, &nh)).await;
         assert_eq!(status, StatusCode::OK, "{path}: {answer}");
     }
+}
+
+/// The endpoints in an order where every write leaves the next call meaningful: the
+/// deactivation and the cancellation of `{p}` come last.
+fn insider_endpoints() -> Vec<(Method, &'static str, Value)> {
+    let mut all = endpoints();
+    let last: Vec<_> = all
+        .extract_if(.., |(_, path, _)| path.ends_with("/status") || path.ends_with("/cancel"))
+        .collect();
+    all.extend(last);
+    all
+}
+
+/// Who calls, and how the test gives that caller a credential in a fresh demo.
+#[derive(Clone, Copy, Debug)]
+enum Insider {
+    /// Jane, admin of Natural Health, at home.
+    Admin,
+    /// The operator impersonating Jane (R48: never beyond either of them).
+    ImpersonatorOfAdmin,
+    /// Jane's secondary logon with Full Access and no narrowing roles (R35).
+    FullAccessDelegate,
+    /// Jane's secondary logon narrowed to `read-only` (R35).
+    ReadOnlyDelegate,
+    /// A Natural Health service account holding `api` there (R24, R58).
+    ServiceAccount,
+    /// DataCo's customer manager switched into Acme (R43, R45), acting on Acme's admin.
+    SwitchedCustomerManager,
+}
+
+/// Runs every insider endpoint, in order, for one caller on a fresh server; the statuses.
+async fn insider_answers(who: Insider) -> Vec<u16> {
+    let s = start().await;
+    let (d, m) = (s.app.deputy().clone(), s.demo.clone());
+    let extra = tokio::task::spawn_blocking(move || -> Option<PrincipalId> {
+        let role = |name: &str| d.snapshot().catalog.role_id(name).unwrap();
+        let delegate = |logon: &str, roles: Vec<deputy_core::RoleId>| {
+            let id = d
+                .execute(Actor::at_home(m.jane), None, |tx| {
+                    tx.create_delegate(deputy_core::commands::users::NewDelegate {
+                        owner: m.jane,
+                        logon: logon.into(),
+                        first_name: "D".into(),
+                        last_name: "Elegate".into(),
+                        email: format!("{logon}@example.com"),
+                        groups: None,
+                        kinds: None,
+                        roles: roles.clone(),
+                        linked_password: false,
+                    })
+                })
+                .unwrap()
+                .output;
+            // As if it had used its set-password e-mail (R12).
+            d.execute(Actor::System, None, |tx| {
+                tx.set_status(id, deputy_core::Status::Active, None)
+            })
+            .unwrap();
+            id
+        };
+        match who {
+            Insider::FullAccessDelegate => Some(delegate("jules", vec![])),
+            Insider::ReadOnlyDelegate => {
+                // An owner narrows only to roles it holds itself (R34).
+                d.execute(Actor::at_home(m.jane), None, |tx| {
+                    tx.assign(deputy_core::commands::roles::NewAssignment {
+                        principal: m.jane,
+                        bundle: deputy_core::Bundle::Role(role("read-only")),
+                        scope: deputy_core::Scope::Tenant {
+                            tenant: m.natural_health,
+                            subtree: false,
+                        },
+                        expires_at: None,
+                    })
+                })
+                .unwrap();
+                Some(delegate("rita", vec![role("read-only")]))
+            }
+            Insider::ServiceAccount => {
+                let robot = d
+                    .execute(Actor::at_home(m.jane), None, |tx| {
+                        tx.create_service_account(m.natural_health, "nh-bot".into(), "Bot".into())
+                    })
+                    .unwrap()
+                    .output;
+                d.execute(Actor::at_home(m.jane), None, |tx| {
+                    tx.assign(deputy_core::commands::roles::NewAssignment {
+                        principal: robot,
+                        bundle: deputy_core::Bundle::Role(role("api")),
+                        scope: deputy_core::Scope::Tenant {
+                            tenant: m.natural_health,
+                            subtree: false,
+                        },
+                        expires_at: None,
+                    })
+                })
+                .unwrap();
+                Some(robot)
+            }
+            _ => None,
+        }
+    })
+    .await
+    .unwrap();
+    if let Some(p) = extra {
+        if !matches!(who, Insider::ServiceAccount) {
+            s.app.auth().set_password(p, PASSWORD, false).unwrap();
+        }
+    }
+    let (token, p, t) = match who {
+        Insider::Admin => (s.session("jane").await, s.demo.nh_second_admin, s.demo.natural_health),
+        Insider::ImpersonatorOfAdmin => {
+            let operator = s.session("operator").await;
+            let token = s
+                .rotate(
+                    &operator,
+                    "/v1/session/impersonate",
+                    json!({"target": "jane", "reason": "matrix"}),
+                )
+                .await;
+            (token, s.demo.nh_second_admin, s.demo.natural_health)
+        }
+        Insider::FullAccessDelegate => {
+            (s.session("jules").await, s.demo.nh_second_admin, s.demo.natural_health)
+        }
+        Insider::ReadOnlyDelegate => {
+            (s.session("rita").await, s.demo.nh_second_admin, s.demo.natural_health)
+        }
+        Insider::ServiceAccount => {
+            let jane = s.session("jane").await;
+            let (status, key) = s
+                .call(
+                    Some(&jane),
+                    &Method::POST,
+                    &format!("/v1/principals/{}/api-keys", extra.unwrap()),
+                    &json!({"name": "matrix"}),
+                )
+                .await;
+            assert_eq!(status, StatusCode::CREATED, "{key}");
+            (key["key"].as_str().unwrap().to_owned(), s.demo.nh_second_admin, s.demo.natural_health)
+        }
+        Insider::SwitchedCustomerManager => {
+            let carla = s.session("carla").await;
+            let token = s.rotate(&carla, "/v1/session/switch", json!({"tenant": "acme"})).await;
+            (token, s.demo.acme_first, s.demo.acme)
+        }
+    };
+    let (p, t) = (p.to_string(), t.to_string());
+    let mut answers = Vec::new();
+    for (method, path, body) in insider_endpoints() {
+        let (status, _) =
+            s.call(Some(&token), &method, &fill(path, &p, &t), &fill_body(&body, &p, &t)).await;
+        answers.push(status.as_u16());
+    }
+    answers
+}
+
+/// Pairs each insider endpoint with the status expected of it, for a readable failure.
+fn labelled(answers: &[u16]) -> Vec<(String, u16)> {
+    insider_endpoints()
+        .into_iter()
+        .zip(answers)
+        .map(|((method, path, _), status)| (format!("{method} {path}"), *status))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn r58_insiders_get_exactly_the_answers_their_access_implies() {
+    // The admin of the tenant (R28: she outranks or equals Nora, a fellow admin).
+    let admin = insider_answers(Insider::Admin).await;
+    #[rustfmt::skip]
+    let expected_admin = [
+        200, 200, 200, 200, 200, 200, 200, 200, 200, // every read
+        204, // PATCH the user
+        409, // invitation: Nora is already active (R11)
+        202, // password-reset mail (R13)
+        204, // unlock (R16)
+        201, // give viewer (R27)
+        201, // a secondary logon for Nora: users.create over its owner (R34)
+        409, // an API key for a user: only service accounts have them (R24)
+        201, 201, 201, // add a user, a sub-tenant, a resource
+        201, // propose a grant to DataCo (R40)
+        201, // an access code (R37a)
+        403, 403, // suspend, entitlements: only from above (R8, R3)
+        200, 200, 200, 200, // check, explain, lookup, what-if (admin holds checks.read)
+        200, 200, // deactivate, then cancel the other admin (R5 holds: Jane stays)
+    ];
+    assert_eq!(labelled(&admin), labelled(&expected_admin));
+
+    // Impersonation and a Full Access secondary logon act exactly as the admin (R35, R48):
+    // Nora is neither the impersonated target nor in the delegate's owner chain.
+    assert_eq!(labelled(&insider_answers(Insider::ImpersonatorOfAdmin).await), labelled(&admin));
+    assert_eq!(labelled(&insider_answers(Insider::FullAccessDelegate).await), labelled(&admin));
+
+    // Narrowed to `read-only`: reads what read-only holds (not API keys: keys.manage),
+    // changes nothing (R35); without checks.read the check endpoints answer 404 (R58).
+    // Nora's status is no secret to one who may view her, so a second invitation is a
+    // conflict before it is a refusal.
+    #[rustfmt::skip]
+    let expected_read_only = [
+        200, 200, 404, 200, 200, 200, 200, 200, 200,
+        403, 409, 403, 403, 403, 403, 404,
+        403, 403, 403, 403, 403, 403, 403,
+        404, 404, 404, 403,
+        403, 403,
+    ];
+    assert_eq!(
+        labelled(&insider_answers(Insider::ReadOnlyDelegate).await),
+        labelled(&expected_read_only)
+    );
+
+    // A service account with `api`: checks, and the reads `api` holds (users.view,
+    // tenants.view; not activity.view); never a write, nor a preview of one (R67 previews
+    // what the caller itself could do).
+    #[rustfmt::skip]
+    let expected_robot = [
+        200, 200, 404, 200, 200, 200, 200, 404, 404,
+        403, 409, 403, 403, 403, 403, 404,
+        403, 403, 403, 403, 403, 403, 403,
+        200, 200, 200, 403,
+        403, 403,
+    ];
+    assert_eq!(
+        labelled(&insider_answers(Insider::ServiceAccount).await),
+        labelled(&expected_robot)
+    );
+
+    // A customer manager switched into a client with an `admin` ceiling acts as an admin
+    // there (R45), except that partner access never touches the client's grants (R43).
+    // Acme's admin is its only one, so deactivating or cancelling her, and a preview of
+    // that, are conflicts (R5).
+    let mut expected_partner = expected_admin;
+    expected_partner[19] = 403;
+    expected_partner[26..].copy_from_slice(&[409, 409, 409]);
+    assert_eq!(
+        labelled(&insider_answers(Insider::SwitchedCustomerManager).await),
+        labelled(&expected_partner)
+    );
 }

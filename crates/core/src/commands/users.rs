@@ -250,7 +250,7 @@ impl Tx {
         if !self.visible_principal(&owner) {
             return Err(CommandError::not_found("principal", new.owner));
         }
-        self.refuse_when_impersonating("create secondary logons")?;
+        self.refuse_when_impersonating(owner.id, "create secondary logons")?;
         if !matches!(owner.kind, PrincipalKind::User | PrincipalKind::Delegate { .. }) {
             return Err(CommandError::conflict(
                 Some("R34"),
@@ -384,7 +384,7 @@ impl Tx {
         if !self.visible_principal(&d) {
             return Err(CommandError::not_found("principal", delegate));
         }
-        self.refuse_when_impersonating("change a secondary logon's access")?;
+        self.refuse_when_impersonating(delegate, "change the secondary logons")?;
         let (Some(owner_id), Some(current)) = (d.owner(), d.delegate.clone()) else {
             return Err(CommandError::invalid(
                 "principal",
@@ -413,9 +413,26 @@ impl Tx {
     }
 
     /// R48: what an impersonator may never do as the target.
-    pub(crate) fn refuse_when_impersonating(&self, what: &str) -> Result<(), CommandError> {
-        if self.actor_ctx().is_some_and(|c| c.impersonation.is_some()) {
-            return Err(CommandError::forbidden("R48", format!("an impersonator cannot {what}")));
+    pub(crate) fn refuse_when_impersonating(
+        &self,
+        concerning: PrincipalId,
+        what: &str,
+    ) -> Result<(), CommandError> {
+        // While impersonating, the actor's principal is the impersonated target: R48 fences
+        // off the target and its secondary logons, nobody else.
+        let impersonating = self.actor_ctx().is_some_and(|c| c.impersonation.is_some());
+        let Some(target) = self.actor.principal().filter(|_| impersonating) else {
+            return Ok(());
+        };
+        let mut next = Some(concerning);
+        while let Some(id) = next {
+            if id == target {
+                return Err(CommandError::forbidden(
+                    "R48",
+                    format!("an impersonator cannot {what} of the impersonated principal"),
+                ));
+            }
+            next = self.state.principal(id).and_then(|p| p.owner());
         }
         Ok(())
     }
@@ -652,7 +669,7 @@ impl Tx {
         }
         if let Some(v) = update.email {
             if *v != *next.email {
-                self.refuse_when_impersonating("change the e-mail address")?;
+                self.refuse_when_impersonating(p.id, "change the e-mail address")?;
             }
             validate_email(&v)?;
             if *v != *next.email {
