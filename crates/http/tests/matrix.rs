@@ -443,10 +443,8 @@ async fn insider_answers(who: Insider) -> Vec<u16> {
     })
     .await
     .unwrap();
-    if let Some(p) = extra {
-        if !matches!(who, Insider::ServiceAccount) {
-            s.app.auth().set_password(p, PASSWORD, false).unwrap();
-        }
+    if let Some(p) = extra.filter(|_| !matches!(who, Insider::ServiceAccount)) {
+        s.app.auth().set_password(p, PASSWORD, false).unwrap();
     }
     let (token, p, t) = match who {
         Insider::Admin => (s.session("jane").await, s.demo.nh_second_admin, s.demo.natural_health),
