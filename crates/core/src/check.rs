@@ -206,6 +206,16 @@ impl State {
                 .is_ok()
     }
 
+    /// Whether `principal` may switch into `client` (R43): some permission holds for it
+    /// there in the switched context.
+    pub fn may_switch_into(&self, principal: PrincipalId, client: TenantId, now: Millis) -> bool {
+        let switched = Context::switched(client);
+        (0..self.catalog.permissions.len() as u32).any(|x| {
+            self.check(principal, PermId(x), Target::Tenant(client), switched, now)
+                .is_ok_and(|d| d.is_allowed())
+        })
+    }
+
     /// rank(Q, T) in a session context (R29a). Status does not lower a rank: a deactivated
     /// admin still outranks a customer-service agent.
     pub fn rank(

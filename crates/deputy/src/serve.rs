@@ -144,6 +144,9 @@ pub fn serve(config: Config) -> Result<(), String> {
                 }
             }
         });
-        deputy_http::serve(listener, app, shutdown_signal()).await.map_err(|e| e.to_string())
+        let router = deputy_http::routes::router(app.clone()).merge(deputy_portal::router(app));
+        deputy_http::serve_router(listener, router, shutdown_signal())
+            .await
+            .map_err(|e| e.to_string())
     })
 }

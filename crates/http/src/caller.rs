@@ -84,7 +84,8 @@ fn presented_secret(parts: &Parts, cookie_name: &str) -> Option<String> {
         .map(|(_, value)| value.to_owned())
 }
 
-async fn authenticate(parts: &Parts, app: &AppState) -> Result<Caller, ApiError> {
+/// The caller a request's credential names (the portal uses it too).
+pub async fn authenticate(parts: &Parts, app: &AppState) -> Result<Caller, ApiError> {
     let secret = presented_secret(parts, app.config().cookie_name())
         .ok_or_else(ApiError::unauthenticated)?;
     // Most requests: a credential read in the last seconds, checked without IO.

@@ -28,8 +28,16 @@ pub async fn serve(
     app: AppState,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    serve_router(listener, routes::router(app), shutdown).await
+}
+
+/// Serves any router built on the API's (the binary adds the portal's pages beside it).
+pub async fn serve_router(
+    listener: tokio::net::TcpListener,
+    router: Router,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
     use axum::serve::ListenerExt;
-    let router: Router = routes::router(app);
     // Small answers go out at once instead of waiting to be coalesced (Nagle).
     let listener = listener.tap_io(|stream| {
         let _ = stream.set_nodelay(true);

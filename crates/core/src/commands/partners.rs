@@ -807,12 +807,7 @@ impl Tx {
             return Ok(crate::check::Context::HOME);
         }
         let switched = crate::check::Context::switched(client);
-        let any = (0..self.state.catalog.permissions.len() as u32).any(|x| {
-            self.state
-                .check(id, PermId(x), crate::check::Target::Tenant(client), switched, self.now)
-                .is_ok_and(|d| d.is_allowed())
-        });
-        if !any {
+        if !self.state.may_switch_into(id, client, self.now) {
             return Err(CommandError::not_found("tenant", client));
         }
         self.log(

@@ -1,0 +1,117 @@
+//! Cross-site request forgery defences for every state-changing request of the portal.
+//!
+//! Two independent checks, both required:
+//! 1. the browser says the request comes from this site: `Sec-Fetch-Site` is not
+//!    `cross-site`, and `Origin`, when sent, names the host the request went to;
+//! 2. the form carries a token an attacker's page cannot know: with a session, a hash of
+//!    the session's secret (the cookie, HttpOnly, never readable by script); before
+//!    sign-in, the value of a random cookie set with the form (double submit).
+//!
+//! Why not a stored token: the session secret already is one, and a hash of it rotates
+//! with the session (R23) for free.
+
+use axum::body::{Body, to_bytes};
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, Method, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use deputy_http::AppState;
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+
+/// Form bodies are small; a bigger one is refused before it is read.
+const MAX_FORM_BYTES: usize = 64 * 1024;
+
+/// The name of the pre-sign-in CSRF cookie, following the session cookie's (R23).
+pub fn csrf_cookie_name(app: &AppState) -> &'static str {
+    if app.config().secure() { "__Host-deputy-csrf" } else { "deputy-csrf" }
+}
+
+/// A cookie's value from the request headers.
+pub fn cookie<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|c| c.trim().split_once('='))
+        .find(|(n, _)| *n == name)
+        .map(|(_, v)| v)
+}
+
+/// The token a form must carry, when the request has what it derives from.
+pub fn expected_token(app: &AppState, headers: &HeaderMap) -> Option<String> {
+    if let Some(session) = cookie(headers, app.config().cookie_name()).filter(|s| !s.is_empty()) {
+        let mut digest = Sha256::new();
+        digest.update(b"deputy-csrf\0");
+        digest.update(session.as_bytes());
+        return Some(hex::encode(digest.finalize()));
+    }
+    cookie(headers, csrf_cookie_name(app)).filter(|v| v.len() >= 32).map(str::to_owned)
+}
+
+/// A fresh random value for the pre-sign-in cookie.
+pub fn new_anonymous_token() -> String {
+    let mut bytes = [0u8; 16];
+    // INVARIANT: the OS random source is available; without it no token is safe.
+    if getrandom::fill(&mut bytes).is_err() {
+        tracing::error!("no OS randomness for a CSRF token");
+    }
+    hex::encode(bytes)
+}
+
+fn refused(why: &'static str) -> Response {
+    tracing::warn!(why, "cross-site request refused");
+    (
+        StatusCode::FORBIDDEN,
+        crate::layout::bare_page(
+            "Request refused",
+            maud::html! {
+                p { "This form did not come from this site, or it is too old. "
+                    "Go back, reload the page and try again." }
+            },
+        ),
+    )
+        .into_response()
+}
+
+fn same_site(headers: &HeaderMap) -> bool {
+    let fetch_site = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok());
+    if fetch_site == Some("cross-site") {
+        return false;
+    }
+    let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
+        // Older browsers send no Origin on same-origin posts; the token still decides.
+        return true;
+    };
+    let host = headers.get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or_default();
+    let authority = origin.split_once("://").map_or("", |(_, rest)| rest);
+    !host.is_empty() && authority.eq_ignore_ascii_case(host)
+}
+
+/// Middleware: every request that may change something must pass both checks.
+pub async fn same_origin(State(app): State<AppState>, request: Request, next: Next) -> Response {
+    if matches!(*request.method(), Method::GET | Method::HEAD) {
+        return next.run(request).await;
+    }
+    if !same_site(request.headers()) {
+        return refused("cross-site origin");
+    }
+    let Some(expected) = expected_token(&app, request.headers()) else {
+        return refused("no token source");
+    };
+    let (parts, body) = request.into_parts();
+    let Ok(bytes) = to_bytes(body, MAX_FORM_BYTES).await else {
+        return (StatusCode::PAYLOAD_TOO_LARGE, "form too large").into_response();
+    };
+    let presented = form_urlencoded_value(&bytes, "csrf").unwrap_or_default();
+    if !bool::from(presented.as_bytes().ct_eq(expected.as_bytes())) {
+        return refused("missing or wrong token");
+    }
+    next.run(Request::from_parts(parts, Body::from(bytes))).await
+}
+
+/// The first value of `key` in an `application/x-www-form-urlencoded` body.
+fn form_urlencoded_value(body: &[u8], key: &str) -> Option<String> {
+    form_urlencoded::parse(body).find(|(k, _)| k == key).map(|(_, v)| v.into_owned())
+}

@@ -1,0 +1,70 @@
+//! Deputy's admin portal (R59): server-rendered pages for the people who manage access.
+//!
+//! - **Same rules, same answers.** Every action calls the API's own handler functions
+//!   with the signed-in caller, so the portal authorizes, validates and refuses exactly as
+//!   the API does; a refusal shows the API's message, which names the rule.
+//! - **No JavaScript.** Plain forms, POST-redirect-GET; a success notice rides a
+//!   one-shot cookie ([`flash`]).
+//! - **Defences** ([`guard`]): every state-changing request needs a same-origin source and a
+//!   CSRF token bound to the session (or, before sign-in, to a cookie); every answer
+//!   carries a strict CSP, `frame-ancestors 'none'`, `nosniff` and a referrer policy.
+
+pub mod call;
+pub mod flash;
+pub mod guard;
+pub mod layout;
+pub mod pages;
+pub mod viewer;
+
+use axum::Router;
+use axum::http::{HeaderName, HeaderValue, header};
+use axum::routing::{get, post};
+use deputy_http::AppState;
+use tower_http::set_header::SetResponseHeaderLayer;
+
+/// Every page of the portal, with its defences. Merge it beside the API's router.
+pub fn router(app: AppState) -> Router {
+    use pages::*;
+    let headers: [(HeaderName, &'static str); 5] = [
+        (
+            header::CONTENT_SECURITY_POLICY,
+            "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; \
+             frame-ancestors 'none'; base-uri 'none'",
+        ),
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        (header::REFERRER_POLICY, "same-origin"),
+        (header::X_FRAME_OPTIONS, "DENY"),
+        (header::CACHE_CONTROL, "no-store"),
+    ];
+    let mut router = Router::new()
+        .route("/", get(profile::home))
+        .route("/portal.css", get(layout::stylesheet))
+        .route("/sign-in", get(sign_in::form).post(sign_in::submit))
+        .route("/sign-out", post(sign_in::sign_out))
+        .route("/password", get(password::form).post(password::submit))
+        .route("/profile", get(profile::page).post(profile::update))
+        .route("/users", get(users::list))
+        .route("/users/new", post(users::create))
+        .route("/users/{id}", get(users::detail))
+        .route("/users/{id}/status", post(users::set_status))
+        .route("/users/{id}/invitation", post(users::invite))
+        .route("/users/{id}/password-reset", post(users::reset))
+        .route("/users/{id}/contact", post(users::make_contact))
+        .route("/users/{id}/roles", post(users::give_role))
+        .route("/users/{id}/roles/{assignment}/remove", post(users::remove_role))
+        .route("/logons", get(logons::list).post(logons::create))
+        .route("/logons/{id}", get(logons::detail))
+        .route("/logons/{id}/invitation", post(logons::resend))
+        .route("/logons/{id}/status", post(logons::set_status))
+        .route("/switch", get(session::switch_form).post(session::switch))
+        .route("/impersonate/{id}", get(session::impersonate_form).post(session::impersonate))
+        .route("/stop-impersonating", post(session::stop_impersonating))
+        .route("/activity", get(activity::page))
+        .route_layer(axum::middleware::from_fn_with_state(app.clone(), guard::same_origin))
+        .with_state(app);
+    for (name, value) in headers {
+        router =
+            router.layer(SetResponseHeaderLayer::overriding(name, HeaderValue::from_static(value)));
+    }
+    router
+}

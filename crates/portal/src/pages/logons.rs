@@ -1,0 +1,350 @@
+//! Manage Secondary Logons (R34–R39, R59): the viewer's secondary logons with their access
+//! type, creating one (confirm e-mail, optional linked password, R17), and each one's page
+//! with Resend Logon Access Email and Deactivate (previewed, R67).
+
+use super::users::preview;
+use crate::call;
+use crate::flash::{Flash, redirect_with};
+use crate::layout::{action_button, csrf, error_box, page_with_status};
+use crate::viewer::Viewer;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum_extra::extract::Form;
+use deputy_core::{GroupAccess, KindAccess, State as Snapshot};
+use deputy_http::AppState;
+use deputy_http::caller::Source;
+use deputy_http::routes::lists::{PageParams, delegates};
+use deputy_http::routes::manage::{DelegateRequest, create_delegate};
+use deputy_http::routes::principals::{self as api, StatusChange};
+use deputy_http::routes::{ApiJson, ApiQuery};
+use maud::{Markup, html};
+use serde::Deserialize;
+
+/// "Full Access" or what limits it (R39).
+fn access_type(s: &Snapshot, id: &str) -> String {
+    let delegate = deputy_service::resolve::principal(s, id)
+        .ok()
+        .and_then(|p| s.principal(p))
+        .and_then(|p| p.delegate.as_deref().cloned());
+    let Some(d) = delegate else { return String::new() };
+    let mut limits = Vec::new();
+    if let GroupAccess::Groups(groups) = &d.groups {
+        let names: Vec<_> =
+            groups.iter().filter_map(|g| s.group(*g)).map(|g| g.name.to_string()).collect();
+        limits.push(format!("groups: {}", names.join(", ")));
+    }
+    if let KindAccess::Kinds(kinds) = &d.kinds {
+        let names: Vec<_> = kinds.iter().map(|k| s.catalog.kind_name(*k).to_owned()).collect();
+        limits.push(format!("kinds: {}", names.join(", ")));
+    }
+    if !d.roles.is_empty() {
+        let names: Vec<_> = d.roles.iter().map(|r| s.catalog.role_name(*r).to_owned()).collect();
+        limits.push(format!("roles: {}", names.join(", ")));
+    }
+    if limits.is_empty() {
+        "Full Access".to_owned()
+    } else {
+        format!("Limited ({})", limits.join("; "))
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct NewLogonForm {
+    #[serde(default)]
+    logon: String,
+    #[serde(default)]
+    first_name: String,
+    #[serde(default)]
+    last_name: String,
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    confirm_email: String,
+    #[serde(default)]
+    linked_password: Option<String>,
+}
+
+fn tabs() -> Markup {
+    html! {
+        nav.tabs aria-label="Secondary logons" {
+            a href="/logons" aria-current="page" { "Secondary Logons" }
+        }
+    }
+}
+
+async fn render_list(
+    app: &AppState,
+    viewer: &Viewer,
+    flash: &Flash,
+    refused: Option<(StatusCode, String, NewLogonForm)>,
+) -> Response {
+    let s = app.deputy().snapshot();
+    let owner = viewer.acting_principal().clone();
+    let listed = delegates(
+        State(app.clone()),
+        viewer.authed(),
+        Path(owner.id.clone()),
+        ApiQuery(PageParams { cursor: None, limit: Some(1000) }),
+    )
+    .await;
+    let items = match listed {
+        Ok(axum::Json(page)) => page.items,
+        Err(e) => {
+            let body = html! { (error_box(Some(&call::refusal(&e)))) };
+            return page_with_status(
+                app,
+                viewer,
+                flash,
+                e.status(),
+                "Manage Secondary Logons",
+                body,
+            );
+        }
+    };
+    // R17: warn when a linked logon could manage users.
+    let may_manage_users = deputy_service::resolve::tenant(&s, &owner.home)
+        .is_ok_and(|t| viewer.holds(app, &s, "users.modify", t));
+    let (status, error, form) = match refused {
+        Some((status, error, form)) => (status, Some(error), form),
+        None => (StatusCode::OK, None, NewLogonForm::default()),
+    };
+    let body = html! {
+        (tabs())
+        @if items.is_empty() { p.muted { "You have no secondary logons yet." } }
+        @else {
+            table {
+                thead { tr { th { "Logon" } th { "Name" } th { "E-mail" } th { "Access" } th { "Status" } } }
+                tbody {
+                    @for d in &items {
+                        tr {
+                            td { a href=(format!("/logons/{}", d.id)) { (d.logon) } }
+                            td { (d.first_name) " " (d.last_name) }
+                            td { (d.email) }
+                            td { (access_type(&s, &d.id)) }
+                            td { (d.status) }
+                        }
+                    }
+                }
+            }
+        }
+        h2 { "Create a secondary logon" }
+        (error_box(error.as_deref()))
+        form.stack method="post" action="/logons" {
+            (csrf(&viewer.csrf))
+            label for="logon" { "Logon name" }
+            input #logon type="text" name="logon" value=(form.logon) required;
+            label for="first_name" { "First name" }
+            input #first_name type="text" name="first_name" value=(form.first_name) required;
+            label for="last_name" { "Last name" }
+            input #last_name type="text" name="last_name" value=(form.last_name) required;
+            label for="email" { "E-mail" }
+            input #email type="email" name="email" value=(form.email) required;
+            label for="confirm_email" { "Confirm e-mail" }
+            input #confirm_email type="email" name="confirm_email" value=(form.confirm_email) required;
+            label {
+                input type="checkbox" name="linked_password" value="yes" checked[form.linked_password.is_some()];
+                " Link password to mine (it signs in with my password, gets no e-mail)"
+            }
+            @if may_manage_users {
+                p.muted { "Careful: a linked secondary logon with Full Access may manage users as you do." }
+            }
+            p.muted { "It starts with Full Access; limit it from its page." }
+            p { button type="submit" { "Create secondary logon" } }
+        }
+    };
+    page_with_status(app, viewer, flash, status, "Manage Secondary Logons", body)
+}
+
+pub async fn list(State(app): State<AppState>, viewer: Viewer, flash: Flash) -> Response {
+    render_list(&app, &viewer, &flash, None).await
+}
+
+pub async fn create(
+    State(app): State<AppState>,
+    source: Source,
+    viewer: Viewer,
+    Form(form): Form<NewLogonForm>,
+) -> Response {
+    if form.email != form.confirm_email {
+        let e = "The two e-mail addresses differ (field: confirm_email)".to_owned();
+        let refused = Some((StatusCode::UNPROCESSABLE_ENTITY, e, form));
+        return render_list(&app, &viewer, &Flash::default(), refused).await;
+    }
+    let request = DelegateRequest {
+        logon: form.logon.clone(),
+        first_name: form.first_name.clone(),
+        last_name: form.last_name.clone(),
+        email: form.email.clone(),
+        groups: None,
+        kinds: None,
+        roles: vec![],
+        linked_password: form.linked_password.is_some(),
+    };
+    let owner = viewer.acting_principal().id.clone();
+    match create_delegate(
+        State(app.clone()),
+        viewer.authed(),
+        source,
+        Path(owner),
+        ApiJson(request),
+    )
+    .await
+    {
+        Ok(_) => {
+            let how = if form.linked_password.is_some() {
+                "it signs in with your password"
+            } else {
+                "an e-mail to set its password was sent"
+            };
+            redirect_with(
+                &app,
+                "/logons",
+                &format!("Secondary logon {} created; {how}.", form.logon),
+            )
+        }
+        Err(e) => {
+            let refused = Some((e.status(), call::refusal(&e), form));
+            render_list(&app, &viewer, &Flash::default(), refused).await
+        }
+    }
+}
+
+async fn render_detail(
+    app: &AppState,
+    viewer: &Viewer,
+    flash: &Flash,
+    id: String,
+    refused: Option<(StatusCode, String)>,
+) -> Response {
+    let s = app.deputy().snapshot();
+    let d = match api::get_principal(State(app.clone()), viewer.authed(), Path(id)).await {
+        Ok(axum::Json(d)) if d.kind == "delegate" => d,
+        Ok(_) => {
+            let body = html! { (error_box(Some("This is not a secondary logon."))) };
+            return page_with_status(
+                app,
+                viewer,
+                flash,
+                StatusCode::NOT_FOUND,
+                "Secondary logon",
+                body,
+            );
+        }
+        Err(e) => {
+            let body = html! { (error_box(Some(&call::refusal(&e)))) };
+            return page_with_status(app, viewer, flash, e.status(), "Secondary logon", body);
+        }
+    };
+    let (status, error) = refused.map_or((StatusCode::OK, None), |(s, e)| (s, Some(e)));
+    let base = format!("/logons/{}", d.id);
+    let body = html! {
+        (tabs())
+        dl {
+            dt { "Logon name" } dd { (d.logon) }
+            dt { "Name" } dd { (d.first_name) " " (d.last_name) }
+            dt { "E-mail" } dd { (d.email) }
+            dt { "Access" } dd { (access_type(&s, &d.id)) }
+            dt { "Status" } dd { (d.status) }
+        }
+        (error_box(error.as_deref()))
+        p {
+            @if d.status == "invited" || d.status == "pending" {
+                (action_button(viewer, &format!("{base}/invitation"), "Resend Logon Access Email")) " "
+            }
+            @if d.status == "active" {
+                form.inline method="post" action=(format!("{base}/status")) {
+                    (csrf(&viewer.csrf))
+                    input type="hidden" name="status" value="deactivated";
+                    button.danger type="submit" { "Deactivate" }
+                }
+            }
+            @if d.status == "deactivated" {
+                form.inline method="post" action=(format!("{base}/status")) {
+                    (csrf(&viewer.csrf))
+                    input type="hidden" name="status" value="active";
+                    input type="hidden" name="confirm" value="yes";
+                    button type="submit" { "Reactivate" }
+                }
+            }
+        }
+        p { a href=(format!("/activity?principal={}", d.id)) { "Activity of " (d.logon) } }
+    };
+    page_with_status(app, viewer, flash, status, "Secondary logon", body)
+}
+
+pub async fn detail(
+    State(app): State<AppState>,
+    viewer: Viewer,
+    flash: Flash,
+    Path(id): Path<String>,
+) -> Response {
+    render_detail(&app, &viewer, &flash, id, None).await
+}
+
+async fn after(
+    app: &AppState,
+    viewer: &Viewer,
+    id: String,
+    answer: Result<Response, deputy_http::problem::ApiError>,
+    notice: &str,
+) -> Response {
+    match answer {
+        Ok(_) => redirect_with(app, &format!("/logons/{id}"), notice),
+        Err(e) => {
+            let refused = Some((e.status(), call::refusal(&e)));
+            render_detail(app, viewer, &Flash::default(), id, refused).await
+        }
+    }
+}
+
+pub async fn resend(
+    State(app): State<AppState>,
+    source: Source,
+    viewer: Viewer,
+    Path(id): Path<String>,
+) -> Response {
+    let answer = api::invite(State(app.clone()), viewer.authed(), source, Path(id.clone())).await;
+    after(&app, &viewer, id, answer, "The logon access e-mail was sent again.").await
+}
+
+#[derive(Debug, Deserialize)]
+pub struct StatusForm {
+    #[serde(default)]
+    status: String,
+    #[serde(default)]
+    confirm: Option<String>,
+}
+
+pub async fn set_status(
+    State(app): State<AppState>,
+    source: Source,
+    viewer: Viewer,
+    Path(id): Path<String>,
+    Form(form): Form<StatusForm>,
+) -> Response {
+    if form.status == "deactivated" && form.confirm.is_none() {
+        let confirm = html! {
+            form method="post" action=(format!("/logons/{id}/status")) {
+                (csrf(&viewer.csrf))
+                input type="hidden" name="status" value="deactivated";
+                input type="hidden" name="confirm" value="yes";
+                button.danger type="submit" { "Deactivate" }
+            }
+        };
+        let change = serde_json::json!({"action": "deactivate", "principal": id});
+        return preview(&app, &viewer, change, "Deactivate?", confirm, &format!("/logons/{id}"))
+            .await;
+    }
+    let request = StatusChange { status: form.status.clone(), reason: None };
+    let answer = api::set_status(
+        State(app.clone()),
+        viewer.authed(),
+        source,
+        Path(id.clone()),
+        ApiJson(request),
+    )
+    .await;
+    let notice = if form.status == "active" { "Reactivated." } else { "Deactivated." };
+    after(&app, &viewer, id, answer, notice).await
+}

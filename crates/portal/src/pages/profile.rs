@@ -1,0 +1,121 @@
+//! My Profile (R59): name, e-mail, phone, roles, and links to the password and activity.
+
+use super::tenant_name;
+use crate::call;
+use crate::flash::{Flash, redirect_with, see_other};
+use crate::layout::{csrf, error_box, page_with_status};
+use crate::viewer::Viewer;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum_extra::extract::Form;
+use deputy_core::State as Snapshot;
+use deputy_http::AppState;
+use deputy_http::caller::Source;
+use deputy_http::routes::ApiJson;
+use deputy_http::routes::manage::{ProfileRequest, update_profile};
+use deputy_http::routes::principals::AssignmentView;
+use maud::{Markup, html};
+use serde::Deserialize;
+
+pub async fn home() -> Response {
+    see_other("/profile")
+}
+
+/// An assignment in words: "admin in Natural Health (and below)".
+pub(crate) fn assignment_text(s: &Snapshot, a: &AssignmentView) -> String {
+    let what = a.role.clone().or_else(|| a.permission.clone()).unwrap_or_default();
+    let place = match a.scope.as_str() {
+        "tenant" => tenant_name(s, &a.target),
+        "client" => format!("client {}", tenant_name(s, &a.target)),
+        other => format!("{other} {}", a.target),
+    };
+    let below = if a.subtree { " and below" } else { "" };
+    format!("{what} in {place}{below}")
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ProfileForm {
+    #[serde(default)]
+    first_name: String,
+    #[serde(default)]
+    last_name: String,
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    phone: String,
+}
+
+fn render(
+    app: &AppState,
+    viewer: &Viewer,
+    flash: &Flash,
+    status: StatusCode,
+    error: Option<&str>,
+) -> Response {
+    let s = app.deputy().snapshot();
+    let me = viewer.acting_principal();
+    let body: Markup = html! {
+        dl {
+            dt { "Logon name" } dd { (me.logon) }
+            dt { "Home tenant" } dd { (tenant_name(&s, &me.home)) }
+            dt { "E-mail" } dd {
+                (me.email)
+                @if !me.email_verified { " " span.badge { "not verified" } }
+            }
+            dt { "Roles" } dd {
+                @if me.assignments.is_empty() { span.muted { "none" } }
+                ul { @for a in &me.assignments { li { (assignment_text(&s, a)) } } }
+            }
+        }
+        h2 { "Details" }
+        (error_box(error))
+        form.stack method="post" action="/profile" {
+            (csrf(&viewer.csrf))
+            label for="first_name" { "First name" }
+            input #first_name type="text" name="first_name" value=(me.first_name) required;
+            label for="last_name" { "Last name" }
+            input #last_name type="text" name="last_name" value=(me.last_name) required;
+            label for="email" { "E-mail" }
+            input #email type="email" name="email" value=(me.email) required;
+            label for="phone" { "Phone (optional)" }
+            input #phone type="text" name="phone" value=(me.phone.clone().unwrap_or_default());
+            p { button type="submit" { "Save" } }
+        }
+        p {
+            a href="/password" { "Change my password" } " · "
+            a href=(format!("/activity?principal={}", me.id)) { "My activity" }
+        }
+    };
+    page_with_status(app, viewer, flash, status, "My Profile", body)
+}
+
+pub async fn page(State(app): State<AppState>, viewer: Viewer, flash: Flash) -> Response {
+    render(&app, &viewer, &flash, StatusCode::OK, None)
+}
+
+pub async fn update(
+    State(app): State<AppState>,
+    source: Source,
+    viewer: Viewer,
+    Form(form): Form<ProfileForm>,
+) -> Response {
+    let me = viewer.acting_principal().clone();
+    // Only what changed: an unchanged e-mail is no change (R48 forbids changing it).
+    let changed = |new: String, old: &str| (new != old).then_some(new);
+    let request = ProfileRequest {
+        first_name: changed(form.first_name, &me.first_name),
+        last_name: changed(form.last_name, &me.last_name),
+        email: changed(form.email, &me.email),
+        phone: changed(form.phone, me.phone.as_deref().unwrap_or_default()),
+        description: None,
+        internal_description: None,
+        attributes: serde_json::Map::new(),
+    };
+    match update_profile(State(app.clone()), viewer.authed(), source, Path(me.id), ApiJson(request))
+        .await
+    {
+        Ok(_) => redirect_with(&app, "/profile", "Your details were saved."),
+        Err(e) => render(&app, &viewer, &Flash::default(), e.status(), Some(&call::refusal(&e))),
+    }
+}

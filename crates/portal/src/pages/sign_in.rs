@@ -1,0 +1,113 @@
+//! Sign-in and sign-out (R15, R16, R23), through the API's own handlers.
+
+use crate::call;
+use crate::flash::{Flash, see_other};
+use crate::guard;
+use crate::layout::{bare_page, csrf, error_box};
+use crate::viewer::Viewer;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum_extra::extract::Form;
+use deputy_http::AppState;
+use deputy_http::caller::{CallerMustChange, Source};
+use deputy_http::routes::ApiJson;
+use deputy_http::routes::auth::{SignIn, sign_in, sign_out as api_sign_out};
+use maud::html;
+use serde::Deserialize;
+
+#[derive(Debug, Deserialize)]
+pub struct SignInForm {
+    #[serde(default)]
+    logon: String,
+    #[serde(default)]
+    password: String,
+}
+
+fn render(
+    app: &AppState,
+    headers: &HeaderMap,
+    status: StatusCode,
+    logon: &str,
+    error: Option<&str>,
+    notice: Option<&str>,
+) -> Response {
+    // Before sign-in the token is a random cookie's value (double submit, see guard).
+    let (token, new_cookie) = match guard::expected_token(app, headers) {
+        Some(t) => (t, None),
+        None => {
+            let t = guard::new_anonymous_token();
+            (t.clone(), Some(t))
+        }
+    };
+    let markup = bare_page(
+        "Sign in",
+        html! {
+            @if let Some(n) = notice { p.notice role="status" { (n) } }
+            (error_box(error))
+            form.stack method="post" action="/sign-in" {
+                (csrf(&token))
+                label for="logon" { "Logon name" }
+                input #logon type="text" name="logon" value=(logon) autocomplete="username" required autofocus;
+                label for="password" { "Password" }
+                input #password type="password" name="password" autocomplete="current-password" required;
+                p { button type="submit" { "Sign in" } }
+            }
+        },
+    );
+    let mut response = (status, markup).into_response();
+    if let Some(t) = new_cookie {
+        let secure = if app.config().secure() { "; Secure" } else { "" };
+        let name = guard::csrf_cookie_name(app);
+        if let Ok(v) =
+            HeaderValue::from_str(&format!("{name}={t}; Path=/; HttpOnly; SameSite=Lax{secure}"))
+        {
+            response.headers_mut().append(header::SET_COOKIE, v);
+        }
+    }
+    if notice.is_some() {
+        crate::flash::clear(app, &mut response);
+    }
+    response
+}
+
+pub async fn form(State(app): State<AppState>, headers: HeaderMap, flash: Flash) -> Response {
+    render(&app, &headers, StatusCode::OK, "", None, flash.0.as_deref())
+}
+
+pub async fn submit(
+    State(app): State<AppState>,
+    source: Source,
+    headers: HeaderMap,
+    Form(form): Form<SignInForm>,
+) -> Response {
+    let logon = form.logon.clone();
+    let answer = sign_in(
+        State(app.clone()),
+        source,
+        ApiJson(SignIn { logon: form.logon, password: form.password }),
+    )
+    .await;
+    match answer {
+        Ok(signed_in) => {
+            let mut response = see_other("/");
+            call::carry_cookies(&signed_in, &mut response);
+            response
+        }
+        // The API's answer is the same for every failure (R15); so is this one.
+        Err(e) => {
+            render(&app, &headers, StatusCode::UNAUTHORIZED, &logon, Some(&call::refusal(&e)), None)
+        }
+    }
+}
+
+pub async fn sign_out(State(app): State<AppState>, source: Source, viewer: Viewer) -> Response {
+    match api_sign_out(State(app.clone()), source, CallerMustChange(viewer.caller)).await {
+        Ok(signed_out) => {
+            let mut response = crate::flash::redirect_with(&app, "/sign-in", "Signed out.");
+            call::carry_cookies(&signed_out, &mut response);
+            response
+        }
+        Err(_) => see_other("/sign-in"),
+    }
+}

@@ -1,0 +1,593 @@
+//! Admin → Users (R59): the users of a tenant with crowns (R7) and the contact person
+//! (R4), adding users (R10, R14), invitations (R12), resets (R13), status (R11, R20) and
+//! roles (R27) — every action through the API's handler, every harm previewed (R67).
+
+use super::{principal_name, tenant_name};
+use crate::call;
+use crate::flash::{Flash, redirect_with};
+use crate::layout::{action_button, crown, csrf, error_box, page_with_status};
+use crate::viewer::Viewer;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum_extra::extract::Form;
+use deputy_core::{Actor, State as Snapshot, TenantId};
+use deputy_http::AppState;
+use deputy_http::caller::Source;
+use deputy_http::routes::lists::{PageParams, tenant_principals};
+use deputy_http::routes::principals::{
+    self as api, NewAssignmentRequest, NewUserRequest, PasswordChoice, PrincipalView, StatusChange,
+};
+use deputy_http::routes::reports::{WhatIfRequest, what_if};
+use deputy_http::routes::{ApiJson, ApiQuery};
+use maud::{Markup, html};
+use serde::Deserialize;
+
+#[derive(Debug, Default, Deserialize)]
+pub struct ListQuery {
+    tenant: Option<String>,
+    cursor: Option<String>,
+}
+
+/// Roles the viewer could give in `tenant`: not above its own rank there (R27). The
+/// engine still decides each assignment; this only keeps hopeless choices off the form.
+fn givable_roles(app: &AppState, s: &Snapshot, viewer: &Viewer, tenant: TenantId) -> Vec<String> {
+    let Actor::Principal { id, ctx } = viewer.actor() else { return vec![] };
+    let own = s.rank(id, tenant, ctx.switched, app.deputy().now()).value;
+    let partner = s.tenant(tenant).is_some_and(|t| t.partner);
+    s.catalog
+        .roles
+        .iter()
+        .filter(|r| r.rank <= own && (partner || r.name != "customer-manager"))
+        .map(|r| r.name.clone())
+        .collect()
+}
+
+/// What the add-user form holds, kept when the API refuses it.
+#[derive(Debug, Default, Deserialize)]
+pub struct NewUserForm {
+    #[serde(default)]
+    logon: String,
+    #[serde(default)]
+    first_name: String,
+    #[serde(default)]
+    last_name: String,
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    confirm_email: String,
+    #[serde(default)]
+    phone: String,
+    #[serde(default)]
+    roles: Vec<String>,
+    #[serde(default)]
+    send_invitation: Option<String>,
+    /// `invitation`, `generate` or `enter`.
+    #[serde(default)]
+    password_mode: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    must_change: Option<String>,
+}
+
+fn add_user_form(
+    s: &Snapshot,
+    viewer: &Viewer,
+    tenant: &str,
+    roles: &[String],
+    form: &NewUserForm,
+    fresh: bool,
+) -> Markup {
+    let mode = if form.password_mode.is_empty() { "invitation" } else { &form.password_mode };
+    html! {
+        h2 #add { "Add User to " (tenant_name(s, tenant)) }
+        form.stack method="post" action=(format!("/users/new?tenant={tenant}")) {
+            (csrf(&viewer.csrf))
+            label for="logon" { "Logon name" }
+            input #logon type="text" name="logon" value=(form.logon) required;
+            label for="first_name" { "First name" }
+            input #first_name type="text" name="first_name" value=(form.first_name) required;
+            label for="last_name" { "Last name" }
+            input #last_name type="text" name="last_name" value=(form.last_name) required;
+            label for="email" { "E-mail" }
+            input #email type="email" name="email" value=(form.email) required;
+            label for="confirm_email" { "E-mail again" }
+            input #confirm_email type="email" name="confirm_email" value=(form.confirm_email) required;
+            label for="phone" { "Phone (optional)" }
+            input #phone type="text" name="phone" value=(form.phone);
+            fieldset {
+                legend { "Roles (up to your own rank)" }
+                @for r in roles {
+                    label {
+                        input type="checkbox" name="roles" value=(r) checked[form.roles.contains(r)];
+                        " " (r)
+                    }
+                }
+            }
+            fieldset {
+                legend { "Password" }
+                label { input type="radio" name="password_mode" value="invitation" checked[mode == "invitation"]; " The user chooses one from the invitation" }
+                label { input type="radio" name="password_mode" value="generate" checked[mode == "generate"]; " Generate one (shown to you once)" }
+                label { input type="radio" name="password_mode" value="enter" checked[mode == "enter"]; " Enter one:" }
+                input type="password" name="password" aria-label="Password to set" autocomplete="new-password";
+                label { input type="checkbox" name="must_change" value="yes" checked[fresh || form.must_change.is_some()]; " Must change password at next sign-in" }
+            }
+            label { input type="checkbox" name="send_invitation" value="yes" checked[fresh || form.send_invitation.is_some()]; " Send invitation" }
+            p { button type="submit" { "Add user" } }
+        }
+    }
+}
+
+fn user_row(s: &Snapshot, p: &PrincipalView) -> Markup {
+    html! {
+        tr {
+            td {
+                a href=(format!("/users/{}", p.id)) { (p.first_name) " " (p.last_name) }
+                @if p.admin { (crown()) }
+                @if p.contact { span.badge { "contact person" } }
+            }
+            td { (p.logon) }
+            td { (p.email) }
+            td { (p.kind.replace('_', " ")) @if let Some(o) = &p.owner { " of " (principal_name(s, o)) } }
+            td { (p.status) }
+        }
+    }
+}
+
+async fn render_list(
+    app: &AppState,
+    viewer: &Viewer,
+    flash: &Flash,
+    query: ListQuery,
+    refused: Option<(StatusCode, String, NewUserForm)>,
+) -> Response {
+    let s = app.deputy().snapshot();
+    let tenant = query
+        .tenant
+        .clone()
+        .or_else(|| viewer.acting_tenant(&s).map(|t| t.to_string()))
+        .unwrap_or_default();
+    let listed = tenant_principals(
+        State(app.clone()),
+        viewer.authed(),
+        Path(tenant.clone()),
+        ApiQuery(PageParams { cursor: query.cursor.clone(), limit: Some(50) }),
+    )
+    .await;
+    let page = match listed {
+        Ok(axum::Json(page)) => page,
+        Err(e) => {
+            let body = html! { (error_box(Some(&call::refusal(&e)))) };
+            return page_with_status(app, viewer, flash, e.status(), "Users", body);
+        }
+    };
+    let tenant_id = deputy_service::resolve::tenant(&s, &tenant).ok();
+    let may_add = tenant_id.is_some_and(|t| viewer.holds(app, &s, "users.create", t));
+    let roles = tenant_id.map(|t| givable_roles(app, &s, viewer, t)).unwrap_or_default();
+    let (status, error, form, fresh) = match refused {
+        Some((status, error, form)) => (status, Some(error), form, false),
+        None => (StatusCode::OK, None, NewUserForm::default(), true),
+    };
+    let body = html! {
+        p.muted { "Users of " strong { (tenant_name(&s, &tenant)) } }
+        table {
+            thead { tr { th { "Name" } th { "Logon" } th { "E-mail" } th { "Kind" } th { "Status" } } }
+            tbody { @for p in &page.items { (user_row(&s, p)) } }
+        }
+        @if let Some(next) = &page.next_cursor {
+            p { a href=(format!("/users?tenant={tenant}&cursor={next}")) { "Next page" } }
+        }
+        (error_box(error.as_deref()))
+        @if may_add { (add_user_form(&s, viewer, &tenant, &roles, &form, fresh)) }
+    };
+    page_with_status(app, viewer, flash, status, "Users", body)
+}
+
+pub async fn list(
+    State(app): State<AppState>,
+    viewer: Viewer,
+    flash: Flash,
+    Query(query): Query<ListQuery>,
+) -> Response {
+    render_list(&app, &viewer, &flash, query, None).await
+}
+
+pub async fn create(
+    State(app): State<AppState>,
+    source: Source,
+    viewer: Viewer,
+    Query(query): Query<ListQuery>,
+    Form(form): Form<NewUserForm>,
+) -> Response {
+    let tenant = query.tenant.clone().unwrap_or_default();
+    if form.email != form.confirm_email {
+        let e = "The two e-mail addresses differ (field: confirm_email)".to_owned();
+        let refused = Some((StatusCode::UNPROCESSABLE_ENTITY, e, form));
+        return render_list(&app, &viewer, &Flash::default(), query, refused).await;
+    }
+    let password = match form.password_mode.as_str() {
+        "generate" => Some(PasswordChoice { generate: true, value: None }),
+        "enter" => Some(PasswordChoice { generate: false, value: Some(form.password.clone()) }),
+        _ => None,
+    };
+    let request = NewUserRequest {
+        logon: form.logon.clone(),
+        first_name: form.first_name.clone(),
+        last_name: form.last_name.clone(),
+        email: form.email.clone(),
+        phone: Some(form.phone.clone()).filter(|p| !p.is_empty()),
+        roles: form.roles.clone(),
+        send_invitation: form.send_invitation.is_some() && password.is_none(),
+        password,
+        must_change_password: form.must_change.is_some(),
+    };
+    let created = api::create_user(
+        State(app.clone()),
+        viewer.authed(),
+        source,
+        Path(tenant.clone()),
+        ApiJson(request),
+    )
+    .await;
+    match created {
+        Ok(answer) => {
+            let body = call::body_json(answer).await;
+            let id = body["id"].as_str().unwrap_or_default().to_owned();
+            if let Some(generated) = body["generated_password"].as_str() {
+                // R14: shown once to the creator, never mailed; so not a redirect.
+                let page = html! {
+                    p.notice role="status" { "User " (form.logon) " was added." }
+                    p { "Their password, shown this once: " code #generated { (generated) } }
+                    p { a href=(format!("/users/{id}")) { "Open " (form.logon) } }
+                };
+                return page_with_status(
+                    &app,
+                    &viewer,
+                    &Flash::default(),
+                    StatusCode::CREATED,
+                    "User added",
+                    page,
+                );
+            }
+            let invited = if body["status"] == "invited" { "; an invitation was sent" } else { "" };
+            redirect_with(
+                &app,
+                &format!("/users/{id}"),
+                &format!("User {} was added{invited}.", form.logon),
+            )
+        }
+        Err(e) => {
+            let refused = Some((e.status(), call::refusal(&e), form));
+            render_list(&app, &viewer, &Flash::default(), query, refused).await
+        }
+    }
+}
+
+async fn render_detail(
+    app: &AppState,
+    viewer: &Viewer,
+    flash: &Flash,
+    id: String,
+    refused: Option<(StatusCode, String)>,
+) -> Response {
+    let s = app.deputy().snapshot();
+    let p = match api::get_principal(State(app.clone()), viewer.authed(), Path(id)).await {
+        Ok(axum::Json(p)) => p,
+        Err(e) => {
+            let body = html! { (error_box(Some(&call::refusal(&e)))) };
+            return page_with_status(app, viewer, flash, e.status(), "User", body);
+        }
+    };
+    let home = deputy_service::resolve::tenant(&s, &p.home).ok();
+    let roles = home.map(|t| givable_roles(app, &s, viewer, t)).unwrap_or_default();
+    let (status, error) = match refused {
+        Some((status, error)) => (status, Some(error)),
+        None => (StatusCode::OK, None),
+    };
+    let base = format!("/users/{}", p.id);
+    let body = html! {
+        p {
+            (p.first_name) " " (p.last_name) @if p.admin { (crown()) }
+            @if p.contact { span.badge { "contact person" } }
+        }
+        dl {
+            dt { "Logon name" } dd { (p.logon) }
+            dt { "Home tenant" } dd { a href=(format!("/users?tenant={}", p.home)) { (tenant_name(&s, &p.home)) } }
+            dt { "E-mail" } dd { (p.email) @if !p.email_verified { " " span.badge { "not verified" } } }
+            dt { "Status" } dd { (p.status) }
+            @if let Some(o) = &p.owner { dt { "Secondary logon of" } dd { (principal_name(&s, o)) } }
+        }
+        (error_box(error.as_deref()))
+        h2 { "Actions" }
+        p {
+            @if p.status == "pending" || p.status == "invited" {
+                (action_button(viewer, &format!("{base}/invitation"), if p.status == "pending" { "Send Invitation" } else { "Resend Logon Access Email" }))
+                " "
+            }
+            @if p.status == "active" {
+                (action_button(viewer, &format!("{base}/password-reset"), "Reset Password")) " "
+                @if !p.contact && p.kind == "user" {
+                    (action_button(viewer, &format!("{base}/contact"), "Make Contact Person")) " "
+                }
+                a href=(format!("/impersonate/{}", p.id)) { "Impersonate" } " "
+            }
+            @if p.status == "active" {
+                form.inline method="post" action=(format!("{base}/status")) {
+                    (csrf(&viewer.csrf))
+                    input type="hidden" name="status" value="deactivated";
+                    button.danger type="submit" { "Deactivate" }
+                }
+            }
+            @if p.status == "deactivated" {
+                form.inline method="post" action=(format!("{base}/status")) {
+                    (csrf(&viewer.csrf))
+                    input type="hidden" name="status" value="active";
+                    input type="hidden" name="confirm" value="yes";
+                    button type="submit" { "Reactivate" }
+                }
+            }
+        }
+        h2 { "Roles" }
+        @if p.assignments.is_empty() { p.muted { "No roles." } }
+        ul {
+            @for a in &p.assignments {
+                li {
+                    (super::profile::assignment_text(&s, a)) " "
+                    (action_button(viewer, &format!("{base}/roles/{}/remove", a.id), "Remove"))
+                }
+            }
+        }
+        @if !roles.is_empty() && p.kind != "delegate" {
+            form.stack method="post" action=(format!("{base}/roles")) {
+                (csrf(&viewer.csrf))
+                label for="role" { "Give role" }
+                select #role name="role" { @for r in &roles { option value=(r) { (r) } } }
+                label { input type="checkbox" name="subtree" value="yes"; " Also in its sub-tenants" }
+                p { button type="submit" { "Give role" } }
+            }
+        }
+        p { a href=(format!("/activity?principal={}", p.id)) { "Activity of " (p.logon) } }
+    };
+    page_with_status(app, viewer, flash, status, "User", body)
+}
+
+pub async fn detail(
+    State(app): State<AppState>,
+    viewer: Viewer,
+    flash: Flash,
+    Path(id): Path<String>,
+) -> Response {
+    render_detail(&app, &viewer, &flash, id, None).await
+}
+
+/// The answer to an action on a user: back to the user with a notice, or the refusal.
+async fn after(
+    app: &AppState,
+    viewer: &Viewer,
+    id: String,
+    answer: Result<Response, deputy_http::problem::ApiError>,
+    notice: &str,
+) -> Response {
+    match answer {
+        Ok(_) => redirect_with(app, &format!("/users/{id}"), notice),
+        Err(e) => {
+            let refused = Some((e.status(), call::refusal(&e)));
+            render_detail(app, viewer, &Flash::default(), id, refused).await
+        }
+    }
+}
+
+/// R67: before harm, who would lose (or gain) which access; then a button to go on.
+pub(crate) async fn preview(
+    app: &AppState,
+    viewer: &Viewer,
+    change: serde_json::Value,
+    title: &str,
+    confirm: Markup,
+    back: &str,
+) -> Response {
+    let s = app.deputy().snapshot();
+    let request: WhatIfRequest =
+        match serde_json::from_value(serde_json::json!({ "change": change, "limit": 200 })) {
+            Ok(r) => r,
+            Err(_) => return crate::flash::see_other(back),
+        };
+    let answer = what_if(State(app.clone()), viewer.authed(), ApiJson(request)).await;
+    let body = match answer {
+        Err(e) => html! {
+            (error_box(Some(&call::refusal(&e))))
+            p { a href=(back) { "Back" } }
+        },
+        Ok(axum::Json(w)) => html! {
+            @if w.rows.is_empty() {
+                p { "Nobody would lose or gain any access." }
+            } @else {
+                p { "If you go on, this is who would lose or gain which access:" }
+                table {
+                    thead { tr { th { "Who" } th { "Permission" } th { "Where" } th { "Change" } } }
+                    tbody {
+                        @for row in &w.rows {
+                            tr {
+                                td { (principal_name(&s, &row.principal))
+                                    @if let Some(c) = &row.switched_into { " (switched into " (tenant_name(&s, c)) ")" } }
+                                td { (row.permission) }
+                                td { (tenant_name(&s, &row.tenant)) }
+                                td { (row.change) }
+                            }
+                        }
+                    }
+                }
+                @if w.next_cursor.is_some() { p.muted { "More rows follow; the first 200 are shown." } }
+            }
+            @if let Some(why) = &w.stopped { p.muted { "The preview stopped early: " (why) } }
+            (confirm)
+            p { a href=(back) { "Cancel" } }
+        },
+    };
+    page_with_status(app, viewer, &Flash::default(), StatusCode::OK, title, body)
+}
+
+#[derive(Debug, Deserialize)]
+pub struct StatusForm {
+    #[serde(default)]
+    status: String,
+    #[serde(default)]
+    confirm: Option<String>,
+}
+
+pub async fn set_status(
+    State(app): State<AppState>,
+    source: Source,
+    viewer: Viewer,
+    Path(id): Path<String>,
+    Form(form): Form<StatusForm>,
+) -> Response {
+    if form.status == "deactivated" && form.confirm.is_none() {
+        let confirm = html! {
+            form method="post" action=(format!("/users/{id}/status")) {
+                (csrf(&viewer.csrf))
+                input type="hidden" name="status" value="deactivated";
+                input type="hidden" name="confirm" value="yes";
+                button.danger type="submit" { "Deactivate" }
+            }
+        };
+        let change = serde_json::json!({"action": "deactivate", "principal": id});
+        return preview(&app, &viewer, change, "Deactivate?", confirm, &format!("/users/{id}"))
+            .await;
+    }
+    let request = StatusChange { status: form.status.clone(), reason: None };
+    let answer = api::set_status(
+        State(app.clone()),
+        viewer.authed(),
+        source,
+        Path(id.clone()),
+        ApiJson(request),
+    )
+    .await;
+    let notice = if form.status == "active" { "Reactivated." } else { "Deactivated." };
+    after(&app, &viewer, id, answer, notice).await
+}
+
+pub async fn invite(
+    State(app): State<AppState>,
+    source: Source,
+    viewer: Viewer,
+    Path(id): Path<String>,
+) -> Response {
+    let answer = api::invite(State(app.clone()), viewer.authed(), source, Path(id.clone())).await;
+    after(&app, &viewer, id, answer, "The logon access e-mail was sent.").await
+}
+
+pub async fn reset(
+    State(app): State<AppState>,
+    source: Source,
+    viewer: Viewer,
+    Path(id): Path<String>,
+) -> Response {
+    let answer =
+        api::password_reset(State(app.clone()), viewer.authed(), source, Path(id.clone())).await;
+    after(&app, &viewer, id, answer, "A password reset e-mail was sent.").await
+}
+
+pub async fn make_contact(
+    State(app): State<AppState>,
+    source: Source,
+    viewer: Viewer,
+    Path(id): Path<String>,
+) -> Response {
+    let s = app.deputy().snapshot();
+    let home = deputy_service::resolve::principal(&s, &id)
+        .ok()
+        .and_then(|p| s.principal(p))
+        .map(|p| p.home.to_string())
+        .unwrap_or_default();
+    let answer = match serde_json::from_value(serde_json::json!({ "contact": id })) {
+        Ok(update) => {
+            deputy_http::routes::manage::update_tenant(
+                State(app.clone()),
+                viewer.authed(),
+                source,
+                Path(home),
+                ApiJson(update),
+            )
+            .await
+        }
+        Err(e) => Err(deputy_http::problem::ApiError::internal(e)),
+    };
+    after(&app, &viewer, id, answer, "This user is now the contact person.").await
+}
+
+#[derive(Debug, Deserialize)]
+pub struct RoleForm {
+    #[serde(default)]
+    role: String,
+    #[serde(default)]
+    subtree: Option<String>,
+}
+
+pub async fn give_role(
+    State(app): State<AppState>,
+    source: Source,
+    viewer: Viewer,
+    Path(id): Path<String>,
+    Form(form): Form<RoleForm>,
+) -> Response {
+    let s = app.deputy().snapshot();
+    let home = deputy_service::resolve::principal(&s, &id)
+        .ok()
+        .and_then(|p| s.principal(p))
+        .map(|p| p.home.to_string());
+    let request = NewAssignmentRequest {
+        role: Some(form.role.clone()),
+        permission: None,
+        tenant: home,
+        subtree: form.subtree.is_some(),
+        resource: None,
+        client: None,
+        group: None,
+        expires_at: None,
+    };
+    let answer = api::assign(
+        State(app.clone()),
+        viewer.authed(),
+        source,
+        Path(id.clone()),
+        ApiJson(request),
+    )
+    .await;
+    after(&app, &viewer, id, answer, &format!("Role {} given.", form.role)).await
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ConfirmForm {
+    #[serde(default)]
+    confirm: Option<String>,
+}
+
+pub async fn remove_role(
+    State(app): State<AppState>,
+    source: Source,
+    viewer: Viewer,
+    Path((id, assignment)): Path<(String, String)>,
+    Form(form): Form<ConfirmForm>,
+) -> Response {
+    let action = format!("/users/{id}/roles/{assignment}/remove");
+    if form.confirm.is_none() {
+        let confirm = html! {
+            form method="post" action=(action) {
+                (csrf(&viewer.csrf))
+                input type="hidden" name="confirm" value="yes";
+                button.danger type="submit" { "Remove role" }
+            }
+        };
+        let change =
+            serde_json::json!({"action": "unassign", "principal": id, "assignment": assignment});
+        return preview(&app, &viewer, change, "Remove role?", confirm, &format!("/users/{id}"))
+            .await;
+    }
+    let answer =
+        api::unassign(State(app.clone()), viewer.authed(), source, Path((id.clone(), assignment)))
+            .await;
+    after(&app, &viewer, id, answer, "Role removed.").await
+}
