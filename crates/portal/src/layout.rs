@@ -6,11 +6,16 @@ use crate::viewer::Viewer;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use deputy_http::AppState;
-use maud::{DOCTYPE, Markup, PreEscaped, html};
+use maud::{DOCTYPE, Markup, html};
 
 /// The stylesheet: plain CSS, served from the binary (the CSP allows nothing inline).
 pub async fn stylesheet() -> impl IntoResponse {
     ([(header::CONTENT_TYPE, "text/css; charset=utf-8")], include_str!("../static/portal.css"))
+}
+
+/// The crown of R7, as a picture: no emoji font needed.
+pub async fn crown_image() -> impl IntoResponse {
+    ([(header::CONTENT_TYPE, "image/svg+xml")], include_str!("../static/crown.svg"))
 }
 
 fn head(title: &str) -> Markup {
@@ -155,5 +160,5 @@ pub fn page_with_status(
 
 /// The crown shown beside admins wherever users are listed (R7).
 pub fn crown() -> Markup {
-    html! { span.crown role="img" aria-label="admin" title="Admin" { (PreEscaped("&#x1F451;")) } }
+    html! { img.crown src="/crown.svg" alt="admin" title="Admin" width="16" height="16"; }
 }

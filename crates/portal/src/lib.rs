@@ -39,6 +39,7 @@ pub fn router(app: AppState) -> Router {
     let mut router = Router::new()
         .route("/", get(profile::home))
         .route("/portal.css", get(layout::stylesheet))
+        .route("/crown.svg", get(layout::crown_image))
         .route("/sign-in", get(sign_in::form).post(sign_in::submit))
         .route("/sign-out", post(sign_in::sign_out))
         .route("/password", get(password::form).post(password::submit))

@@ -28,9 +28,14 @@ impl Viewer {
         self.caller.actor()
     }
 
-    /// The tenant the session acts in: its home, or the client it switched into (R43).
+    /// The tenant the session acts in: its home, or the client it switched into (R43);
+    /// while impersonating, the target's home, where the target acts (R48).
     pub fn acting_tenant(&self, s: &Snapshot) -> Option<TenantId> {
-        deputy_service::resolve::tenant(s, &self.me.acting_tenant).ok()
+        let tenant = match &self.me.impersonating {
+            Some(target) => &target.home,
+            None => &self.me.acting_tenant,
+        };
+        deputy_service::resolve::tenant(s, tenant).ok()
     }
 
     /// Whether the viewer, in its session, holds `permission` in `tenant`.
