@@ -140,7 +140,7 @@ impl Browser {
     }
 
     pub async fn has(&self, css: &str) -> bool {
-        self.client.find_all(Locator::Css(css)).await.unwrap().first().is_some()
+        !self.client.find_all(Locator::Css(css)).await.unwrap().is_empty()
     }
 
     pub async fn source(&self) -> String {
