@@ -104,8 +104,167 @@ async fn r59_a_cross_site_form_post_is_refused() {
         s.base
     );
     b.client.goto(&evil).await.unwrap();
-    b.click("#go").await;
+    b.submit("#go").await;
     assert!(b.source().await.contains("Request refused"));
     b.shot("csrf-refused").await;
     assert_eq!(&*s.app.deputy().snapshot().principal(s.demo.jane).unwrap().first_name, "Jane");
+}
+
+/// Every page, for every kind of caller: no server error ever, and nothing of Natural
+/// Health's second admin Nora leaks to those who have no business there (R58, R59).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn r58_r59_every_page_for_every_kind_of_principal_without_error_or_leak() {
+    let s = server().await;
+    let Some(b) = browser(&s).await else { return };
+    let (d, m) = (s.app.deputy().clone(), s.demo.clone());
+    tokio::task::spawn_blocking(move || {
+        // S4: the provider's admin gives Ann `viewer` in the law firm.
+        let viewer = d.snapshot().catalog.role_id("viewer").unwrap();
+        d.execute(deputy_core::Actor::at_home(m.provider_admin), None, |tx| {
+            tx.give_partner_role(
+                m.ann,
+                deputy_core::Scope::Client { client: m.law_firm },
+                viewer,
+                None,
+            )
+        })
+        .unwrap();
+    })
+    .await
+    .unwrap();
+    let (nh, nora, jim) = (s.demo.natural_health, s.demo.nh_second_admin, s.demo.jim);
+    let pages = [
+        "/".to_owned(),
+        "/profile".to_owned(),
+        "/password".to_owned(),
+        "/logons".to_owned(),
+        format!("/logons/{jim}"),
+        "/users".to_owned(),
+        format!("/users?tenant={nh}"),
+        format!("/users/{nora}"),
+        format!("/impersonate/{nora}"),
+        "/activity".to_owned(),
+        format!("/activity?tenant={nh}"),
+        format!("/activity?principal={nora}"),
+        "/switch".to_owned(),
+    ];
+    // (who, how to become it, whether Nora is their business)
+    let callers: [(&str, &str, bool); 7] = [
+        ("anonymous", "", false),
+        ("admin of the tenant", "jane", true),
+        ("admin of another tenant", "firm-admin", false),
+        ("secondary logon limited to another tenant", "jim", false),
+        ("partner user at home", "ann", false),
+        ("partner user switched", "ann>law-firm", false),
+        ("impersonator of an outsider", "operator>florist-admin", false),
+    ];
+    for (n, (who, how, insider)) in callers.iter().enumerate() {
+        if !how.is_empty() {
+            let (logon, then) = how.split_once('>').unwrap_or((how, ""));
+            b.sign_in(logon).await;
+            if then == "law-firm" {
+                b.goto("/switch").await;
+                b.click(&format!("input[value='{}']", s.demo.law_firm)).await;
+                b.click_text("Switch").await;
+                assert!(b.source().await.contains("You now act in"), "{who}: {}", b.source().await);
+            } else if !then.is_empty() {
+                let target = s.app.deputy().snapshot().principal_by_logon(then).unwrap();
+                b.goto(&format!("/impersonate/{target}")).await;
+                b.fill("#reason", "crawl").await;
+                b.click_text("Start impersonating").await;
+                assert!(b.has(".banner").await, "{who} impersonates");
+            }
+        }
+        for page in &pages {
+            b.goto(page).await;
+            let html = b.source().await;
+            assert!(
+                !html.contains("Internal error") && !html.contains("the server failed"),
+                "{who}: {page} failed"
+            );
+            if how.is_empty() {
+                assert_eq!(b.path().await, "/sign-in", "{who}: {page} needs a sign-in");
+            } else if !insider {
+                assert!(
+                    !html.contains("nora@example.com") && !html.contains("Nora"),
+                    "{who}: {page} shows Nora"
+                );
+            }
+            if n == 1 {
+                let name = page.trim_start_matches('/').replace(['/', '?', '='], "-");
+                b.shot(&format!("crawl-{}", if name.is_empty() { "home" } else { &name })).await;
+            }
+        }
+        if *insider {
+            b.goto(&format!("/users?tenant={nh}")).await;
+            assert!(b.source().await.contains("nora@example.com"), "{who} sees Nora");
+        }
+        if !how.is_empty() {
+            b.goto("/profile").await;
+            b.click_text("Sign out").await;
+            assert_eq!(b.path().await, "/sign-in", "{who} signs out: {}", b.source().await);
+        }
+    }
+}
+
+/// The portal refuses what the API refuses, with the API's words (S2, R6).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn r6_r59_removing_ones_own_admin_role_is_refused_as_the_api_refuses_it() {
+    let s = server().await;
+    let Some(b) = browser(&s).await else { return };
+    let jane = s.demo.jane;
+    let admin = s.app.deputy().snapshot().catalog.role_id("admin").unwrap();
+    let assignment = s
+        .app
+        .deputy()
+        .snapshot()
+        .principal(jane)
+        .unwrap()
+        .assignments
+        .iter()
+        .find(|a| a.bundle == deputy_core::Bundle::Role(admin))
+        .unwrap()
+        .id;
+    // The API's answer to the same action by the same principal.
+    let http = reqwest::Client::new();
+    let token: serde_json::Value = http
+        .post(format!("{}/v1/auth/sign-in", s.base))
+        .json(&serde_json::json!({"logon": "jane", "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let api: serde_json::Value = http
+        .delete(format!("{}/v1/principals/{jane}/assignments/{assignment}", s.base))
+        .bearer_auth(token["token"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(api["rule"], "R6", "{api}");
+    b.sign_in("jane").await;
+    b.goto(&format!("/users/{jane}")).await;
+    b.submit(&format!("form[action$='/roles/{assignment}/remove'] button")).await;
+    // The preview (R67) already shows the refusal; were it not to, confirming would.
+    if !b.has(".error").await {
+        b.click_text("Remove role").await;
+    }
+    let shown = b.text(".error").await;
+    let detail = api["detail"].as_str().unwrap();
+    assert!(shown.to_lowercase().contains(&detail.to_lowercase()), "{shown} vs {detail}");
+    b.shot("own-admin-role-refused").await;
+    assert!(
+        s.app
+            .deputy()
+            .snapshot()
+            .principal(jane)
+            .unwrap()
+            .assignments
+            .iter()
+            .any(|a| a.id == assignment)
+    );
 }
