@@ -157,15 +157,37 @@ impl Browser {
         field.send_keys(text).await.unwrap();
     }
 
+    /// Clicks something that does not leave the page (a checkbox, a radio button).
     pub async fn click(&self, css: &str) {
         self.client.find(Locator::Css(css)).await.unwrap().click().await.unwrap();
     }
 
-    /// Clicks the link or button whose text is exactly `text`.
+    /// Clicks a button or link matched by `css` and waits for the next page.
+    pub async fn submit(&self, css: &str) {
+        let target = self.client.find(Locator::Css(css)).await.unwrap();
+        self.click_and_wait(target).await;
+    }
+
+    /// Clicks the link or button whose text is exactly `text` and waits for the next page.
     pub async fn click_text(&self, text: &str) {
         let xpath =
             format!("//a[normalize-space()='{text}'] | //button[normalize-space()='{text}']");
-        self.client.find(Locator::XPath(&xpath)).await.unwrap().click().await.unwrap();
+        let target = self.client.find(Locator::XPath(&xpath)).await.unwrap();
+        self.click_and_wait(target).await;
+    }
+
+    /// A click returns before the browser leaves the page: wait until the old page's root
+    /// element is gone (every button and link of the portal loads a new page).
+    async fn click_and_wait(&self, target: fantoccini::elements::Element) {
+        let old = self.client.find(Locator::Css("html")).await.unwrap();
+        target.click().await.unwrap();
+        for _ in 0..500 {
+            if old.tag_name().await.is_err() {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        panic!("the click did not lead to a new page");
     }
 
     pub async fn sign_in(&self, logon: &str) {
