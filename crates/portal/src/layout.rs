@@ -81,8 +81,22 @@ fn nav_items(app: &AppState, viewer: &Viewer) -> Vec<NavItem> {
     if acting.kind == "user" || acting.kind == "delegate" {
         items.push(NavItem { href: "/logons", label: "Manage Secondary Logons" });
     }
-    if viewer.acting_tenant(&s).is_some_and(|t| viewer.holds(app, &s, "users.view", t)) {
+    let acting_tenant = viewer.acting_tenant(&s);
+    if acting_tenant.is_some_and(|t| viewer.holds(app, &s, "users.view", t)) {
         items.push(NavItem { href: "/users", label: "Admin → Users" });
+    }
+    if acting_tenant.is_some_and(|t| viewer.holds(app, &s, "tenants.view", t)) {
+        items.push(NavItem { href: "/tenants", label: "Tenants" });
+    }
+    if let Some(t) = acting_tenant {
+        // R42: a partner sees its clients; every tenant sees who may act in it.
+        let partner = s.tenant(t).is_some_and(|x| x.partner);
+        if partner && viewer.holds(app, &s, "tenants.view", t) {
+            items.push(NavItem { href: "/customers", label: "My Customers" });
+        }
+        if viewer.holds(app, &s, "partners.manage", t) || viewer.holds(app, &s, "tenants.view", t) {
+            items.push(NavItem { href: "/partners", label: "Partner Access" });
+        }
     }
     items.push(NavItem { href: "/activity", label: "Activity" });
     items

@@ -2,10 +2,13 @@
 
 pub mod activity;
 pub mod logons;
+pub mod partners;
 pub mod password;
 pub mod profile;
+pub mod public;
 pub mod session;
 pub mod sign_in;
+pub mod tenants;
 pub mod users;
 
 use deputy_core::State as Snapshot;

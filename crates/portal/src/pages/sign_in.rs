@@ -13,7 +13,7 @@ use deputy_http::AppState;
 use deputy_http::caller::{CallerMustChange, Source};
 use deputy_http::routes::ApiJson;
 use deputy_http::routes::auth::{SignIn, sign_in, sign_out as api_sign_out};
-use maud::html;
+use maud::{Markup, html};
 use serde::Deserialize;
 
 #[derive(Debug, Deserialize)]
@@ -24,15 +24,16 @@ pub struct SignInForm {
     password: String,
 }
 
-fn render(
+/// A page for someone not signed in, with a form token: before sign-in, a random
+/// cookie's value (double submit, see guard), set here when missing.
+pub(crate) fn anonymous_page(
     app: &AppState,
     headers: &HeaderMap,
     status: StatusCode,
-    logon: &str,
-    error: Option<&str>,
+    title: &str,
     notice: Option<&str>,
+    body: impl FnOnce(&str) -> Markup,
 ) -> Response {
-    // Before sign-in the token is a random cookie's value (double submit, see guard).
     let (token, new_cookie) = match guard::expected_token(app, headers) {
         Some(t) => (t, None),
         None => {
@@ -41,18 +42,10 @@ fn render(
         }
     };
     let markup = bare_page(
-        "Sign in",
+        title,
         html! {
             @if let Some(n) = notice { p.notice role="status" { (n) } }
-            (error_box(error))
-            form.stack method="post" action="/sign-in" {
-                (csrf(&token))
-                label for="logon" { "Logon name" }
-                input #logon type="text" name="logon" value=(logon) autocomplete="username" required autofocus;
-                label for="password" { "Password" }
-                input #password type="password" name="password" autocomplete="current-password" required;
-                p { button type="submit" { "Sign in" } }
-            }
+            (body(&token))
         },
     );
     let mut response = (status, markup).into_response();
@@ -69,6 +62,30 @@ fn render(
         crate::flash::clear(app, &mut response);
     }
     response
+}
+
+fn render(
+    app: &AppState,
+    headers: &HeaderMap,
+    status: StatusCode,
+    logon: &str,
+    error: Option<&str>,
+    notice: Option<&str>,
+) -> Response {
+    anonymous_page(app, headers, status, "Sign in", notice, |token| {
+        html! {
+            (error_box(error))
+            form.stack method="post" action="/sign-in" {
+                (csrf(token))
+                label for="logon" { "Logon name" }
+                input #logon type="text" name="logon" value=(logon) autocomplete="username" required autofocus;
+                label for="password" { "Password" }
+                input #password type="password" name="password" autocomplete="current-password" required;
+                p { button type="submit" { "Sign in" } }
+            }
+            p { a href="/forgot-password" { "Forgot your password?" } }
+        }
+    })
 }
 
 pub async fn form(State(app): State<AppState>, headers: HeaderMap, flash: Flash) -> Response {

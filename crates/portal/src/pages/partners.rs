@@ -1,0 +1,466 @@
+//! Partner Access (R40–R45, R59): "Grant Access" (the partners this tenant lets in, with
+//! their ceilings: propose, approve, revoke with a preview, R67) and "Access Received"
+//! (the clients that let this tenant in, and which of its users may act there with which
+//! roles); and My Customers, a partner's clients with Switch (R43).
+
+use super::users::preview;
+use super::{principal_name, tenant_name};
+use crate::call;
+use crate::flash::{Flash, redirect_with};
+use crate::layout::{action_button, csrf, error_box, page_with_status};
+use crate::viewer::Viewer;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum_extra::extract::Form;
+use deputy_core::{Bundle, GrantStatus, Scope, TenantId};
+use deputy_http::AppState;
+use deputy_http::caller::Source;
+use deputy_http::routes::lists::{GrantView, PageParams, tenant_grants};
+use deputy_http::routes::manage::{
+    GrantRequest, PartnerRoleRequest, approve_grant, give_partner_role, propose_grant, revoke_grant,
+};
+use deputy_http::routes::principals::unassign;
+use deputy_http::routes::{ApiJson, ApiQuery};
+use maud::{Markup, html};
+use serde::Deserialize;
+
+#[derive(Debug, Default, Deserialize)]
+pub struct PartnerQuery {
+    #[serde(default)]
+    tab: Option<String>,
+}
+
+fn grant_row(s: &deputy_core::State, g: &GrantView, other: &str) -> Markup {
+    html! {
+        td { (tenant_name(s, other)) }
+        td { (g.ceiling.join(", ")) }
+        td { @if let Some(k) = &g.kinds { (k.join(", ")) } @else { "all" } }
+        td { @if g.subtree { "yes" } @else { "no" } }
+        td { @if let Some(at) = g.expires_at { (super::when(at)) } @else { "never" } }
+        td { (g.status) }
+    }
+}
+
+async fn grants_of(
+    app: &AppState,
+    viewer: &Viewer,
+    tenant: &str,
+) -> Result<Vec<GrantView>, String> {
+    tenant_grants(
+        State(app.clone()),
+        viewer.authed(),
+        Path(tenant.to_owned()),
+        ApiQuery(PageParams { cursor: None, limit: Some(1000) }),
+    )
+    .await
+    .map(|axum::Json(p)| p.items)
+    .map_err(|e| call::refusal(&e))
+}
+
+async fn render(
+    app: &AppState,
+    viewer: &Viewer,
+    flash: &Flash,
+    tab: Option<String>,
+    refused: Option<(StatusCode, String)>,
+) -> Response {
+    let s = app.deputy().snapshot();
+    let Some(here) = viewer.acting_tenant(&s) else {
+        return crate::flash::see_other("/profile");
+    };
+    let tenant = here.to_string();
+    let grants = match grants_of(app, viewer, &tenant).await {
+        Ok(g) => g,
+        Err(e) => {
+            let body = html! { (error_box(Some(&e))) };
+            return page_with_status(
+                app,
+                viewer,
+                flash,
+                StatusCode::NOT_FOUND,
+                "Partner Access",
+                body,
+            );
+        }
+    };
+    // Grants name their tenants by key.
+    let key = s.tenant(here).map(|t| t.key.clone()).unwrap_or_default();
+    let given: Vec<&GrantView> = grants.iter().filter(|g| g.client == key).collect();
+    let received: Vec<&GrantView> = grants.iter().filter(|g| g.partner == key).collect();
+    // R42: "Access Received" shows only once some client granted access.
+    let show_received = !received.is_empty();
+    let on_received = show_received && tab.as_deref() == Some("received");
+    let manages = viewer.holds(app, &s, "partners.manage", here);
+    let roles: Vec<String> = s.catalog.roles.iter().map(|r| r.name.clone()).collect();
+    let (status, error) = refused.map_or((StatusCode::OK, None), |(s, e)| (s, Some(e)));
+    let body = html! {
+        nav.tabs aria-label="Partner access" {
+            a href="/partners" aria-current=[(!on_received).then_some("page")] { "Grant Access" }
+            @if show_received {
+                a href="/partners?tab=received" aria-current=[on_received.then_some("page")] { "Access Received" }
+            }
+        }
+        (error_box(error.as_deref()))
+        @if on_received {
+            p { "Clients that let " (tenant_name(&s, &tenant)) " act for them, and up to which roles." }
+            table {
+                thead { tr { th { "Client" } th { "Ceiling" } th { "Kinds" } th { "Subtree" } th { "Expires" } th { "Status" } th {} } }
+                tbody {
+                    @for g in &received {
+                        tr {
+                            (grant_row(&s, g, &g.client))
+                            td { @if manages && g.status == "active" {
+                                a href=(format!("/partners/received/{}", g.id)) { "Manage Access" }
+                            } }
+                        }
+                    }
+                }
+            }
+        } @else {
+            p { "Partners that may act in " (tenant_name(&s, &tenant)) ", and up to which roles." }
+            @if given.is_empty() { p.muted { "No partner has access." } }
+            @else {
+                table {
+                    thead { tr { th { "Partner" } th { "Ceiling" } th { "Kinds" } th { "Subtree" } th { "Expires" } th { "Status" } th {} } }
+                    tbody {
+                        @for g in &given {
+                            tr {
+                                (grant_row(&s, g, &g.partner))
+                                td {
+                                    @if manages && g.status == "proposed" {
+                                        (action_button(viewer, &format!("/partners/grants/{}/approve", g.id), "Approve")) " "
+                                    }
+                                    @if manages && g.status != "revoked" {
+                                        form.inline method="post" action=(format!("/partners/grants/{}/revoke", g.id)) {
+                                            (csrf(&viewer.csrf))
+                                            button.danger type="submit" { "Revoke" }
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            @if manages {
+                h2 { "Grant access to a partner" }
+                form.stack method="post" action="/partners/grants" {
+                    (csrf(&viewer.csrf))
+                    label for="partner" { "Partner (its key)" }
+                    input #partner type="text" name="partner" required;
+                    fieldset {
+                        legend { "Ceiling: the most its users may be given here" }
+                        @for r in &roles {
+                            label { input type="checkbox" name="ceiling" value=(r); " " (r) }
+                        }
+                    }
+                    label { input type="checkbox" name="subtree" value="yes"; " Also in our sub-tenants" }
+                    p { button type="submit" { "Grant access" } }
+                }
+            }
+        }
+    };
+    page_with_status(app, viewer, flash, status, "Partner Access", body)
+}
+
+pub async fn page(
+    State(app): State<AppState>,
+    viewer: Viewer,
+    flash: Flash,
+    Query(query): Query<PartnerQuery>,
+) -> Response {
+    render(&app, &viewer, &flash, query.tab, None).await
+}
+
+#[derive(Debug, Deserialize)]
+pub struct GrantForm {
+    #[serde(default)]
+    partner: String,
+    #[serde(default)]
+    ceiling: Vec<String>,
+    #[serde(default)]
+    subtree: Option<String>,
+}
+
+pub async fn propose(
+    State(app): State<AppState>,
+    source: Source,
+    viewer: Viewer,
+    Form(form): Form<GrantForm>,
+) -> Response {
+    let s = app.deputy().snapshot();
+    let here = viewer.acting_tenant(&s).map(|t| t.to_string()).unwrap_or_default();
+    let request = GrantRequest {
+        partner: form.partner.clone(),
+        ceiling: form.ceiling,
+        kinds: None,
+        subtree: form.subtree.is_some(),
+        expires_at: None,
+        auto_extend: false,
+    };
+    match propose_grant(State(app.clone()), viewer.authed(), source, Path(here), ApiJson(request))
+        .await
+    {
+        Ok(_) => redirect_with(&app, "/partners", &format!("Access granted to {}.", form.partner)),
+        Err(e) => {
+            render(&app, &viewer, &Flash::default(), None, Some((e.status(), call::refusal(&e))))
+                .await
+        }
+    }
+}
+
+pub async fn approve(
+    State(app): State<AppState>,
+    source: Source,
+    viewer: Viewer,
+    Path(grant): Path<String>,
+) -> Response {
+    match approve_grant(State(app.clone()), viewer.authed(), source, Path(grant)).await {
+        Ok(_) => redirect_with(&app, "/partners", "Grant approved."),
+        Err(e) => {
+            render(&app, &viewer, &Flash::default(), None, Some((e.status(), call::refusal(&e))))
+                .await
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ConfirmForm {
+    #[serde(default)]
+    confirm: Option<String>,
+}
+
+pub async fn revoke(
+    State(app): State<AppState>,
+    source: Source,
+    viewer: Viewer,
+    Path(grant): Path<String>,
+    Form(form): Form<ConfirmForm>,
+) -> Response {
+    if form.confirm.is_none() {
+        let confirm = html! {
+            form method="post" action=(format!("/partners/grants/{grant}/revoke")) {
+                (csrf(&viewer.csrf))
+                input type="hidden" name="confirm" value="yes";
+                button.danger type="submit" { "Revoke access" }
+            }
+        };
+        let change = serde_json::json!({"action": "revoke_grant", "grant": grant});
+        return preview(&app, &viewer, change, "Revoke access?", confirm, "/partners").await;
+    }
+    match revoke_grant(State(app.clone()), viewer.authed(), source, Path(grant)).await {
+        Ok(_) => redirect_with(&app, "/partners", "Access revoked."),
+        Err(e) => {
+            render(&app, &viewer, &Flash::default(), None, Some((e.status(), call::refusal(&e))))
+                .await
+        }
+    }
+}
+
+/// "Access Received → Manage Access": the partner's users with and without access to the
+/// client, with the roles given them for it (R41).
+async fn render_received(
+    app: &AppState,
+    viewer: &Viewer,
+    flash: &Flash,
+    grant: String,
+    refused: Option<(StatusCode, String)>,
+) -> Response {
+    let s = app.deputy().snapshot();
+    let here = viewer.acting_tenant(&s);
+    let found = here.and_then(|h| {
+        let id = grant.parse::<deputy_core::GrantId>().ok()?;
+        s.grants_to(h).find(|g| g.id == id).cloned()
+    });
+    let Some(g) =
+        found.filter(|_| here.is_some_and(|h| viewer.holds(app, &s, "partners.manage", h)))
+    else {
+        let body = html! { (error_box(Some(&format!("no grant `{grant}`")))) };
+        return page_with_status(app, viewer, flash, StatusCode::NOT_FOUND, "Manage Access", body);
+    };
+    let client = g.client;
+    let ceiling: Vec<String> =
+        g.ceiling.iter().map(|r| s.catalog.role_name(*r).to_owned()).collect();
+    let given_for = |p: &deputy_core::Principal| -> Vec<(String, String)> {
+        p.assignments
+            .iter()
+            .filter(|a| matches!(a.scope, Scope::Client { client: c } if c == client))
+            .filter_map(|a| match a.bundle {
+                Bundle::Role(r) => Some((a.id.to_string(), s.catalog.role_name(r).to_owned())),
+                Bundle::Permission(_) => None,
+            })
+            .collect()
+    };
+    let users: Vec<&deputy_core::Principal> = s
+        .members(g.partner)
+        .filter(|p| matches!(p.kind, deputy_core::PrincipalKind::User) && p.is_active())
+        .collect();
+    let (with, without): (Vec<_>, Vec<_>) =
+        users.into_iter().partition(|p| !given_for(p).is_empty());
+    let (status, error) = refused.map_or((StatusCode::OK, None), |(s, e)| (s, Some(e)));
+    let body = html! {
+        p { "Who in " (tenant_name(&s, &g.partner.to_string())) " may act in "
+            strong { (tenant_name(&s, &client.to_string())) } ", within the ceiling " (ceiling.join(", ")) "." }
+        (error_box(error.as_deref()))
+        h2 { "Users with access" }
+        @if with.is_empty() { p.muted { "None yet." } }
+        table {
+            tbody {
+                @for p in &with {
+                    tr {
+                        td { (principal_name(&s, &p.id.to_string())) }
+                        td {
+                            @for (assignment, role) in given_for(p) {
+                                (role) " "
+                                (action_button(viewer, &format!("/partners/received/{grant}/remove/{}/{assignment}", p.id), &format!("Remove {role}")))
+                                " "
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        h2 { "Give access" }
+        form.stack method="post" action=(format!("/partners/received/{grant}")) {
+            (csrf(&viewer.csrf))
+            label for="user" { "User" }
+            select #user name="user" {
+                @for p in with.iter().chain(without.iter()) {
+                    option value=(p.id.to_string()) { (p.first_name) " " (p.last_name) " (" (p.logon) ")" }
+                }
+            }
+            label for="role" { "Role" }
+            select #role name="role" { @for r in &ceiling { option value=(r) { (r) } } }
+            p { button type="submit" { "Give access" } }
+        }
+        p { a href="/partners?tab=received" { "Back to Access Received" } }
+    };
+    page_with_status(app, viewer, flash, status, "Manage Access", body)
+}
+
+pub async fn received(
+    State(app): State<AppState>,
+    viewer: Viewer,
+    flash: Flash,
+    Path(grant): Path<String>,
+) -> Response {
+    render_received(&app, &viewer, &flash, grant, None).await
+}
+
+#[derive(Debug, Deserialize)]
+pub struct GiveForm {
+    #[serde(default)]
+    user: String,
+    #[serde(default)]
+    role: String,
+}
+
+fn client_of(app: &AppState, grant: &str) -> Option<TenantId> {
+    let s = app.deputy().snapshot();
+    let id = grant.parse::<deputy_core::GrantId>().ok()?;
+    s.grant(id).filter(|g| g.status != GrantStatus::Revoked).map(|g| g.client)
+}
+
+pub async fn give(
+    State(app): State<AppState>,
+    source: Source,
+    viewer: Viewer,
+    Path(grant): Path<String>,
+    Form(form): Form<GiveForm>,
+) -> Response {
+    let request = PartnerRoleRequest {
+        role: form.role.clone(),
+        client: client_of(&app, &grant).map(|c| c.to_string()),
+        group: None,
+        expires_at: None,
+    };
+    let back = format!("/partners/received/{grant}");
+    match give_partner_role(
+        State(app.clone()),
+        viewer.authed(),
+        source,
+        Path(form.user),
+        ApiJson(request),
+    )
+    .await
+    {
+        Ok(_) => redirect_with(&app, &back, &format!("Role {} given.", form.role)),
+        Err(e) => {
+            render_received(
+                &app,
+                &viewer,
+                &Flash::default(),
+                grant,
+                Some((e.status(), call::refusal(&e))),
+            )
+            .await
+        }
+    }
+}
+
+pub async fn remove(
+    State(app): State<AppState>,
+    source: Source,
+    viewer: Viewer,
+    Path((grant, user, assignment)): Path<(String, String, String)>,
+) -> Response {
+    let back = format!("/partners/received/{grant}");
+    match unassign(State(app.clone()), viewer.authed(), source, Path((user, assignment))).await {
+        Ok(_) => redirect_with(&app, &back, "Access removed."),
+        Err(e) => {
+            render_received(
+                &app,
+                &viewer,
+                &Flash::default(),
+                grant,
+                Some((e.status(), call::refusal(&e))),
+            )
+            .await
+        }
+    }
+}
+
+/// My Customers (R59): a partner's clients, each with Switch (R43).
+pub async fn customers(State(app): State<AppState>, viewer: Viewer, flash: Flash) -> Response {
+    let s = app.deputy().snapshot();
+    let me = viewer.caller.principal;
+    let now = app.deputy().now();
+    let home = s.principal(me).map(|p| p.home);
+    let mut clients: Vec<TenantId> = home
+        .into_iter()
+        .flat_map(|h| {
+            s.grants_to(h)
+                .filter(|g| g.status == GrantStatus::Active)
+                .map(|g| g.client)
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    clients.sort_unstable();
+    clients.dedup();
+    let body = html! {
+        @if clients.is_empty() { p.muted { "Your company has no clients yet." } }
+        table {
+            thead { tr { th { "Client" } th { "You may act there" } th {} } }
+            tbody {
+                @for c in &clients {
+                    tr {
+                        td { (tenant_name(&s, &c.to_string())) }
+                        @let may = s.may_switch_into(me, *c, now);
+                        td { @if may { "yes" } @else { "no: no roles given to you there" } }
+                        td {
+                            @if may && viewer.me.impersonating.is_none() {
+                                form.inline method="post" action="/switch" {
+                                    (csrf(&viewer.csrf))
+                                    input type="hidden" name="tenant" value=(c.to_string());
+                                    button type="submit" { "Switch" }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    };
+    page_with_status(&app, &viewer, &flash, StatusCode::OK, "My Customers", body)
+}

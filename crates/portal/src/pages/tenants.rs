@@ -1,0 +1,197 @@
+//! Tenants (R59): a tenant with its parent and sub-tenants (R1, R2, R9), and the
+//! new-account wizard (R1, R46) whose second step adds the first user on the Users page
+//! (generated password, must change: R14).
+
+use super::tenant_name;
+use crate::call;
+use crate::flash::{Flash, redirect_with};
+use crate::layout::{csrf, error_box, page_with_status};
+use crate::viewer::Viewer;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum_extra::extract::Form;
+use deputy_http::AppState;
+use deputy_http::caller::Source;
+use deputy_http::routes::lists::{PageParams, tenant_children};
+use deputy_http::routes::manage::{
+    NewTenantRequest, create_customer, create_parent_account, create_sub_account, create_tenant,
+};
+use deputy_http::routes::session::{SwitchRequest, switch};
+use deputy_http::routes::tenants::get_tenant;
+use deputy_http::routes::{ApiJson, ApiQuery};
+use maud::html;
+use serde::Deserialize;
+
+#[derive(Debug, Default, Deserialize)]
+pub struct TenantQuery {
+    tenant: Option<String>,
+}
+
+/// The kinds of new account, as the wizard offers them.
+const KINDS: [(&str, &str); 4] = [
+    ("sub-tenant", "A sub-tenant of this tenant"),
+    ("sub-account", "A sub-account of this customer (as its partner)"),
+    ("parent-account", "A parent account above this customer (as its partner)"),
+    ("customer", "New account for a new customer (as a partner)"),
+];
+
+async fn render(
+    app: &AppState,
+    viewer: &Viewer,
+    flash: &Flash,
+    tenant: Option<String>,
+    refused: Option<(StatusCode, String)>,
+) -> Response {
+    let s = app.deputy().snapshot();
+    let tenant =
+        tenant.or_else(|| viewer.acting_tenant(&s).map(|t| t.to_string())).unwrap_or_default();
+    let t = match get_tenant(State(app.clone()), viewer.authed(), Path(tenant.clone())).await {
+        Ok(axum::Json(t)) => t,
+        Err(e) => {
+            let body = html! { (error_box(Some(&call::refusal(&e)))) };
+            return page_with_status(app, viewer, flash, e.status(), "Tenants", body);
+        }
+    };
+    let children = tenant_children(
+        State(app.clone()),
+        viewer.authed(),
+        Path(t.id.clone()),
+        ApiQuery(PageParams { cursor: None, limit: Some(1000) }),
+    )
+    .await
+    .map(|axum::Json(p)| p.items)
+    .unwrap_or_default();
+    let id = deputy_service::resolve::tenant(&s, &t.id).ok();
+    let manages = id.is_some_and(|x| viewer.holds(app, &s, "tenants.manage", x));
+    let parent_visible = t
+        .parent
+        .as_deref()
+        .and_then(|p| deputy_service::resolve::tenant(&s, p).ok())
+        .is_some_and(|p| viewer.holds(app, &s, "tenants.view", p));
+    let (status, error) = refused.map_or((StatusCode::OK, None), |(s, e)| (s, Some(e)));
+    let body = html! {
+        h2 { (t.name) " " span.muted { "(" (t.key) ")" } }
+        dl {
+            @if let Some(p) = &t.parent {
+                dt { "Parent" }
+                dd {
+                    @if parent_visible { a href=(format!("/tenants?tenant={p}")) { (tenant_name(&s, p)) } }
+                    @else { (tenant_name(&s, p)) }
+                }
+            }
+            @if !t.description.is_empty() { dt { "Description" } dd { (t.description) } }
+            @if let Some(internal) = &t.internal_description {
+                @if !internal.is_empty() { dt { "Internal description" } dd { (internal) } }
+            }
+            @if t.partner { dt { "Partner" } dd { "yes: it holds clients" } }
+            @if t.suspended { dt { "Suspended" } dd { "yes" } }
+            @if let Some(c) = &t.contact { dt { "Contact person" } dd { (super::principal_name(&s, c)) } }
+        }
+        p { a href=(format!("/users?tenant={}", t.id)) { "Users of " (t.name) " (set roles, impersonate)" } }
+        h2 { "Sub-tenants" }
+        @if children.is_empty() { p.muted { "None." } }
+        ul {
+            @for c in &children {
+                li {
+                    a href=(format!("/tenants?tenant={}", c.id)) { (c.name) }
+                    @if c.partner { " " span.badge { "partner" } }
+                    @if c.suspended { " " span.badge { "suspended" } }
+                }
+            }
+        }
+        (error_box(error.as_deref()))
+        @if manages || t.partner {
+            h2 { "New account" }
+            form.stack method="post" action=(format!("/tenants/new?tenant={}", t.id)) {
+                (csrf(&viewer.csrf))
+                fieldset {
+                    legend { "What to create" }
+                    @for (i, (value, label)) in KINDS.iter().enumerate() {
+                        label { input type="radio" name="kind" value=(value) checked[i == 0]; " " (label) }
+                    }
+                }
+                label for="key" { "Key (short, unique: letters, digits, dashes)" }
+                input #key type="text" name="key" required;
+                label for="name" { "Name" }
+                input #name type="text" name="name" required;
+                label for="description" { "Description (optional)" }
+                input #description type="text" name="description";
+                p { button type="submit" { "Next: its first user" } }
+            }
+        }
+    };
+    page_with_status(app, viewer, flash, status, "Tenants", body)
+}
+
+pub async fn page(
+    State(app): State<AppState>,
+    viewer: Viewer,
+    flash: Flash,
+    Query(query): Query<TenantQuery>,
+) -> Response {
+    render(&app, &viewer, &flash, query.tenant, None).await
+}
+
+#[derive(Debug, Deserialize)]
+pub struct NewAccountForm {
+    #[serde(default)]
+    kind: String,
+    #[serde(default)]
+    key: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    description: String,
+}
+
+/// Step one of the wizard: the account; a partner's session then acts in it (R46), and
+/// step two, its first user, is the Users page's form.
+pub async fn create(
+    State(app): State<AppState>,
+    source: Source,
+    viewer: Viewer,
+    Query(query): Query<TenantQuery>,
+    Form(form): Form<NewAccountForm>,
+) -> Response {
+    let at = query.tenant.clone().unwrap_or_default();
+    let request = NewTenantRequest {
+        key: form.key.clone(),
+        name: form.name.clone(),
+        description: form.description.clone(),
+        internal_description: String::new(),
+    };
+    let (state, authed, path) = (State(app.clone()), viewer.authed(), Path(at.clone()));
+    let answer = match form.kind.as_str() {
+        "sub-account" => {
+            create_sub_account(state, authed, source.clone(), path, ApiJson(request)).await
+        }
+        "parent-account" => {
+            create_parent_account(state, authed, source.clone(), path, ApiJson(request)).await
+        }
+        "customer" => create_customer(state, authed, source.clone(), path, ApiJson(request)).await,
+        _ => create_tenant(state, authed, source.clone(), path, ApiJson(request)).await,
+    };
+    let created = match answer {
+        Ok(created) => call::body_json(created).await,
+        Err(e) => {
+            let refused = Some((e.status(), call::refusal(&e)));
+            return render(&app, &viewer, &Flash::default(), query.tenant, refused).await;
+        }
+    };
+    let id = created["id"].as_str().unwrap_or_default().to_owned();
+    let next = format!("/users?tenant={id}#add");
+    let notice = format!("Account {} created. Now add its first user.", form.name);
+    if form.kind == "sub-tenant" {
+        return redirect_with(&app, &next, &notice);
+    }
+    // R46: the partner acts in the new account from now on.
+    let switched =
+        switch(State(app.clone()), viewer.authed(), source, ApiJson(SwitchRequest { tenant: id }))
+            .await;
+    let mut response = redirect_with(&app, &next, &notice);
+    if let Ok(switched) = switched {
+        call::carry_cookies(&switched, &mut response);
+    }
+    response
+}

@@ -1,0 +1,147 @@
+//! Scenarios S2–S4 (SPEC §11) done entirely by clicking and typing in the portal.
+
+use super::harness::{Browser, browser, server};
+use deputy_core::{Context, Target};
+
+/// Switches the session into the tenant named `name` from the user menu (R43).
+async fn switch_into(b: &Browser, tenant: deputy_core::TenantId) {
+    b.goto("/switch").await;
+    b.click(&format!("input[name=tenant][value='{tenant}']")).await;
+    b.click_text("Switch").await;
+    assert!(b.text(".notice").await.contains("You now act in"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn s3_backup_portal_wizard_ranks_and_impersonation_by_clicking() {
+    let s = server().await;
+    let Some(b) = browser(&s).await else { return };
+    b.sign_in("sitm").await;
+    // The senior IT manager acts in the customer's parent account through the grant.
+    switch_into(&b, s.demo.customer_parent).await;
+    b.click_text("Tenants").await;
+    b.shot("s3-tenants-globex").await;
+    b.click("input[name=kind][value=sub-account]").await;
+    b.fill("#key", "globex-eu").await;
+    b.fill("#name", "Globex EU").await;
+    b.click_text("Next: its first user").await;
+    assert!(b.text(".notice").await.contains("Now add its first user"));
+    let eu = s.app.deputy().snapshot().tenant_by_key("globex-eu").unwrap();
+    assert_eq!(s.app.deputy().snapshot().tenant(eu).unwrap().parent, Some(s.demo.customer_parent));
+    assert!(b.text(".usermenu .acting").await.contains("Globex EU"), "R46: it acts there now");
+    // Step two: the first user, with a generated password it must change (R14).
+    b.fill("#logon", "eu-admin").await;
+    b.fill("#first_name", "Eve").await;
+    b.fill("#last_name", "Europe").await;
+    b.fill("#email", "eve@example.com").await;
+    b.fill("#confirm_email", "eve@example.com").await;
+    b.click("input[name=password_mode][value=generate]").await;
+    // Roles up to its own rank (R27, R29): senior-manager (90) is not offered.
+    let offered = b.source().await;
+    assert!(offered.contains("value=\"senior-it-manager\""));
+    assert!(!offered.contains("value=\"senior-manager\""));
+    b.click("input[name=roles][value=customer-service]").await;
+    b.shot("s3-first-user-form").await;
+    b.click_text("Add user").await;
+    let generated = b.text("#generated").await;
+    assert!(generated.len() >= 12, "a generated password is shown once");
+    b.shot("s3-generated-password").await;
+    // A forged form giving senior-manager is refused by the same rule the API applies.
+    b.goto(&format!("/users?tenant={eu}")).await;
+    b.fill("#logon", "eu-second").await;
+    b.fill("#first_name", "Sid").await;
+    b.fill("#last_name", "Second").await;
+    b.fill("#email", "sid@example.com").await;
+    b.fill("#confirm_email", "sid@example.com").await;
+    b.client
+        .execute(
+            "const c = document.querySelector('input[name=roles]'); \
+             c.value = 'senior-manager'; c.checked = true;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    b.click_text("Add user").await;
+    let refused = b.text(".error").await;
+    assert!(refused.contains("senior-manager"), "{refused}");
+    assert!(s.app.deputy().snapshot().principal_by_logon("eu-second").is_none());
+    // It cannot modify a senior manager, who outranks it (R28).
+    switch_into(&b, s.app.deputy().snapshot().principal(s.demo.sitm).unwrap().home).await;
+    b.goto(&format!("/users/{}", s.demo.senior_manager)).await;
+    b.click_text("Deactivate").await;
+    assert!(b.has(".error").await, "refused before any preview rows");
+    b.shot("s3-senior-manager-refused").await;
+    // It impersonates a customer-service account of the customer, then stops (R48, R49).
+    switch_into(&b, s.demo.customer_parent).await;
+    b.goto(&format!("/impersonate/{}", s.demo.customer_service)).await;
+    b.fill("#reason", "ticket 77").await;
+    b.click_text("Start impersonating").await;
+    assert!(b.text(".banner").await.contains("Cora"));
+    b.shot("s3-impersonating").await;
+    b.click_text("Stop impersonating").await;
+    assert!(!b.has(".banner").await);
+    b.sign_out().await;
+    // The new user must choose a password before anything else (R14).
+    b.goto("/sign-in").await;
+    b.fill("#logon", "eu-admin").await;
+    b.fill("#password", &generated).await;
+    b.click_text("Sign in").await;
+    assert_eq!(b.path().await, "/password");
+    b.goto("/users").await;
+    assert_eq!(b.path().await, "/password", "nothing else until it is changed");
+    b.fill("#current_password", &generated).await;
+    b.fill("#new_password", "a brand new passphrase").await;
+    b.fill("#confirm_password", "a brand new passphrase").await;
+    b.click_text("Change password").await;
+    assert!(b.text(".notice").await.contains("password was changed"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn s4_legal_tech_grant_partner_roles_switch_and_revoke_by_clicking() {
+    let s = server().await;
+    let Some(b) = browser(&s).await else { return };
+    let (ann, matter, firm) = (s.demo.ann, s.demo.matter, s.demo.law_firm);
+    let check = |perm: &str| {
+        let snap = s.app.deputy().snapshot();
+        let x = snap.catalog.permission_id(perm).unwrap();
+        snap.check(ann, x, Target::Resource(matter), Context::switched(firm), s.app.deputy().now())
+            .unwrap()
+            .is_allowed()
+    };
+    // The firm sees the provider's access and its ceiling (R42).
+    b.sign_in("firm-admin").await;
+    b.click_text("Partner Access").await;
+    let granted = b.source().await;
+    assert!(granted.contains("paralegal, viewer"), "the ceiling is shown: {granted}");
+    b.shot("s4-grant-access").await;
+    b.sign_out().await;
+    // The provider's admin gives Ann only viewer in that firm (R41).
+    b.sign_in("provider-admin").await;
+    b.click_text("Partner Access").await;
+    b.click_text("Access Received").await;
+    b.shot("s4-access-received").await;
+    b.click_text("Manage Access").await;
+    let ann_option = format!("select#user option[value='{ann}']");
+    b.click(&ann_option).await;
+    b.click("select#role option[value=viewer]").await;
+    b.click_text("Give access").await;
+    assert!(b.text(".notice").await.contains("viewer"));
+    b.shot("s4-manage-access").await;
+    b.sign_out().await;
+    // Ann switches into the firm: she may view matters, not edit them (R43).
+    b.sign_in("ann").await;
+    switch_into(&b, firm).await;
+    assert!(b.text(".usermenu .acting").await.contains("Switched into"));
+    assert!(check("matters.view") && !check("matters.edit"));
+    b.sign_out().await;
+    // The firm revokes the grant, seeing first who loses what (R67); Ann's access ends (R40).
+    b.sign_in("firm-admin").await;
+    b.click_text("Partner Access").await;
+    b.click_text("Revoke").await;
+    let preview = b.source().await;
+    assert!(preview.contains("matters.view") && preview.contains("Ann"), "{preview}");
+    b.shot("s4-revoke-preview").await;
+    assert!(check("matters.view"), "nothing changed before the confirmation");
+    b.click_text("Revoke access").await;
+    assert!(b.text(".notice").await.contains("revoked"));
+    assert!(!check("matters.view"));
+}
