@@ -1,6 +1,7 @@
 //! The portal's pages, one module per area of R59.
 
 pub mod activity;
+pub mod groups;
 pub mod logons;
 pub mod partners;
 pub mod password;

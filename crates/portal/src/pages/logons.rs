@@ -65,10 +65,23 @@ pub struct NewLogonForm {
     linked_password: Option<String>,
 }
 
-fn tabs() -> Markup {
+/// The three tabs of R59: which one is shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Tab {
+    Logons,
+    CustomerSecurity,
+    Groups,
+}
+
+pub(crate) fn tabs(current: Tab) -> Markup {
+    let tab = |t: Tab, href: &str, label: &str| {
+        html! { a href=(href) aria-current=[(t == current).then_some("page")] { (label) } }
+    };
     html! {
         nav.tabs aria-label="Secondary logons" {
-            a href="/logons" aria-current="page" { "Secondary Logons" }
+            (tab(Tab::Logons, "/logons", "Secondary Logons"))
+            (tab(Tab::CustomerSecurity, "/logons/customers", "Customer Security"))
+            (tab(Tab::Groups, "/logons/groups", "Security Groups"))
         }
     }
 }
@@ -110,7 +123,7 @@ async fn render_list(
         None => (StatusCode::OK, None, NewLogonForm::default()),
     };
     let body = html! {
-        (tabs())
+        (tabs(Tab::Logons))
         @if items.is_empty() { p.muted { "You have no secondary logons yet." } }
         @else {
             table {
@@ -239,7 +252,7 @@ async fn render_detail(
     let (status, error) = refused.map_or((StatusCode::OK, None), |(s, e)| (s, Some(e)));
     let base = format!("/logons/{}", d.id);
     let body = html! {
-        (tabs())
+        (tabs(Tab::Logons))
         dl {
             dt { "Logon name" } dd { (d.logon) }
             dt { "Name" } dd { (d.first_name) " " (d.last_name) }
@@ -248,6 +261,7 @@ async fn render_detail(
             dt { "Status" } dd { (d.status) }
         }
         (error_box(error.as_deref()))
+        (access_form(&s, viewer, &d.id))
         p {
             @if d.status == "invited" || d.status == "pending" {
                 (action_button(viewer, &format!("{base}/invitation"), "Resend Logon Access Email")) " "
@@ -347,4 +361,108 @@ pub async fn set_status(
     .await;
     let notice = if form.status == "active" { "Reactivated." } else { "Deactivated." };
     after(&app, &viewer, id, answer, notice).await
+}
+
+/// "Change Access" (R35, R38): the owner's groups or Full Access, kinds or all, and
+/// optional narrowing roles among those the owner holds.
+fn access_form(s: &Snapshot, viewer: &Viewer, id: &str) -> Markup {
+    let delegate = deputy_service::resolve::principal(s, id).ok().and_then(|p| s.principal(p));
+    let Some((d, owner)) =
+        delegate.and_then(|d| Some((d.delegate.as_deref()?.clone(), d.owner()?)))
+    else {
+        return html! {};
+    };
+    let groups: Vec<_> = s
+        .groups_of(deputy_core::GroupOwner::User(owner))
+        .filter(|g| !g.deleted)
+        .map(|g| (g.id, g.name.clone()))
+        .collect();
+    let held_roles: Vec<String> = s.principal(owner).map_or_else(Vec::new, |o| {
+        let mut names: Vec<String> = o
+            .assignments
+            .iter()
+            .filter_map(|a| match a.bundle {
+                deputy_core::Bundle::Role(r) => Some(s.catalog.role_name(r).to_owned()),
+                deputy_core::Bundle::Permission(_) => None,
+            })
+            .collect();
+        names.sort();
+        names.dedup();
+        names
+    });
+    let (full, chosen) = match &d.groups {
+        GroupAccess::Full => (true, vec![]),
+        GroupAccess::Groups(g) => (false, g.clone()),
+    };
+    let (all_kinds, kinds) = match &d.kinds {
+        KindAccess::All => (true, vec![]),
+        KindAccess::Kinds(k) => (false, k.clone()),
+    };
+    html! {
+        h2 { "Change Access" }
+        form.stack method="post" action=(format!("/logons/{id}/access")) {
+            (csrf(&viewer.csrf))
+            fieldset {
+                legend { "Businesses" }
+                label { input type="radio" name="scope" value="full" checked[full]; " Full Access (all my groups, also future ones)" }
+                label { input type="radio" name="scope" value="groups" checked[!full]; " Only these groups:" }
+                @for (g, name) in &groups {
+                    label { input type="checkbox" name="groups" value=(g.to_string()) checked[chosen.contains(g)]; " " (name) }
+                }
+            }
+            fieldset {
+                legend { "Account Access (resource kinds)" }
+                label { input type="radio" name="kind_scope" value="all" checked[all_kinds]; " All kinds" }
+                label { input type="radio" name="kind_scope" value="kinds" checked[!all_kinds]; " Only these:" }
+                @for (i, k) in s.catalog.kinds.iter().enumerate() {
+                    @let id = deputy_core::KindId(i as u32);
+                    label { input type="checkbox" name="kinds" value=(k.name) checked[kinds.contains(&id)]; " " (k.name) }
+                }
+            }
+            fieldset {
+                legend { "Only what these roles allow (none: everything I may do)" }
+                @for r in &held_roles {
+                    label { input type="checkbox" name="roles" value=(r) checked[d.roles.iter().any(|x| s.catalog.role_name(*x) == r)]; " " (r) }
+                }
+            }
+            p { button type="submit" { "Save access" } }
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct AccessForm {
+    #[serde(default)]
+    scope: String,
+    #[serde(default)]
+    groups: Vec<String>,
+    #[serde(default)]
+    kind_scope: String,
+    #[serde(default)]
+    kinds: Vec<String>,
+    #[serde(default)]
+    roles: Vec<String>,
+}
+
+pub async fn change_access(
+    State(app): State<AppState>,
+    source: Source,
+    viewer: Viewer,
+    Path(id): Path<String>,
+    Form(form): Form<AccessForm>,
+) -> Response {
+    let request = deputy_http::routes::manage::DelegateAccessRequest {
+        groups: (form.scope == "groups").then_some(form.groups),
+        kinds: (form.kind_scope == "kinds").then_some(form.kinds),
+        roles: form.roles,
+    };
+    let answer = deputy_http::routes::manage::set_delegate_access(
+        State(app.clone()),
+        viewer.authed(),
+        source,
+        Path(id.clone()),
+        ApiJson(request),
+    )
+    .await;
+    after(&app, &viewer, id, answer, "Access saved.").await
 }

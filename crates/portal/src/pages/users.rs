@@ -319,6 +319,13 @@ async fn render_detail(
                     button.danger type="submit" { "Deactivate" }
                 }
             }
+            @if p.status != "cancelled" {
+                " "
+                form.inline method="post" action=(format!("{base}/cancel")) {
+                    (csrf(&viewer.csrf))
+                    button.danger type="submit" { "Cancel account" }
+                }
+            }
             @if p.status == "deactivated" {
                 form.inline method="post" action=(format!("{base}/status")) {
                     (csrf(&viewer.csrf))
@@ -590,4 +597,37 @@ pub async fn remove_role(
         api::unassign(State(app.clone()), viewer.authed(), source, Path((id.clone(), assignment)))
             .await;
     after(&app, &viewer, id, answer, "Role removed.").await
+}
+
+/// Cancelling is terminal (R20) and takes the principal's secondary logons with it (R36):
+/// previewed first (R67).
+pub async fn cancel(
+    State(app): State<AppState>,
+    source: Source,
+    viewer: Viewer,
+    Path(id): Path<String>,
+    Form(form): Form<ConfirmForm>,
+) -> Response {
+    if form.confirm.is_none() {
+        let confirm = html! {
+            p { "Cancelling cannot be undone: its sessions, API keys, invitations and secondary logons end now." }
+            form method="post" action=(format!("/users/{id}/cancel")) {
+                (csrf(&viewer.csrf))
+                input type="hidden" name="confirm" value="yes";
+                button.danger type="submit" { "Cancel account" }
+            }
+        };
+        let change = serde_json::json!({"action": "cancel", "principal": id});
+        return preview(
+            &app,
+            &viewer,
+            change,
+            "Cancel this account?",
+            confirm,
+            &format!("/users/{id}"),
+        )
+        .await;
+    }
+    let answer = api::cancel(State(app.clone()), viewer.authed(), source, Path(id.clone())).await;
+    after(&app, &viewer, id, answer, "The account was cancelled.").await
 }

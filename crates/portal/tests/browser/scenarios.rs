@@ -145,3 +145,121 @@ async fn s4_legal_tech_grant_partner_roles_switch_and_revoke_by_clicking() {
     assert!(b.text(".notice").await.contains("revoked"));
     assert!(!check("matters.view"));
 }
+
+/// The newest link to `path_prefix` mailed to `recipient`, as a path on the server.
+fn mailed_link(s: &super::harness::Server, recipient: &str, path_prefix: &str) -> String {
+    use deputy_store::secrets::SecretStore;
+    let mails = s.app.deputy().store().outbox(0, 1000).unwrap();
+    let mail = mails.iter().rev().find(|m| m.recipient == recipient).unwrap();
+    let at = mail.body.find(path_prefix).unwrap();
+    mail.body[at..].split_whitespace().next().unwrap().to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn s1_tax_portal_secondary_logon_groups_kinds_and_cascades_by_clicking() {
+    let s = server().await;
+    let Some(b) = browser(&s).await else { return };
+    let m = s.demo.clone();
+    let can = |p: deputy_core::PrincipalId, perm: &str, target: Target| {
+        let snap = s.app.deputy().snapshot();
+        let x = snap.catalog.permission_id(perm).unwrap();
+        snap.check(p, x, target, Context::HOME, s.app.deputy().now()).unwrap().is_allowed()
+    };
+    // Jane creates a secondary logon; it gets a set-password e-mail (R34, R12).
+    b.sign_in("jane").await;
+    b.click_text("Manage Secondary Logons").await;
+    b.fill("#logon", "jimmy").await;
+    b.fill("#first_name", "Jimmy").await;
+    b.fill("#last_name", "Doe").await;
+    b.fill("#email", "jimmy@example.com").await;
+    b.fill("#confirm_email", "jimmy@example.com").await;
+    b.click_text("Create secondary logon").await;
+    let jimmy = s.app.deputy().snapshot().principal_by_logon("jimmy").unwrap();
+    assert_eq!(
+        s.app.deputy().snapshot().principal(jimmy).unwrap().status,
+        deputy_core::Status::Invited
+    );
+    // A group of her own for the other client, then the payroll client's kinds.
+    b.click_text("Security Groups").await;
+    b.fill("#name", "Retail clients").await;
+    b.click_text("Create group").await;
+    b.shot("s1-security-groups").await;
+    b.click_text("Customer Security").await;
+    let retail = s
+        .app
+        .deputy()
+        .snapshot()
+        .groups_of(deputy_core::GroupOwner::User(m.jane))
+        .find(|g| g.name == "Retail clients")
+        .unwrap()
+        .id;
+    b.click(&format!("select#to-{} option[value='{retail}']", m.florist)).await;
+    b.submit(&format!("form:has(select#to-{}) button", m.florist)).await;
+    assert!(b.source().await.contains("Move to another group?"), "a preview comes first");
+    b.shot("s1-move-preview").await;
+    b.click_text("Move").await;
+    assert!(b.text(".notice").await.contains("Moved"));
+    b.shot("s1-customer-security").await;
+    // Jimmy sets his password from the mailed link (R12: the first sign-in page).
+    b.sign_out().await;
+    let link = mailed_link(&s, "jimmy@example.com", "/invitation/");
+    b.goto(&link).await;
+    b.shot("s1-first-sign-in").await;
+    b.fill("#password", "jimmy's own passphrase").await;
+    b.fill("#confirm_password", "jimmy's own passphrase").await;
+    b.click_text("Set password").await;
+    assert!(b.text(".notice").await.contains("Welcome"));
+    assert!(s.app.deputy().snapshot().principal(jimmy).unwrap().email_verified);
+    b.sign_out().await;
+    // Jane limits Jimmy to "Payroll clients" and the kind Withholding (R38).
+    b.sign_in("jane").await;
+    b.goto(&format!("/logons/{jimmy}")).await;
+    b.click("input[name=scope][value=groups]").await;
+    b.click(&format!("input[name=groups][value='{}']", m.payroll_group)).await;
+    b.click("input[name=kind_scope][value=kinds]").await;
+    b.click("input[name=kinds][value=Withholding]").await;
+    b.click_text("Save access").await;
+    assert!(b.text(".notice").await.contains("Access saved"));
+    assert!(b.source().await.contains("Limited"));
+    b.shot("s1-change-access").await;
+    for perm in ["returns.view", "returns.file", "payments.make"] {
+        assert!(can(jimmy, perm, Target::Resource(m.bakery_withholding)), "{perm}");
+        assert!(!can(jimmy, perm, Target::Resource(m.bakery_sales)), "{perm} on Sales & Use");
+        assert!(!can(jimmy, perm, Target::Tenant(m.bakery)), "{perm} on the business");
+        assert!(!can(jimmy, perm, Target::Resource(m.florist_withholding)), "{perm} elsewhere");
+    }
+    b.sign_out().await;
+    // The payroll client's admin removes Jane's role: Jimmy loses it at once (R35).
+    b.sign_in("bakery-admin").await;
+    b.goto(&format!("/users/{}", m.jane)).await;
+    b.shot("s1-jane-seen-by-bakery").await;
+    let role = s
+        .app
+        .deputy()
+        .snapshot()
+        .principal(m.jane)
+        .unwrap()
+        .assignments
+        .iter()
+        .find(
+            |a| matches!(a.scope, deputy_core::Scope::Tenant { tenant, .. } if tenant == m.bakery),
+        )
+        .unwrap()
+        .id;
+    b.submit(&format!("form[action$='/roles/{role}/remove'] button")).await;
+    assert!(b.source().await.contains("returns.file"), "the preview names the loss");
+    b.click_text("Remove role").await;
+    assert!(b.text(".notice").await.contains("Role removed"));
+    assert!(!can(jimmy, "returns.file", Target::Resource(m.bakery_withholding)));
+    b.sign_out().await;
+    // The operator cancels Jane (Natural Health keeps Nora): her secondary logons go too.
+    b.sign_in("operator").await;
+    b.goto(&format!("/users/{}", m.jane)).await;
+    b.click_text("Cancel account").await;
+    b.shot("s1-cancel-preview").await;
+    b.click_text("Cancel account").await;
+    assert!(b.text(".notice").await.contains("cancelled"));
+    let snap = s.app.deputy().snapshot();
+    assert_eq!(snap.principal(jimmy).unwrap().status, deputy_core::Status::Cancelled);
+    assert_eq!(snap.principal(m.jim).unwrap().status, deputy_core::Status::Cancelled);
+}

@@ -1,0 +1,227 @@
+//! The owner's side of secondary logons (R37, R38): "Customer Security" (which of my
+//! businesses sits in which of my groups; moving one is previewed, R67) and "Security
+//! Groups" (create, delete: its businesses go back to Default).
+
+use super::logons::{Tab, tabs};
+use super::tenant_name;
+use super::users::preview;
+use crate::call;
+use crate::flash::{Flash, redirect_with};
+use crate::layout::{action_button, csrf, error_box, page_with_status};
+use crate::viewer::Viewer;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum_extra::extract::Form;
+use deputy_core::{GroupOwner, PrincipalId, Scope, State as Snapshot, TenantId};
+use deputy_http::AppState;
+use deputy_http::caller::Source;
+use deputy_http::routes::ApiJson;
+use deputy_http::routes::manage::{GroupRequest, create_group, delete_group, place_in_group};
+use maud::html;
+use serde::Deserialize;
+
+/// The principal whose groups these are: the signed-in (or impersonated) user itself.
+fn owner(s: &Snapshot, viewer: &Viewer) -> Option<PrincipalId> {
+    deputy_service::resolve::principal(s, &viewer.acting_principal().id).ok()
+}
+
+/// The businesses the owner acts in: its home and every tenant it holds a role in.
+fn businesses(s: &Snapshot, owner: PrincipalId) -> Vec<TenantId> {
+    let Some(p) = s.principal(owner) else { return vec![] };
+    let mut tenants: Vec<TenantId> = std::iter::once(p.home)
+        .chain(p.assignments.iter().filter_map(|a| match a.scope {
+            Scope::Tenant { tenant, .. } => Some(tenant),
+            Scope::Resource { resource } => s.resource(resource).map(|r| r.tenant),
+            Scope::Client { .. } | Scope::Group { .. } => None,
+        }))
+        .collect();
+    tenants.sort_unstable();
+    tenants.dedup();
+    tenants
+}
+
+fn groups(s: &Snapshot, owner: PrincipalId) -> Vec<(String, String)> {
+    s.groups_of(GroupOwner::User(owner))
+        .filter(|g| !g.deleted)
+        .map(|g| (g.id.to_string(), g.name.clone()))
+        .collect()
+}
+
+pub async fn customer_security(
+    State(app): State<AppState>,
+    viewer: Viewer,
+    flash: Flash,
+) -> Response {
+    render_customers(&app, &viewer, &flash, None)
+}
+
+fn render_customers(
+    app: &AppState,
+    viewer: &Viewer,
+    flash: &Flash,
+    refused: Option<(StatusCode, String)>,
+) -> Response {
+    let s = app.deputy().snapshot();
+    let Some(me) = owner(&s, viewer) else { return crate::flash::see_other("/sign-in") };
+    let groups = groups(&s, me);
+    let (status, error) = refused.map_or((StatusCode::OK, None), |(s, e)| (s, Some(e)));
+    let body = html! {
+        (tabs(Tab::CustomerSecurity))
+        p { "Each business you act for sits in exactly one of your security groups. "
+            "Your secondary logons act only for the businesses of the groups you give them." }
+        (error_box(error.as_deref()))
+        table {
+            thead { tr { th { "Business" } th { "Group" } th { "Move to" } } }
+            tbody {
+                @for t in businesses(&s, me) {
+                    @let current = s.group_of(GroupOwner::User(me), t).map(|g| g.to_string()).unwrap_or_default();
+                    tr {
+                        td { (tenant_name(&s, &t.to_string())) }
+                        td { (groups.iter().find(|(id, _)| *id == current).map(|(_, n)| n.as_str()).unwrap_or("Default")) }
+                        td {
+                            form.inline method="post" action="/logons/place" {
+                                (csrf(&viewer.csrf))
+                                input type="hidden" name="tenant" value=(t.to_string());
+                                label.muted for=(format!("to-{t}")) { "Group " }
+                                select id=(format!("to-{t}")) name="group" {
+                                    @for (id, name) in &groups {
+                                        option value=(id) selected[*id == current] { (name) }
+                                    }
+                                }
+                                " "
+                                button type="submit" { "Move" }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    };
+    page_with_status(app, viewer, flash, status, "Manage Secondary Logons", body)
+}
+
+#[derive(Debug, Deserialize)]
+pub struct PlaceForm {
+    #[serde(default)]
+    group: String,
+    #[serde(default)]
+    tenant: String,
+    #[serde(default)]
+    confirm: Option<String>,
+}
+
+pub async fn place(
+    State(app): State<AppState>,
+    source: Source,
+    viewer: Viewer,
+    Form(form): Form<PlaceForm>,
+) -> Response {
+    if form.confirm.is_none() {
+        let confirm = html! {
+            form method="post" action="/logons/place" {
+                (csrf(&viewer.csrf))
+                input type="hidden" name="group" value=(form.group);
+                input type="hidden" name="tenant" value=(form.tenant);
+                input type="hidden" name="confirm" value="yes";
+                button type="submit" { "Move" }
+            }
+        };
+        let change = serde_json::json!({"action": "place_in_group", "group": form.group, "tenant": form.tenant});
+        return preview(
+            &app,
+            &viewer,
+            change,
+            "Move to another group?",
+            confirm,
+            "/logons/customers",
+        )
+        .await;
+    }
+    let path = Path((form.group.clone(), form.tenant.clone()));
+    match place_in_group(State(app.clone()), viewer.authed(), source, path).await {
+        Ok(_) => redirect_with(&app, "/logons/customers", "Moved."),
+        Err(e) => render_customers(
+            &app,
+            &viewer,
+            &Flash::default(),
+            Some((e.status(), call::refusal(&e))),
+        ),
+    }
+}
+
+fn render_groups(
+    app: &AppState,
+    viewer: &Viewer,
+    flash: &Flash,
+    refused: Option<(StatusCode, String)>,
+) -> Response {
+    let s = app.deputy().snapshot();
+    let Some(me) = owner(&s, viewer) else { return crate::flash::see_other("/sign-in") };
+    let (status, error) = refused.map_or((StatusCode::OK, None), |(s, e)| (s, Some(e)));
+    let body = html! {
+        (tabs(Tab::Groups))
+        (error_box(error.as_deref()))
+        ul {
+            @for g in s.groups_of(GroupOwner::User(me)).filter(|g| !g.deleted) {
+                li {
+                    (g.name)
+                    @if g.is_default { " " span.muted { "(holds every business not placed elsewhere; cannot be deleted)" } }
+                    @else { " " (action_button(viewer, &format!("/logons/groups/{}/delete", g.id), "Delete")) }
+                }
+            }
+        }
+        form.stack method="post" action="/logons/groups" {
+            (csrf(&viewer.csrf))
+            label for="name" { "New group" }
+            input #name type="text" name="name" required;
+            p { button type="submit" { "Create group" } }
+        }
+    };
+    page_with_status(app, viewer, flash, status, "Manage Secondary Logons", body)
+}
+
+pub async fn list(State(app): State<AppState>, viewer: Viewer, flash: Flash) -> Response {
+    render_groups(&app, &viewer, &flash, None)
+}
+
+#[derive(Debug, Deserialize)]
+pub struct GroupForm {
+    #[serde(default)]
+    name: String,
+}
+
+pub async fn create(
+    State(app): State<AppState>,
+    source: Source,
+    viewer: Viewer,
+    Form(form): Form<GroupForm>,
+) -> Response {
+    let request = GroupRequest {
+        owner_principal: Some(viewer.acting_principal().id.clone()),
+        owner_tenant: None,
+        name: form.name.clone(),
+    };
+    match create_group(State(app.clone()), viewer.authed(), source, ApiJson(request)).await {
+        Ok(_) => redirect_with(&app, "/logons/groups", &format!("Group {} created.", form.name)),
+        Err(e) => {
+            render_groups(&app, &viewer, &Flash::default(), Some((e.status(), call::refusal(&e))))
+        }
+    }
+}
+
+pub async fn delete(
+    State(app): State<AppState>,
+    source: Source,
+    viewer: Viewer,
+    Path(id): Path<String>,
+) -> Response {
+    match delete_group(State(app.clone()), viewer.authed(), source, Path(id)).await {
+        Ok(_) => {
+            redirect_with(&app, "/logons/groups", "Group deleted; its businesses are in Default.")
+        }
+        Err(e) => {
+            render_groups(&app, &viewer, &Flash::default(), Some((e.status(), call::refusal(&e))))
+        }
+    }
+}
