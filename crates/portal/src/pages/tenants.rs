@@ -69,6 +69,12 @@ async fn render(
         .as_deref()
         .and_then(|p| deputy_service::resolve::tenant(&s, p).ok())
         .is_some_and(|p| viewer.holds(app, &s, "tenants.view", p));
+    // R3: only from above; the tenant's own admins do not entitle themselves.
+    let entitles = t
+        .parent
+        .as_deref()
+        .and_then(|p| deputy_service::resolve::tenant(&s, p).ok())
+        .is_some_and(|p| viewer.holds(app, &s, "entitlements.manage", p));
     let (status, error) = refused.map_or((StatusCode::OK, None), |(s, e)| (s, Some(e)));
     let body = html! {
         h2 { (t.name) " " span.muted { "(" (t.key) ")" } }
@@ -101,6 +107,18 @@ async fn render(
             }
         }
         (error_box(error.as_deref()))
+        @if let Some(x) = id.filter(|_| entitles) {
+            h2 { "Company-level permissions" }
+            p.muted { "A permission switched off here is inert for every user of the tenant and below, until switched on again (R3)." }
+            form.stack method="post" action=(format!("/tenants/{}/entitlements", t.id)) {
+                (csrf(&viewer.csrf))
+                @let own = s.tenant(x).map(|t| t.own_entitlements).unwrap_or_default();
+                @for perm in s.catalog.entitleable.iter() {
+                    label { input type="checkbox" name="permissions" value=(s.catalog.perm_name(perm)) checked[own.contains(perm)]; " " (s.catalog.perm_name(perm)) }
+                }
+                p { button type="submit" { "Save company-level permissions" } }
+            }
+        }
         @if manages || t.partner {
             h2 { "New account" }
             form.stack method="post" action=(format!("/tenants/new?tenant={}", t.id)) {
@@ -194,4 +212,45 @@ pub async fn create(
         call::carry_cookies(&switched, &mut response);
     }
     response
+}
+
+#[derive(Debug, Deserialize)]
+pub struct EntitlementsForm {
+    #[serde(default)]
+    permissions: Vec<String>,
+}
+
+pub async fn set_entitlements(
+    State(app): State<AppState>,
+    source: Source,
+    viewer: Viewer,
+    Path(id): Path<String>,
+    Form(form): Form<EntitlementsForm>,
+) -> Response {
+    let request = deputy_http::routes::manage::Entitlements { permissions: form.permissions };
+    let answer = deputy_http::routes::manage::set_entitlements(
+        State(app.clone()),
+        viewer.authed(),
+        source,
+        Path(id.clone()),
+        ApiJson(request),
+    )
+    .await;
+    match answer {
+        Ok(_) => redirect_with(
+            &app,
+            &format!("/tenants?tenant={id}"),
+            "Company-level permissions saved.",
+        ),
+        Err(e) => {
+            render(
+                &app,
+                &viewer,
+                &Flash::default(),
+                Some(id),
+                Some((e.status(), call::refusal(&e))),
+            )
+            .await
+        }
+    }
 }

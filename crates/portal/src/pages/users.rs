@@ -346,6 +346,17 @@ async fn render_detail(
             }
         }
         @if !roles.is_empty() && p.kind != "delegate" {
+            form.stack method="post" action=(format!("{base}/permissions")) {
+                (csrf(&viewer.csrf))
+                label for="permission" { "Give a single permission" }
+                select #permission name="permission" {
+                    @for x in 0..s.catalog.permissions.len() {
+                        @let name = s.catalog.perm_name(deputy_core::PermId(x as u32));
+                        option value=(name) { (name) }
+                    }
+                }
+                p { button type="submit" { "Give permission" } }
+            }
             form.stack method="post" action=(format!("{base}/roles")) {
                 (csrf(&viewer.csrf))
                 label for="role" { "Give role" }
@@ -630,4 +641,45 @@ pub async fn cancel(
     }
     let answer = api::cancel(State(app.clone()), viewer.authed(), source, Path(id.clone())).await;
     after(&app, &viewer, id, answer, "The account was cancelled.").await
+}
+
+#[derive(Debug, Deserialize)]
+pub struct PermissionForm {
+    #[serde(default)]
+    permission: String,
+}
+
+/// A single permission (R26: refused, naming what is missing, when it requires others
+/// the user will not hold there).
+pub async fn give_permission(
+    State(app): State<AppState>,
+    source: Source,
+    viewer: Viewer,
+    Path(id): Path<String>,
+    Form(form): Form<PermissionForm>,
+) -> Response {
+    let s = app.deputy().snapshot();
+    let home = deputy_service::resolve::principal(&s, &id)
+        .ok()
+        .and_then(|p| s.principal(p))
+        .map(|p| p.home.to_string());
+    let request = NewAssignmentRequest {
+        role: None,
+        permission: Some(form.permission.clone()),
+        tenant: home,
+        subtree: false,
+        resource: None,
+        client: None,
+        group: None,
+        expires_at: None,
+    };
+    let answer = api::assign(
+        State(app.clone()),
+        viewer.authed(),
+        source,
+        Path(id.clone()),
+        ApiJson(request),
+    )
+    .await;
+    after(&app, &viewer, id, answer, &format!("Permission {} given.", form.permission)).await
 }

@@ -263,3 +263,106 @@ async fn s1_tax_portal_secondary_logon_groups_kinds_and_cascades_by_clicking() {
     assert_eq!(snap.principal(jimmy).unwrap().status, deputy_core::Status::Cancelled);
     assert_eq!(snap.principal(m.jim).unwrap().status, deputy_core::Status::Cancelled);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn s2_data_platform_contact_invitations_requirements_entitlements_by_clicking() {
+    let s = server().await;
+    let Some(b) = browser(&s).await else { return };
+    let (acme, alice) = (s.demo.acme, s.demo.acme_first);
+    // The first user of Acme is its contact person and admin (R4, R7).
+    b.sign_in("acme-admin").await;
+    b.click_text("Admin → Users").await;
+    let row = b.text(&format!("a[href='/users/{alice}']")).await;
+    assert!(row.contains("Alice"));
+    assert!(b.has("img.crown").await && b.source().await.contains("contact person"));
+    // Bob is added without an invitation (pending), and invited later (R10–R12).
+    b.fill("#logon", "bob").await;
+    b.fill("#first_name", "Bob").await;
+    b.fill("#last_name", "Builder").await;
+    b.fill("#email", "bob@example.com").await;
+    b.fill("#confirm_email", "bob@example.com").await;
+    b.click("input[name=send_invitation]").await;
+    b.click_text("Add user").await;
+    let bob = s.app.deputy().snapshot().principal_by_logon("bob").unwrap();
+    assert_eq!(
+        s.app.deputy().snapshot().principal(bob).unwrap().status,
+        deputy_core::Status::Pending
+    );
+    b.click_text("Send Invitation").await;
+    assert!(b.text(".notice").await.contains("sent"));
+    assert_eq!(
+        s.app.deputy().snapshot().principal(bob).unwrap().status,
+        deputy_core::Status::Invited
+    );
+    // A permission requiring another cannot be given alone (R26).
+    b.click("select#permission option[value='users.create']").await;
+    b.click_text("Give permission").await;
+    assert!(b.text(".error").await.contains("users.view"));
+    b.shot("s2-requirement-refused").await;
+    // Alice cannot remove her own admin role (R6).
+    let admin_role = s.app.deputy().snapshot().catalog.role_id("admin").unwrap();
+    let own = s
+        .app
+        .deputy()
+        .snapshot()
+        .principal(alice)
+        .unwrap()
+        .assignments
+        .iter()
+        .find(|a| a.bundle == deputy_core::Bundle::Role(admin_role))
+        .unwrap()
+        .id;
+    b.goto(&format!("/users/{alice}")).await;
+    b.submit(&format!("form[action$='/roles/{own}/remove'] button")).await;
+    assert!(b.text(".error").await.to_lowercase().contains("own admin role"));
+    // Bob gets read-only; the operator switches the company-level reports.view off (R3).
+    b.goto(&format!("/users/{bob}")).await;
+    b.click("select#role option[value='read-only']").await;
+    b.click_text("Give role").await;
+    assert!(b.text(".notice").await.contains("read-only"));
+    b.sign_out().await;
+    let d = s.app.deputy().clone();
+    tokio::task::spawn_blocking(move || {
+        d.execute(deputy_core::Actor::System, None, |tx| {
+            tx.set_status(bob, deputy_core::Status::Active, None)
+        })
+    })
+    .await
+    .unwrap()
+    .unwrap();
+    let reports = |s: &super::harness::Server| {
+        let snap = s.app.deputy().snapshot();
+        let x = snap.catalog.permission_id("reports.view").unwrap();
+        snap.check(bob, x, Target::Tenant(acme), Context::HOME, s.app.deputy().now())
+            .unwrap()
+            .is_allowed()
+    };
+    assert!(reports(&s));
+    b.sign_in("operator").await;
+    b.goto(&format!("/tenants?tenant={acme}")).await;
+    b.click("input[name=permissions][value='reports.view']").await;
+    b.click_text("Save company-level permissions").await;
+    assert!(b.text(".notice").await.contains("saved"));
+    b.shot("s2-entitlements").await;
+    assert!(!reports(&s), "inert while the company lacks it");
+    b.click("input[name=permissions][value='reports.view']").await;
+    b.click_text("Save company-level permissions").await;
+    assert!(reports(&s), "revived with it");
+    b.sign_out().await;
+    // The partner's customer manager, switched into Acme, adds a user there (R45) …
+    b.sign_in("carla").await;
+    switch_into(&b, acme).await;
+    b.click_text("Admin → Users").await;
+    b.fill("#logon", "acme-new").await;
+    b.fill("#first_name", "Nia").await;
+    b.fill("#last_name", "New").await;
+    b.fill("#email", "nia@example.com").await;
+    b.fill("#confirm_email", "nia@example.com").await;
+    b.click_text("Add user").await;
+    assert!(b.text(".notice").await.contains("acme-new"));
+    // … but not in its own company, where customer-manager gives nothing (R30).
+    switch_into(&b, s.demo.dataco).await;
+    b.goto(&format!("/users?tenant={}", s.demo.dataco)).await;
+    assert!(!b.source().await.contains("Add User"));
+    b.shot("s2-carla-at-home").await;
+}
