@@ -61,8 +61,16 @@ enum Command {
         #[arg(long)]
         public_origin: Option<String>,
     },
-    /// Build a database holding scenarios S1–S4 and print a tour of checks.
-    Demo,
+    /// Build a database holding scenarios S1–S4, print a tour of checks and the people's
+    /// password, and serve the API and the portal on it (R60).
+    Demo {
+        /// Only build the database and print the tour.
+        #[arg(long)]
+        no_serve: bool,
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: String,
+    },
     #[command(subcommand)]
     Tenant(TenantCmd),
     #[command(subcommand)]
@@ -611,7 +619,14 @@ fn execute(cli: Cli) -> Outcome {
                 json!({"root": c.output.to_string()}),
             )
         }
-        Command::Demo => demo(&cli),
+        Command::Demo { no_serve, listen } => {
+            let outcome = demo(&cli)?;
+            if *no_serve {
+                return Ok(outcome);
+            }
+            serve_demo(&cli, listen, &outcome.1)?;
+            Ok((json!({}), String::new(), 0))
+        }
         Command::Serve { config, listen, public_origin } => {
             let mut raw = match config {
                 Some(path) => crate::config::RawConfig::from_file(path).map_err(Failure::Usage)?,
@@ -1363,6 +1378,39 @@ pub fn describe_path(s: &State, path: &deputy_core::check::GrantingPath) -> Stri
         )
     };
     format!("{} path: {holder}{via} holds {what}{scope}{by}{grant}", path.origin)
+}
+
+/// Gives every person of the demo one fresh password, prints it with the tour, and serves
+/// the portal on the demo database until interrupted.
+fn serve_demo(cli: &Cli, listen: &str, tour: &str) -> Result<(), Failure> {
+    let raw = crate::config::RawConfig {
+        database: Some(cli.db.clone()),
+        listen: Some(listen.to_owned()),
+        ..crate::config::RawConfig::default()
+    };
+    let config = crate::config::Config::validate(raw).map_err(Failure::Usage)?;
+    let password = deputy_service::passwords::generate()
+        .map_err(|e| Failure::Internal(format!("cannot generate a password: {e}")))?;
+    let auth = deputy_service::auth::Auth::new(
+        std::sync::Arc::new(open(&cli.db)?),
+        deputy_service::auth::AuthSettings::default(),
+    )
+    .map_err(|e| Failure::Internal(e.to_string()))?;
+    let s = auth.deputy().snapshot();
+    let mut people = Vec::new();
+    for p in s.principals() {
+        let linked = p.delegate.as_deref().is_some_and(|d| d.linked_password);
+        if p.is_active() && !linked && !matches!(p.kind, PrincipalKind::ServiceAccount) {
+            auth.set_password(p.id, &password, false)
+                .map_err(|e| Failure::Internal(e.to_string()))?;
+            people.push(p.logon.to_string());
+        }
+    }
+    drop(auth);
+    println!("{tour}\n");
+    println!("Sign in on the portal (its address follows) as any of: {}", people.join(", "));
+    println!("  password (for everyone, this run): {password}");
+    crate::serve::serve(config).map_err(Failure::Internal)
 }
 
 fn demo(cli: &Cli) -> Outcome {

@@ -197,7 +197,7 @@ fn r27_acting_as_a_principal_follows_the_rules() {
 fn demo_builds_scenarios_and_tours() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("demo.db");
-    let out = deputy(&db, &["--json", "demo"]);
+    let out = deputy(&db, &["--json", "demo", "--no-serve"]);
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let tour = v["tour"].as_array().unwrap();
@@ -209,7 +209,7 @@ fn demo_builds_scenarios_and_tours() {
 fn r67_r72_r54_r37a_reads_and_codes_from_the_cli() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("demo.db");
-    assert_eq!(deputy(&db, &["demo"]).status.code(), Some(0));
+    assert_eq!(deputy(&db, &["demo", "--no-serve"]).status.code(), Some(0));
     let before = head(&db);
     let out = deputy(&db, &["--as", "operator", "--json", "what-if", "deactivate", "jane"]);
     assert_eq!(out.status.code(), Some(0));
@@ -405,7 +405,7 @@ fn r1_r19_r24_r18_r48_management_commands() {
 fn r41_grant_change_narrows_the_ceiling_from_the_cli() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("demo.db");
-    assert_eq!(deputy(&db, &["demo"]).status.code(), Some(0));
+    assert_eq!(deputy(&db, &["demo", "--no-serve"]).status.code(), Some(0));
     assert_eq!(
         deputy(
             &db,

@@ -137,3 +137,51 @@ fn r60_serve_creates_the_deployment_prints_a_one_time_password_and_stops_cleanly
     assert_eq!(out.status.code(), Some(2), "a bad setting is a usage error");
     assert!(String::from_utf8_lossy(&out.stderr).contains("listen:"));
 }
+
+#[test]
+fn r60_demo_serves_the_portal_with_the_scenarios_people_and_printed_credentials() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("demo.db");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_deputy"))
+        .arg("--db")
+        .arg(&db)
+        .args(["demo", "--listen", "127.0.0.1:0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let (mut password, mut people, mut addr) = (None, String::new(), None);
+    for line in lines.by_ref() {
+        let line = line.unwrap();
+        if let Some(p) = line.trim().strip_prefix("password (for everyone, this run):") {
+            password = Some(p.trim().to_owned());
+        }
+        if line.starts_with("Sign in on the portal") {
+            people = line;
+            continue;
+        }
+        if let Some(rest) = line.strip_prefix("deputy: serving http://") {
+            addr = Some(rest.split_whitespace().next().unwrap().to_owned());
+            break;
+        }
+    }
+    let (password, addr) = (password.expect("a printed password"), addr.expect("an address"));
+    for who in ["jane", "jim", "carla", "sitm", "ann", "operator"] {
+        assert!(people.contains(who), "{who} is offered: {people}");
+    }
+    let (code, page) = request(&addr, "GET", "/sign-in", None, None);
+    assert_eq!(code, 200);
+    assert!(page.contains("<form"), "the portal answers");
+    let (code, body) = request(
+        &addr,
+        "POST",
+        "/v1/auth/sign-in",
+        Some(&format!("{{\"logon\":\"jane\",\"password\":\"{password}\"}}")),
+        None,
+    );
+    assert_eq!(code, 200, "{body}");
+    let status = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    assert!(status.success());
+    assert!(child.wait().unwrap().success());
+}

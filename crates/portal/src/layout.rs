@@ -99,6 +99,9 @@ fn nav_items(app: &AppState, viewer: &Viewer) -> Vec<NavItem> {
         }
     }
     items.push(NavItem { href: "/activity", label: "Activity" });
+    if s.root().is_some_and(|root| viewer.holds(app, &s, "outbox.view", root)) {
+        items.push(NavItem { href: "/outbox", label: "Outbox" });
+    }
     items
 }
 

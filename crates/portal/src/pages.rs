@@ -3,6 +3,7 @@
 pub mod activity;
 pub mod groups;
 pub mod logons;
+pub mod outbox;
 pub mod partners;
 pub mod password;
 pub mod profile;

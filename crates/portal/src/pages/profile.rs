@@ -82,6 +82,14 @@ fn render(
             input #phone type="text" name="phone" value=(me.phone.clone().unwrap_or_default());
             p { button type="submit" { "Save" } }
         }
+        h2 { "Add Access to Another Business" }
+        p.muted { "A business gave you an access code? Enter it to get the roles it carries there (R37a)." }
+        form.stack method="post" action="/access-codes" {
+            (csrf(&viewer.csrf))
+            label for="code" { "Access code" }
+            input #code type="text" name="code" autocomplete="off" required;
+            p { button type="submit" { "Add access" } }
+        }
         p {
             a href="/password" { "Change my password" } " · "
             a href=(format!("/activity?principal={}", me.id)) { "My activity" }
@@ -116,6 +124,33 @@ pub async fn update(
         .await
     {
         Ok(_) => redirect_with(&app, "/profile", "Your details were saved."),
+        Err(e) => render(&app, &viewer, &Flash::default(), e.status(), Some(&call::refusal(&e))),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct RedeemForm {
+    #[serde(default)]
+    code: String,
+}
+
+/// "Add Access to Another Business" (R37a; a secondary logon's code lands on its owner, R37).
+pub async fn redeem(
+    State(app): State<AppState>,
+    source: Source,
+    viewer: Viewer,
+    Form(form): Form<RedeemForm>,
+) -> Response {
+    let request = deputy_http::routes::manage::RedeemRequest { code: form.code.trim().to_owned() };
+    match deputy_http::routes::manage::redeem_access_code(
+        State(app.clone()),
+        viewer.authed(),
+        source,
+        ApiJson(request),
+    )
+    .await
+    {
+        Ok(_) => redirect_with(&app, "/profile", "Access added."),
         Err(e) => render(&app, &viewer, &Flash::default(), e.status(), Some(&call::refusal(&e))),
     }
 }

@@ -180,6 +180,18 @@ async fn render_list(
         }
         (error_box(error.as_deref()))
         @if may_add { (add_user_form(&s, viewer, &tenant, &roles, &form, fresh)) }
+        @if may_add {
+            h2 { "Access code for another business's user" }
+            p.muted { "Someone whose account lives elsewhere enters it under My Profile → Add Access to Another Business (R37a). Single use, 30 days." }
+            form.stack method="post" action=(format!("/users/access-code?tenant={tenant}")) {
+                (csrf(&viewer.csrf))
+                fieldset {
+                    legend { "Roles it gives here" }
+                    @for r in &roles { label { input type="checkbox" name="roles" value=(r); " " (r) } }
+                }
+                p { button type="submit" { "Issue access code" } }
+            }
+        }
     };
     page_with_status(app, viewer, flash, status, "Users", body)
 }
@@ -682,4 +694,52 @@ pub async fn give_permission(
     )
     .await;
     after(&app, &viewer, id, answer, &format!("Permission {} given.", form.permission)).await
+}
+
+#[derive(Debug, Deserialize)]
+pub struct CodeForm {
+    #[serde(default)]
+    roles: Vec<String>,
+}
+
+/// Issues an access code (R37a); it is shown once, so the answer is a page, not a redirect.
+pub async fn issue_code(
+    State(app): State<AppState>,
+    source: Source,
+    viewer: Viewer,
+    Query(query): Query<ListQuery>,
+    Form(form): Form<CodeForm>,
+) -> Response {
+    let tenant = query.tenant.clone().unwrap_or_default();
+    let request = deputy_http::routes::manage::AccessCodeRequest { roles: form.roles, days: None };
+    let issued = deputy_http::routes::manage::issue_access_code(
+        State(app.clone()),
+        viewer.authed(),
+        source,
+        Path(tenant.clone()),
+        ApiJson(request),
+    )
+    .await;
+    match issued {
+        Ok(answer) => {
+            let body = call::body_json(answer).await;
+            let code = body["code"].as_str().unwrap_or_default().to_owned();
+            let page = html! {
+                p { "The access code, shown this once: " code #access-code { (code) } }
+                p { a href=(format!("/users?tenant={tenant}")) { "Back to the users" } }
+            };
+            page_with_status(
+                &app,
+                &viewer,
+                &Flash::default(),
+                StatusCode::CREATED,
+                "Access code",
+                page,
+            )
+        }
+        Err(e) => {
+            let refused = Some((e.status(), call::refusal(&e), NewUserForm::default()));
+            render_list(&app, &viewer, &Flash::default(), query, refused).await
+        }
+    }
 }
