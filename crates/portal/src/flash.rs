@@ -7,7 +7,10 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use deputy_http::AppState;
 
-const NAME: &str = "deputy-flash";
+/// Named like the session cookie (R23): `__Host-` and Secure over https.
+fn name(app: &AppState) -> &'static str {
+    if app.config().secure() { "__Host-deputy-flash" } else { "deputy-flash" }
+}
 
 /// The notice left by the previous request, if any.
 #[derive(Debug, Clone, Default)]
@@ -16,8 +19,11 @@ pub struct Flash(pub Option<String>);
 impl FromRequestParts<AppState> for Flash {
     type Rejection = std::convert::Infallible;
 
-    async fn from_request_parts(parts: &mut Parts, _: &AppState) -> Result<Self, Self::Rejection> {
-        let text = crate::guard::cookie(&parts.headers, NAME)
+    async fn from_request_parts(
+        parts: &mut Parts,
+        app: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let text = crate::guard::cookie(&parts.headers, name(app))
             .and_then(|v| hex::decode(v).ok())
             .and_then(|b| String::from_utf8(b).ok());
         Ok(Flash(text))
@@ -27,7 +33,8 @@ impl FromRequestParts<AppState> for Flash {
 fn cookie(app: &AppState, value: &str, max_age: u32) -> Option<HeaderValue> {
     let secure = if app.config().secure() { "; Secure" } else { "" };
     HeaderValue::from_str(&format!(
-        "{NAME}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}"
+        "{}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}",
+        name(app)
     ))
     .ok()
 }

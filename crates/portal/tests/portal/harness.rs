@@ -22,6 +22,12 @@ pub struct Server {
 
 /// The demo deployment (S1–S4) behind the API and the portal, as `deputy serve` wires it.
 pub async fn server() -> Server {
+    server_at("http://127.0.0.1").await
+}
+
+/// [`server`] with another public origin (`https://…` switches the cookies to `__Host-`).
+pub async fn server_at(public_origin: &str) -> Server {
+    let public_origin = public_origin.to_owned();
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("deputy.db");
     let (app, demo) = tokio::task::spawn_blocking(move || {
@@ -50,8 +56,7 @@ pub async fn server() -> Server {
         ] {
             auth.set_password(p, PASSWORD, false).unwrap();
         }
-        let config =
-            HttpConfig { public_origin: "http://127.0.0.1".into(), trusted_proxies: vec![] };
+        let config = HttpConfig { public_origin, trusted_proxies: vec![] };
         (AppState::new(auth, config), demo)
     })
     .await

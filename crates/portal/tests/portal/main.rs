@@ -1,5 +1,6 @@
-//! The portal in a real browser (R59): headless Chromium driven over WebDriver, against a
-//! server started here on a free loopback port with the scenarios' people (S1–S4).
+//! The portal (R59), over plain HTTP and in a real browser (headless Chromium driven over
+//! WebDriver), against a server started here on a free loopback port with the scenarios'
+//! people (S1–S4).
 //!
 //! Needs `chromium` and `chromedriver` (Debian's `chromium` and `chromium-driver`). Where
 //! they are missing the tests say so and pass, unless `DEPUTY_BROWSER_TESTS=required`
@@ -8,5 +9,6 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod harness;
+mod http;
 mod pages;
 mod scenarios;

@@ -147,7 +147,21 @@ async fn r58_r59_every_page_for_every_kind_of_principal_without_error_or_leak() 
         format!("/activity?tenant={nh}"),
         format!("/activity?principal={nora}"),
         "/switch".to_owned(),
+        "/tenants".to_owned(),
+        format!("/tenants?tenant={nh}"),
+        "/partners".to_owned(),
+        "/partners?tab=received".to_owned(),
+        "/customers".to_owned(),
+        "/logons/customers".to_owned(),
+        "/logons/groups".to_owned(),
+        "/outbox".to_owned(),
+        "/forgot-password".to_owned(),
+        "/invitation/not-a-token".to_owned(),
+        "/reset/not-a-token".to_owned(),
+        "/sign-in".to_owned(),
     ];
+    // Public pages answer everyone; the others send the anonymous to sign in.
+    let public = ["/forgot-password", "/invitation/", "/reset/", "/sign-in"];
     // (who, how to become it, whether Nora is their business)
     let callers: [(&str, &str, bool); 7] = [
         ("anonymous", "", false),
@@ -182,7 +196,23 @@ async fn r58_r59_every_page_for_every_kind_of_principal_without_error_or_leak() 
                 !html.contains("Internal error") && !html.contains("the server failed"),
                 "{who}: {page} failed"
             );
-            if how.is_empty() {
+            assert!(!html.contains("<script"), "{who}: {page} needs no JavaScript");
+            // Every control has a label (or an aria-label) a screen reader can announce.
+            let unlabelled = b
+                .client
+                .execute(
+                    "return Array.from(document.querySelectorAll(\
+                     'input:not([type=hidden]), select, textarea'))\
+                     .filter(e => !(e.labels && e.labels.length) && !e.getAttribute('aria-label'))\
+                     .map(e => e.name);",
+                    vec![],
+                )
+                .await
+                .unwrap();
+            assert_eq!(unlabelled, serde_json::json!([]), "{who}: {page} has unlabelled controls");
+            if public.iter().any(|p| page.starts_with(p)) {
+                assert!(html.contains("<form"), "{who}: {page} is public");
+            } else if how.is_empty() {
                 assert_eq!(b.path().await, "/sign-in", "{who}: {page} needs a sign-in");
             } else if !insider {
                 assert!(
@@ -190,9 +220,11 @@ async fn r58_r59_every_page_for_every_kind_of_principal_without_error_or_leak() 
                     "{who}: {page} shows Nora"
                 );
             }
-            if n == 1 {
+            if n <= 1 {
                 let name = page.trim_start_matches('/').replace(['/', '?', '='], "-");
-                b.shot(&format!("crawl-{}", if name.is_empty() { "home" } else { &name })).await;
+                let name = if name.is_empty() { "home" } else { &name };
+                b.shot(&format!("crawl-{}-{name}", if n == 0 { "anonymous" } else { "jane" }))
+                    .await;
             }
         }
         if *insider {
