@@ -136,6 +136,9 @@ pub fn page_with_status(
                     div.banner role="status" {
                         "You are impersonating " strong { (target.first_name) " " (target.last_name) }
                         " (" (target.logon) ")"
+                        @if let Some(until) = viewer.me.impersonation_expires_at {
+                            span.until { " until " (crate::pages::when(until)) " UTC" }
+                        }
                         (action_button(viewer, "/stop-impersonating", "Stop impersonating"))
                     }
                 }

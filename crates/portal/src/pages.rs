@@ -6,6 +6,7 @@ pub mod logons;
 pub mod outbox;
 pub mod partners;
 pub mod password;
+pub mod preview;
 pub mod profile;
 pub mod public;
 pub mod session;
@@ -32,7 +33,7 @@ pub(crate) fn principal_name(s: &Snapshot, id: &str) -> String {
 }
 
 /// Formats milliseconds since the epoch as UTC `YYYY-MM-DD HH:MM`.
-pub(crate) fn when(ms: i64) -> String {
+pub fn when(ms: i64) -> String {
     let secs = ms.div_euclid(1000);
     let (days, rest) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
     // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).

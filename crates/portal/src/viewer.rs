@@ -56,8 +56,9 @@ impl FromRequestParts<AppState> for Viewer {
         let Ok(caller) = authenticate(parts, app).await else {
             return Err(Redirect::to("/sign-in").into_response());
         };
-        // R14: nothing but the password form until the password is changed.
-        if caller.data.must_change_password && parts.uri.path() != "/password" {
+        // R14: nothing but the password form (or leaving) until the password is changed.
+        let allowed = matches!(parts.uri.path(), "/password" | "/sign-out");
+        if caller.data.must_change_password && !allowed {
             return Err(Redirect::to("/password").into_response());
         }
         let me = me(State(app.clone()), CallerMustChange(caller.clone()))

@@ -3,8 +3,8 @@
 //! Groups" (create, delete: its businesses go back to Default).
 
 use super::logons::{Tab, tabs};
+use super::preview::preview;
 use super::tenant_name;
-use super::users::preview;
 use crate::call;
 use crate::flash::{Flash, redirect_with};
 use crate::layout::{action_button, csrf, error_box, page_with_status};

@@ -2,7 +2,7 @@
 //! type, creating one (confirm e-mail, optional linked password, R17), and each one's page
 //! with Resend Logon Access Email and Deactivate (previewed, R67).
 
-use super::users::preview;
+use super::preview::preview;
 use crate::call;
 use crate::flash::{Flash, redirect_with};
 use crate::layout::{action_button, csrf, error_box, page_with_status};

@@ -3,7 +3,7 @@
 //! (the clients that let this tenant in, and which of its users may act there with which
 //! roles); and My Customers, a partner's clients with Switch (R43).
 
-use super::users::preview;
+use super::preview::preview;
 use super::{principal_name, tenant_name};
 use crate::call;
 use crate::flash::{Flash, redirect_with};

@@ -2,6 +2,7 @@
 //! (R4), adding users (R10, R14), invitations (R12), resets (R13), status (R11, R20) and
 //! roles (R27) — every action through the API's handler, every harm previewed (R67).
 
+use super::preview::preview;
 use super::{principal_name, tenant_name};
 use crate::call;
 use crate::flash::{Flash, redirect_with};
@@ -18,7 +19,6 @@ use deputy_http::routes::lists::{PageParams, tenant_principals};
 use deputy_http::routes::principals::{
     self as api, NewAssignmentRequest, NewUserRequest, PasswordChoice, PrincipalView, StatusChange,
 };
-use deputy_http::routes::reports::{WhatIfRequest, what_if};
 use deputy_http::routes::{ApiJson, ApiQuery};
 use maud::{Markup, html};
 use serde::Deserialize;
@@ -406,56 +406,6 @@ async fn after(
             render_detail(app, viewer, &Flash::default(), id, refused).await
         }
     }
-}
-
-/// R67: before harm, who would lose (or gain) which access; then a button to go on.
-pub(crate) async fn preview(
-    app: &AppState,
-    viewer: &Viewer,
-    change: serde_json::Value,
-    title: &str,
-    confirm: Markup,
-    back: &str,
-) -> Response {
-    let s = app.deputy().snapshot();
-    let request: WhatIfRequest =
-        match serde_json::from_value(serde_json::json!({ "change": change, "limit": 200 })) {
-            Ok(r) => r,
-            Err(_) => return crate::flash::see_other(back),
-        };
-    let answer = what_if(State(app.clone()), viewer.authed(), ApiJson(request)).await;
-    let body = match answer {
-        Err(e) => html! {
-            (error_box(Some(&call::refusal(&e))))
-            p { a href=(back) { "Back" } }
-        },
-        Ok(axum::Json(w)) => html! {
-            @if w.rows.is_empty() {
-                p { "Nobody would lose or gain any access." }
-            } @else {
-                p { "If you go on, this is who would lose or gain which access:" }
-                table {
-                    thead { tr { th { "Who" } th { "Permission" } th { "Where" } th { "Change" } } }
-                    tbody {
-                        @for row in &w.rows {
-                            tr {
-                                td { (principal_name(&s, &row.principal))
-                                    @if let Some(c) = &row.switched_into { " (switched into " (tenant_name(&s, c)) ")" } }
-                                td { (row.permission) }
-                                td { (tenant_name(&s, &row.tenant)) }
-                                td { (row.change) }
-                            }
-                        }
-                    }
-                }
-                @if w.next_cursor.is_some() { p.muted { "More rows follow; the first 200 are shown." } }
-            }
-            @if let Some(why) = &w.stopped { p.muted { "The preview stopped early: " (why) } }
-            (confirm)
-            p { a href=(back) { "Cancel" } }
-        },
-    };
-    page_with_status(app, viewer, &Flash::default(), StatusCode::OK, title, body)
 }
 
 #[derive(Debug, Deserialize)]
