@@ -150,7 +150,7 @@ impl Server {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn s4_legal_tech_partner_access_through_the_api_only() {
+async fn s4_r67_legal_tech_partner_access_through_the_api_only() {
     use reqwest::Method;
     let s = start().await;
     let operator = s.sign_in("operator", PASSWORD).await;
@@ -215,6 +215,22 @@ async fn s4_legal_tech_partner_access_through_the_api_only() {
     let edit = json!({"principal": "ann", "permission": "matters.edit", "target": "resource:matter-1042", "switched_into": "law-firm"});
     assert_eq!(s.check(&firm_admin, view.clone()).await["allowed"], true);
     assert_eq!(s.check(&firm_admin, edit).await["allowed"], false);
+    // R67: narrowing the ceiling is previewed first: Ann's viewer role falls outside it.
+    let preview = s
+        .post(
+            &firm_admin,
+            "/v1/what-if",
+            json!({"change": {"action": "change_grant", "grant": grant, "ceiling": ["tax-preparer"]}}),
+        )
+        .await;
+    let rows = preview["rows"].as_array().unwrap();
+    assert!(
+        rows.iter().any(|r| r["principal"] == "ann"
+            && r["permission"] == "matters.view"
+            && r["change"] == "loses"),
+        "{preview}"
+    );
+    assert_eq!(s.check(&firm_admin, view.clone()).await["allowed"], true, "nothing committed");
     // The firm revokes the grant: Ann's next check with the revocation's token is denied.
     let (_, token) =
         s.ok(Method::POST, &firm_admin, &format!("/v1/grants/{grant}/revoke"), json!({})).await;

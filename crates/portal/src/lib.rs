@@ -82,6 +82,7 @@ pub fn router(app: AppState) -> Router {
         .route("/partners/grants", post(partners::propose))
         .route("/partners/grants/{grant}/approve", post(partners::approve))
         .route("/partners/grants/{grant}/revoke", post(partners::revoke))
+        .route("/partners/grants/{grant}/change", get(partners::change_form).post(partners::change))
         .route("/partners/received/{grant}", get(partners::received).post(partners::give))
         .route("/partners/received/{grant}/remove/{user}/{assignment}", post(partners::remove))
         .route_layer(axum::middleware::from_fn_with_state(app.clone(), guard::same_origin))

@@ -47,11 +47,18 @@ fn missing(field: &'static str) -> impl Fn(NotFound) -> ApiError {
     move |e| ApiError::not_found(e.0).field(field)
 }
 
-fn roles(s: &Snapshot, names: &[String], field: &'static str) -> Result<Vec<RoleId>, ApiError> {
+pub(crate) fn roles(
+    s: &Snapshot,
+    names: &[String],
+    field: &'static str,
+) -> Result<Vec<RoleId>, ApiError> {
     names.iter().map(|r| resolve::role(s, r).map_err(missing(field))).collect()
 }
 
-fn kinds(s: &Snapshot, names: &Option<Vec<String>>) -> Result<Option<Vec<KindId>>, ApiError> {
+pub(crate) fn kinds(
+    s: &Snapshot,
+    names: &Option<Vec<String>>,
+) -> Result<Option<Vec<KindId>>, ApiError> {
     names
         .as_ref()
         .map(|ks| {

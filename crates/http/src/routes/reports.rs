@@ -188,11 +188,36 @@ pub async fn lookup_subjects(
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(tag = "action", rename_all = "snake_case", deny_unknown_fields)]
 pub enum WhatIfChange {
-    Deactivate { principal: String },
-    Cancel { principal: String },
-    Unassign { principal: String, assignment: String },
-    RevokeGrant { grant: String },
-    PlaceInGroup { group: String, tenant: String },
+    Deactivate {
+        principal: String,
+    },
+    Cancel {
+        principal: String,
+    },
+    Unassign {
+        principal: String,
+        assignment: String,
+    },
+    RevokeGrant {
+        grant: String,
+    },
+    /// New terms for a grant (R40): narrowing shows who loses, widening who gains.
+    ChangeGrant {
+        grant: String,
+        ceiling: Vec<String>,
+        #[serde(default)]
+        kinds: Option<Vec<String>>,
+        #[serde(default)]
+        subtree: bool,
+        #[serde(default)]
+        expires_at: Option<i64>,
+        #[serde(default)]
+        auto_extend: bool,
+    },
+    PlaceInGroup {
+        group: String,
+        tenant: String,
+    },
 }
 
 #[derive(Debug, Clone, Deserialize, ToSchema)]
@@ -270,6 +295,22 @@ pub async fn what_if(
                 .parse()
                 .map_err(|_| ApiError::not_found(format!("no grant `{grant}`")).field("grant"))?;
             blocking(move || Ok(d.what_if(actor, WHAT_IF_BUDGET, |tx| tx.revoke_grant(g))?)).await?
+        }
+        WhatIfChange::ChangeGrant { grant, ceiling, kinds, subtree, expires_at, auto_extend } => {
+            let g: deputy_core::GrantId = grant
+                .parse()
+                .map_err(|_| ApiError::not_found(format!("no grant `{grant}`")).field("grant"))?;
+            let terms = deputy_core::commands::partners::GrantTerms {
+                ceiling: super::manage::roles(&s, ceiling, "ceiling")?,
+                kinds: super::manage::kinds(&s, kinds)?,
+                subtree: *subtree,
+                expires_at: *expires_at,
+                auto_extend: *auto_extend,
+            };
+            blocking(move || {
+                Ok(d.what_if(actor, WHAT_IF_BUDGET, |tx| tx.change_grant(g, terms.clone()))?)
+            })
+            .await?
         }
         WhatIfChange::PlaceInGroup { group, tenant } => {
             let g = resolve::group(&s, group).map_err(missing("group"))?;

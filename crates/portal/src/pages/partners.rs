@@ -132,6 +132,7 @@ async fn render(
                                         (action_button(viewer, &format!("/partners/grants/{}/approve", g.id), "Approve")) " "
                                     }
                                     @if manages && g.status != "revoked" {
+                                        a href=(format!("/partners/grants/{}/change", g.id)) { "Change" } " "
                                         form.inline method="post" action=(format!("/partners/grants/{}/revoke", g.id)) {
                                             (csrf(&viewer.csrf))
                                             button.danger type="submit" { "Revoke" }
@@ -463,4 +464,121 @@ pub async fn customers(State(app): State<AppState>, viewer: Viewer, flash: Flash
         }
     };
     page_with_status(&app, &viewer, &flash, StatusCode::OK, "My Customers", body)
+}
+
+/// The grant's current terms, for the change form.
+fn grant_terms(app: &AppState, grant: &str) -> Option<deputy_core::Grant> {
+    let id = grant.parse::<deputy_core::GrantId>().ok()?;
+    app.deputy().snapshot().grant(id).cloned()
+}
+
+/// "Change" on Grant Access (R40): the client narrows or widens the ceiling.
+pub async fn change_form(
+    State(app): State<AppState>,
+    viewer: Viewer,
+    flash: Flash,
+    Path(grant): Path<String>,
+) -> Response {
+    let s = app.deputy().snapshot();
+    let here = viewer.acting_tenant(&s);
+    let found = grant_terms(&app, &grant).filter(|g| {
+        Some(g.client) == here && here.is_some_and(|h| viewer.holds(&app, &s, "partners.manage", h))
+    });
+    let Some(g) = found else {
+        let body = html! { (error_box(Some(&format!("no grant `{grant}`")))) };
+        return page_with_status(
+            &app,
+            &viewer,
+            &flash,
+            StatusCode::NOT_FOUND,
+            "Change access",
+            body,
+        );
+    };
+    let body = html! {
+        p { "What " strong { (tenant_name(&s, &g.partner.to_string())) } "'s users may be given here." }
+        form.stack method="post" action=(format!("/partners/grants/{grant}/change")) {
+            (csrf(&viewer.csrf))
+            fieldset {
+                legend { "Ceiling" }
+                @for (i, r) in s.catalog.roles.iter().enumerate() {
+                    @let id = deputy_core::RoleId(i as u32);
+                    label { input type="checkbox" name="ceiling" value=(r.name) checked[g.ceiling.contains(&id)]; " " (r.name) }
+                }
+            }
+            label { input type="checkbox" name="subtree" value="yes" checked[g.subtree]; " Also in our sub-tenants" }
+            p { button type="submit" { "Review the change" } }
+        }
+        p { a href="/partners" { "Cancel" } }
+    };
+    page_with_status(&app, &viewer, &flash, StatusCode::OK, "Change access", body)
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ChangeForm {
+    #[serde(default)]
+    ceiling: Vec<String>,
+    #[serde(default)]
+    subtree: Option<String>,
+    #[serde(default)]
+    confirm: Option<String>,
+}
+
+/// Previews the new terms (R67: narrowing shows who loses what), then changes the grant.
+pub async fn change(
+    State(app): State<AppState>,
+    source: Source,
+    viewer: Viewer,
+    Path(grant): Path<String>,
+    Form(form): Form<ChangeForm>,
+) -> Response {
+    // Expiry and kinds stay as they are; this form changes the ceiling and the subtree.
+    let current = grant_terms(&app, &grant);
+    let s = app.deputy().snapshot();
+    let kinds = current.as_ref().and_then(|g| {
+        g.kinds
+            .as_ref()
+            .map(|ks| ks.iter().map(|k| s.catalog.kind_name(*k).to_owned()).collect::<Vec<_>>())
+    });
+    let expires_at = current.as_ref().and_then(|g| g.expires_at);
+    let auto_extend = current.as_ref().is_some_and(|g| g.auto_extend);
+    let subtree = form.subtree.is_some();
+    if form.confirm.is_none() {
+        let confirm = html! {
+            form method="post" action=(format!("/partners/grants/{grant}/change")) {
+                (csrf(&viewer.csrf))
+                @for r in &form.ceiling { input type="hidden" name="ceiling" value=(r); }
+                @if subtree { input type="hidden" name="subtree" value="yes"; }
+                input type="hidden" name="confirm" value="yes";
+                button type="submit" { "Change access" }
+            }
+        };
+        let change = serde_json::json!({"action": "change_grant", "grant": grant,
+            "ceiling": form.ceiling, "kinds": kinds, "subtree": subtree,
+            "expires_at": expires_at, "auto_extend": auto_extend});
+        return preview(&app, &viewer, change, "Change access?", confirm, "/partners").await;
+    }
+    let request = GrantRequest {
+        partner: String::new(),
+        ceiling: form.ceiling,
+        kinds,
+        subtree,
+        expires_at,
+        auto_extend,
+    };
+    let answer = deputy_http::routes::manage::change_grant(
+        State(app.clone()),
+        viewer.authed(),
+        source,
+        Path(grant),
+        ApiJson(request),
+    )
+    .await;
+    match answer {
+        Ok(_) => redirect_with(&app, "/partners", "Access changed."),
+        Err(e) => {
+            render(&app, &viewer, &Flash::default(), None, Some((e.status(), call::refusal(&e))))
+                .await
+        }
+    }
 }

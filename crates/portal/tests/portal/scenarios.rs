@@ -133,9 +133,21 @@ async fn s4_legal_tech_grant_partner_roles_switch_and_revoke_by_clicking() {
     assert!(b.text(".usermenu .acting").await.contains("Switched into"));
     assert!(check("matters.view") && !check("matters.edit"));
     b.sign_out().await;
-    // The firm revokes the grant, seeing first who loses what (R67); Ann's access ends (R40).
+    // Narrowing the ceiling is previewed (R67): Ann's viewer role would fall outside it.
     b.sign_in("firm-admin").await;
     b.click_text("Partner Access").await;
+    b.click_text("Change").await;
+    for role in ["paralegal", "viewer", "tax-preparer"] {
+        b.click(&format!("input[name=ceiling][value='{role}']")).await;
+    }
+    b.click_text("Review the change").await;
+    let narrowing = b.source().await;
+    assert!(narrowing.contains("matters.view") && narrowing.contains("Ann"), "{narrowing}");
+    b.shot("s4-narrow-preview").await;
+    b.click_text("Cancel").await;
+    assert!(check("matters.view"), "a preview commits nothing");
+    // The firm revokes the grant, seeing first who loses what (R67); Ann's access ends (R40).
+    b.goto("/partners").await;
     b.click_text("Revoke").await;
     let preview = b.source().await;
     assert!(preview.contains("matters.view") && preview.contains("Ann"), "{preview}");
