@@ -64,6 +64,7 @@ pub fn router(app: AppState) -> Router {
         .route("/logons/groups", get(groups::list).post(groups::create))
         .route("/logons/groups/{id}/delete", post(groups::delete))
         .route("/logons/{id}/access", post(logons::change_access))
+        .route("/logons/{id}/settings", post(logons::settings))
         .route("/logons/{id}", get(logons::detail))
         .route("/logons/{id}/invitation", post(logons::resend))
         .route("/logons/{id}/status", post(logons::set_status))

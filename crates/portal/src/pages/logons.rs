@@ -262,6 +262,19 @@ async fn render_detail(
         }
         (error_box(error.as_deref()))
         (access_form(&s, viewer, &d.id))
+        h2 { "Settings" }
+        form.stack method="post" action=(format!("{base}/settings")) {
+            (csrf(&viewer.csrf))
+            label for="first_name" { "First name" }
+            input #first_name type="text" name="first_name" value=(d.first_name) required;
+            label for="last_name" { "Last name" }
+            input #last_name type="text" name="last_name" value=(d.last_name) required;
+            label for="email" { "E-mail" }
+            input #email type="email" name="email" value=(d.email) required;
+            label for="phone" { "Phone (optional)" }
+            input #phone type="text" name="phone" value=(d.phone.clone().unwrap_or_default());
+            p { button type="submit" { "Save settings" } }
+        }
         p {
             @if d.status == "invited" || d.status == "pending" {
                 (action_button(viewer, &format!("{base}/invitation"), "Resend Logon Access Email")) " "
@@ -465,4 +478,50 @@ pub async fn change_access(
     )
     .await;
     after(&app, &viewer, id, answer, "Access saved.").await
+}
+
+#[derive(Debug, Deserialize)]
+pub struct SettingsForm {
+    #[serde(default)]
+    first_name: String,
+    #[serde(default)]
+    last_name: String,
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    phone: String,
+}
+
+/// A secondary logon's settings, changed by its owner (R34) through the API's profile
+/// update; only what changed is sent.
+pub async fn settings(
+    State(app): State<AppState>,
+    source: Source,
+    viewer: Viewer,
+    Path(id): Path<String>,
+    Form(form): Form<SettingsForm>,
+) -> Response {
+    let current = api::get_principal(State(app.clone()), viewer.authed(), Path(id.clone())).await;
+    let Ok(axum::Json(d)) = current else {
+        return after(&app, &viewer, id, current.map(|_| Response::default()), "").await;
+    };
+    let changed = |new: String, old: &str| (new != old).then_some(new);
+    let request = deputy_http::routes::manage::ProfileRequest {
+        first_name: changed(form.first_name, &d.first_name),
+        last_name: changed(form.last_name, &d.last_name),
+        email: changed(form.email, &d.email),
+        phone: changed(form.phone, d.phone.as_deref().unwrap_or_default()),
+        description: None,
+        internal_description: None,
+        attributes: serde_json::Map::new(),
+    };
+    let answer = deputy_http::routes::manage::update_profile(
+        State(app.clone()),
+        viewer.authed(),
+        source,
+        Path(id.clone()),
+        ApiJson(request),
+    )
+    .await;
+    after(&app, &viewer, id, answer, "Settings saved.").await
 }

@@ -450,6 +450,9 @@ pub async fn customers(State(app): State<AppState>, viewer: Viewer, flash: Flash
                         @let may = s.may_switch_into(me, *c, now);
                         td { @if may { "yes" } @else { "no: no roles given to you there" } }
                         td {
+                            @if viewer.acting_tenant(&s) == Some(*c) && viewer.holds(&app, &s, "users.view", *c) {
+                                a href=(format!("/users?tenant={c}")) { "Its users" } " "
+                            }
                             @if may && viewer.me.impersonating.is_none() {
                                 form.inline method="post" action="/switch" {
                                     (csrf(&viewer.csrf))

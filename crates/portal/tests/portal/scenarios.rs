@@ -232,6 +232,11 @@ async fn s1_tax_portal_secondary_logon_groups_kinds_and_cascades_by_clicking() {
     b.click("input[name=kinds][value=Withholding]").await;
     b.click_text("Save access").await;
     assert!(b.text(".notice").await.contains("Access saved"));
+    // Its settings are its owner's to change too (R34).
+    b.fill("#last_name", "Payroll").await;
+    b.click_text("Save settings").await;
+    assert!(b.text(".notice").await.contains("Settings saved"));
+    assert_eq!(&*s.app.deputy().snapshot().principal(jimmy).unwrap().last_name, "Payroll");
     assert!(b.source().await.contains("Limited"));
     b.shot("s1-change-access").await;
     for perm in ["returns.view", "returns.file", "payments.make"] {
