@@ -50,14 +50,16 @@ pub fn expected_token(app: &AppState, headers: &HeaderMap) -> Option<String> {
     cookie(headers, csrf_cookie_name(app)).filter(|v| v.len() >= 32).map(str::to_owned)
 }
 
-/// A fresh random value for the pre-sign-in cookie.
-pub fn new_anonymous_token() -> String {
-    let mut bytes = [0u8; 16];
-    // INVARIANT: the OS random source is available; without it no token is safe.
-    if getrandom::fill(&mut bytes).is_err() {
-        tracing::error!("no OS randomness for a CSRF token");
+/// A fresh random value for the pre-sign-in cookie; none when the OS has no randomness,
+/// and then no form can pass (failing closed, never with a guessable token).
+pub fn new_anonymous_token() -> Option<String> {
+    match deputy_service::tokens::new_token() {
+        Ok((token, _)) => Some(token),
+        Err(e) => {
+            tracing::error!(error = %e, "no CSRF token");
+            None
+        }
     }
-    hex::encode(bytes)
 }
 
 fn refused(why: &'static str) -> Response {

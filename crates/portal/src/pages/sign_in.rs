@@ -36,10 +36,10 @@ pub(crate) fn anonymous_page(
 ) -> Response {
     let (token, new_cookie) = match guard::expected_token(app, headers) {
         Some(t) => (t, None),
-        None => {
-            let t = guard::new_anonymous_token();
-            (t.clone(), Some(t))
-        }
+        None => match guard::new_anonymous_token() {
+            Some(t) => (t.clone(), Some(t)),
+            None => (String::new(), None),
+        },
     };
     let markup = bare_page(
         title,

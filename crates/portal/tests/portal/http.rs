@@ -135,3 +135,55 @@ async fn r59_a_state_change_without_the_right_token_or_from_another_site_changes
     let name = s.app.deputy().snapshot().principal(s.demo.jane).unwrap().first_name.clone();
     assert_eq!(&*name, "Mallory", "the form with its token works");
 }
+
+/// The last kind of caller of the matrix: a service account has no password and no portal
+/// session, but its API key, presented to the portal's pages, reads only what the API lets
+/// it read, never another tenant's people, and changes nothing (no session, no form token).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn r24_r58_a_service_account_key_on_portal_pages_leaks_nothing_and_changes_nothing() {
+    let s = server().await;
+    let (d, m) = (s.app.deputy().clone(), s.demo.clone());
+    let robot = tokio::task::spawn_blocking(move || {
+        d.execute(deputy_core::Actor::at_home(m.firm_admin), None, |tx| {
+            tx.create_service_account(m.law_firm, "firm-bot".into(), "Bot".into())
+        })
+        .unwrap()
+        .output
+    })
+    .await
+    .unwrap();
+    let key = s
+        .app
+        .auth()
+        .create_api_key(deputy_core::Actor::at_home(s.demo.firm_admin), robot, "portal", None)
+        .unwrap();
+    let (nh, nora) = (s.demo.natural_health, s.demo.nh_second_admin);
+    let http = client();
+    for page in [
+        "/profile".to_owned(),
+        "/users".to_owned(),
+        format!("/users?tenant={nh}"),
+        format!("/users/{nora}"),
+        format!("/tenants?tenant={nh}"),
+        format!("/activity?principal={nora}"),
+        "/partners".to_owned(),
+        "/logons".to_owned(),
+        "/outbox".to_owned(),
+    ] {
+        let answer = http.get(format!("{}{page}", s.base)).bearer_auth(&key).send().await.unwrap();
+        let status = answer.status();
+        let html = answer.text().await.unwrap();
+        assert!(!status.is_server_error(), "{page}: {status}");
+        assert!(!html.contains("nora@example.com") && !html.contains("Nora"), "{page} leaks");
+    }
+    let revision = s.app.deputy().snapshot().revision;
+    let answer = http
+        .post(format!("{}/users/{nora}/status", s.base))
+        .bearer_auth(&key)
+        .form(&[("status", "deactivated"), ("confirm", "yes"), ("csrf", "")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 403);
+    assert_eq!(s.app.deputy().snapshot().revision, revision, "nothing changed");
+}

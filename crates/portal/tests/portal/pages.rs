@@ -220,7 +220,8 @@ async fn r58_r59_every_page_for_every_kind_of_principal_without_error_or_leak() 
                     "{who}: {page} shows Nora"
                 );
             }
-            if n <= 1 {
+            // Jane's view of every page, and the public pages as anyone sees them.
+            if n == 1 || (n == 0 && public.iter().any(|p| page.starts_with(p))) {
                 let name = page.trim_start_matches('/').replace(['/', '?', '='], "-");
                 let name = if name.is_empty() { "home" } else { &name };
                 b.shot(&format!("crawl-{}-{name}", if n == 0 { "anonymous" } else { "jane" }))
