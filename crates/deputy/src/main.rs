@@ -14,5 +14,8 @@ mod smtp;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    // TLS (SMTP) uses ring. Named here because a workspace-wide build may also compile in
+    // another provider, and rustls then refuses to guess.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     cli::run()
 }

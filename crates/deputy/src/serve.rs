@@ -144,7 +144,7 @@ pub fn serve(config: Config) -> Result<(), String> {
                 }
             }
         });
-        let router = deputy_http::routes::router(app.clone()).merge(deputy_portal::router(app));
+        let router = deputy_portal::with_api(app);
         deputy_http::serve_router(listener, router, shutdown_signal())
             .await
             .map_err(|e| e.to_string())

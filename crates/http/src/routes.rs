@@ -147,7 +147,8 @@ async fn record(State(app): State<AppState>, request: Request, next: Next) -> Re
     response
 }
 
-async fn not_found() -> ApiError {
+/// The answer to a path no route matches.
+pub async fn not_found() -> ApiError {
     ApiError::not_found("no such route")
 }
 
@@ -160,8 +161,13 @@ async fn method_not_allowed() -> ApiError {
     )
 }
 
-/// Every route of the API.
+/// Every route of the API, answering unknown paths with a problem document.
 pub fn router(app: AppState) -> Router {
+    routes(app).fallback(not_found)
+}
+
+/// Every route of the API, without a fallback: for a router that serves more beside it.
+pub fn routes(app: AppState) -> Router {
     Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
@@ -234,7 +240,6 @@ pub fn router(app: AppState) -> Router {
         )
         .route("/v1/groups", post(manage::create_group))
         .route("/v1/groups/{id}/tenants/{tenant}", axum::routing::put(manage::place_in_group))
-        .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .route_layer(middleware::from_fn_with_state(app.clone(), crate::idempotency::idempotency))
         .route_layer(middleware::from_fn_with_state(app.clone(), record))

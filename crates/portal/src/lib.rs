@@ -22,9 +22,12 @@ use axum::routing::{get, post};
 use deputy_http::AppState;
 use tower_http::set_header::SetResponseHeaderLayer;
 
-/// Every page of the portal, with its defences. Merge it beside the API's router.
-pub fn router(app: AppState) -> Router {
-    use pages::*;
+/// The API's routes and the portal's pages in one router, as `deputy serve` serves them:
+/// an unknown path is a problem document under the API's prefixes, a page elsewhere.
+///
+/// Every answer carries the portal's security headers: harmless on JSON, and the "not
+/// found" page needs them as much as any other.
+pub fn with_api(app: AppState) -> Router {
     let headers: [(HeaderName, &'static str); 5] = [
         (
             header::CONTENT_SECURITY_POLICY,
@@ -36,7 +39,34 @@ pub fn router(app: AppState) -> Router {
         (header::X_FRAME_OPTIONS, "DENY"),
         (header::CACHE_CONTROL, "no-store"),
     ];
-    let mut router = Router::new()
+    let mut router = deputy_http::routes::routes(app.clone()).merge(page_routes(app)).fallback(not_found);
+    for (name, value) in headers {
+        router =
+            router.layer(SetResponseHeaderLayer::overriding(name, HeaderValue::from_static(value)));
+    }
+    router
+}
+
+async fn not_found(uri: axum::http::Uri) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let path = uri.path();
+    if path.starts_with("/v1/") || path.starts_with("/.well-known/") {
+        return deputy_http::routes::not_found().await.into_response();
+    }
+    let page = layout::bare_page(
+        "Page not found",
+        maud::html! {
+            p { "There is no page at this address, or you may not see it." }
+            p { a href="/" { "Go to the start page" } }
+        },
+    );
+    (axum::http::StatusCode::NOT_FOUND, page).into_response()
+}
+
+/// Every page of the portal with its CSRF guard; [`with_api`] serves it.
+fn page_routes(app: AppState) -> Router {
+    use pages::*;
+    Router::new()
         .route("/", get(profile::home))
         .route("/portal.css", get(layout::stylesheet))
         .route("/crown.svg", get(layout::crown_image))
@@ -87,10 +117,5 @@ pub fn router(app: AppState) -> Router {
         .route("/partners/received/{grant}", get(partners::received).post(partners::give))
         .route("/partners/received/{grant}/remove/{user}/{assignment}", post(partners::remove))
         .route_layer(axum::middleware::from_fn_with_state(app.clone(), guard::same_origin))
-        .with_state(app);
-    for (name, value) in headers {
-        router =
-            router.layer(SetResponseHeaderLayer::overriding(name, HeaderValue::from_static(value)));
-    }
-    router
+        .with_state(app)
 }

@@ -64,7 +64,7 @@ pub async fn server_at(public_origin: &str) -> Server {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let router = deputy_http::routes::router(app.clone()).merge(deputy_portal::router(app.clone()));
+    let router = deputy_portal::with_api(app.clone());
     tokio::spawn(async move {
         deputy_http::serve_router(listener, router, async {
             let _ = stopped.await;

@@ -187,3 +187,16 @@ async fn r24_r58_a_service_account_key_on_portal_pages_leaks_nothing_and_changes
     assert_eq!(answer.status(), 403);
     assert_eq!(s.app.deputy().snapshot().revision, revision, "nothing changed");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn r57_r59_unknown_paths_answer_a_page_or_a_problem_by_prefix() {
+    let s = server().await;
+    let page = client().get(format!("{}/no-such-page", s.base)).send().await.unwrap();
+    assert_eq!(page.status(), 404);
+    assert!(page.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
+    assert!(page.headers().contains_key("content-security-policy"));
+    assert!(page.text().await.unwrap().contains("Page not found"));
+    let api = client().get(format!("{}/v1/no-such-route", s.base)).send().await.unwrap();
+    assert_eq!(api.status(), 404);
+    assert_eq!(api.headers()["content-type"], "application/problem+json");
+}
