@@ -439,7 +439,7 @@ impl<'s, const EXPLAIN: bool> Eval<'s, EXPLAIN> {
         // Step 3: suspension (R8). `checks.read` held from outside a suspended subtree
         // still answers checks on it; the paths step drops holdings from inside.
         let checks_read = catalog.is_checks_read(x);
-        if t.blocked && !checks_read {
+        if self.target_blocked(t, filter) && !checks_read {
             return Err(self.deny(Step::Suspension, |e| {
                 format!("tenant {} or one of its ancestors is suspended", e.tname(tgt.tenant))
             }));
@@ -482,6 +482,18 @@ impl<'s, const EXPLAIN: bool> Eval<'s, EXPLAIN> {
         self.eval_rest(p, t, x, tgt, switched, filter, depth)
     }
 
+    /// Step 3 for the target (R8): a suspended tenant or ancestor blocks every permission
+    /// in it. Authority *over* a tenant comes from above it, so there only a suspension
+    /// above the tenant blocks: its holders can still lift the tenant's own.
+    fn target_blocked(&self, t: &Tenant, filter: PathFilter) -> bool {
+        match filter {
+            PathFilter::FromAbove => {
+                t.parent.and_then(|parent| self.s.tenant(parent)).is_some_and(|p| p.blocked)
+            }
+            PathFilter::Any => t.blocked,
+        }
+    }
+
     /// Steps 5–9 (and the target half of step 3) for a principal whose home and status
     /// were already checked: requirements and owners re-enter here, since they share the
     /// principal's home and its owner chain was checked whole.
@@ -502,7 +514,7 @@ impl<'s, const EXPLAIN: bool> Eval<'s, EXPLAIN> {
         if depth > MAX_DEPTH {
             return Err(self.deny(Step::Delegate, |_| "owner chain is too deep".into()));
         }
-        if t.blocked && !catalog.is_checks_read(x) {
+        if self.target_blocked(t, filter) && !catalog.is_checks_read(x) {
             return Err(self.deny(Step::Suspension, |e| {
                 format!("tenant {} or one of its ancestors is suspended", e.tname(tgt.tenant))
             }));

@@ -228,6 +228,21 @@ fn r8_only_holder_over_tenant_suspends() {
     let acme = w.tenant(w.root, "acme");
     let admin = w.user(acme, "admin");
     refused(w.run(home(admin), |tx| tx.set_suspended(acme, true)), "R8");
+    // The operator, over it from the root, suspends it and lifts the suspension again:
+    // its authority comes from above, where nothing is suspended.
+    let operator = w.operator;
+    w.run(home(operator), |tx| tx.set_suspended(acme, true)).unwrap();
+    assert!(!w.can(operator, "users.view", acme), "nothing in it");
+    let sub = w.sys(|tx| {
+        tx.create_tenant(
+            acme,
+            NewTenant { key: "acme-eu".into(), name: "EU".into(), ..Default::default() },
+        )
+    });
+    // Beneath a suspended tenant, even authority from above is gone (and so is the sight).
+    assert!(w.run(home(operator), |tx| tx.set_suspended(sub, true)).is_err());
+    w.run(home(operator), |tx| tx.set_suspended(acme, false)).unwrap();
+    assert!(w.can(operator, "users.view", acme));
 }
 
 // ----- users --------------------------------------------------------------------------------

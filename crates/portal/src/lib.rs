@@ -39,7 +39,8 @@ pub fn with_api(app: AppState) -> Router {
         (header::X_FRAME_OPTIONS, "DENY"),
         (header::CACHE_CONTROL, "no-store"),
     ];
-    let mut router = deputy_http::routes::routes(app.clone()).merge(page_routes(app)).fallback(not_found);
+    let mut router =
+        deputy_http::routes::routes(app.clone()).merge(page_routes(app)).fallback(not_found);
     for (name, value) in headers {
         router =
             router.layer(SetResponseHeaderLayer::overriding(name, HeaderValue::from_static(value)));
@@ -108,6 +109,7 @@ fn page_routes(app: AppState) -> Router {
         .route("/tenants", get(tenants::page))
         .route("/tenants/new", post(tenants::create))
         .route("/tenants/{id}/entitlements", post(tenants::set_entitlements))
+        .route("/tenants/{id}/{flag}/{value}", post(tenants::set_flag))
         .route("/customers", get(partners::customers))
         .route("/partners", get(partners::page))
         .route("/partners/grants", post(partners::propose))

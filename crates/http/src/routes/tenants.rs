@@ -65,7 +65,11 @@ pub async fn get_tenant(
     let actor = caller.actor();
     let Actor::Principal { id: acting, .. } = actor else { return Err(not_found()) };
     let home = s.principal(acting).map(|p| p.home);
-    let may_view = home == Some(tenant) || super::holds(&app, &s, actor, "tenants.view", tenant);
+    // R8: a holder of `tenants.manage` over a suspended tenant still sees it, to lift it.
+    let may_view = home == Some(tenant)
+        || super::holds(&app, &s, actor, "tenants.view", tenant)
+        || s.decide(actor, now, |tx| Ok(tx.may_over("tenants.manage", tenant)))
+            .is_ok_and(|d| d.output);
     if !may_view {
         return Err(not_found());
     }

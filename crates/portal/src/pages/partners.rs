@@ -25,6 +25,9 @@ use deputy_http::routes::{ApiJson, ApiQuery};
 use maud::{Markup, html};
 use serde::Deserialize;
 
+/// How long before its end a grant is announced (the server's R70 mails use the same week).
+const EXPIRY_NOTICE_MS: i64 = 7 * 24 * 3_600_000;
+
 #[derive(Debug, Default, Deserialize)]
 pub struct PartnerQuery {
     #[serde(default)]
@@ -93,8 +96,21 @@ async fn render(
     let on_received = show_received && tab.as_deref() == Some("received");
     let manages = viewer.holds(app, &s, "partners.manage", here);
     let roles: Vec<String> = s.catalog.roles.iter().map(|r| r.name.clone()).collect();
+    // R70: both sides are told, here as by mail, before a grant expires.
+    let soon = app.deputy().now() + EXPIRY_NOTICE_MS;
+    let expiring: Vec<&GrantView> = grants
+        .iter()
+        .filter(|g| g.status == "active" && g.expires_at.is_some_and(|at| at <= soon))
+        .collect();
     let (status, error) = refused.map_or((StatusCode::OK, None), |(s, e)| (s, Some(e)));
     let body = html! {
+        @for g in &expiring {
+            p.notice role="status" {
+                "Access of " (tenant_name(&s, &g.partner)) " in " (tenant_name(&s, &g.client))
+                " ends " (super::when(g.expires_at.unwrap_or_default())) " UTC"
+                @if g.auto_extend { " unless it extends itself (it is set to)." } @else { "." }
+            }
+        }
         nav.tabs aria-label="Partner access" {
             a href="/partners" aria-current=[(!on_received).then_some("page")] { "Grant Access" }
             @if show_received {

@@ -5,7 +5,7 @@
 use super::tenant_name;
 use crate::call;
 use crate::flash::{Flash, redirect_with};
-use crate::layout::{csrf, error_box, page_with_status};
+use crate::layout::{action_button, csrf, error_box, page_with_status};
 use crate::viewer::Viewer;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -75,6 +75,12 @@ async fn render(
         .as_deref()
         .and_then(|p| deputy_service::resolve::tenant(&s, p).ok())
         .is_some_and(|p| viewer.holds(app, &s, "entitlements.manage", p));
+    // R8: suspension and the partner flag are set from above.
+    let from_above = t
+        .parent
+        .as_deref()
+        .and_then(|p| deputy_service::resolve::tenant(&s, p).ok())
+        .is_some_and(|p| viewer.holds(app, &s, "tenants.manage", p));
     let (status, error) = refused.map_or((StatusCode::OK, None), |(s, e)| (s, Some(e)));
     let body = html! {
         h2 { (t.name) " " span.muted { "(" (t.key) ")" } }
@@ -107,6 +113,27 @@ async fn render(
             }
         }
         (error_box(error.as_deref()))
+        @if from_above {
+            h2 { "Status" }
+            p {
+                @if t.suspended {
+                    (action_button(viewer, &format!("/tenants/{}/suspended/off", t.id), "Lift the suspension"))
+                } @else {
+                    form.inline method="post" action=(format!("/tenants/{}/suspended/on", t.id)) {
+                        (csrf(&viewer.csrf))
+                        button.danger type="submit" { "Suspend" }
+                    }
+                    " " span.muted { "Nobody has any permission in a suspended tenant or below it, and its people cannot sign in; nothing is deleted (R8)." }
+                }
+            }
+            p {
+                @if t.partner {
+                    (action_button(viewer, &format!("/tenants/{}/partner/off", t.id), "No longer a partner"))
+                } @else {
+                    (action_button(viewer, &format!("/tenants/{}/partner/on", t.id), "Make it a partner"))
+                }
+            }
+        }
         @if let Some(x) = id.filter(|_| entitles) {
             h2 { "Company-level permissions" }
             p.muted { "A permission switched off here is inert for every user of the tenant and below, until switched on again (R3)." }
@@ -242,6 +269,52 @@ pub async fn set_entitlements(
             &format!("/tenants?tenant={id}"),
             "Company-level permissions saved.",
         ),
+        Err(e) => {
+            render(
+                &app,
+                &viewer,
+                &Flash::default(),
+                Some(id),
+                Some((e.status(), call::refusal(&e))),
+            )
+            .await
+        }
+    }
+}
+
+/// Suspends a tenant or lifts it (R8), or sets the partner flag, through the API.
+pub async fn set_flag(
+    State(app): State<AppState>,
+    source: Source,
+    viewer: Viewer,
+    Path((id, flag, value)): Path<(String, String, String)>,
+) -> Response {
+    let request = deputy_http::routes::manage::Flag { value: value == "on" };
+    let (state, authed, path) = (State(app.clone()), viewer.authed(), Path(id.clone()));
+    let (answer, notice) = match flag.as_str() {
+        "suspended" => (
+            deputy_http::routes::manage::set_suspended(
+                state,
+                authed,
+                source,
+                path,
+                ApiJson(request),
+            )
+            .await,
+            if value == "on" { "The tenant is suspended." } else { "The suspension is lifted." },
+        ),
+        _ => (
+            deputy_http::routes::manage::set_partner(state, authed, source, path, ApiJson(request))
+                .await,
+            if value == "on" {
+                "The tenant is a partner now."
+            } else {
+                "The tenant is no longer a partner."
+            },
+        ),
+    };
+    match answer {
+        Ok(_) => redirect_with(&app, &format!("/tenants?tenant={id}"), notice),
         Err(e) => {
             render(
                 &app,

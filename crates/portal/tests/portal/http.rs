@@ -32,6 +32,10 @@ fn hidden_token(html: &str) -> String {
 
 /// Signs in through the portal's form as a browser would; the cookie header to send.
 async fn sign_in(s: &Server, session_cookie: &str, csrf_cookie: &str) -> String {
+    sign_in_as(s, "jane", session_cookie, csrf_cookie).await
+}
+
+async fn sign_in_as(s: &Server, logon: &str, session_cookie: &str, csrf_cookie: &str) -> String {
     let http = client();
     let page = http.get(format!("{}/sign-in", s.base)).send().await.unwrap();
     let cookies = set_cookies(page.headers());
@@ -41,7 +45,7 @@ async fn sign_in(s: &Server, session_cookie: &str, csrf_cookie: &str) -> String 
     let answer = http
         .post(format!("{}/sign-in", s.base))
         .header("cookie", format!("{csrf_cookie}={anon}"))
-        .form(&[("csrf", token.as_str()), ("logon", "jane"), ("password", PASSWORD)])
+        .form(&[("csrf", token.as_str()), ("logon", logon), ("password", PASSWORD)])
         .send()
         .await
         .unwrap();
@@ -199,4 +203,42 @@ async fn r57_r59_unknown_paths_answer_a_page_or_a_problem_by_prefix() {
     let api = client().get(format!("{}/v1/no-such-route", s.base)).send().await.unwrap();
     assert_eq!(api.status(), 404);
     assert_eq!(api.headers()["content-type"], "application/problem+json");
+}
+
+/// R70: before a grant ends, both sides see it on Partner Access (as they get it by mail).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn r70_a_grant_about_to_expire_is_announced_on_both_sides() {
+    let s = server().await;
+    let (d, m) = (s.app.deputy().clone(), s.demo.clone());
+    let ends = d.now() + 2 * 24 * 3_600_000;
+    tokio::task::spawn_blocking(move || {
+        let g = d.snapshot().grant(m.firm_grant).unwrap().clone();
+        let terms = deputy_core::commands::partners::GrantTerms {
+            ceiling: g.ceiling.clone(),
+            kinds: g.kinds.clone(),
+            subtree: g.subtree,
+            expires_at: Some(ends),
+            auto_extend: false,
+        };
+        d.execute(deputy_core::Actor::at_home(m.firm_admin), None, |tx| {
+            tx.change_grant(m.firm_grant, terms.clone())
+        })
+        .unwrap();
+    })
+    .await
+    .unwrap();
+    for (logon, path) in [("firm-admin", "/partners"), ("provider-admin", "/partners?tab=received")]
+    {
+        let session = sign_in_as(&s, logon, "deputy", "deputy-csrf").await;
+        let page = client()
+            .get(format!("{}{path}", s.base))
+            .header("cookie", &session)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(page.contains("ends ") && page.contains("Smith &amp; Partners"), "{logon}: {page}");
+    }
 }

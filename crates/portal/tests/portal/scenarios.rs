@@ -365,6 +365,12 @@ async fn s2_data_platform_contact_invitations_requirements_entitlements_by_click
     b.click("input[name=permissions][value='reports.view']").await;
     b.click_text("Save company-level permissions").await;
     assert!(reports(&s), "revived with it");
+    // Suspension (R8) from the same page: nothing is deleted, and it lifts again.
+    b.click_text("Suspend").await;
+    assert!(b.text(".notice").await.contains("suspended"), "{}", b.source().await);
+    assert!(!reports(&s), "nobody has any permission in a suspended tenant");
+    b.click_text("Lift the suspension").await;
+    assert!(reports(&s), "lifted: the same access again");
     b.sign_out().await;
     // The partner's customer manager, switched into Acme, adds a user there (R45) …
     b.sign_in("carla").await;
