@@ -113,6 +113,8 @@ fn page_routes(app: AppState) -> Router {
         .route("/customers", get(partners::customers))
         .route("/partners", get(partners::page))
         .route("/partners/grants", post(partners::propose))
+        .route("/partners/groups", post(partners::create_group))
+        .route("/partners/place", post(partners::place))
         .route("/partners/grants/{grant}/approve", post(partners::approve))
         .route("/partners/grants/{grant}/revoke", post(partners::revoke))
         .route("/partners/grants/{grant}/change", get(partners::change_form).post(partners::change))

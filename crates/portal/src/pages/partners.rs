@@ -13,7 +13,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum_extra::extract::Form;
-use deputy_core::{Bundle, GrantStatus, Scope, TenantId};
+use deputy_core::{Bundle, GrantStatus, GroupOwner, Scope, TenantId};
 use deputy_http::AppState;
 use deputy_http::caller::Source;
 use deputy_http::routes::lists::{GrantView, PageParams, tenant_grants};
@@ -119,6 +119,7 @@ async fn render(
         }
         (error_box(error.as_deref()))
         @if on_received {
+            (partner_groups(viewer, &s, here, manages, &received))
             p { "Clients that let " (tenant_name(&s, &tenant)) " act for them, and up to which roles." }
             table {
                 thead { tr { th { "Client" } th { "Ceiling" } th { "Kinds" } th { "Subtree" } th { "Expires" } th { "Status" } th {} } }
@@ -302,7 +303,13 @@ async fn render_received(
     let given_for = |p: &deputy_core::Principal| -> Vec<(String, String)> {
         p.assignments
             .iter()
-            .filter(|a| matches!(a.scope, Scope::Client { client: c } if c == client))
+            .filter(|a| match a.scope {
+                Scope::Client { client: c } => c == client,
+                Scope::Group { group } => {
+                    s.group(group).is_some_and(|x| s.group_of(x.owner, client) == Some(group))
+                }
+                _ => false,
+            })
             .filter_map(|a| match a.bundle {
                 Bundle::Role(r) => Some((a.id.to_string(), s.catalog.role_name(r).to_owned())),
                 Bundle::Permission(_) => None,
@@ -315,6 +322,12 @@ async fn render_received(
         .collect();
     let (with, without): (Vec<_>, Vec<_>) =
         users.into_iter().partition(|p| !given_for(p).is_empty());
+    // R41: the partner's own group holding this client, when it placed it in one.
+    let group = s
+        .group_of(GroupOwner::Tenant(g.partner), client)
+        .and_then(|id| s.group(id))
+        .filter(|x| !x.is_default && !x.deleted)
+        .map(|x| (x.id, x.name.clone()));
     let (status, error) = refused.map_or((StatusCode::OK, None), |(s, e)| (s, Some(e)));
     let body = html! {
         p { "Who in " (tenant_name(&s, &g.partner.to_string())) " may act in "
@@ -341,6 +354,13 @@ async fn render_received(
         h2 { "Give access" }
         form.stack method="post" action=(format!("/partners/received/{grant}")) {
             (csrf(&viewer.csrf))
+            fieldset {
+                legend { "For" }
+                label { input type="radio" name="through" value="client" checked; " this client only" }
+                @if let Some((gid, gname)) = &group {
+                    label { input type="radio" name="through" value=(gid.to_string()); " every client in our group " (gname) }
+                }
+            }
             label for="user" { "User" }
             select #user name="user" {
                 @for p in with.iter().chain(without.iter()) {
@@ -371,6 +391,9 @@ pub struct GiveForm {
     user: String,
     #[serde(default)]
     role: String,
+    /// `client`, or the id of the partner's group to give the role through.
+    #[serde(default)]
+    through: String,
 }
 
 fn client_of(app: &AppState, grant: &str) -> Option<TenantId> {
@@ -386,10 +409,11 @@ pub async fn give(
     Path(grant): Path<String>,
     Form(form): Form<GiveForm>,
 ) -> Response {
+    let by_group = form.through.starts_with("sg");
     let request = PartnerRoleRequest {
         role: form.role.clone(),
-        client: client_of(&app, &grant).map(|c| c.to_string()),
-        group: None,
+        client: if by_group { None } else { client_of(&app, &grant).map(|c| c.to_string()) },
+        group: by_group.then(|| form.through.clone()),
         expires_at: None,
     };
     let back = format!("/partners/received/{grant}");
@@ -598,6 +622,149 @@ pub async fn change(
         Err(e) => {
             render(&app, &viewer, &Flash::default(), None, Some((e.status(), call::refusal(&e))))
                 .await
+        }
+    }
+}
+
+/// The partner's security groups (R41): each holds some of its clients; a role given
+/// through a group holds in every client of it. Moving a client is previewed (R67).
+fn partner_groups(
+    viewer: &Viewer,
+    s: &deputy_core::State,
+    partner: TenantId,
+    manages: bool,
+    received: &[&GrantView],
+) -> Markup {
+    let owner = GroupOwner::Tenant(partner);
+    let groups: Vec<_> =
+        s.groups_of(owner).filter(|g| !g.deleted).map(|g| (g.id, g.name.clone())).collect();
+    let clients: Vec<TenantId> = received
+        .iter()
+        .filter(|g| g.status == "active")
+        .filter_map(|g| deputy_service::resolve::tenant(s, &g.client).ok())
+        .collect();
+    html! {
+        @if manages {
+            details {
+                summary { "Security groups of our clients" }
+                p.muted { "A role given through a group holds in every client of it (R41)." }
+                table {
+                    thead { tr { th { "Client" } th { "Group" } } }
+                    tbody {
+                        @for c in &clients {
+                            @let current = s.group_of(owner, *c);
+                            tr {
+                                td { (tenant_name(s, &c.to_string())) }
+                                td {
+                                    form.inline method="post" action="/partners/place" {
+                                        (csrf(&viewer.csrf))
+                                        input type="hidden" name="tenant" value=(c.to_string());
+                                        label.muted for=(format!("pg-{c}")) { "Group " }
+                                        select id=(format!("pg-{c}")) name="group" {
+                                            @for (id, name) in &groups {
+                                                option value=(id.to_string()) selected[Some(*id) == current] { (name) }
+                                            }
+                                        }
+                                        " " button type="submit" { "Move" }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+                form.stack method="post" action="/partners/groups" {
+                    (csrf(&viewer.csrf))
+                    label for="group_name" { "New group" }
+                    input #group_name type="text" name="name" required;
+                    p { button type="submit" { "Create group" } }
+                }
+            }
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct GroupForm {
+    #[serde(default)]
+    name: String,
+}
+
+pub async fn create_group(
+    State(app): State<AppState>,
+    source: Source,
+    viewer: Viewer,
+    Form(form): Form<GroupForm>,
+) -> Response {
+    let s = app.deputy().snapshot();
+    let here = viewer.acting_tenant(&s).map(|t| t.to_string());
+    let request = deputy_http::routes::manage::GroupRequest {
+        owner_principal: None,
+        owner_tenant: here,
+        name: form.name.clone(),
+    };
+    let back = "/partners?tab=received";
+    let answer = deputy_http::routes::manage::create_group(
+        State(app.clone()),
+        viewer.authed(),
+        source,
+        ApiJson(request),
+    )
+    .await;
+    match answer {
+        Ok(_) => redirect_with(&app, back, &format!("Group {} created.", form.name)),
+        Err(e) => {
+            let refused = Some((e.status(), call::refusal(&e)));
+            render(&app, &viewer, &Flash::default(), Some("received".into()), refused).await
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct PlaceForm {
+    #[serde(default)]
+    group: String,
+    #[serde(default)]
+    tenant: String,
+    #[serde(default)]
+    confirm: Option<String>,
+}
+
+/// Moves a client into another of the partner's groups, after a preview (R67).
+pub async fn place(
+    State(app): State<AppState>,
+    source: Source,
+    viewer: Viewer,
+    Form(form): Form<PlaceForm>,
+) -> Response {
+    let back = "/partners?tab=received";
+    if form.confirm.is_none() {
+        let confirm = html! {
+            form method="post" action="/partners/place" {
+                (csrf(&viewer.csrf))
+                input type="hidden" name="group" value=(form.group);
+                input type="hidden" name="tenant" value=(form.tenant);
+                input type="hidden" name="confirm" value="yes";
+                button type="submit" { "Move" }
+            }
+        };
+        let change = serde_json::json!({
+            "action": "place_in_group", "group": form.group, "tenant": form.tenant
+        });
+        return preview(&app, &viewer, change, "Move to another group?", confirm, back).await;
+    }
+    let path = Path((form.group.clone(), form.tenant.clone()));
+    let answer = deputy_http::routes::manage::place_in_group(
+        State(app.clone()),
+        viewer.authed(),
+        source,
+        path,
+    )
+    .await;
+    match answer {
+        Ok(_) => redirect_with(&app, back, "Moved."),
+        Err(e) => {
+            let refused = Some((e.status(), call::refusal(&e)));
+            render(&app, &viewer, &Flash::default(), Some("received".into()), refused).await
         }
     }
 }

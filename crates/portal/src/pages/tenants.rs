@@ -75,6 +75,16 @@ async fn render(
         .as_deref()
         .and_then(|p| deputy_service::resolve::tenant(&s, p).ok())
         .is_some_and(|p| viewer.holds(app, &s, "entitlements.manage", p));
+    // The path from the root: names link where the viewer may look (R58).
+    let mut ancestors = Vec::new();
+    let mut up = id.and_then(|x| s.tenant(x)).and_then(|x| x.parent);
+    while let Some(a) = up {
+        let Some(at) = s.tenant(a) else { break };
+        let visible = viewer.holds(app, &s, "tenants.view", a);
+        ancestors.push((visible.then_some(a), at.name.clone()));
+        up = at.parent;
+    }
+    ancestors.reverse();
     // R8: suspension and the partner flag are set from above.
     let from_above = t
         .parent
@@ -83,6 +93,14 @@ async fn render(
         .is_some_and(|p| viewer.holds(app, &s, "tenants.manage", p));
     let (status, error) = refused.map_or((StatusCode::OK, None), |(s, e)| (s, Some(e)));
     let body = html! {
+        nav aria-label="Tenant path" {
+            p.muted {
+                @for (i, (a, name)) in ancestors.iter().enumerate() {
+                    @if i > 0 { " › " }
+                    @if let Some(a) = a { a href=(format!("/tenants?tenant={a}")) { (name) } } @else { (name) }
+                }
+            }
+        }
         h2 { (t.name) " " span.muted { "(" (t.key) ")" } }
         dl {
             @if let Some(p) = &t.parent {
@@ -103,12 +121,13 @@ async fn render(
         p { a href=(format!("/users?tenant={}", t.id)) { "Users of " (t.name) " (set roles, impersonate)" } }
         h2 { "Sub-tenants" }
         @if children.is_empty() { p.muted { "None." } }
-        ul {
+        ul.tree {
             @for c in &children {
                 li {
                     a href=(format!("/tenants?tenant={}", c.id)) { (c.name) }
                     @if c.partner { " " span.badge { "partner" } }
                     @if c.suspended { " " span.badge { "suspended" } }
+                    (subtree(app, viewer, &s, &c.id, 1))
                 }
             }
         }
@@ -324,6 +343,35 @@ pub async fn set_flag(
                 Some((e.status(), call::refusal(&e))),
             )
             .await
+        }
+    }
+}
+
+/// Sub-tenants below `tenant`, two levels deep, those the viewer may view (R58).
+fn subtree(
+    app: &AppState,
+    viewer: &Viewer,
+    s: &deputy_core::State,
+    tenant: &str,
+    depth: usize,
+) -> maud::Markup {
+    let Ok(id) = deputy_service::resolve::tenant(s, tenant) else { return html! {} };
+    let mut children: Vec<_> = s
+        .children(id)
+        .filter(|c| viewer.holds(app, s, "tenants.view", *c))
+        .filter_map(|c| s.tenant(c))
+        .collect();
+    children.sort_by_key(|c| c.id);
+    html! {
+        @if !children.is_empty() && depth <= 2 {
+            ul {
+                @for c in &children {
+                    li {
+                        a href=(format!("/tenants?tenant={}", c.id)) { (c.name) }
+                        (subtree(app, viewer, s, &c.id.to_string(), depth + 1))
+                    }
+                }
+            }
         }
     }
 }

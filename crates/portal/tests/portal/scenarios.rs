@@ -389,3 +389,59 @@ async fn s2_data_platform_contact_invitations_requirements_entitlements_by_click
     assert!(!b.source().await.contains("Add User"));
     b.shot("s2-carla-at-home").await;
 }
+
+/// R41: a partner gives a role through one of its security groups; it holds in every
+/// client of the group.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn r41_partner_roles_through_a_security_group_by_clicking() {
+    let s = server().await;
+    let Some(b) = browser(&s).await else { return };
+    let (ann, firm) = (s.demo.ann, s.demo.law_firm);
+    b.sign_in("provider-admin").await;
+    b.goto("/partners?tab=received").await;
+    b.click("summary").await;
+    b.fill("#group_name", "Litigation").await;
+    b.click_text("Create group").await;
+    assert!(b.text(".notice").await.contains("Litigation"));
+    let group = s
+        .app
+        .deputy()
+        .snapshot()
+        .groups_of(deputy_core::GroupOwner::Tenant(s.demo.provider))
+        .find(|g| g.name == "Litigation")
+        .unwrap()
+        .id;
+    b.click("summary").await;
+    b.click(&format!("select#pg-{firm} option[value='{group}']")).await;
+    b.submit(&format!("form:has(select#pg-{firm}) button")).await;
+    assert!(b.source().await.contains("Move to another group?"), "previewed first");
+    b.click_text("Move").await;
+    assert!(b.text(".notice").await.contains("Moved"));
+    b.click_text("Manage Access").await;
+    b.click(&format!("input[name=through][value='{group}']")).await;
+    b.click(&format!("select#user option[value='{ann}']")).await;
+    b.click("select#role option[value=viewer]").await;
+    b.click_text("Give access").await;
+    assert!(b.text(".notice").await.contains("viewer"));
+    b.shot("r41-group-access").await;
+    let snap = s.app.deputy().snapshot();
+    let given = snap
+        .principal(ann)
+        .unwrap()
+        .assignments
+        .iter()
+        .any(|a| matches!(a.scope, deputy_core::Scope::Group { group: g } if g == group));
+    assert!(given, "the role is scoped to the group");
+    let x = snap.catalog.permission_id("matters.view").unwrap();
+    let allowed = snap
+        .check(
+            ann,
+            x,
+            Target::Resource(s.demo.matter),
+            Context::switched(firm),
+            s.app.deputy().now(),
+        )
+        .unwrap()
+        .is_allowed();
+    assert!(allowed, "it holds in the group's client");
+}
