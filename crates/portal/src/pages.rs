@@ -11,6 +11,7 @@ pub mod profile;
 pub mod public;
 pub mod session;
 pub mod sign_in;
+pub mod status;
 pub mod tenants;
 pub mod users;
 
@@ -30,6 +31,14 @@ pub(crate) fn principal_name(s: &Snapshot, id: &str) -> String {
         || id.to_owned(),
         |p| format!("{} {} ({})", p.first_name, p.last_name, p.logon),
     )
+}
+
+/// The home tenant (id text) of a principal given by id or logon name.
+pub(crate) fn home_of(s: &Snapshot, principal: &str) -> Option<String> {
+    deputy_service::resolve::principal(s, principal)
+        .ok()
+        .and_then(|p| s.principal(p))
+        .map(|p| p.home.to_string())
 }
 
 /// Formats milliseconds since the epoch as UTC `YYYY-MM-DD HH:MM`.

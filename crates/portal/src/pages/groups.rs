@@ -3,7 +3,7 @@
 //! Groups" (create, delete: its businesses go back to Default).
 
 use super::logons::{Tab, tabs};
-use super::preview::preview;
+use super::preview::{PlaceForm, place_in_group};
 use super::tenant_name;
 use crate::call;
 use crate::flash::{Flash, redirect_with};
@@ -17,7 +17,7 @@ use deputy_core::{GroupOwner, PrincipalId, Scope, State as Snapshot, TenantId};
 use deputy_http::AppState;
 use deputy_http::caller::Source;
 use deputy_http::routes::ApiJson;
-use deputy_http::routes::manage::{GroupRequest, create_group, delete_group, place_in_group};
+use deputy_http::routes::manage::{GroupRequest, create_group, delete_group};
 use maud::html;
 use serde::Deserialize;
 
@@ -101,47 +101,17 @@ fn render_customers(
     page_with_status(app, viewer, flash, status, "Manage Secondary Logons", body)
 }
 
-#[derive(Debug, Deserialize)]
-pub struct PlaceForm {
-    #[serde(default)]
-    group: String,
-    #[serde(default)]
-    tenant: String,
-    #[serde(default)]
-    confirm: Option<String>,
-}
-
 pub async fn place(
     State(app): State<AppState>,
     source: Source,
     viewer: Viewer,
     Form(form): Form<PlaceForm>,
 ) -> Response {
-    if form.confirm.is_none() {
-        let confirm = html! {
-            form method="post" action="/logons/place" {
-                (csrf(&viewer.csrf))
-                input type="hidden" name="group" value=(form.group);
-                input type="hidden" name="tenant" value=(form.tenant);
-                input type="hidden" name="confirm" value="yes";
-                button type="submit" { "Move" }
-            }
-        };
-        let change = serde_json::json!({"action": "place_in_group", "group": form.group, "tenant": form.tenant});
-        return preview(
-            &app,
-            &viewer,
-            change,
-            "Move to another group?",
-            confirm,
-            "/logons/customers",
-        )
-        .await;
-    }
-    let path = Path((form.group.clone(), form.tenant.clone()));
-    match place_in_group(State(app.clone()), viewer.authed(), source, path).await {
-        Ok(_) => redirect_with(&app, "/logons/customers", "Moved."),
-        Err(e) => render_customers(
+    let back = "/logons/customers";
+    match place_in_group(&app, source, &viewer, form, "/logons/place", back).await {
+        Err(preview) => preview,
+        Ok(Ok(_)) => redirect_with(&app, back, "Moved."),
+        Ok(Err(e)) => render_customers(
             &app,
             &viewer,
             &Flash::default(),

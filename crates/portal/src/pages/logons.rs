@@ -2,7 +2,6 @@
 //! type, creating one (confirm e-mail, optional linked password, R17), and each one's page
 //! with Resend Logon Access Email and Deactivate (previewed, R67).
 
-use super::preview::preview;
 use crate::call;
 use crate::flash::{Flash, redirect_with};
 use crate::layout::{action_button, csrf, error_box, page_with_status};
@@ -16,7 +15,7 @@ use deputy_http::AppState;
 use deputy_http::caller::Source;
 use deputy_http::routes::lists::{PageParams, delegates};
 use deputy_http::routes::manage::{DelegateRequest, create_delegate};
-use deputy_http::routes::principals::{self as api, StatusChange};
+use deputy_http::routes::principals as api;
 use deputy_http::routes::{ApiJson, ApiQuery};
 use maud::{Markup, html};
 use serde::Deserialize;
@@ -265,35 +264,14 @@ async fn render_detail(
         h2 { "Settings" }
         form.stack method="post" action=(format!("{base}/settings")) {
             (csrf(&viewer.csrf))
-            label for="first_name" { "First name" }
-            input #first_name type="text" name="first_name" value=(d.first_name) required;
-            label for="last_name" { "Last name" }
-            input #last_name type="text" name="last_name" value=(d.last_name) required;
-            label for="email" { "E-mail" }
-            input #email type="email" name="email" value=(d.email) required;
-            label for="phone" { "Phone (optional)" }
-            input #phone type="text" name="phone" value=(d.phone.clone().unwrap_or_default());
+            (super::profile::person_fields(&d))
             p { button type="submit" { "Save settings" } }
         }
         p {
             @if d.status == "invited" || d.status == "pending" {
                 (action_button(viewer, &format!("{base}/invitation"), "Resend Logon Access Email")) " "
             }
-            @if d.status == "active" {
-                form.inline method="post" action=(format!("{base}/status")) {
-                    (csrf(&viewer.csrf))
-                    input type="hidden" name="status" value="deactivated";
-                    button.danger type="submit" { "Deactivate" }
-                }
-            }
-            @if d.status == "deactivated" {
-                form.inline method="post" action=(format!("{base}/status")) {
-                    (csrf(&viewer.csrf))
-                    input type="hidden" name="status" value="active";
-                    input type="hidden" name="confirm" value="yes";
-                    button type="submit" { "Reactivate" }
-                }
-            }
+            (super::status::buttons(viewer, &base, &d.status))
         }
         p { a href=(format!("/activity?principal={}", d.id)) { "Activity of " (d.logon) } }
     };
@@ -335,45 +313,18 @@ pub async fn resend(
     after(&app, &viewer, id, answer, "The logon access e-mail was sent again.").await
 }
 
-#[derive(Debug, Deserialize)]
-pub struct StatusForm {
-    #[serde(default)]
-    status: String,
-    #[serde(default)]
-    confirm: Option<String>,
-}
-
 pub async fn set_status(
     State(app): State<AppState>,
     source: Source,
     viewer: Viewer,
     Path(id): Path<String>,
-    Form(form): Form<StatusForm>,
+    Form(form): Form<super::status::StatusForm>,
 ) -> Response {
-    if form.status == "deactivated" && form.confirm.is_none() {
-        let confirm = html! {
-            form method="post" action=(format!("/logons/{id}/status")) {
-                (csrf(&viewer.csrf))
-                input type="hidden" name="status" value="deactivated";
-                input type="hidden" name="confirm" value="yes";
-                button.danger type="submit" { "Deactivate" }
-            }
-        };
-        let change = serde_json::json!({"action": "deactivate", "principal": id});
-        return preview(&app, &viewer, change, "Deactivate?", confirm, &format!("/logons/{id}"))
-            .await;
+    let base = format!("/logons/{id}");
+    match super::status::change(&app, source, &viewer, &id, &base, form).await {
+        Ok((answer, notice)) => after(&app, &viewer, id, answer, notice).await,
+        Err(preview) => preview,
     }
-    let request = StatusChange { status: form.status.clone(), reason: None };
-    let answer = api::set_status(
-        State(app.clone()),
-        viewer.authed(),
-        source,
-        Path(id.clone()),
-        ApiJson(request),
-    )
-    .await;
-    let notice = if form.status == "active" { "Reactivated." } else { "Deactivated." };
-    after(&app, &viewer, id, answer, notice).await
 }
 
 /// "Change Access" (R35, R38): the owner's groups or Full Access, kinds or all, and
@@ -480,18 +431,6 @@ pub async fn change_access(
     after(&app, &viewer, id, answer, "Access saved.").await
 }
 
-#[derive(Debug, Deserialize)]
-pub struct SettingsForm {
-    #[serde(default)]
-    first_name: String,
-    #[serde(default)]
-    last_name: String,
-    #[serde(default)]
-    email: String,
-    #[serde(default)]
-    phone: String,
-}
-
 /// A secondary logon's settings, changed by its owner (R34) through the API's profile
 /// update; only what changed is sent.
 pub async fn settings(
@@ -499,28 +438,18 @@ pub async fn settings(
     source: Source,
     viewer: Viewer,
     Path(id): Path<String>,
-    Form(form): Form<SettingsForm>,
+    Form(form): Form<super::profile::ProfileForm>,
 ) -> Response {
     let current = api::get_principal(State(app.clone()), viewer.authed(), Path(id.clone())).await;
     let Ok(axum::Json(d)) = current else {
         return after(&app, &viewer, id, current.map(|_| Response::default()), "").await;
-    };
-    let changed = |new: String, old: &str| (new != old).then_some(new);
-    let request = deputy_http::routes::manage::ProfileRequest {
-        first_name: changed(form.first_name, &d.first_name),
-        last_name: changed(form.last_name, &d.last_name),
-        email: changed(form.email, &d.email),
-        phone: changed(form.phone, d.phone.as_deref().unwrap_or_default()),
-        description: None,
-        internal_description: None,
-        attributes: serde_json::Map::new(),
     };
     let answer = deputy_http::routes::manage::update_profile(
         State(app.clone()),
         viewer.authed(),
         source,
         Path(id.clone()),
-        ApiJson(request),
+        ApiJson(form.changes(&d)),
     )
     .await;
     after(&app, &viewer, id, answer, "Settings saved.").await

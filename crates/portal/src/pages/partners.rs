@@ -3,7 +3,7 @@
 //! (the clients that let this tenant in, and which of its users may act there with which
 //! roles); and My Customers, a partner's clients with Switch (R43).
 
-use super::preview::preview;
+use super::preview::{PlaceForm, place_in_group, preview};
 use super::{principal_name, tenant_name};
 use crate::call;
 use crate::flash::{Flash, redirect_with};
@@ -719,16 +719,6 @@ pub async fn create_group(
     }
 }
 
-#[derive(Debug, Deserialize)]
-pub struct PlaceForm {
-    #[serde(default)]
-    group: String,
-    #[serde(default)]
-    tenant: String,
-    #[serde(default)]
-    confirm: Option<String>,
-}
-
 /// Moves a client into another of the partner's groups, after a preview (R67).
 pub async fn place(
     State(app): State<AppState>,
@@ -737,32 +727,10 @@ pub async fn place(
     Form(form): Form<PlaceForm>,
 ) -> Response {
     let back = "/partners?tab=received";
-    if form.confirm.is_none() {
-        let confirm = html! {
-            form method="post" action="/partners/place" {
-                (csrf(&viewer.csrf))
-                input type="hidden" name="group" value=(form.group);
-                input type="hidden" name="tenant" value=(form.tenant);
-                input type="hidden" name="confirm" value="yes";
-                button type="submit" { "Move" }
-            }
-        };
-        let change = serde_json::json!({
-            "action": "place_in_group", "group": form.group, "tenant": form.tenant
-        });
-        return preview(&app, &viewer, change, "Move to another group?", confirm, back).await;
-    }
-    let path = Path((form.group.clone(), form.tenant.clone()));
-    let answer = deputy_http::routes::manage::place_in_group(
-        State(app.clone()),
-        viewer.authed(),
-        source,
-        path,
-    )
-    .await;
-    match answer {
-        Ok(_) => redirect_with(&app, back, "Moved."),
-        Err(e) => {
+    match place_in_group(&app, source, &viewer, form, "/partners/place", back).await {
+        Err(preview) => preview,
+        Ok(Ok(_)) => redirect_with(&app, back, "Moved."),
+        Ok(Err(e)) => {
             let refused = Some((e.status(), call::refusal(&e)));
             render(&app, &viewer, &Flash::default(), Some("received".into()), refused).await
         }

@@ -63,3 +63,49 @@ pub async fn preview(
     };
     page_with_status(app, viewer, &Flash::default(), StatusCode::OK, title, body)
 }
+
+#[derive(Debug, serde::Deserialize)]
+pub struct PlaceForm {
+    #[serde(default)]
+    group: String,
+    #[serde(default)]
+    tenant: String,
+    #[serde(default)]
+    confirm: Option<String>,
+}
+
+/// Moving a tenant into another group of its owner (a user's or a partner's, R38, R41):
+/// the preview page first (`Err`), then the API's answer (`Ok`). `action` is the form's
+/// own path, `back` where Cancel leads.
+pub(crate) async fn place_in_group(
+    app: &AppState,
+    source: deputy_http::caller::Source,
+    viewer: &Viewer,
+    form: PlaceForm,
+    action: &str,
+    back: &str,
+) -> Result<Result<Response, deputy_http::problem::ApiError>, Response> {
+    if form.confirm.is_none() {
+        let confirm = html! {
+            form method="post" action=(action) {
+                (crate::layout::csrf(&viewer.csrf))
+                input type="hidden" name="group" value=(form.group);
+                input type="hidden" name="tenant" value=(form.tenant);
+                input type="hidden" name="confirm" value="yes";
+                button type="submit" { "Move" }
+            }
+        };
+        let change = serde_json::json!({
+            "action": "place_in_group", "group": form.group, "tenant": form.tenant
+        });
+        return Err(preview(app, viewer, change, "Move to another group?", confirm, back).await);
+    }
+    let path = axum::extract::Path((form.group, form.tenant));
+    Ok(deputy_http::routes::manage::place_in_group(
+        State(app.clone()),
+        viewer.authed(),
+        source,
+        path,
+    )
+    .await)
+}

@@ -14,7 +14,7 @@ use deputy_http::AppState;
 use deputy_http::caller::Source;
 use deputy_http::routes::ApiJson;
 use deputy_http::routes::manage::{ProfileRequest, update_profile};
-use deputy_http::routes::principals::AssignmentView;
+use deputy_http::routes::principals::{AssignmentView, PrincipalView};
 use maud::{Markup, html};
 use serde::Deserialize;
 
@@ -34,6 +34,7 @@ pub(crate) fn assignment_text(s: &Snapshot, a: &AssignmentView) -> String {
     format!("{what} in {place}{below}")
 }
 
+/// Name, e-mail and phone of a person: My Profile, and a secondary logon's Settings.
 #[derive(Debug, Deserialize)]
 pub struct ProfileForm {
     #[serde(default)]
@@ -44,6 +45,37 @@ pub struct ProfileForm {
     email: String,
     #[serde(default)]
     phone: String,
+}
+
+impl ProfileForm {
+    /// Only what changed: an unchanged e-mail is no change (R48 forbids an impersonator
+    /// changing the target's).
+    pub(crate) fn changes(self, current: &PrincipalView) -> ProfileRequest {
+        let changed = |new: String, old: &str| (new != old).then_some(new);
+        ProfileRequest {
+            first_name: changed(self.first_name, &current.first_name),
+            last_name: changed(self.last_name, &current.last_name),
+            email: changed(self.email, &current.email),
+            phone: changed(self.phone, current.phone.as_deref().unwrap_or_default()),
+            description: None,
+            internal_description: None,
+            attributes: serde_json::Map::new(),
+        }
+    }
+}
+
+/// The fields of [`ProfileForm`], filled with `p`'s values.
+pub(crate) fn person_fields(p: &PrincipalView) -> Markup {
+    html! {
+        label for="first_name" { "First name" }
+        input #first_name type="text" name="first_name" value=(p.first_name) required;
+        label for="last_name" { "Last name" }
+        input #last_name type="text" name="last_name" value=(p.last_name) required;
+        label for="email" { "E-mail" }
+        input #email type="email" name="email" value=(p.email) required;
+        label for="phone" { "Phone (optional)" }
+        input #phone type="text" name="phone" value=(p.phone.clone().unwrap_or_default());
+    }
 }
 
 fn render(
@@ -72,14 +104,7 @@ fn render(
         (error_box(error))
         form.stack method="post" action="/profile" {
             (csrf(&viewer.csrf))
-            label for="first_name" { "First name" }
-            input #first_name type="text" name="first_name" value=(me.first_name) required;
-            label for="last_name" { "Last name" }
-            input #last_name type="text" name="last_name" value=(me.last_name) required;
-            label for="email" { "E-mail" }
-            input #email type="email" name="email" value=(me.email) required;
-            label for="phone" { "Phone (optional)" }
-            input #phone type="text" name="phone" value=(me.phone.clone().unwrap_or_default());
+            (person_fields(me))
             p { button type="submit" { "Save" } }
         }
         h2 { "Add Access to Another Business" }
@@ -109,17 +134,7 @@ pub async fn update(
     Form(form): Form<ProfileForm>,
 ) -> Response {
     let me = viewer.acting_principal().clone();
-    // Only what changed: an unchanged e-mail is no change (R48 forbids changing it).
-    let changed = |new: String, old: &str| (new != old).then_some(new);
-    let request = ProfileRequest {
-        first_name: changed(form.first_name, &me.first_name),
-        last_name: changed(form.last_name, &me.last_name),
-        email: changed(form.email, &me.email),
-        phone: changed(form.phone, me.phone.as_deref().unwrap_or_default()),
-        description: None,
-        internal_description: None,
-        attributes: serde_json::Map::new(),
-    };
+    let request = form.changes(&me);
     match update_profile(State(app.clone()), viewer.authed(), source, Path(me.id), ApiJson(request))
         .await
     {

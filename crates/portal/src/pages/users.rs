@@ -17,7 +17,7 @@ use deputy_http::AppState;
 use deputy_http::caller::Source;
 use deputy_http::routes::lists::{PageParams, tenant_principals};
 use deputy_http::routes::principals::{
-    self as api, NewAssignmentRequest, NewUserRequest, PasswordChoice, PrincipalView, StatusChange,
+    self as api, NewAssignmentRequest, NewUserRequest, PasswordChoice, PrincipalView,
 };
 use deputy_http::routes::{ApiJson, ApiQuery};
 use maud::{Markup, html};
@@ -324,26 +324,12 @@ async fn render_detail(
                 }
                 a href=(format!("/impersonate/{}", p.id)) { "Impersonate" } " "
             }
-            @if p.status == "active" {
-                form.inline method="post" action=(format!("{base}/status")) {
-                    (csrf(&viewer.csrf))
-                    input type="hidden" name="status" value="deactivated";
-                    button.danger type="submit" { "Deactivate" }
-                }
-            }
+            (super::status::buttons(viewer, &base, &p.status))
             @if p.status != "cancelled" {
                 " "
                 form.inline method="post" action=(format!("{base}/cancel")) {
                     (csrf(&viewer.csrf))
                     button.danger type="submit" { "Cancel account" }
-                }
-            }
-            @if p.status == "deactivated" {
-                form.inline method="post" action=(format!("{base}/status")) {
-                    (csrf(&viewer.csrf))
-                    input type="hidden" name="status" value="active";
-                    input type="hidden" name="confirm" value="yes";
-                    button type="submit" { "Reactivate" }
                 }
             }
         }
@@ -408,45 +394,18 @@ async fn after(
     }
 }
 
-#[derive(Debug, Deserialize)]
-pub struct StatusForm {
-    #[serde(default)]
-    status: String,
-    #[serde(default)]
-    confirm: Option<String>,
-}
-
 pub async fn set_status(
     State(app): State<AppState>,
     source: Source,
     viewer: Viewer,
     Path(id): Path<String>,
-    Form(form): Form<StatusForm>,
+    Form(form): Form<super::status::StatusForm>,
 ) -> Response {
-    if form.status == "deactivated" && form.confirm.is_none() {
-        let confirm = html! {
-            form method="post" action=(format!("/users/{id}/status")) {
-                (csrf(&viewer.csrf))
-                input type="hidden" name="status" value="deactivated";
-                input type="hidden" name="confirm" value="yes";
-                button.danger type="submit" { "Deactivate" }
-            }
-        };
-        let change = serde_json::json!({"action": "deactivate", "principal": id});
-        return preview(&app, &viewer, change, "Deactivate?", confirm, &format!("/users/{id}"))
-            .await;
+    let base = format!("/users/{id}");
+    match super::status::change(&app, source, &viewer, &id, &base, form).await {
+        Ok((answer, notice)) => after(&app, &viewer, id, answer, notice).await,
+        Err(preview) => preview,
     }
-    let request = StatusChange { status: form.status.clone(), reason: None };
-    let answer = api::set_status(
-        State(app.clone()),
-        viewer.authed(),
-        source,
-        Path(id.clone()),
-        ApiJson(request),
-    )
-    .await;
-    let notice = if form.status == "active" { "Reactivated." } else { "Deactivated." };
-    after(&app, &viewer, id, answer, notice).await
 }
 
 pub async fn invite(
@@ -476,12 +435,7 @@ pub async fn make_contact(
     viewer: Viewer,
     Path(id): Path<String>,
 ) -> Response {
-    let s = app.deputy().snapshot();
-    let home = deputy_service::resolve::principal(&s, &id)
-        .ok()
-        .and_then(|p| s.principal(p))
-        .map(|p| p.home.to_string())
-        .unwrap_or_default();
+    let home = super::home_of(&app.deputy().snapshot(), &id).unwrap_or_default();
     let answer = match serde_json::from_value(serde_json::json!({ "contact": id })) {
         Ok(update) => {
             deputy_http::routes::manage::update_tenant(
@@ -513,16 +467,28 @@ pub async fn give_role(
     Path(id): Path<String>,
     Form(form): Form<RoleForm>,
 ) -> Response {
-    let s = app.deputy().snapshot();
-    let home = deputy_service::resolve::principal(&s, &id)
-        .ok()
-        .and_then(|p| s.principal(p))
-        .map(|p| p.home.to_string());
+    let notice = format!("Role {} given.", form.role);
+    let subtree = form.subtree.is_some();
+    assign_at_home(&app, source, &viewer, id, Some(form.role), None, subtree, &notice).await
+}
+
+/// A role or a single permission for `id` in its home tenant, through the API (R27).
+#[allow(clippy::too_many_arguments)]
+async fn assign_at_home(
+    app: &AppState,
+    source: Source,
+    viewer: &Viewer,
+    id: String,
+    role: Option<String>,
+    permission: Option<String>,
+    subtree: bool,
+    notice: &str,
+) -> Response {
     let request = NewAssignmentRequest {
-        role: Some(form.role.clone()),
-        permission: None,
-        tenant: home,
-        subtree: form.subtree.is_some(),
+        role,
+        permission,
+        tenant: super::home_of(&app.deputy().snapshot(), &id),
+        subtree,
         resource: None,
         client: None,
         group: None,
@@ -536,7 +502,7 @@ pub async fn give_role(
         ApiJson(request),
     )
     .await;
-    after(&app, &viewer, id, answer, &format!("Role {} given.", form.role)).await
+    after(app, viewer, id, answer, notice).await
 }
 
 #[derive(Debug, Deserialize)]
@@ -620,30 +586,8 @@ pub async fn give_permission(
     Path(id): Path<String>,
     Form(form): Form<PermissionForm>,
 ) -> Response {
-    let s = app.deputy().snapshot();
-    let home = deputy_service::resolve::principal(&s, &id)
-        .ok()
-        .and_then(|p| s.principal(p))
-        .map(|p| p.home.to_string());
-    let request = NewAssignmentRequest {
-        role: None,
-        permission: Some(form.permission.clone()),
-        tenant: home,
-        subtree: false,
-        resource: None,
-        client: None,
-        group: None,
-        expires_at: None,
-    };
-    let answer = api::assign(
-        State(app.clone()),
-        viewer.authed(),
-        source,
-        Path(id.clone()),
-        ApiJson(request),
-    )
-    .await;
-    after(&app, &viewer, id, answer, &format!("Permission {} given.", form.permission)).await
+    let notice = format!("Permission {} given.", form.permission);
+    assign_at_home(&app, source, &viewer, id, None, Some(form.permission), false, &notice).await
 }
 
 #[derive(Debug, Deserialize)]
