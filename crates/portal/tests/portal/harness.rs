@@ -6,6 +6,7 @@ use deputy_service::passwords::HashCost;
 use deputy_service::{Deputy, demo};
 use deputy_store_sqlite::SqliteStore;
 use fantoccini::{Client, ClientBuilder, Locator};
+use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
@@ -91,8 +92,12 @@ pub struct Browser {
 }
 
 impl Drop for Browser {
+    /// Ends chromedriver and the browser it started: they share a process group of their
+    /// own, so one signal reaches every Chromium process (killing the driver alone left
+    /// the browsers running).
     fn drop(&mut self) {
-        let _ = self.driver.kill();
+        let group = format!("-{}", self.driver.id());
+        let _ = Command::new("kill").args(["-KILL", "--", &group]).status();
         let _ = self.driver.wait();
     }
 }
@@ -107,6 +112,7 @@ pub async fn browser(server: &Server) -> Option<Browser> {
     };
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let child = Command::new(driver)
+        .process_group(0)
         .arg(format!("--port={port}"))
         .stdout(Stdio::null())
         .stderr(Stdio::null())
