@@ -405,6 +405,7 @@ impl<'c> Gen<'c> {
             delegate: delegate.map(Box::new),
             created_at: self.now - 300 * DAY,
             created_revision: 1,
+            status_serial: 0,
         });
         self.assignments.push(Vec::new());
         self.chain.push(chain);

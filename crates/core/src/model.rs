@@ -168,6 +168,11 @@ pub struct Principal {
     pub phone: Option<Box<str>>,
     /// Why the status last changed, when the system changed it ("replaced by partner access").
     pub status_reason: Option<Box<str>>,
+    /// How many times the status changed. Credentials made before a change carry an older
+    /// number and are refused (R12, R23: sessions, invitations and resets die at any status
+    /// change), whichever process or shell made the change.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub status_serial: u32,
     pub description: Box<str>,
     pub internal_description: Box<str>,
     pub attributes: BTreeMap<String, AttributeValue>,
@@ -342,4 +347,8 @@ pub struct AccessCode {
     pub issued_via_grant: bool,
     pub redeemed_by: Option<PrincipalId>,
     pub revoked: bool,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }

@@ -197,7 +197,14 @@ impl Tx {
         self.now
     }
 
-    pub(crate) fn put(&mut self, change: Change) -> Result<(), CommandError> {
+    pub(crate) fn put(&mut self, mut change: Change) -> Result<(), CommandError> {
+        // Every status change counts, so credentials made before it can tell (R12, R23).
+        // The number is the state's, never a stale copy's.
+        if let Change::Principal(new) = &mut change
+            && let Some(old) = self.state.principal(new.id)
+        {
+            new.status_serial = old.status_serial.wrapping_add(u32::from(old.status != new.status));
+        }
         self.state.apply_one(change.clone())?;
         self.changes.push(change);
         Ok(())

@@ -919,7 +919,7 @@ fn act(cli: &Cli, d: &Deputy<SqliteStore>) -> Outcome {
             // Handled in `manage`.
             _ => Err(Failure::Internal("unhandled tenant command".into())),
         },
-        Command::User(cmd) => user(cmd, &s, &exec),
+        Command::User(cmd) => user(cmd, &s, &exec, d, who),
         Command::Delegate(cmd) => match cmd {
             DelegateCmd::Create {
                 logon,
@@ -1219,7 +1219,7 @@ fn act(cli: &Cli, d: &Deputy<SqliteStore>) -> Outcome {
     }
 }
 
-fn user(cmd: &UserCmd, s: &State, exec: Exec<'_>) -> Outcome {
+fn user(cmd: &UserCmd, s: &State, exec: Exec<'_>, d: &Deputy<SqliteStore>, who: Actor) -> Outcome {
     match cmd {
         UserCmd::Create { logon, tenant, first, last, email, phone, roles, status } => {
             let home = resolve::tenant(s, tenant)?;
@@ -1283,13 +1283,16 @@ fn user(cmd: &UserCmd, s: &State, exec: Exec<'_>) -> Outcome {
             } else {
                 Status::Deactivated
             };
-            let (_, rev) = exec(&|tx| tx.set_status(p, status, None).map(|_| json!({})))?;
-            done(rev, format!("`{logon}` is {}", status.as_str()), json!({}))
+            // The service's use case, so the same sessions and links die as over the API.
+            let (c, _) = deputy_service::lifecycle::set_status(d, who, None, p, status, None)?;
+            let token = json!({"token": c.token().to_string()});
+            done(c.revision, format!("`{logon}` is {}", status.as_str()), token)
         }
         UserCmd::Cancel { logon } => {
             let p = resolve::principal(s, logon)?;
-            let (_, rev) = exec(&|tx| tx.cancel(p).map(|_| json!({})))?;
-            done(rev, format!("`{logon}` is cancelled"), json!({}))
+            let (c, _) = deputy_service::lifecycle::cancel(d, who, None, p)?;
+            let token = json!({"token": c.token().to_string()});
+            done(c.revision, format!("`{logon}` is cancelled"), token)
         }
         // Handled in `manage`.
         _ => Err(Failure::Internal("unhandled user command".into())),

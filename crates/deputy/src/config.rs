@@ -30,6 +30,10 @@ pub struct RawConfig {
     pub smtp_url: Option<String>,
     /// The sender of Deputy's mail.
     pub mail_from: Option<String>,
+    /// Serve `/metrics` on this address only (and not on `listen`).
+    pub metrics_listen: Option<String>,
+    /// Or: serve `/metrics` on `listen` to requests with `Authorization: Bearer <token>`.
+    pub metrics_token: Option<String>,
 }
 
 impl RawConfig {
@@ -55,6 +59,8 @@ impl RawConfig {
         set("DEPUTY_ADMIN_EMAIL", &mut self.admin_email);
         set("DEPUTY_SMTP_URL", &mut self.smtp_url);
         set("DEPUTY_MAIL_FROM", &mut self.mail_from);
+        set("DEPUTY_METRICS_LISTEN", &mut self.metrics_listen);
+        set("DEPUTY_METRICS_TOKEN", &mut self.metrics_token);
         if let Some(db) = vars("DEPUTY_DB") {
             self.database = Some(PathBuf::from(db));
         }
@@ -72,6 +78,19 @@ impl RawConfig {
     }
 }
 
+/// Where `/metrics` is served (R62).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MetricsSetting {
+    /// On `listen` for anyone: the default when `listen` is a loopback address.
+    Open,
+    /// On `listen`, with this bearer token.
+    Token(String),
+    /// On its own address only.
+    Listen(SocketAddr),
+    /// Nowhere: `listen` is not loopback and neither of the others was set.
+    Off,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LogFormat {
     Text,
@@ -83,7 +102,11 @@ pub enum LogFormat {
 pub struct Config {
     pub listen: SocketAddr,
     pub database: PathBuf,
+    /// Given, or `http://<listen>`; [`Config::origin_for`] puts in the bound port.
     pub public_origin: String,
+    /// No public origin was given: it follows the address actually bound.
+    pub origin_from_listen: bool,
+    pub metrics: MetricsSetting,
     pub trusted_proxies: Vec<IpAddr>,
     pub log_format: LogFormat,
     pub root_key: String,
@@ -95,11 +118,18 @@ pub struct Config {
 }
 
 impl Config {
+    /// The public origin once the listener is bound: a default one names the bound port,
+    /// not the `0` of `--listen 127.0.0.1:0`.
+    pub fn origin_for(&self, bound: SocketAddr) -> String {
+        if self.origin_from_listen { format!("http://{bound}") } else { self.public_origin.clone() }
+    }
+
     pub fn validate(raw: RawConfig) -> Result<Config, String> {
         let listen_text = raw.listen.unwrap_or_else(|| "127.0.0.1:8080".into());
         let listen: SocketAddr = listen_text.parse().map_err(|_| {
             format!("listen: `{listen_text}` is not an address like 127.0.0.1:8080")
         })?;
+        let origin_from_listen = raw.public_origin.is_none();
         let public_origin = raw.public_origin.unwrap_or_else(|| format!("http://{listen}"));
         let origin = public_origin.trim_end_matches('/').to_owned();
         let rest =
@@ -125,8 +155,24 @@ impl Config {
             "json" => LogFormat::Json,
             other => return Err(format!("log_format: `{other}` is neither `text` nor `json`")),
         };
+        let metrics = match (raw.metrics_listen, raw.metrics_token) {
+            (Some(_), Some(_)) => {
+                return Err("metrics_listen and metrics_token: give one of them, not both".into());
+            }
+            (Some(text), None) => MetricsSetting::Listen(text.parse().map_err(|_| {
+                format!("metrics_listen: `{text}` is not an address like 127.0.0.1:9090")
+            })?),
+            (None, Some(token)) if token.trim().len() < 16 => {
+                return Err("metrics_token: use at least 16 characters".into());
+            }
+            (None, Some(token)) => MetricsSetting::Token(token.trim().to_owned()),
+            (None, None) if listen.ip().is_loopback() => MetricsSetting::Open,
+            (None, None) => MetricsSetting::Off,
+        };
         Ok(Config {
             listen,
+            origin_from_listen,
+            metrics,
             database: raw.database.unwrap_or_else(|| PathBuf::from("deputy.db")),
             public_origin: origin,
             trusted_proxies,

@@ -2,8 +2,8 @@
 //! root tenant and a first admin with a one-time password on first start, and serves the
 //! API until SIGINT or SIGTERM, finishing the requests in flight.
 
-use crate::config::{Config, LogFormat};
-use deputy_http::{AppState, HttpConfig};
+use crate::config::{Config, LogFormat, MetricsSetting};
+use deputy_http::{AppState, HttpConfig, MetricsAccess};
 use deputy_service::Deputy;
 use deputy_service::auth::{Auth, AuthSettings};
 use deputy_store_sqlite::SqliteStore;
@@ -51,8 +51,13 @@ pub fn serve(config: Config) -> Result<(), String> {
     for warning in deputy.warnings() {
         tracing::warn!(%warning, "while opening the database");
     }
-    let settings =
-        AuthSettings { public_origin: config.public_origin.clone(), ..AuthSettings::default() };
+    // Bound first, so a default public origin names the port actually bound (`:0`).
+    let listener = std::net::TcpListener::bind(config.listen)
+        .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
+    let local = listener.local_addr().map_err(|e| e.to_string())?;
+    listener.set_nonblocking(true).map_err(|e| e.to_string())?;
+    let public_origin = config.origin_for(local);
+    let settings = AuthSettings { public_origin: public_origin.clone(), ..AuthSettings::default() };
     let first_start = !deputy.is_initialised();
     if first_start {
         deputy.initialise(None, &config.root_key, &config.root_name).map_err(|e| e.to_string())?;
@@ -81,8 +86,13 @@ pub fn serve(config: Config) -> Result<(), String> {
     let app = AppState::new(
         auth,
         HttpConfig {
-            public_origin: config.public_origin.clone(),
+            public_origin: public_origin.clone(),
             trusted_proxies: config.trusted_proxies.clone(),
+            metrics: match &config.metrics {
+                MetricsSetting::Open => MetricsAccess::Open,
+                MetricsSetting::Token(token) => MetricsAccess::Bearer(token.clone()),
+                MetricsSetting::Listen(_) | MetricsSetting::Off => MetricsAccess::Closed,
+            },
         },
     );
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -90,16 +100,32 @@ pub fn serve(config: Config) -> Result<(), String> {
         .build()
         .map_err(|e| format!("cannot start the runtime: {e}"))?;
     runtime.block_on(async move {
-        let listener = tokio::net::TcpListener::bind(config.listen)
-            .await
-            .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
-        let local = listener.local_addr().map_err(|e| e.to_string())?;
+        let listener = tokio::net::TcpListener::from_std(listener).map_err(|e| e.to_string())?;
         println!(
-            "deputy: serving http://{local} (database {}, revision {revision}); public origin {}",
+            "deputy: serving http://{local} (database {}, revision {revision}); public origin {public_origin}",
             config.database.display(),
-            config.public_origin
         );
         tracing::info!(%local, "listening");
+        match &config.metrics {
+            MetricsSetting::Listen(address) => {
+                let metrics = tokio::net::TcpListener::bind(address)
+                    .await
+                    .map_err(|e| format!("cannot listen on metrics_listen {address}: {e}"))?;
+                let router = axum::Router::new()
+                    .route("/metrics", axum::routing::get(deputy_http::routes::health::metrics_here))
+                    .with_state(app.clone());
+                tracing::info!(%address, "metrics on their own address");
+                tokio::spawn(async move {
+                    if let Err(e) = axum::serve(metrics, router).await {
+                        tracing::error!(error = %e, "metrics listener failed");
+                    }
+                });
+            }
+            MetricsSetting::Off => tracing::warn!(
+                "listening beyond loopback without metrics_listen or metrics_token: /metrics is not served"
+            ),
+            MetricsSetting::Open | MetricsSetting::Token(_) => {}
+        }
         // R61: the outbox is delivered every few seconds when SMTP is configured.
         if let Some(smtp) = smtp {
             let mailer = app.clone();

@@ -9,6 +9,7 @@
 //! - The OpenAPI 3.1 document is generated from the handlers ([`openapi`]).
 
 pub mod caller;
+pub mod csrf;
 pub mod idempotency;
 pub mod metrics;
 pub mod openapi;
@@ -16,7 +17,7 @@ pub mod problem;
 pub mod routes;
 pub mod state;
 
-pub use state::{AppState, Backend, HttpConfig};
+pub use state::{AppState, Backend, HttpConfig, MetricsAccess};
 
 use axum::Router;
 use std::net::SocketAddr;

@@ -36,6 +36,8 @@ pub struct ApiError {
     detail: String,
     rule: Option<String>,
     field: Option<String>,
+    /// Seconds to wait before trying again (`Retry-After`, on 429 and 503).
+    retry_after: Option<u64>,
 }
 
 impl ApiError {
@@ -45,7 +47,20 @@ impl ApiError {
         title: &'static str,
         detail: impl Into<String>,
     ) -> Self {
-        ApiError { status, slug, title, detail: detail.into(), rule: None, field: None }
+        ApiError {
+            status,
+            slug,
+            title,
+            detail: detail.into(),
+            rule: None,
+            field: None,
+            retry_after: None,
+        }
+    }
+
+    pub fn retry_after(mut self, seconds: u64) -> Self {
+        self.retry_after = Some(seconds);
+        self
     }
 
     pub fn field(mut self, field: impl Into<String>) -> Self {
@@ -108,6 +123,9 @@ impl IntoResponse for ApiError {
         response
             .headers_mut()
             .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
+        if let Some(seconds) = self.retry_after {
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
         if self.status == StatusCode::UNAUTHORIZED {
             response.headers_mut().insert(
                 header::WWW_AUTHENTICATE,
@@ -137,6 +155,7 @@ impl From<CommandError> for ApiError {
             detail: e.message,
             rule: e.rule.map(str::to_owned),
             field: e.field.map(str::to_owned),
+            retry_after: None,
         }
     }
 }
@@ -216,6 +235,22 @@ impl From<AuthError> for ApiError {
                 .field("password")
                 .rule("R15"),
             },
+            AuthError::Busy(_) => ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "busy",
+                "Too many sign-ins at once",
+                e.to_string(),
+            )
+            .rule("R15")
+            .retry_after(1),
+            AuthError::TooManyMails { retry_after_s } => ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "too-many-mails",
+                "Too many mails to this address",
+                e.to_string(),
+            )
+            .rule("R13")
+            .retry_after(retry_after_s),
             AuthError::Service(s) => s.into(),
         }
     }

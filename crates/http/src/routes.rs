@@ -147,6 +147,22 @@ async fn record(State(app): State<AppState>, request: Request, next: Next) -> Re
     response
 }
 
+/// R23: over https every answer says to stay on https (the fallback's too, see the
+/// portal's router).
+pub async fn strict_transport_security(
+    State(app): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let mut response = next.run(request).await;
+    if let Some(value) = app.config().strict_transport_security() {
+        response
+            .headers_mut()
+            .insert(axum::http::header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static(value));
+    }
+    response
+}
+
 /// The answer to a path no route matches.
 pub async fn not_found() -> ApiError {
     ApiError::not_found("no such route")
@@ -163,7 +179,9 @@ async fn method_not_allowed() -> ApiError {
 
 /// Every route of the API, answering unknown paths with a problem document.
 pub fn router(app: AppState) -> Router {
-    routes(app).fallback(not_found)
+    routes(app.clone())
+        .fallback(not_found)
+        .layer(middleware::from_fn_with_state(app, strict_transport_security))
 }
 
 /// Every route of the API, without a fallback: for a router that serves more beside it.
@@ -242,7 +260,9 @@ pub fn routes(app: AppState) -> Router {
         .route("/v1/groups/{id}/tenants/{tenant}", axum::routing::put(manage::place_in_group))
         .method_not_allowed_fallback(method_not_allowed)
         .route_layer(middleware::from_fn_with_state(app.clone(), crate::idempotency::idempotency))
+        .route_layer(middleware::from_fn_with_state(app.clone(), crate::csrf::api_guard))
         .route_layer(middleware::from_fn_with_state(app.clone(), record))
         .layer(tower_http::limit::RequestBodyLimitLayer::new(1024 * 1024))
+        .layer(middleware::from_fn_with_state(app.clone(), strict_transport_security))
         .with_state(app)
 }

@@ -17,6 +17,21 @@ pub struct HttpConfig {
     pub public_origin: String,
     /// Proxies whose `X-Forwarded-For` is believed (R16); nobody else's is.
     pub trusted_proxies: Vec<IpAddr>,
+    /// Who may read `/metrics` on this listener.
+    pub metrics: MetricsAccess,
+}
+
+/// Who may read `/metrics` (R62): it tells load and failure rates, so it is not for the
+/// public once Deputy listens beyond loopback.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum MetricsAccess {
+    /// Anyone who reaches the listener (the loopback default).
+    #[default]
+    Open,
+    /// Only requests with `Authorization: Bearer <token>`.
+    Bearer(String),
+    /// Nobody here: metrics are served on their own listen address, or not at all.
+    Closed,
 }
 
 impl HttpConfig {
@@ -28,6 +43,11 @@ impl HttpConfig {
 
     pub fn secure(&self) -> bool {
         self.public_origin.starts_with("https://")
+    }
+
+    /// R23: served over https, every answer tells browsers to keep to https.
+    pub fn strict_transport_security(&self) -> Option<&'static str> {
+        self.secure().then_some("max-age=63072000")
     }
 }
 

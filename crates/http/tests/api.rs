@@ -60,6 +60,7 @@ async fn start() -> Server {
             // Plain http on loopback: the cookie is `deputy`, without Secure (R23).
             public_origin: "http://127.0.0.1".into(),
             trusted_proxies: vec![],
+            metrics: Default::default(),
         };
         (AppState::new(auth, config), demo)
     })

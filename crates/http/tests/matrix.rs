@@ -54,7 +54,7 @@ async fn start() -> Server {
         (
             AppState::new(
                 auth,
-                HttpConfig { public_origin: "http://127.0.0.1".into(), trusted_proxies: vec![] },
+                HttpConfig { public_origin: "http://127.0.0.1".into(), trusted_proxies: vec![], metrics: Default::default() },
             ),
             demo,
         )
@@ -394,7 +394,7 @@ async fn insider_answers(who: Insider) -> Vec<u16> {
                 .output;
             // As if it had used its set-password e-mail (R12).
             d.execute(Actor::System, None, |tx| {
-                tx.set_status(id, deputy_core::Status::Active, None)
+                tx.password_set(id)
             })
             .unwrap();
             id

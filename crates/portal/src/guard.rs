@@ -1,8 +1,8 @@
 //! Cross-site request forgery defences for every state-changing request of the portal.
 //!
 //! Two independent checks, both required:
-//! 1. the browser says the request comes from this site: `Sec-Fetch-Site` is not
-//!    `cross-site`, and `Origin`, when sent, names the host the request went to;
+//! 1. the browser says the request comes from this origin: `Origin` names it, or without
+//!    `Origin`, `Sec-Fetch-Site: same-origin` ([`deputy_http::csrf::same_origin`], R23);
 //! 2. the form carries a token an attacker's page cannot know: with a session, a hash of
 //!    the session's secret (the cookie, HttpOnly, never readable by script); before
 //!    sign-in, the value of a random cookie set with the form (double submit).
@@ -12,11 +12,10 @@
 
 use axum::body::{Body, to_bytes};
 use axum::extract::{Request, State};
-use axum::http::{HeaderMap, Method, StatusCode, header};
+use axum::http::{HeaderMap, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use deputy_http::AppState;
-use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 /// Form bodies are small; a bigger one is refused before it is read.
@@ -27,25 +26,12 @@ pub fn csrf_cookie_name(app: &AppState) -> &'static str {
     if app.config().secure() { "__Host-deputy-csrf" } else { "deputy-csrf" }
 }
 
-/// A cookie's value from the request headers.
-pub fn cookie<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|c| c.trim().split_once('='))
-        .find(|(n, _)| *n == name)
-        .map(|(_, v)| v)
-}
+pub use deputy_http::csrf::cookie;
 
 /// The token a form must carry, when the request has what it derives from.
 pub fn expected_token(app: &AppState, headers: &HeaderMap) -> Option<String> {
     if let Some(session) = cookie(headers, app.config().cookie_name()).filter(|s| !s.is_empty()) {
-        let mut digest = Sha256::new();
-        digest.update(b"deputy-csrf\0");
-        digest.update(session.as_bytes());
-        return Some(hex::encode(digest.finalize()));
+        return Some(deputy_http::csrf::session_token(session));
     }
     cookie(headers, csrf_cookie_name(app)).filter(|v| v.len() >= 32).map(str::to_owned)
 }
@@ -77,26 +63,12 @@ fn refused(why: &'static str) -> Response {
         .into_response()
 }
 
-fn same_site(headers: &HeaderMap) -> bool {
-    let fetch_site = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok());
-    if fetch_site == Some("cross-site") {
-        return false;
-    }
-    let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
-        // Older browsers send no Origin on same-origin posts; the token still decides.
-        return true;
-    };
-    let host = headers.get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or_default();
-    let authority = origin.split_once("://").map_or("", |(_, rest)| rest);
-    !host.is_empty() && authority.eq_ignore_ascii_case(host)
-}
-
 /// Middleware: every request that may change something must pass both checks.
 pub async fn same_origin(State(app): State<AppState>, request: Request, next: Next) -> Response {
     if matches!(*request.method(), Method::GET | Method::HEAD) {
         return next.run(request).await;
     }
-    if !same_site(request.headers()) {
+    if !deputy_http::csrf::same_origin(request.headers(), app.config()) {
         return refused("cross-site origin");
     }
     let Some(expected) = expected_token(&app, request.headers()) else {

@@ -39,13 +39,17 @@ pub fn with_api(app: AppState) -> Router {
         (header::X_FRAME_OPTIONS, "DENY"),
         (header::CACHE_CONTROL, "no-store"),
     ];
-    let mut router =
-        deputy_http::routes::routes(app.clone()).merge(page_routes(app)).fallback(not_found);
+    let mut router = deputy_http::routes::routes(app.clone())
+        .merge(page_routes(app.clone()))
+        .fallback(not_found);
     for (name, value) in headers {
         router =
             router.layer(SetResponseHeaderLayer::overriding(name, HeaderValue::from_static(value)));
     }
-    router
+    router.layer(axum::middleware::from_fn_with_state(
+        app,
+        deputy_http::routes::strict_transport_security,
+    ))
 }
 
 async fn not_found(uri: axum::http::Uri) -> axum::response::Response {

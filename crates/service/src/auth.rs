@@ -5,11 +5,14 @@
 //! checked against a dummy hash, failures are counted per logon name (known or not) and per
 //! source address, and a locked or throttled account answers like a wrong password.
 
-use crate::deputy::{Deputy, ServiceError};
+use crate::deputy::{Committed, Deputy, ServiceError};
+use crate::hashing::{Busy, HashLimits, Hasher};
 use crate::passwords::{self, HashCost, PasswordError};
-use crate::tokens;
+use crate::{lifecycle, tokens};
 use deputy_core::{Actor, Context, Impersonation, PrincipalId, Status, names};
-use deputy_store::secrets::{NewMail, PasswordRow, SecretKind, SecretRow, SecretStore};
+use deputy_store::secrets::{
+    AttemptCount, NewMail, PasswordRow, SecretKind, SecretRow, SecretStore,
+};
 use deputy_store::{NewActivity, Store, StoreError};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -42,6 +45,13 @@ pub struct AuthSettings {
     /// R13: reset lifetime.
     pub reset_ttl_ms: i64,
     pub hash_cost: HashCost,
+    /// R15: how many hashes run at once and wait.
+    pub hash_limits: HashLimits,
+    /// R13: reset and invitation mails per recipient, and per source address, in each
+    /// window; past them no mail is sent.
+    pub mails_per_recipient: u32,
+    pub mails_per_source: u32,
+    pub mail_window_ms: i64,
     /// R16: failures of one account before back-off, and before a lock.
     pub backoff_after: u32,
     pub lock_after: u32,
@@ -67,6 +77,10 @@ impl Default for AuthSettings {
             invitation_ttl_ms: 72 * 3_600_000,
             reset_ttl_ms: 10 * 60_000,
             hash_cost: HashCost::DEFAULT,
+            hash_limits: HashLimits::for_this_machine(),
+            mails_per_recipient: 3,
+            mails_per_source: 100,
+            mail_window_ms: 3_600_000,
             backoff_after: 5,
             lock_after: 20,
             lock_ms: 15 * 60_000,
@@ -94,6 +108,12 @@ pub enum AuthError {
     LinkInvalid,
     #[error("{0}")]
     Password(#[from] PasswordError),
+    /// R15: every hashing permit is taken and the queue is full.
+    #[error("{0}")]
+    Busy(#[from] Busy),
+    /// R13: this address got its share of mails for now.
+    #[error("too many mails to this address or from this source; try again in {retry_after_s} seconds")]
+    TooManyMails { retry_after_s: u64 },
     #[error(transparent)]
     Service(#[from] ServiceError),
 }
@@ -121,6 +141,23 @@ pub struct SessionData {
     /// API keys: the name given at creation.
     #[serde(default)]
     pub name: Option<String>,
+    /// The principal's status serial when the session began: a session from before a
+    /// status change is refused (R23).
+    #[serde(default)]
+    pub status_serial: u32,
+}
+
+/// What an invitation's or reset's row `data` holds.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+struct LinkData {
+    /// The principal's status serial when the link was made: any status change since
+    /// kills it (R12, R13).
+    #[serde(default)]
+    status_serial: u32,
+}
+
+fn encode<T: Serialize>(value: &T) -> Result<String, AuthError> {
+    Ok(serde_json::to_string(value).map_err(|e| StoreError::Backend(e.to_string()))?)
 }
 
 /// Who is calling, once a session or key checked out.
@@ -170,6 +207,8 @@ pub struct NewSession {
 pub struct Auth<S: Store + SecretStore> {
     deputy: Arc<Deputy<S>>,
     settings: AuthSettings,
+    /// Every password hash and verification goes through it (R15).
+    hasher: Hasher,
     /// A hash of a random password, verified for unknown logons so they take as long.
     dummy_phc: String,
     /// Sessions and keys recently read, so most requests authenticate without IO. Only
@@ -185,8 +224,15 @@ impl<S: Store + SecretStore> std::fmt::Debug for Auth<S> {
 
 impl<S: Store + SecretStore> Auth<S> {
     pub fn new(deputy: Arc<Deputy<S>>, settings: AuthSettings) -> Result<Self, AuthError> {
-        let dummy_phc = passwords::hash(&passwords::generate()?, settings.hash_cost)?;
-        Ok(Auth { deputy, settings, dummy_phc, credentials: RwLock::new(HashMap::new()) })
+        let hasher = Hasher::new(settings.hash_cost, settings.hash_limits);
+        let dummy_phc = hasher.permit()?.hash(&passwords::generate()?)?;
+        Ok(Auth {
+            deputy,
+            settings,
+            hasher,
+            dummy_phc,
+            credentials: RwLock::new(HashMap::new()),
+        })
     }
 
     pub fn deputy(&self) -> &Arc<Deputy<S>> {
@@ -201,8 +247,6 @@ impl<S: Store + SecretStore> Auth<S> {
         self.deputy.store()
     }
 
-    /// Whether more attempts are allowed for `key` now (R16): free for the first few
-    /// failures, then an exponential back-off, then a lock.
     /// The back-off and lock thresholds for a counter key.
     fn limits(&self, key: &str) -> (u32, u32) {
         let s = &self.settings;
@@ -213,27 +257,28 @@ impl<S: Store + SecretStore> Auth<S> {
         }
     }
 
-    /// Whether attempts under `key` must wait (R16). The counters live in the store, so a
-    /// restart keeps a lock and replicas count together.
-    fn throttled(&self, key: &str, now: i64) -> Result<bool, AuthError> {
+    /// Counts a sign-in attempt under `key` before its password is verified (R16), and
+    /// says whether it may succeed: free for the first few, then an exponential back-off
+    /// from the attempt before, then a lock. The count is atomic in the store, so of
+    /// parallel guesses each sees the ones before it, and a restart or another replica
+    /// counts on. Returns whether it may succeed, and the count.
+    fn attempt(&self, key: &str, now: i64) -> Result<(bool, u32), AuthError> {
         let (backoff_after, lock_after) = self.limits(key);
-        let Some((count, last_ms)) = self.store().sign_in_failures(key)? else { return Ok(false) };
         let s = &self.settings;
-        if count >= lock_after {
-            return Ok(now < last_ms + s.lock_ms);
-        }
-        if count >= backoff_after {
-            let exponent = (count - backoff_after).min(10);
-            let wait = (1_000i64 << exponent).min(s.lock_ms);
-            return Ok(now < last_ms + wait);
-        }
-        Ok(false)
-    }
-
-    /// Counts a failure; returns the new count.
-    fn fail(&self, key: &str, now: i64) -> Result<u32, AuthError> {
-        let (_, lock_after) = self.limits(key);
-        Ok(self.store().record_sign_in_failure(key, now, lock_after, self.settings.lock_ms)?)
+        let AttemptCount { count, previous_ms } =
+            self.store().count_sign_in_attempt(key, now, lock_after, s.lock_ms)?;
+        let Some(previous) = previous_ms else { return Ok((true, count)) };
+        let before = count.saturating_sub(1);
+        let allowed = if before >= lock_after {
+            // The store starts over once a lock ran out, so this one still holds.
+            false
+        } else if before >= backoff_after {
+            let exponent = (before - backoff_after).min(10);
+            now >= previous + (1_000i64 << exponent).min(s.lock_ms)
+        } else {
+            true
+        };
+        Ok((allowed, count))
     }
 
     fn clear(&self, key: &str) -> Result<(), AuthError> {
@@ -272,21 +317,28 @@ impl<S: Store + SecretStore> Auth<S> {
     }
 
     /// Password sign-in (R15, R16, R17). `source` is the client address (after the trusted
-    /// proxy rules). Rotates nothing: every sign-in makes a new session (R23).
+    /// proxy rules). Every sign-in makes a new session (R23).
+    ///
+    /// An unknown logon, a locked or throttled account and a wrong password answer alike
+    /// and do the same work: a hashing permit, two counted attempts, one password read, one
+    /// verification (a dummy hash for unknown logons) and one activity entry (R15).
     pub fn sign_in(
         &self,
         logon: &str,
         password: &str,
         source: Option<&str>,
     ) -> Result<NewSession, AuthError> {
+        // R15: a permit first, so a burst is refused before it costs memory or a count.
+        let mut permit = self.hasher.permit()?;
         let now = self.deputy.now();
-        let logon_key = format!("logon:{}", names::collision_key(logon));
+        let logon_key = Self::failure_key(logon);
         let source_key = source.map(|s| format!("source:{s}"));
-        let throttled = self.throttled(&logon_key, now)?
-            || match source_key.as_deref() {
-                Some(k) => self.throttled(k, now)?,
-                None => false,
-            };
+        // R16: counted before the password is verified, so parallel guesses cannot pass.
+        let (logon_allowed, logon_count) = self.attempt(&logon_key, now)?;
+        let source_allowed = match source_key.as_deref() {
+            Some(k) => self.attempt(k, now)?.0,
+            None => true,
+        };
         let s = self.deputy.snapshot();
         let principal = s.principal_by_logon(logon).and_then(|id| s.principal(id)).filter(|p| {
             // The logon must match as typed up to case and normalisation, not merely collide.
@@ -297,32 +349,31 @@ impl<S: Store + SecretStore> Auth<S> {
             Some(d) if d.linked_password => p.owner().unwrap_or(p.id),
             _ => p.id,
         });
-        let stored = match password_of {
-            Some(id) => self.store().password(id.0)?,
-            None => None,
-        };
-        // Always verify something, so unknown logons take as long as known ones.
-        let matches =
-            passwords::verify(password, stored.as_ref().map_or(&self.dummy_phc, |r| &r.phc));
+        // The same read for unknown logons: of a row that cannot exist.
+        let stored = self.store().password(password_of.map_or(u32::MAX, |id| id.0))?;
+        let matches = permit.verify(password, stored.as_ref().map_or(&self.dummy_phc, |r| &r.phc));
         let can_sign_in = principal.is_some_and(|p| {
             p.status == Status::Active
                 && s.tenant(p.home).is_some_and(|t| !t.blocked)
                 && p.owner()
                     .is_none_or(|o| s.principal(o).is_some_and(|o| o.status == Status::Active))
         });
-        match (principal, matches && can_sign_in && !throttled && stored.is_some()) {
-            (Some(p), true) => {
+        let stored = stored.filter(|_| matches && can_sign_in && logon_allowed && source_allowed);
+        match (principal, stored) {
+            (Some(p), Some(stored)) => {
+                // A success clears this account's own count and takes back its own attempt
+                // from the address, never the address's failures on other accounts.
                 self.clear(&logon_key)?;
                 if let Some(k) = &source_key {
-                    self.clear(k)?;
+                    self.store().forgive_sign_in_attempt(k)?;
                 }
-                let stored = stored.ok_or(AuthError::SignInFailed)?;
                 // R15: a hash made with weaker parameters is replaced while we know the
                 // password (on the row it came from: the owner's, for a linked delegate).
                 if passwords::needs_rehash(&stored.phc, self.settings.hash_cost) {
-                    let phc = passwords::hash(password, self.settings.hash_cost)?;
+                    let phc = permit.hash(password)?;
                     self.store().put_password(&PasswordRow { phc, ..stored.clone() })?;
                 }
+                drop(permit);
                 let data = SessionData {
                     epoch: self.deputy.epoch(),
                     must_change_password: stored.must_change,
@@ -333,15 +384,11 @@ impl<S: Store + SecretStore> Auth<S> {
                 Ok(session)
             }
             (found, _) => {
-                let count = self.fail(&logon_key, now)?;
-                if let Some(k) = &source_key {
-                    self.fail(k, now)?;
-                }
-                if let Some(p) = found {
-                    self.audit("auth.sign_in_failed", Some(p.id), source)?;
-                    if count == self.settings.lock_after {
-                        self.audit("auth.locked", Some(p.id), source)?;
-                    }
+                drop(permit);
+                let subject = found.map(|p| p.id);
+                self.audit("auth.sign_in_failed", subject, source)?;
+                if logon_count == self.settings.lock_after {
+                    self.audit("auth.locked", subject, source)?;
                 }
                 Err(AuthError::SignInFailed)
             }
@@ -354,9 +401,12 @@ impl<S: Store + SecretStore> Auth<S> {
         data: SessionData,
     ) -> Result<NewSession, AuthError> {
         let now = self.deputy.now();
+        // A session reflects the status it was made in (R23).
+        let status_serial =
+            self.deputy.snapshot().principal(principal).map_or(0, |p| p.status_serial);
+        let data = SessionData { status_serial, ..data };
         let (token, hash) = tokens::new_token().map_err(|e| StoreError::Backend(e.to_string()))?;
-        let encoded =
-            serde_json::to_string(&data).map_err(|e| StoreError::Backend(e.to_string()))?;
+        let encoded = encode(&data)?;
         self.store().insert_secret(&SecretRow {
             hash: hash.clone(),
             kind: SecretKind::Session,
@@ -394,7 +444,9 @@ impl<S: Store + SecretStore> Auth<S> {
         let s = self.deputy.snapshot();
         let principal = PrincipalId(row.principal);
         let active = s.principal(principal).is_some_and(|p| {
-            p.status == Status::Active && s.tenant(p.home).is_some_and(|t| !t.blocked)
+            p.status == Status::Active
+                && s.tenant(p.home).is_some_and(|t| !t.blocked)
+                && (row.kind != SecretKind::Session || p.status_serial == data.status_serial)
         });
         if expired || !active || data.epoch != self.deputy.epoch() {
             self.forget(&hash);
@@ -455,7 +507,9 @@ impl<S: Store + SecretStore> Auth<S> {
         let s = self.deputy.snapshot();
         let principal = PrincipalId(row.principal);
         let active = s.principal(principal).is_some_and(|p| {
-            p.status == Status::Active && s.tenant(p.home).is_some_and(|t| !t.blocked)
+            p.status == Status::Active
+                && s.tenant(p.home).is_some_and(|t| !t.blocked)
+                && (row.kind != SecretKind::Session || p.status_serial == cached.data.status_serial)
         });
         let impersonation_holds =
             match (cached.data.impersonating, cached.data.impersonation_expires_ms) {
@@ -519,9 +573,65 @@ impl<S: Store + SecretStore> Auth<S> {
         Ok(session)
     }
 
+    /// Whether `password` may become `principal`'s (R15).
+    fn acceptable(&self, _principal: PrincipalId, password: &str) -> Result<(), AuthError> {
+        passwords::validate(password)?;
+        Ok(())
+    }
+
+    /// The principal's delegates whose password is linked to it, and theirs (R17): their
+    /// sessions end with a change of the password they sign in with.
+    fn linked_delegates(&self, owner: PrincipalId) -> Vec<PrincipalId> {
+        let s = self.deputy.snapshot();
+        let mut found = Vec::new();
+        let mut pending = vec![owner];
+        while let Some(p) = pending.pop() {
+            for d in s.delegates_of(p) {
+                if s.principal(d)
+                    .and_then(|d| d.delegate.as_deref())
+                    .is_some_and(|a| a.linked_password)
+                    && !found.contains(&d)
+                {
+                    found.push(d);
+                    pending.push(d);
+                }
+            }
+        }
+        found
+    }
+
+    /// A password changed: every session of the principal and of its linked delegates
+    /// ends (R17, R23), and its pending resets die (R13).
+    fn password_changed(&self, principal: PrincipalId) -> Result<(), AuthError> {
+        self.forget_principal(principal);
+        self.store()
+            .delete_secrets_of(principal.0, &[SecretKind::Session, SecretKind::PasswordReset])?;
+        for d in self.linked_delegates(principal) {
+            self.forget_principal(d);
+            self.store().delete_secrets_of(d.0, &[SecretKind::Session])?;
+        }
+        Ok(())
+    }
+
+    fn put_new_password(
+        &self,
+        principal: PrincipalId,
+        password: &str,
+        must_change: bool,
+    ) -> Result<(), AuthError> {
+        let phc = self.hasher.permit()?.hash(password)?;
+        self.store().put_password(&PasswordRow {
+            principal: principal.0,
+            phc,
+            must_change,
+            changed_ms: self.deputy.now(),
+        })?;
+        Ok(())
+    }
+
     /// Sets a password chosen by its owner (R15): after a forced change, or from the
-    /// profile with the current one. Ends the principal's other sessions (R23) and returns
-    /// a fresh one.
+    /// profile with the current one. Ends the principal's other sessions and those of its
+    /// linked delegates (R17, R23) and returns a fresh one.
     pub fn change_password(
         &self,
         caller: &Caller,
@@ -550,7 +660,7 @@ impl<S: Store + SecretStore> Auth<S> {
             )));
         }
         let stored = self.store().password(caller.principal.0)?.ok_or(AuthError::SignInFailed)?;
-        if !passwords::verify(current, &stored.phc) {
+        if !self.hasher.permit()?.verify(current, &stored.phc) {
             return Err(AuthError::SignInFailed);
         }
         if current == new {
@@ -561,20 +671,9 @@ impl<S: Store + SecretStore> Auth<S> {
                 ),
             )));
         }
-        passwords::validate(new)?;
-        let now = self.deputy.now();
-        let phc = passwords::hash(new, self.settings.hash_cost)?;
-        self.store().put_password(&PasswordRow {
-            principal: caller.principal.0,
-            phc,
-            must_change: false,
-            changed_ms: now,
-        })?;
-        self.forget_principal(caller.principal);
-        self.store().delete_secrets_of(
-            caller.principal.0,
-            &[SecretKind::Session, SecretKind::PasswordReset],
-        )?;
+        self.acceptable(caller.principal, new)?;
+        self.put_new_password(caller.principal, new, false)?;
+        self.password_changed(caller.principal)?;
         self.audit("auth.password_changed", Some(caller.principal), source)?;
         let data = SessionData { must_change_password: false, ..caller.data.clone() };
         self.new_session(caller.principal, data)
@@ -588,20 +687,99 @@ impl<S: Store + SecretStore> Auth<S> {
         password: &str,
         must_change: bool,
     ) -> Result<(), AuthError> {
-        passwords::validate(password)?;
-        let phc = passwords::hash(password, self.settings.hash_cost)?;
-        self.store().put_password(&PasswordRow {
+        self.acceptable(principal, password)?;
+        self.put_new_password(principal, password, must_change)
+    }
+
+    /// R13: counts a mail to `recipient` (and from `source`) in the current window;
+    /// refuses once either had its share.
+    fn mail_allowed(&self, recipient: &str, source: Option<&str>) -> Result<(), AuthError> {
+        let s = &self.settings;
+        let now = self.deputy.now();
+        let refused = AuthError::TooManyMails {
+            retry_after_s: u64::try_from(s.mail_window_ms / 1_000).unwrap_or(3_600),
+        };
+        if let Some(source) = source
+            && self.store().count_in_window(&format!("mail-from:{source}"), now, s.mail_window_ms)?
+                > s.mails_per_source
+        {
+            return Err(refused);
+        }
+        let to = format!("mail-to:{}", recipient.trim().to_lowercase());
+        if self.store().count_in_window(&to, now, s.mail_window_ms)? > s.mails_per_recipient {
+            return Err(refused);
+        }
+        Ok(())
+    }
+
+    /// Inserts a single-use link for `principal`, replacing its older ones of `kind`;
+    /// returns the token for the mail.
+    fn new_link(
+        &self,
+        principal: PrincipalId,
+        kind: SecretKind,
+        ttl_ms: i64,
+    ) -> Result<String, AuthError> {
+        let now = self.deputy.now();
+        let status_serial =
+            self.deputy.snapshot().principal(principal).map_or(0, |p| p.status_serial);
+        let (token, hash) = tokens::new_token().map_err(|e| StoreError::Backend(e.to_string()))?;
+        self.store().delete_secrets_of(principal.0, &[kind])?;
+        self.store().insert_secret(&SecretRow {
+            hash,
+            kind,
             principal: principal.0,
-            phc,
-            must_change,
-            changed_ms: self.deputy.now(),
+            created_ms: now,
+            expires_ms: Some(now + ttl_ms),
+            last_used_ms: None,
+            used_ms: None,
+            data: encode(&LinkData { status_serial })?,
         })?;
+        Ok(token)
+    }
+
+    /// The principal behind an unused, unexpired link of `kind`, if it still is `status`
+    /// with the status serial the link was made at (R12, R13): a link dies at any status
+    /// change, whoever made it and in whichever process. Reads without using the link.
+    fn link_holder(
+        &self,
+        token: &str,
+        kind: SecretKind,
+        status: Status,
+    ) -> Result<PrincipalId, AuthError> {
+        let now = self.deputy.now();
+        let row = self
+            .store()
+            .secret(&tokens::hash_token(token))?
+            .filter(|r| r.kind == kind && r.used_ms.is_none())
+            .filter(|r| r.expires_ms.is_none_or(|t| now < t))
+            .ok_or(AuthError::LinkInvalid)?;
+        let data: LinkData = serde_json::from_str(&row.data).unwrap_or_default();
+        let principal = PrincipalId(row.principal);
+        let s = self.deputy.snapshot();
+        s.principal(principal)
+            .filter(|p| p.status == status && p.status_serial == data.status_serial)
+            .map(|p| p.id)
+            .ok_or(AuthError::LinkInvalid)
+    }
+
+    /// Uses a link found by [`Auth::link_holder`]: of concurrent uses exactly one wins.
+    fn use_link(&self, token: &str, kind: SecretKind, holder: PrincipalId) -> Result<(), AuthError> {
+        let row = self
+            .store()
+            .redeem_secret(&tokens::hash_token(token), kind, self.deputy.now())?
+            .ok_or(AuthError::LinkInvalid)?;
+        if row.principal != holder.0 {
+            return Err(AuthError::LinkInvalid);
+        }
         Ok(())
     }
 
     /// Issues an invitation (R12) for a principal that is pending or invited: a new token
     /// (older ones die), the status `invited`, and a mail in the outbox with a link on the
-    /// public origin. The caller's authority is checked by the engine's status change.
+    /// public origin. The engine decides whether the actor may (users.create or
+    /// users.modify, R10) and whether the principal can be invited (R11, R17), before any
+    /// mail is counted (R13).
     pub fn invite(
         &self,
         actor: Actor,
@@ -615,24 +793,15 @@ impl<S: Store + SecretStore> Auth<S> {
                 principal,
             )))
         })?;
-        // The engine decides whether the actor may invite (users.create or users.modify,
-        // R10) and whether the principal can be invited (R11, R17); a resend is audited too.
+        s.decide(actor, self.deputy.now(), |tx| tx.set_status(principal, Status::Invited, None))
+            .map_err(|e| AuthError::Service(ServiceError::Command(e)))?;
+        self.mail_allowed(&p.email, source)?;
+        // A resend is audited too.
         self.deputy.execute(actor, source, |tx| tx.set_status(principal, Status::Invited, None))?;
         let email = p.email.to_string();
         let logon = p.logon.to_string();
-        let now = self.deputy.now();
-        let (token, hash) = tokens::new_token().map_err(|e| StoreError::Backend(e.to_string()))?;
-        self.store().delete_secrets_of(principal.0, &[SecretKind::Invitation])?;
-        self.store().insert_secret(&SecretRow {
-            hash,
-            kind: SecretKind::Invitation,
-            principal: principal.0,
-            created_ms: now,
-            expires_ms: Some(now + self.settings.invitation_ttl_ms),
-            last_used_ms: None,
-            used_ms: None,
-            data: "{}".into(),
-        })?;
+        let token =
+            self.new_link(principal, SecretKind::Invitation, self.settings.invitation_ttl_ms)?;
         let link =
             format!("{}/invitation/{token}", self.settings.public_origin.trim_end_matches('/'));
         self.store().queue_mail(
@@ -644,37 +813,27 @@ impl<S: Store + SecretStore> Auth<S> {
                     self.settings.invitation_ttl_ms / 3_600_000
                 ),
             },
-            now,
+            self.deputy.now(),
         )?;
         Ok(token)
     }
 
-    /// Uses an invitation link (R12): sets the password, activates the principal and
-    /// verifies its e-mail; of concurrent uses exactly one succeeds.
+    /// Uses an invitation link (R12): only while its principal is `invited` and has not
+    /// changed status since the link was sent. Sets the password, activates the principal
+    /// and verifies its e-mail; of concurrent uses exactly one succeeds. A refused password
+    /// leaves the link usable.
     pub fn accept_invitation(
         &self,
         token: &str,
         password: &str,
         source: Option<&str>,
     ) -> Result<NewSession, AuthError> {
-        passwords::validate(password)?;
-        let now = self.deputy.now();
-        let row = self
-            .store()
-            .redeem_secret(&tokens::hash_token(token), SecretKind::Invitation, now)?
-            .ok_or(AuthError::LinkInvalid)?;
-        let principal = PrincipalId(row.principal);
-        let phc = passwords::hash(password, self.settings.hash_cost)?;
-        self.store().put_password(&PasswordRow {
-            principal: principal.0,
-            phc,
-            must_change: false,
-            changed_ms: now,
-        })?;
+        let principal = self.link_holder(token, SecretKind::Invitation, Status::Invited)?;
+        self.acceptable(principal, password)?;
+        self.use_link(token, SecretKind::Invitation, principal)?;
+        self.put_new_password(principal, password, false)?;
         self.deputy.execute(Actor::System, source, |tx| {
-            if tx.state().principal(principal).is_some_and(|p| p.status != Status::Active) {
-                tx.set_status(principal, Status::Active, None)?;
-            }
+            tx.password_set(principal)?;
             tx.verify_email(principal)
         })?;
         self.audit("auth.invitation_accepted", Some(principal), source)?;
@@ -720,6 +879,14 @@ impl<S: Store + SecretStore> Auth<S> {
                 ),
             )));
         }
+        if expires_ms.is_some_and(|t| t <= now) {
+            return Err(AuthError::Service(ServiceError::Command(
+                deputy_core::CommandError::invalid(
+                    "expires_at",
+                    format!("`{}` is not in the future (milliseconds since the Unix epoch)", expires_ms.unwrap_or_default()),
+                ),
+            )));
+        }
         let (token, _) = tokens::new_token().map_err(|e| StoreError::Backend(e.to_string()))?;
         // The prefix tells keys from session tokens (and secret scanners find them).
         let key = format!("dpk_{token}");
@@ -727,6 +894,7 @@ impl<S: Store + SecretStore> Auth<S> {
         let data = SessionData {
             epoch: self.deputy.epoch(),
             name: Some(name.to_owned()),
+            status_serial: p.status_serial,
             ..SessionData::default()
         };
         self.store().insert_secret(&SecretRow {
@@ -737,15 +905,16 @@ impl<S: Store + SecretStore> Auth<S> {
             expires_ms,
             last_used_ms: None,
             used_ms: None,
-            data: serde_json::to_string(&data).map_err(|e| StoreError::Backend(e.to_string()))?,
+            data: encode(&data)?,
         })?;
         self.audit("auth.api_key_created", Some(account), None)?;
         Ok(key)
     }
 
     /// "Forgot your password?" (R13): by logon name or e-mail. Mails a reset link to every
-    /// matching active account that has a password of its own; the caller learns nothing
-    /// (the answer is the same either way).
+    /// matching active account that has a password of its own, within the mail limits per
+    /// recipient and per source; the caller learns nothing (the answer is the same either
+    /// way, and comes before this runs).
     pub fn forgot_password(
         &self,
         logon_or_email: &str,
@@ -775,7 +944,11 @@ impl<S: Store + SecretStore> Auth<S> {
                 && !linked
                 && p.kind != deputy_core::PrincipalKind::ServiceAccount
             {
-                self.send_reset(id, source)?;
+                match self.send_reset(id, source) {
+                    // Past the limits nothing is sent, and nothing is said (R13).
+                    Err(AuthError::TooManyMails { .. }) => {}
+                    other => other?,
+                }
             }
         }
         Ok(())
@@ -826,19 +999,9 @@ impl<S: Store + SecretStore> Auth<S> {
     fn send_reset(&self, principal: PrincipalId, source: Option<&str>) -> Result<(), AuthError> {
         let s = self.deputy.snapshot();
         let Some(p) = s.principal(principal) else { return Ok(()) };
-        let now = self.deputy.now();
-        let (token, hash) = tokens::new_token().map_err(|e| StoreError::Backend(e.to_string()))?;
-        self.store().delete_secrets_of(principal.0, &[SecretKind::PasswordReset])?;
-        self.store().insert_secret(&SecretRow {
-            hash,
-            kind: SecretKind::PasswordReset,
-            principal: principal.0,
-            created_ms: now,
-            expires_ms: Some(now + self.settings.reset_ttl_ms),
-            last_used_ms: None,
-            used_ms: None,
-            data: "{}".into(),
-        })?;
+        self.mail_allowed(&p.email, source)?;
+        let token =
+            self.new_link(principal, SecretKind::PasswordReset, self.settings.reset_ttl_ms)?;
         let link = format!("{}/reset/{token}", self.settings.public_origin.trim_end_matches('/'));
         self.store().queue_mail(
             &NewMail {
@@ -850,41 +1013,59 @@ impl<S: Store + SecretStore> Auth<S> {
                     self.settings.reset_ttl_ms / 60_000
                 ),
             },
-            now,
+            self.deputy.now(),
         )?;
         self.audit("auth.reset_requested", Some(principal), source)?;
         Ok(())
     }
 
-    /// Uses a reset link (R13): sets the new password and ends every session of the
-    /// principal.
+    /// Uses a reset link (R13): only while its principal is active and has not changed
+    /// status since the link was sent. Sets the new password and ends every session of
+    /// the principal and of its linked delegates (R17).
     pub fn reset_password(
         &self,
         token: &str,
         password: &str,
         source: Option<&str>,
     ) -> Result<(), AuthError> {
-        passwords::validate(password)?;
-        let now = self.deputy.now();
-        let row = self
-            .store()
-            .redeem_secret(&tokens::hash_token(token), SecretKind::PasswordReset, now)?
-            .ok_or(AuthError::LinkInvalid)?;
-        let phc = passwords::hash(password, self.settings.hash_cost)?;
-        self.store().put_password(&PasswordRow {
-            principal: row.principal,
-            phc,
-            must_change: false,
-            changed_ms: now,
-        })?;
-        self.forget_principal(PrincipalId(row.principal));
-        self.store().delete_secrets_of(row.principal, &[SecretKind::Session])?;
-        let principal = PrincipalId(row.principal);
+        let principal = self.link_holder(token, SecretKind::PasswordReset, Status::Active)?;
+        self.acceptable(principal, password)?;
+        self.use_link(token, SecretKind::PasswordReset, principal)?;
+        self.put_new_password(principal, password, false)?;
+        self.password_changed(principal)?;
         if let Some(p) = self.deputy.snapshot().principal(principal) {
             self.clear(&Self::failure_key(&p.logon))?;
         }
         self.audit("auth.password_reset", Some(principal), source)?;
         Ok(())
+    }
+
+    /// Activates or deactivates a principal (R11, R28) and ends what dies with the change
+    /// ([`lifecycle::set_status`]), also in this process's credential cache.
+    pub fn set_status(
+        &self,
+        actor: Actor,
+        principal: PrincipalId,
+        status: Status,
+        reason: Option<String>,
+        source: Option<&str>,
+    ) -> Result<Committed<()>, AuthError> {
+        let (committed, revoked) =
+            lifecycle::set_status(&self.deputy, actor, source, principal, status, reason)?;
+        revoked.into_iter().for_each(|p| self.forget_principal(p));
+        Ok(committed)
+    }
+
+    /// Cancels a principal and its delegates and ends all their secrets (R20, R36).
+    pub fn cancel(
+        &self,
+        actor: Actor,
+        principal: PrincipalId,
+        source: Option<&str>,
+    ) -> Result<Committed<()>, AuthError> {
+        let (committed, revoked) = lifecycle::cancel(&self.deputy, actor, source, principal)?;
+        revoked.into_iter().for_each(|p| self.forget_principal(p));
+        Ok(committed)
     }
 
     /// Lifts a sign-in lock (R16) by a holder of `users.modify` over the principal; audited.
@@ -1036,44 +1217,6 @@ impl<S: Store + SecretStore> Auth<S> {
             self.deputy.now(),
         )?;
         Ok(())
-    }
-
-    /// Ends every session of a principal and of its delegates (R23, R36: a deactivated
-    /// owner's delegates cannot act either).
-    pub fn end_sessions(&self, principal: PrincipalId) -> Result<usize, AuthError> {
-        let s = self.deputy.snapshot();
-        let mut pending = vec![principal];
-        let mut n = 0;
-        while let Some(p) = pending.pop() {
-            self.forget_principal(p);
-            n += self.store().delete_secrets_of(p.0, &[SecretKind::Session])?;
-            pending.extend(s.delegates_of(p));
-        }
-        Ok(n)
-    }
-
-    /// R20: a cancelled principal's sessions, API keys and pending tokens end at once (its
-    /// cancelled delegates' too, R36).
-    pub fn end_secrets_of_cancelled(&self, principal: PrincipalId) -> Result<usize, AuthError> {
-        let s = self.deputy.snapshot();
-        let mut pending = vec![principal];
-        let mut n = 0;
-        while let Some(p) = pending.pop() {
-            if s.principal(p).is_some_and(|x| x.status == Status::Cancelled) {
-                self.forget_principal(p);
-                n += self.store().delete_secrets_of(
-                    p.0,
-                    &[
-                        SecretKind::Session,
-                        SecretKind::ApiKey,
-                        SecretKind::Invitation,
-                        SecretKind::PasswordReset,
-                    ],
-                )?;
-                pending.extend(s.delegates_of(p));
-            }
-        }
-        Ok(n)
     }
 
     /// Creates the first admin of a new deployment (R60): user `logon` in the root with a

@@ -168,7 +168,7 @@ pub fn build<S: Store>(d: &Deputy<S>) -> Result<Demo, ServiceError> {
     };
     let jim =
         d.execute(Actor::at_home(jane), None, |tx| tx.create_delegate(new_jim.clone()))?.output;
-    d.execute(Actor::System, None, |tx| tx.set_status(jim, Status::Active, None))?;
+    d.execute(Actor::System, None, |tx| tx.password_set(jim))?;
     let payroll_group = d
         .execute(Actor::at_home(jane), None, |tx| {
             tx.create_group(GroupOwner::User(jane), "Payroll clients".into())

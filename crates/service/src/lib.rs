@@ -11,6 +11,8 @@ pub mod access_tokens;
 pub mod auth;
 pub mod demo;
 pub mod deputy;
+pub mod hashing;
+pub mod lifecycle;
 pub mod mail;
 pub mod passwords;
 pub mod resolve;

@@ -34,6 +34,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (5, include_str!("../migrations/0005_idempotency.sql")),
     (6, include_str!("../migrations/0006_outbox_retries.sql")),
     (7, include_str!("../migrations/0007_sign_in_failures.sql")),
+    (8, include_str!("../migrations/0008_rate_windows.sql")),
 ];
 
 /// The newest schema version this binary knows.

@@ -2,7 +2,7 @@
 
 use deputy_store::StoreError;
 use deputy_store::secrets::{
-    Idempotent, NewMail, OutboxRow, PasswordRow, SecretKind, SecretRow, SecretStore, SigningKeyRow,
+    AttemptCount,    Idempotent, NewMail, OutboxRow, PasswordRow, SecretKind, SecretRow, SecretStore, SigningKeyRow,
     StoredAnswer,
 };
 use rusqlite::{OptionalExtension, Row, params};
@@ -264,21 +264,58 @@ impl SecretStore for SqliteStore {
         })
     }
 
-    fn record_sign_in_failure(
+    fn count_sign_in_attempt(
         &self,
         key: &str,
         now_ms: i64,
         lock_after: u32,
         lock_ms: i64,
-    ) -> Result<u32, StoreError> {
+    ) -> Result<AttemptCount, StoreError> {
+        // One immediate transaction: read the previous attempt, then count this one, so
+        // concurrent attempts are serialised and each sees the one before it.
+        self.write(|tx| {
+            let previous: Option<(u32, i64)> = tx
+                .query_row("SELECT count, last_ms FROM sign_in_failure WHERE key = ?1", [key], |r| {
+                    Ok((r.get(0)?, r.get(1)?))
+                })
+                .optional()
+                .map_err(sql_error)?;
+            let restart = previous
+                .is_none_or(|(count, last)| count >= lock_after && now_ms >= last + lock_ms);
+            let count = if restart { 1 } else { previous.map_or(1, |(c, _)| c.saturating_add(1)) };
+            tx.execute(
+                "INSERT INTO sign_in_failure (key, count, last_ms) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (key) DO UPDATE SET count = ?2, last_ms = ?3",
+                params![key, count, now_ms],
+            )
+            .map_err(sql_error)?;
+            Ok(AttemptCount {
+                count,
+                previous_ms: if restart { None } else { previous.map(|(_, last)| last) },
+            })
+        })
+    }
+
+    fn forgive_sign_in_attempt(&self, key: &str) -> Result<(), StoreError> {
+        self.write(|tx| {
+            tx.execute(
+                "UPDATE sign_in_failure SET count = count - 1 WHERE key = ?1 AND count > 0",
+                [key],
+            )
+            .map_err(sql_error)?;
+            Ok(())
+        })
+    }
+
+    fn count_in_window(&self, key: &str, now_ms: i64, window_ms: i64) -> Result<u32, StoreError> {
         self.write(|tx| {
             tx.query_row(
-                "INSERT INTO sign_in_failure (key, count, last_ms) VALUES (?1, 1, ?2)
+                "INSERT INTO rate_window (key, start_ms, count) VALUES (?1, ?2, 1)
                  ON CONFLICT (key) DO UPDATE SET
-                   count = CASE WHEN count >= ?3 AND ?2 >= last_ms + ?4 THEN 1 ELSE count + 1 END,
-                   last_ms = ?2
+                   count = CASE WHEN ?2 >= start_ms + ?3 THEN 1 ELSE count + 1 END,
+                   start_ms = CASE WHEN ?2 >= start_ms + ?3 THEN ?2 ELSE start_ms END
                  RETURNING count",
-                params![key, now_ms, lock_after, lock_ms],
+                params![key, now_ms, window_ms],
                 |r| r.get(0),
             )
             .map_err(sql_error)

@@ -3,7 +3,7 @@
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
 
 use crate::secrets::{
-    Idempotent, NewMail, PasswordRow, SecretKind, SecretRow, SecretStore, SigningKeyRow,
+    AttemptCount, Idempotent, NewMail, PasswordRow, SecretKind, SecretRow, SecretStore, SigningKeyRow,
     StoredAnswer,
 };
 
@@ -155,35 +155,69 @@ pub fn r57_idempotency_keys_replay_answers<S: SecretStore>(new_store: impl Fn() 
     );
 }
 
-/// R16: failed sign-ins are counted per key, start over once a lock ran out, and clear.
-pub fn r16_sign_in_failures_count_and_clear<S: SecretStore>(new_store: impl Fn() -> S) {
+/// R16: sign-in attempts are counted per key, start over once a lock ran out, are
+/// forgiven one at a time and clear.
+pub fn r16_sign_in_attempts_count_and_clear<S: SecretStore>(new_store: impl Fn() -> S) {
     let store = new_store();
+    let count = |key: &str, now: i64| store.count_sign_in_attempt(key, now, 3, 1_000).unwrap();
     assert_eq!(store.sign_in_failures("logon:jane").unwrap(), None);
-    for n in 1..=3 {
-        assert_eq!(
-            store.record_sign_in_failure("logon:jane", 100 * n, 3, 1_000).unwrap(),
-            n as u32
-        );
-    }
+    assert_eq!(count("logon:jane", 100), AttemptCount { count: 1, previous_ms: None });
+    assert_eq!(count("logon:jane", 200), AttemptCount { count: 2, previous_ms: Some(100) });
+    assert_eq!(count("logon:jane", 300), AttemptCount { count: 3, previous_ms: Some(200) });
     assert_eq!(store.sign_in_failures("logon:jane").unwrap(), Some((3, 300)));
     assert_eq!(
-        store.record_sign_in_failure("logon:jane", 400, 3, 1_000).unwrap(),
-        4,
+        count("logon:jane", 400),
+        AttemptCount { count: 4, previous_ms: Some(300) },
         "locked: still counting"
     );
     assert_eq!(
-        store.record_sign_in_failure("logon:jane", 1_400, 3, 1_000).unwrap(),
-        1,
+        count("logon:jane", 1_400),
+        AttemptCount { count: 1, previous_ms: None },
         "the lock ran out"
     );
-    assert_eq!(
-        store.record_sign_in_failure("source:10.0.0.1", 1, 3, 1_000).unwrap(),
-        1,
-        "keys are separate"
-    );
+    assert_eq!(count("source:10.0.0.1", 1).count, 1, "keys are separate");
+    assert_eq!(count("source:10.0.0.1", 2).count, 2);
+    store.forgive_sign_in_attempt("source:10.0.0.1").unwrap();
+    assert_eq!(store.sign_in_failures("source:10.0.0.1").unwrap(), Some((1, 2)));
+    store.forgive_sign_in_attempt("source:10.0.0.1").unwrap();
+    store.forgive_sign_in_attempt("source:10.0.0.1").unwrap();
+    assert_eq!(store.sign_in_failures("source:10.0.0.1").unwrap().map(|c| c.0), Some(0));
+    store.forgive_sign_in_attempt("source:unknown").unwrap();
+    assert_eq!(store.sign_in_failures("source:unknown").unwrap(), None);
     store.clear_sign_in_failures("logon:jane").unwrap();
     assert_eq!(store.sign_in_failures("logon:jane").unwrap(), None);
-    assert_eq!(store.sign_in_failures("source:10.0.0.1").unwrap(), Some((1, 1)));
+}
+
+/// R16: of many threads counting attempts at once, each gets its own count.
+pub fn r16_parallel_attempts_get_distinct_counts<S: SecretStore + 'static>(
+    new_store: impl Fn() -> S,
+) {
+    let store = std::sync::Arc::new(new_store());
+    let threads: Vec<_> = (0..8)
+        .map(|_| {
+            let store = store.clone();
+            std::thread::spawn(move || {
+                (0..10)
+                    .map(|_| store.count_sign_in_attempt("logon:x", 5, 1_000, 1_000).unwrap().count)
+                    .collect::<Vec<_>>()
+            })
+        })
+        .collect();
+    let mut counts: Vec<u32> = threads.into_iter().flat_map(|t| t.join().unwrap()).collect();
+    counts.sort_unstable();
+    assert_eq!(counts, (1..=80).collect::<Vec<u32>>());
+}
+
+/// R13: events are counted in fixed windows per key.
+pub fn r13_counts_in_windows<S: SecretStore>(new_store: impl Fn() -> S) {
+    let store = new_store();
+    let count = |key: &str, now: i64| store.count_in_window(key, now, 1_000).unwrap();
+    assert_eq!(count("mail-to:jane@example.com", 10), 1);
+    assert_eq!(count("mail-to:jane@example.com", 500), 2);
+    assert_eq!(count("mail-to:jane@example.com", 1_009), 3);
+    assert_eq!(count("mail-to:bob@example.com", 1_009), 1, "keys are separate");
+    assert_eq!(count("mail-to:jane@example.com", 1_010), 1, "a new window");
+    assert_eq!(count("mail-to:jane@example.com", 1_500), 2);
 }
 
 /// One `#[test]` per case, each on a fresh store.
@@ -198,7 +232,9 @@ macro_rules! secret_conformance_tests {
             r61_outbox_keeps_mail_in_order,
             r71_signing_keys_rotate,
             r57_idempotency_keys_replay_answers,
-            r16_sign_in_failures_count_and_clear,
+            r16_sign_in_attempts_count_and_clear,
+            r16_parallel_attempts_get_distinct_counts,
+            r13_counts_in_windows,
         );
     };
     (@cases $new_store:expr; $($case:ident),* $(,)?) => {

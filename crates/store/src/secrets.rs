@@ -88,6 +88,15 @@ pub struct NewMail {
     pub body: String,
 }
 
+/// What [`SecretStore::count_sign_in_attempt`] found and did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AttemptCount {
+    /// The count with this attempt.
+    pub count: u32,
+    /// When the attempt before it was counted (none: this one started the count).
+    pub previous_ms: Option<i64>,
+}
+
 /// A key that signs access tokens (R71).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SigningKeyRow {
@@ -167,17 +176,27 @@ pub trait SecretStore: Send + Sync {
 
     /// The failed sign-ins counted under `key` (R16): how many, and the last one's time.
     fn sign_in_failures(&self, key: &str) -> Result<Option<(u32, i64)>, StoreError>;
-    /// Counts one more failure under `key` at `now_ms` and returns the new count; a count
-    /// at or above `lock_after` whose lock (`lock_ms`) has run out starts over.
-    fn record_sign_in_failure(
+    /// Counts one more sign-in attempt under `key` at `now_ms`, before its password is
+    /// verified (R16: so parallel guesses cannot pass the limit), atomically: of concurrent
+    /// callers each gets its own count. A count at or above `lock_after` whose lock
+    /// (`lock_ms`) has run out starts over.
+    fn count_sign_in_attempt(
         &self,
         key: &str,
         now_ms: i64,
         lock_after: u32,
         lock_ms: i64,
-    ) -> Result<u32, StoreError>;
+    ) -> Result<AttemptCount, StoreError>;
+    /// Takes back one counted attempt that turned out to succeed (never below zero), so a
+    /// success costs an address nothing and forgets none of its other failures.
+    fn forgive_sign_in_attempt(&self, key: &str) -> Result<(), StoreError>;
     /// Forgets the failures under `key` (a success, or an admin's unlock).
     fn clear_sign_in_failures(&self, key: &str) -> Result<(), StoreError>;
+
+    /// Counts one event under `key` in fixed windows of `window_ms` (R13: mails per
+    /// recipient and per source address) and returns the count in the current window,
+    /// this one included. A window starts at the first event after the last one ended.
+    fn count_in_window(&self, key: &str, now_ms: i64, window_ms: i64) -> Result<u32, StoreError>;
 
     fn insert_signing_key(&self, key: &SigningKeyRow) -> Result<(), StoreError>;
     /// Every key, oldest first.

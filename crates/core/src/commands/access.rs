@@ -1,7 +1,7 @@
 //! Access codes (R37, R37a), impersonation decisions (R48, R68) and catalog changes (R25).
 
 use crate::catalog::Catalog;
-use crate::check::{Impersonation, Target};
+use crate::check::{Context, Impersonation, Target};
 use crate::commands::roles::effective_in;
 use crate::ids::*;
 use crate::model::*;
@@ -24,6 +24,37 @@ pub struct Redemption {
 }
 
 impl Tx {
+    /// Whether the actor may put `roles` in a code for `tenant` (R37a): `users.create`
+    /// there, and roles it could give itself (R27: effective permissions held, rank not
+    /// above its own). Checked at issue and again, as the issuer, at redemption.
+    fn may_give_in_code(&self, tenant: TenantId, roles: &[RoleId]) -> Result<(), CommandError> {
+        self.require("users.create", tenant, "R37a")?;
+        let mine = self.actor_rank(tenant);
+        for r in roles {
+            self.validate_bundle(Bundle::Role(*r))?;
+            let role = self.state.catalog.role(*r).clone();
+            if role.rank > mine.value {
+                return Err(CommandError::forbidden(
+                    "R27",
+                    format!("`{}` ranks above you in `{}`", role.name, self.tenant(tenant)?.key),
+                ));
+            }
+            for p in effective_in(&self.state, role.permissions, tenant).iter() {
+                if !self.may(self.state.catalog.perm_name(p), Target::Tenant(tenant)) {
+                    return Err(CommandError::forbidden(
+                        "R27",
+                        format!(
+                            "`{}` confers `{}`, which you lack",
+                            role.name,
+                            self.state.catalog.perm_name(p)
+                        ),
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// Issues an access code for `tenant` carrying `roles` (R37a): `users.create` there,
     /// and only roles the issuer could give itself (R27: their effective permissions held,
     /// rank not above its own). `token_hash` is the hash of a random token the caller keeps.
@@ -48,29 +79,7 @@ impl Tx {
         if self.state.access_code_by_hash(&token_hash).is_some() {
             return Err(CommandError::conflict(None, Some("token_hash"), "that token is in use"));
         }
-        let mine = self.actor_rank(tenant);
-        for r in &roles {
-            self.validate_bundle(Bundle::Role(*r))?;
-            let role = self.state.catalog.role(*r).clone();
-            if role.rank > mine.value {
-                return Err(CommandError::forbidden(
-                    "R27",
-                    format!("`{}` ranks above you in `{}`", role.name, self.tenant(tenant)?.key),
-                ));
-            }
-            for p in effective_in(&self.state, role.permissions, tenant).iter() {
-                if !self.may(self.state.catalog.perm_name(p), Target::Tenant(tenant)) {
-                    return Err(CommandError::forbidden(
-                        "R27",
-                        format!(
-                            "`{}` confers `{}`, which you lack",
-                            role.name,
-                            self.state.catalog.perm_name(p)
-                        ),
-                    ));
-                }
-            }
-        }
+        self.may_give_in_code(tenant, &roles)?;
         let via_grant = self.actor_ctx().is_some_and(|c| c.switched.is_some());
         let id = AccessCodeId(self.state.n_access_codes() as u32);
         self.log("access_code.issued", Some(id.to_string()), Some(tenant), json!({"roles": roles.iter().map(|r| self.state.catalog.role_name(*r)).collect::<Vec<_>>(), "expires_at": expires_at}));
@@ -111,6 +120,22 @@ impl Tx {
         let code = self.state.access_code_by_hash(token_hash).cloned().ok_or_else(unusable)?;
         if code.redeemed_by.is_some() || code.revoked || self.now >= code.expires_at {
             return Err(unusable());
+        }
+        // R37a: a code gives only what its issuer could still give now; one whose issuer
+        // was deactivated, cancelled or lost the right answers like a used one.
+        if let Author::Principal(issuer) = code.created_by {
+            let ctx = Context {
+                switched: code.issued_via_grant.then_some(code.tenant),
+                impersonation: None,
+            };
+            let active = self.state.principal(issuer).is_some_and(Principal::is_active);
+            let redeemer_actor =
+                std::mem::replace(&mut self.actor, Actor::Principal { id: issuer, ctx });
+            let still = self.may_give_in_code(code.tenant, &code.roles);
+            self.actor = redeemer_actor;
+            if !active || still.is_err() {
+                return Err(unusable());
+            }
         }
         let p = self.principal(redeemer)?.clone();
         if !p.is_active() {

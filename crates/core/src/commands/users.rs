@@ -63,7 +63,7 @@ pub fn validate_email(email: &str) -> Result<(), CommandError> {
 
 impl Tx {
     fn validate_logon(&self, logon: &str) -> Result<(), CommandError> {
-        names::validate_name(logon).map_err(|e| {
+        names::validate_logon(logon).map_err(|e| {
             CommandError::invalid("logon", format!("`{}` {e}", logon.escape_debug()))
         })?;
         if let Some(existing) = self.state.principal_by_logon(logon) {
@@ -113,6 +113,7 @@ impl Tx {
             phone: phone.map(Into::into),
             status,
             status_reason: None,
+            status_serial: 0,
             description: Box::default(),
             internal_description: Box::default(),
             attributes: BTreeMap::new(),
@@ -498,12 +499,22 @@ impl Tx {
             return Err(CommandError::not_found("principal", principal));
         }
         use Status::*;
+        if matches!(p.status, Pending | Invited) && status == Active {
+            // R11: only a password makes it active ([`Tx::password_set`]); an administrator
+            // cannot activate a principal that has none.
+            return Err(CommandError::conflict(
+                Some("R11"),
+                Some("status"),
+                format!(
+                    "`{}` is {} and becomes active only when a password is set (by its invitation link, or by the administrator who creates it with a password)",
+                    p.logon,
+                    p.status.as_str()
+                ),
+            ));
+        }
         let allowed = matches!(
             (p.status, status),
-            (Pending | Invited, Invited)
-                | (Pending | Invited, Active)
-                | (Active, Deactivated)
-                | (Deactivated, Active)
+            (Pending | Invited, Invited) | (Active, Deactivated) | (Deactivated, Active)
         );
         if !allowed {
             return Err(CommandError::conflict(
@@ -548,6 +559,31 @@ impl Tx {
             status_reason: reason.map(Into::into),
             ..p.clone()
         }))?;
+        self.touch(p.home);
+        Ok(())
+    }
+
+    /// A password was set for a pending or invited principal (R11): it becomes active. Only
+    /// the service calls this, once the password is durable; the actor is the system.
+    pub fn password_set(&mut self, principal: PrincipalId) -> Result<(), CommandError> {
+        if self.actor != Actor::System {
+            return Err(CommandError::forbidden("R11", "a principal becomes active by its password"));
+        }
+        let p = self.principal(principal)?.clone();
+        if !matches!(p.status, Status::Pending | Status::Invited) {
+            return Err(CommandError::conflict(
+                Some("R11"),
+                Some("status"),
+                format!("`{}` is {}, not waiting for a password", p.logon, p.status.as_str()),
+            ));
+        }
+        self.log(
+            "principal.status_changed",
+            Some(principal.to_string()),
+            Some(p.home),
+            json!({"from": p.status, "to": Status::Active, "reason": "password set"}),
+        );
+        self.put(Change::Principal(Principal { status: Status::Active, ..p.clone() }))?;
         self.touch(p.home);
         Ok(())
     }

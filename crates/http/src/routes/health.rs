@@ -1,9 +1,11 @@
 //! Liveness, readiness and metrics (R62).
 
-use crate::state::AppState;
+use crate::problem::{ApiError, Problem};
+use crate::state::{AppState, MetricsAccess};
 use axum::extract::State;
-use axum::http::{StatusCode, header};
-use axum::response::IntoResponse;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use subtle::ConstantTimeEq;
 
 /// The process is up.
 #[utoipa::path(get, path = "/healthz", tag = "operations", responses((status = 200, description = "alive")))]
@@ -23,9 +25,33 @@ pub async fn readyz(State(app): State<AppState>) -> (StatusCode, &'static str) {
     }
 }
 
-/// Prometheus text format.
-#[utoipa::path(get, path = "/metrics", tag = "operations", responses((status = 200, description = "metrics in the OpenMetrics text format", content_type = "application/openmetrics-text")))]
-pub async fn metrics(State(app): State<AppState>) -> impl IntoResponse {
+/// Prometheus text format, for whoever the listener's [`MetricsAccess`] lets in; others
+/// get a 404, as for a path that does not exist.
+#[utoipa::path(get, path = "/metrics", tag = "operations", responses(
+    (status = 200, description = "metrics in the OpenMetrics text format", content_type = "application/openmetrics-text"),
+    (status = 404, description = "metrics are not served to this caller here", body = Problem, content_type = "application/problem+json")))]
+pub async fn metrics(State(app): State<AppState>, headers: HeaderMap) -> Response {
+    let allowed = match &app.config().metrics {
+        MetricsAccess::Open => true,
+        MetricsAccess::Bearer(token) => headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .is_some_and(|presented| bool::from(presented.as_bytes().ct_eq(token.as_bytes()))),
+        MetricsAccess::Closed => false,
+    };
+    if !allowed {
+        return ApiError::not_found("no such route").into_response();
+    }
+    render(&app).into_response()
+}
+
+/// The metrics, unguarded: for a listener of their own (`metrics_listen`).
+pub async fn metrics_here(State(app): State<AppState>) -> Response {
+    render(&app).into_response()
+}
+
+fn render(app: &AppState) -> impl IntoResponse {
     app.metrics().revision.set(app.deputy().snapshot().revision as i64);
     (
         [(header::CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")],

@@ -471,13 +471,14 @@ pub async fn set_status(
     let worker = app.clone();
     let actor = caller.actor();
     let (committed, view) = blocking(move || {
-        let committed = worker.deputy().execute(actor, source.as_deref(), |tx| {
-            tx.set_status(principal, status, body.reason.clone())
-        })?;
-        if status == Status::Deactivated {
-            // R23: sessions die with a status change, also across a later reactivation.
-            worker.auth().end_sessions(principal)?;
-        }
+        // R23, R12: sessions and pending links die with the status change.
+        let committed = worker.auth().set_status(
+            actor,
+            principal,
+            status,
+            body.reason.clone(),
+            source.as_deref(),
+        )?;
         let s = worker.deputy().snapshot();
         let p = s.principal(principal).ok_or_else(|| ApiError::not_found("no such principal"))?;
         Ok((committed, PrincipalView::of(&s, p, true)))
@@ -507,9 +508,7 @@ pub async fn cancel(
     let worker = app.clone();
     let actor = caller.actor();
     let (committed, view) = blocking(move || {
-        let committed =
-            worker.deputy().execute(actor, source.as_deref(), |tx| tx.cancel(principal))?;
-        worker.auth().end_secrets_of_cancelled(principal)?;
+        let committed = worker.auth().cancel(actor, principal, source.as_deref())?;
         let s = worker.deputy().snapshot();
         let p = s.principal(principal).ok_or_else(|| ApiError::not_found("no such principal"))?;
         Ok((committed, PrincipalView::of(&s, p, true)))

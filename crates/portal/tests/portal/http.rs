@@ -44,6 +44,7 @@ async fn sign_in_as(s: &Server, logon: &str, session_cookie: &str, csrf_cookie: 
     assert_eq!(token, anon, "before sign-in the form carries the cookie's value");
     let answer = http
         .post(format!("{}/sign-in", s.base))
+        .header("origin", &s.base)
         .header("cookie", format!("{csrf_cookie}={anon}"))
         .form(&[("csrf", token.as_str()), ("logon", logon), ("password", PASSWORD)])
         .send()
@@ -83,6 +84,7 @@ async fn r23_cookies_are_host_prefixed_and_secure_behind_https() {
     let anon = value(csrf).to_owned();
     let answer = http
         .post(format!("{}/sign-in", s.base))
+        .header("sec-fetch-site", "same-origin")
         .header("cookie", format!("__Host-deputy-csrf={anon}"))
         .form(&[("csrf", anon.as_str()), ("logon", "jane"), ("password", PASSWORD)])
         .send()

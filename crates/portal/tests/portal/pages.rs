@@ -35,7 +35,7 @@ async fn r34_r39_s1_jane_creates_a_secondary_logon_by_clicking() {
     s.app.auth().set_password(jules, PASSWORD, false).unwrap();
     let d = s.app.deputy().clone();
     tokio::task::spawn_blocking(move || {
-        d.execute(deputy_core::Actor::System, None, |tx| tx.set_status(jules, Status::Active, None))
+        d.execute(deputy_core::Actor::System, None, |tx| tx.password_set(jules))
     })
     .await
     .unwrap()

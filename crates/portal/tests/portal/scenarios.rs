@@ -341,7 +341,7 @@ async fn s2_data_platform_contact_invitations_requirements_entitlements_by_click
     let d = s.app.deputy().clone();
     tokio::task::spawn_blocking(move || {
         d.execute(deputy_core::Actor::System, None, |tx| {
-            tx.set_status(bob, deputy_core::Status::Active, None)
+            tx.password_set(bob)
         })
     })
     .await
