@@ -4,6 +4,13 @@
 //! One evaluator serves both. With `EXPLAIN = false` it stops at the first granting path
 //! and never allocates; with `EXPLAIN = true` it records every path with its provenance
 //! (R69) and a sentence for the first failed step.
+//!
+//! Answers for a caller rather than the console ([`State::check_as`], [`State::explain_as`])
+//! name only what that caller may see (R52); the `seen` module words and redacts them.
+
+mod seen;
+
+pub use seen::{Entity, MayName, Seen, SeenPath, UNSEEN_PRINCIPAL, UNSEEN_TENANT};
 
 use crate::ids::*;
 use crate::model::*;
@@ -104,14 +111,15 @@ pub struct GrantingPath {
     pub grant_expires_at: Option<Millis>,
 }
 
-/// Why a check is allowed or denied.
+/// Why a check is allowed or denied: with [`GrantingPath`]s for the console, with
+/// [`SeenPath`]s for a caller that may not see everything (R52).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Explanation {
+pub struct Explanation<P = GrantingPath> {
     pub decision: Decision,
     /// For a denial: the first failed step in words.
     pub reason: Option<String>,
     /// For an allow: every granting path for the permission itself.
-    pub paths: Vec<GrantingPath>,
+    pub paths: Vec<P>,
 }
 
 /// A principal's rank in a tenant (R29a): compared by number, then by origin.
@@ -143,7 +151,7 @@ pub(crate) enum PathFilter {
 }
 
 impl State {
-    /// `check(P, X, target, ctx)` (R51).
+    /// `check(P, X, target, ctx)` (R51); a caller's answer is [`State::check_as`].
     pub fn check(
         &self,
         principal: PrincipalId,
@@ -156,7 +164,8 @@ impl State {
         eval.top(principal, permission, target, ctx, PathFilter::Any)
     }
 
-    /// `explain` (R52): the decision, every granting path, or the first failed step.
+    /// `explain` (R52): the decision, every granting path, or the first failed step, naming
+    /// everything (the console's view; a caller's is [`State::explain_as`]).
     pub fn explain(
         &self,
         principal: PrincipalId,
@@ -285,6 +294,8 @@ const MAX_DEPTH: u32 = 32;
 struct Eval<'s, const EXPLAIN: bool> {
     s: &'s State,
     now: Millis,
+    /// What the reason may name (R52); `None`: everything (the console).
+    names: Option<MayName<'s>>,
     paths: Vec<GrantingPath>,
     via: Vec<PrincipalId>,
     reason: Option<String>,
@@ -294,7 +305,15 @@ struct Eval<'s, const EXPLAIN: bool> {
 
 impl<'s, const EXPLAIN: bool> Eval<'s, EXPLAIN> {
     fn new(s: &'s State, now: Millis) -> Self {
-        Eval { s, now, paths: Vec::new(), via: Vec::new(), reason: None, recording: true }
+        Eval {
+            s,
+            now,
+            names: None,
+            paths: Vec::new(),
+            via: Vec::new(),
+            reason: None,
+            recording: true,
+        }
     }
 
     /// Records why a step failed (explain only); an inner reason is kept if already set.
@@ -314,11 +333,21 @@ impl<'s, const EXPLAIN: bool> Eval<'s, EXPLAIN> {
         step
     }
 
+    fn may_name(&self, entity: Entity) -> bool {
+        self.names.is_none_or(|may| may(entity))
+    }
+
     fn pname(&self, p: PrincipalId) -> String {
+        if !self.may_name(Entity::Principal(p)) {
+            return UNSEEN_PRINCIPAL.into();
+        }
         self.s.principal(p).map_or_else(|| p.to_string(), |p| format!("`{}`", p.logon))
     }
 
     fn tname(&self, t: TenantId) -> String {
+        if !self.may_name(Entity::Tenant(t)) {
+            return UNSEEN_TENANT.into();
+        }
         self.s.tenant(t).map_or_else(|| t.to_string(), |t| format!("`{}`", t.key))
     }
 

@@ -1,6 +1,11 @@
 //! Lookups (R53, R73): every target a principal may act on, every principal that may act on
 //! a target. Candidates come from the indexes; each is then confirmed by `check` itself, so
 //! a lookup agrees with `check` on every element by construction.
+//!
+//! Also where a principal has *standing*: the tenants it is tied to, whatever the state of
+//! the ties. The check endpoints answer a caller about the principals with standing where
+//! it holds `checks.read` (R58), so a portal's back end checks its members, the partner users
+//! given roles in it and their secondary logons, and learns nothing of anybody else.
 
 use crate::check::{CheckError, Context, Target};
 use crate::ids::*;
@@ -59,6 +64,88 @@ impl State {
             }
         }
         p
+    }
+
+    /// Whether `principal` has standing in `tenant` (R58): it, or the owner at the top of its
+    /// owner chain, is homed there, holds an assignment there (on the tenant, on one of its
+    /// resources, or for it as a client) or above it with subtree scope, or its home holds a
+    /// grant from the tenant or, with subtree, from above it.
+    ///
+    /// Ties count in any state (an expired assignment, a revoked grant, a deactivated
+    /// principal), so losing access reads "denied", not "not found". On the check path: no
+    /// allocation, only the principal's own assignments and the tenant's ancestors' grants.
+    pub fn has_standing_in(&self, principal: PrincipalId, tenant: TenantId) -> bool {
+        let Some(t) = self.tenant(tenant) else { return false };
+        if self.principal(principal).is_some_and(|p| p.home == tenant) {
+            return true;
+        }
+        let Some(top) = self.principal(self.top_owner(principal)) else { return false };
+        if top.home == tenant {
+            return true;
+        }
+        let reaches =
+            |at: TenantId, subtree: bool| at == tenant || (subtree && t.ancestors.contains(&at));
+        let assigned = top.assignments.iter().any(|a| match a.scope {
+            Scope::Tenant { tenant: at, subtree } => reaches(at, subtree),
+            Scope::Resource { resource } => {
+                self.resource(resource).is_some_and(|r| r.tenant == tenant)
+            }
+            Scope::Client { client } => client == tenant,
+            // The group's clients hold grants to the home: counted below.
+            Scope::Group { .. } => false,
+        });
+        assigned
+            || t.ancestors.iter().any(|&granter| {
+                self.grants_between(granter, top.home).any(|g| reaches(granter, g.subtree))
+            })
+    }
+
+    /// The tenants where `principal` has standing of its own, each with whether it reaches
+    /// the tenant's subtree (see [`State::has_standing_in`]).
+    pub fn standing(&self, principal: PrincipalId) -> Vec<(TenantId, bool)> {
+        let mut out = Vec::new();
+        if let Some(p) = self.principal(principal) {
+            out.push((p.home, false));
+        }
+        if let Some(top) = self.principal(self.top_owner(principal)) {
+            out.push((top.home, false));
+            for a in top.assignments.iter() {
+                match a.scope {
+                    Scope::Tenant { tenant, subtree } => out.push((tenant, subtree)),
+                    Scope::Resource { resource } => {
+                        out.extend(self.resource(resource).map(|r| (r.tenant, false)))
+                    }
+                    Scope::Client { client } => out.push((client, false)),
+                    Scope::Group { .. } => {}
+                }
+            }
+            out.extend(self.grants_to(top.home).map(|g| (g.client, g.subtree)));
+        }
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
+
+    /// Whether `principal` has standing in some tenant for which `holds` is true (R58: the
+    /// tenants where the caller `caller` holds `checks.read`).
+    ///
+    /// Such a tenant is one where the caller has standing, or one where the principal has
+    /// standing inside a subtree the caller's standing reaches: a caller holds a permission
+    /// only where it has standing itself. `holds` is asked only of these candidates.
+    pub fn meets(
+        &self,
+        principal: PrincipalId,
+        caller: PrincipalId,
+        holds: &mut dyn FnMut(TenantId) -> bool,
+    ) -> bool {
+        let mine = self.standing(caller);
+        if mine.iter().any(|&(t, _)| self.has_standing_in(principal, t) && holds(t)) {
+            return true;
+        }
+        self.standing(principal).into_iter().any(|(t, _)| {
+            mine.iter().any(|&(at, subtree)| subtree && at != t && self.is_ancestor_or_self(at, t))
+                && holds(t)
+        })
     }
 
     /// Every tenant and resource where `check(principal, permission, ·, ctx)` passes,

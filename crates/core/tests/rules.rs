@@ -1641,3 +1641,117 @@ fn r69_assignment_ids_are_never_reused_after_a_checkpoint() {
     assert_eq!(restored.next_assignment_id(), w.s.next_assignment_id());
     assert!(restored.next_assignment_id() > x);
 }
+
+// ----- what a caller may be told (R52, R58) --------------------------------------------------
+
+/// A tenant with an owner holding `read-only` and its secondary logon, and a caller's view
+/// that cannot see the secondary logon (nor the root).
+fn owner_and_delegate() -> (World, TenantId, PrincipalId, PrincipalId) {
+    let mut w = World::new();
+    let acme = w.tenant(w.root, "acme");
+    w.user(acme, "admin");
+    let owner = w.user(acme, "owner");
+    w.give(owner, "read-only", acme, false);
+    let d = w.delegate(owner, "d");
+    (w, acme, owner, d)
+}
+
+#[test]
+fn r52_explain_as_names_only_what_the_caller_may_see() {
+    let (w, acme, owner, d) = owner_and_delegate();
+    let root = w.root;
+    let hides_d =
+        |e: check::Entity| e != check::Entity::Principal(d) && e != check::Entity::Tenant(root);
+    let x = w.perm("reports.view");
+    let ex = w.s.explain_as(d, x, Target::Tenant(acme), Context::HOME, w.now, &hides_d).unwrap();
+    assert_eq!(ex.decision, Decision::Allowed);
+    let path = &ex.paths[0];
+    assert_eq!(path.holder, check::Seen::Named(owner), "R69: the visible owner's provenance");
+    assert_eq!(path.through_delegates, vec![check::Seen::Unseen(check::UNSEEN_PRINCIPAL)]);
+    assert_eq!(path.assigned_by, Some(check::Seen::Named(Author::System)));
+    // The owner visible, its secondary logon not: the reason names only the owner.
+    let create = w.perm("users.create");
+    let hides_owner = |e: check::Entity| e != check::Entity::Principal(owner);
+    let denied =
+        w.s.explain_as(d, create, Target::Tenant(acme), Context::HOME, w.now, &hides_owner)
+            .unwrap();
+    let reason = denied.reason.unwrap();
+    assert!(reason.contains("limited by owner a principal you cannot see"), "{reason}");
+    assert!(!reason.contains("`owner`"), "{reason}");
+    // The console sees everything.
+    let console = w.why(d, "users.create", Target::Tenant(acme), Context::HOME);
+    assert!(console.reason.unwrap().contains("is limited by owner `owner`"));
+}
+
+#[test]
+fn r52_a_denial_for_an_unseen_principal_tells_only_that_it_is_denied() {
+    let (mut w, acme, owner, d) = owner_and_delegate();
+    let hides_d = |e: check::Entity| e != check::Entity::Principal(d);
+    let answer = |w: &World, perm: &str| {
+        let x = w.perm(perm);
+        let target = Target::Tenant(acme);
+        let decision = w.s.check_as(d, x, target, Context::HOME, w.now, &hides_d).unwrap();
+        let ex = w.s.explain_as(d, x, target, Context::HOME, w.now, &hides_d).unwrap();
+        assert_eq!(ex.decision, decision, "R51: check and explain agree");
+        (decision, ex.reason)
+    };
+    // A plain lack of access: the owner has no role holding `users.create`.
+    let plain = answer(&w, "users.create");
+    assert_eq!(plain.0, Decision::Denied(Step::Paths));
+    assert_eq!(
+        plain.1.as_deref(),
+        Some("a principal you cannot see has no path to `users.create` here")
+    );
+    assert_eq!(answer(&w, "reports.view").0, Decision::Allowed);
+    // Deactivated, or with its owner deactivated: denied for the same words (R11, R36).
+    let same = |w: &World| {
+        let (decision, reason) = answer(w, "reports.view");
+        (decision, reason.map(|r| r.replace("reports.view", "users.create")))
+    };
+    w.sys(|tx| tx.set_status(d, Status::Deactivated, None));
+    assert_eq!(
+        w.s.check(d, w.perm("reports.view"), Target::Tenant(acme), Context::HOME, w.now).unwrap(),
+        Decision::Denied(Step::Status),
+        "the console is told why"
+    );
+    assert_eq!(same(&w), plain);
+    w.sys(|tx| tx.set_status(d, Status::Active, None));
+    w.sys(|tx| tx.set_status(owner, Status::Deactivated, None));
+    assert_eq!(same(&w), plain);
+}
+
+#[test]
+fn r58_standing_ties_a_principal_to_a_tenant_in_any_state() {
+    let PartnerWorld { mut w, firm, firm_admin, provider, provider_admin, ann, grant } =
+        partner_world();
+    let other = w.tenant(w.root, "other");
+    let outsider = w.user(other, "outsider");
+    let jim = w.delegate(firm_admin, "jim");
+    assert!(w.s.has_standing_in(firm_admin, firm), "a member");
+    assert!(w.s.has_standing_in(jim, firm), "a member's secondary logon");
+    assert!(w.s.has_standing_in(ann, firm), "a partner user: its home holds a grant from it");
+    assert!(!w.s.has_standing_in(outsider, firm));
+    assert!(!w.s.has_standing_in(firm_admin, provider));
+    // Subtree: a grant with subtree reaches the firm's sub-tenants.
+    let sub = w.tenant(firm, "firm-sub");
+    assert!(!w.s.has_standing_in(ann, sub), "the grant does not reach below the firm");
+    w.sys(|tx| tx.set_status(ann, Status::Deactivated, None));
+    w.run(home(firm_admin), |tx| tx.revoke_grant(grant)).unwrap();
+    assert!(w.s.has_standing_in(ann, firm), "revoked and deactivated: still tied, so denied");
+    // meets: the tenants where the caller holds `checks.read` are found from its standing.
+    let meets = |w: &World, p: PrincipalId, caller: PrincipalId| {
+        let checks_read = w.perm("checks.read");
+        w.s.meets(p, caller, &mut |t| {
+            w.s.check(caller, checks_read, Target::Tenant(t), Context::HOME, w.now)
+                .is_ok_and(|d| d.is_allowed())
+        })
+    };
+    assert!(meets(&w, ann, firm_admin));
+    assert!(!meets(&w, outsider, firm_admin));
+    assert!(!meets(&w, firm_admin, provider_admin));
+    // A subtree holder above the caller's tenant meets a caller homed below it.
+    let regional = w.user(w.root, "regional");
+    w.give(regional, "read-only", w.root, true);
+    assert!(w.s.has_standing_in(regional, sub), "subtree standing reaches down");
+    assert!(meets(&w, regional, firm_admin));
+}

@@ -1,5 +1,11 @@
 //! Checks over HTTP (R50–R55): check, batch check and explain. They answer callers holding
 //! `checks.read` in the target's tenant (R58); for anyone else the target does not exist.
+//!
+//! The principal asked about (and an impersonator) must be one the caller may ask about
+//! ([`Sight::admits`]): one it may see, or one with standing in a tenant where it holds
+//! `checks.read` (its members, partner users given roles there, their secondary logons).
+//! Anybody else answers 404 exactly as a missing name does (R55, R58). Lookups apply the
+//! same rule. Answers name only what the caller may see (R52, [`Sight::may_name`]).
 
 use super::ApiJson;
 use crate::caller::Authed;
@@ -8,10 +14,15 @@ use crate::problem::{ApiError, Problem};
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
-use deputy_core::{Actor, Context, Impersonation, State as Snapshot, Target};
+use deputy_core::check::Entity;
+use deputy_core::{
+    Actor, Context, Impersonation, Millis, PermId, PrincipalId, State as Snapshot, Target, TenantId,
+};
 use deputy_service::auth::Caller;
 use deputy_service::resolve;
 use serde::{Deserialize, Serialize};
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
 use utoipa::ToSchema;
 
 /// One check: may `principal` do `permission` on `target`?
@@ -145,21 +156,176 @@ fn token_of(app: &AppState, s: &Snapshot) -> String {
     deputy_service::Token { epoch: app.deputy().epoch(), revision: s.revision }.to_string()
 }
 
-/// Resolves one check's names, and refuses (as "not found") a caller without
-/// `checks.read` in the target's tenant (R58).
-/// Whether the caller holds `checks.read` in a tenant, remembered for a batch.
-#[derive(Default)]
-struct Authorized(std::collections::HashMap<deputy_core::TenantId, bool>);
+/// Whether the caller may see tenant `tenant` (R58): its home, `tenants.view` or
+/// `users.view` there (the engine's `can_see`), or `checks.read` there.
+pub(crate) fn sees_tenant(app: &AppState, s: &Snapshot, actor: Actor, tenant: TenantId) -> bool {
+    super::holds(app, s, actor, "checks.read", tenant)
+        || s.decide(actor, app.deputy().now(), |tx| Ok(tx.can_see(tenant))).is_ok_and(|d| d.output)
+}
 
-fn resolve_check(
-    app: &AppState,
-    s: &Snapshot,
-    caller: &Caller,
-    spec: Spec<'_>,
-    authorized: &mut Authorized,
-) -> Result<Resolved, ApiError> {
+/// Yes-or-no answers remembered for one request (a batch asks the same ones often). The
+/// first answer is kept inline, so a single check does not allocate for it.
+struct Memo<K> {
+    first: Cell<Option<(K, bool)>>,
+    rest: RefCell<HashMap<K, bool>>,
+}
+
+impl<K: Copy + Eq + std::hash::Hash> Memo<K> {
+    fn new() -> Self {
+        Memo { first: Cell::new(None), rest: RefCell::new(HashMap::new()) }
+    }
+
+    fn get(&self, key: K, answer: impl FnOnce() -> bool) -> bool {
+        match self.first.get() {
+            Some((k, known)) if k == key => return known,
+            Some(_) => {
+                if let Some(known) = self.rest.borrow().get(&key) {
+                    return *known;
+                }
+            }
+            None => {}
+        }
+        // No borrow is held while answering: an answer may ask other memos.
+        let known = answer();
+        if self.first.get().is_none() {
+            self.first.set(Some((key, known)));
+        } else {
+            self.rest.borrow_mut().insert(key, known);
+        }
+        known
+    }
+}
+
+/// What the caller of a check endpoint may ask about and may see (R52, R58).
+pub(crate) struct Sight<'a> {
+    app: &'a AppState,
+    s: &'a Snapshot,
+    actor: Actor,
+    now: Millis,
+    checks_read: Option<PermId>,
+    reads: Memo<TenantId>,
+    admits: Memo<PrincipalId>,
+    sees: Memo<PrincipalId>,
+    sees_tenant: Memo<TenantId>,
+}
+
+impl<'a> Sight<'a> {
+    pub(crate) fn new(app: &'a AppState, s: &'a Snapshot, caller: &Caller) -> Self {
+        Sight {
+            app,
+            s,
+            actor: caller.actor(),
+            now: app.deputy().now(),
+            checks_read: s.catalog.permission_id("checks.read"),
+            reads: Memo::new(),
+            admits: Memo::new(),
+            sees: Memo::new(),
+            sees_tenant: Memo::new(),
+        }
+    }
+
+    /// Whether the caller holds `checks.read` in `tenant` (R58; subtree scope reaches
+    /// descendants). The console is never a caller here.
+    pub(crate) fn reads(&self, tenant: TenantId) -> bool {
+        let (Actor::Principal { id, ctx }, Some(x)) = (self.actor, self.checks_read) else {
+            return false;
+        };
+        self.reads.get(tenant, || {
+            self.s.check(id, x, Target::Tenant(tenant), ctx, self.now).is_ok_and(|d| d.is_allowed())
+        })
+    }
+
+    /// Whether the caller may ask about principal `p` (R58): `p` has standing in a tenant
+    /// where the caller holds `checks.read`, or the caller may see `p` at all. `within` is
+    /// a tenant already known to be one where it holds `checks.read` (the target's): the
+    /// check path's usual answer, standing there, costs no allocation and no other lookup.
+    pub(crate) fn admits(&self, p: PrincipalId, within: Option<TenantId>) -> bool {
+        if within.is_some_and(|t| self.s.has_standing_in(p, t)) {
+            return true;
+        }
+        let Actor::Principal { id, .. } = self.actor else { return false };
+        self.admits.get(p, || self.s.meets(p, id, &mut |t| self.reads(t)) || self.sees(p))
+    }
+
+    /// Whether the caller may see principal `p` (the engine's `visible_principal`).
+    pub(crate) fn sees(&self, p: PrincipalId) -> bool {
+        let Actor::Principal { id, .. } = self.actor else { return true };
+        if id == p {
+            return true;
+        }
+        // `users.view` in its home is the usual reason, and one check (a denial on the check
+        // path asks this); the engine's whole rule needs a transaction.
+        self.sees.get(p, || {
+            self.s.principal(p).is_some_and(|principal| {
+                super::holds(self.app, self.s, self.actor, "users.view", principal.home)
+                    || super::sees(self.app, self.s, self.actor, principal)
+            })
+        })
+    }
+
+    /// Whether the caller may see tenant `t` ([`sees_tenant`]).
+    pub(crate) fn sees_tenant(&self, t: TenantId) -> bool {
+        self.reads(t) || self.sees_tenant.get(t, || sees_tenant(self.app, self.s, self.actor, t))
+    }
+
+    /// What an answer may name (R52).
+    pub(crate) fn may_name(&self, entity: Entity) -> bool {
+        match entity {
+            Entity::Principal(p) => self.sees(p),
+            Entity::Tenant(t) => self.sees_tenant(t),
+        }
+    }
+}
+
+/// The answer for a principal name that is missing, or that the caller may not ask about:
+/// the same words for both (R55, R58).
+pub(crate) fn unknown_principal(name: &str, field: &'static str) -> ApiError {
+    ApiError::not_found(format!("no principal with logon name `{name}`")).field(field).rule("R55")
+}
+
+/// The answer for a tenant name that is missing, or that the caller may not see.
+pub(crate) fn unknown_tenant(name: &str, field: &'static str) -> ApiError {
+    ApiError::not_found(format!("no tenant with key `{name}`")).field(field).rule("R55")
+}
+
+/// A principal the caller may ask about (R58), else the answer for a missing name.
+pub(crate) fn admitted_principal(
+    sight: &Sight<'_>,
+    name: &str,
+    field: &'static str,
+    within: Option<TenantId>,
+) -> Result<PrincipalId, ApiError> {
+    resolve::principal(sight.s, name)
+        .ok()
+        .filter(|p| sight.admits(*p, within))
+        .ok_or_else(|| unknown_principal(name, field))
+}
+
+/// A tenant to be switched into that the caller may see (or the target's tenant or one
+/// above it, where a partner's subtree grant may come from), else the answer for a
+/// missing name (R58).
+pub(crate) fn admitted_switch(
+    sight: &Sight<'_>,
+    name: &str,
+    target_tenant: Option<TenantId>,
+) -> Result<TenantId, ApiError> {
+    resolve::tenant(sight.s, name)
+        .ok()
+        .filter(|c| {
+            target_tenant.is_some_and(|t| sight.s.is_ancestor_or_self(*c, t))
+                || sight.sees_tenant(*c)
+        })
+        .ok_or_else(|| unknown_tenant(name, "switched_into"))
+}
+
+/// Resolves one check's names (R55), and answers "not found" for a target outside the
+/// tenants where the caller holds `checks.read`, and for a principal or impersonator it may
+/// not ask about, exactly as for names that do not exist (R58). Only then may anything
+/// else be said (an impersonating caller gets the same: its session never exceeds the
+/// impersonator, R48).
+fn resolve_check(sight: &Sight<'_>, spec: Spec<'_>) -> Result<Resolved, ApiError> {
     let Spec { principal, permission, target, switched_into, impersonator } = spec;
-    let now = app.deputy().now();
+    let s = sight.s;
     let unknown_target = || {
         ApiError::not_found(format!("no tenant or resource `{target}`")).field("target").rule("R55")
     };
@@ -168,31 +334,19 @@ fn resolve_check(
         Target::Tenant(t) => t,
         Target::Resource(r) => s.resource(r).map(|r| r.tenant).ok_or_else(unknown_target)?,
     };
-    let checks_read = s.catalog.permission_id("checks.read").ok_or_else(unknown_target)?;
-    let allowed = *authorized.0.entry(tenant).or_insert_with(|| match caller.actor() {
-        Actor::Principal { id, ctx } => {
-            s.check(id, checks_read, Target::Tenant(tenant), ctx, now).is_ok_and(|d| d.is_allowed())
-        }
-        Actor::System => false,
-    });
-    if !allowed {
+    if !sight.reads(tenant) {
         return Err(unknown_target());
     }
-    let p = resolve::principal(s, principal)
-        .map_err(|e| ApiError::not_found(e.0).field("principal").rule("R55"))?;
+    let p = admitted_principal(sight, principal, "principal", Some(tenant))?;
     let x = resolve::permission(s, permission)
         .map_err(|e| ApiError::not_found(e.0).field("permission").rule("R55"))?;
-    let switched = switched_into
-        .map(|c| resolve::tenant(s, c).map_err(|e| ApiError::not_found(e.0).field("switched_into")))
-        .transpose()?;
+    let switched = switched_into.map(|c| admitted_switch(sight, c, Some(tenant))).transpose()?;
     let impersonation = impersonator
         .map(|i| {
-            resolve::principal(s, i)
-                .map(|actor| Impersonation {
-                    actor,
-                    expires_at: now + deputy_core::commands::access::MAX_IMPERSONATION_MS,
-                })
-                .map_err(|e| ApiError::not_found(e.0).field("impersonator"))
+            admitted_principal(sight, i, "impersonator", Some(tenant)).map(|actor| Impersonation {
+                actor,
+                expires_at: sight.now + deputy_core::commands::access::MAX_IMPERSONATION_MS,
+            })
         })
         .transpose()?;
     Ok(Resolved {
@@ -228,8 +382,10 @@ pub async fn check(
     ApiJson(body): ApiJson<CheckRequest>,
 ) -> Result<Json<CheckAnswer>, ApiError> {
     let s = super::snapshot_for(&app, body.consistency_token.as_deref())?;
-    let r = resolve_check(&app, &s, &caller, body.spec(), &mut Authorized::default())?;
-    let decision = s.check(r.principal, r.permission, r.target, r.ctx, app.deputy().now())?;
+    let sight = Sight::new(&app, &s, &caller);
+    let r = resolve_check(&sight, body.spec())?;
+    let may_name = |e| sight.may_name(e);
+    let decision = s.check_as(r.principal, r.permission, r.target, r.ctx, sight.now, &may_name)?;
     count(&app, decision.is_allowed());
     Ok(Json(CheckAnswer {
         allowed: decision.is_allowed(),
@@ -256,14 +412,15 @@ pub async fn check_batch(
         .field("checks"));
     }
     let s = super::snapshot_for(&app, body.consistency_token.as_deref())?;
-    let now = app.deputy().now();
-    let mut authorized = Authorized::default();
+    let sight = Sight::new(&app, &s, &caller);
+    let may_name = |e| sight.may_name(e);
     let results = body
         .checks
         .iter()
         .map(|c| {
-            let answer = resolve_check(&app, &s, &caller, c.spec(), &mut authorized)
-                .and_then(|r| Ok(s.check(r.principal, r.permission, r.target, r.ctx, now)?));
+            let answer = resolve_check(&sight, c.spec()).and_then(|r| {
+                Ok(s.check_as(r.principal, r.permission, r.target, r.ctx, sight.now, &may_name)?)
+            });
             match answer {
                 Ok(decision) => {
                     count(&app, decision.is_allowed());
@@ -293,8 +450,10 @@ pub async fn explain(
     ApiJson(body): ApiJson<CheckRequest>,
 ) -> Result<Json<ExplainAnswer>, ApiError> {
     let s = super::snapshot_for(&app, body.consistency_token.as_deref())?;
-    let r = resolve_check(&app, &s, &caller, body.spec(), &mut Authorized::default())?;
-    let ex = s.explain(r.principal, r.permission, r.target, r.ctx, app.deputy().now())?;
+    let sight = Sight::new(&app, &s, &caller);
+    let r = resolve_check(&sight, body.spec())?;
+    let may_name = |e| sight.may_name(e);
+    let ex = s.explain_as(r.principal, r.permission, r.target, r.ctx, sight.now, &may_name)?;
     Ok(Json(ExplainAnswer {
         allowed: ex.decision.is_allowed(),
         failed_step: step_name(ex.decision),

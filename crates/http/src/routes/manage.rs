@@ -132,7 +132,13 @@ async fn wizard(
     body: NewTenantRequest,
     which: Wizard,
 ) -> Result<Response, ApiError> {
-    let tenant = resolve::tenant(&app.deputy().snapshot(), &id).map_err(missing("id"))?;
+    // R58: a tenant the caller cannot see answers exactly as a missing one, before any rule
+    // may refuse (403) or conflict (409) about it.
+    let s = app.deputy().snapshot();
+    let tenant = resolve::tenant(&s, &id)
+        .ok()
+        .filter(|t| super::checks::sees_tenant(&app, &s, caller.actor(), *t))
+        .ok_or_else(|| missing("id")(NotFound(format!("no tenant with key `{id}`"))))?;
     let new = body.into_new();
     let committed = run(&app, &caller, source, move |tx| match which {
         Wizard::Customer => tx.create_customer(tenant, new.clone()),

@@ -1,6 +1,7 @@
 //! Reading access: lookups (R53, R73), what-if previews (R67), access reviews (R72), the
 //! catalog (R25), and listings of grants, delegates, API keys and the mail outbox.
 
+use super::checks::{Sight, admitted_principal, admitted_switch};
 use super::{ApiJson, ApiQuery, blocking, holds, page_limit};
 use crate::caller::Authed;
 use crate::problem::{ApiError, Problem};
@@ -62,7 +63,8 @@ pub struct TargetPage {
 }
 
 /// Every tenant and resource where the check passes (R53), paged to the end (R73); only
-/// those in tenants where the caller holds `checks.read` are shown (R58).
+/// those in tenants where the caller holds `checks.read` are shown (R58). The principal
+/// must be one the caller may ask about, as for a check (else 404, as for a missing one).
 #[utoipa::path(post, path = "/v1/lookup/resources", tag = "checks", request_body = LookupResources, responses(
     (status = 200, body = TargetPage), (status = 400, body = Problem, content_type = "application/problem+json"),
     (status = 404, body = Problem, content_type = "application/problem+json")))]
@@ -72,7 +74,8 @@ pub async fn lookup_resources(
     ApiJson(body): ApiJson<LookupResources>,
 ) -> Result<Json<TargetPage>, ApiError> {
     let s = super::snapshot_for(&app, body.consistency_token.as_deref())?;
-    let p = resolve::principal(&s, &body.principal).map_err(missing("principal"))?;
+    let sight = Sight::new(&app, &s, &caller);
+    let p = admitted_principal(&sight, &body.principal, "principal", None)?;
     let x = resolve::permission(&s, &body.permission).map_err(missing("permission"))?;
     let ty = body
         .resource_type
@@ -83,11 +86,8 @@ pub async fn lookup_resources(
                 .ok_or_else(|| ApiError::not_found(format!("no resource type `{t}`")).field("type"))
         })
         .transpose()?;
-    let switched = body
-        .switched_into
-        .as_deref()
-        .map(|c| resolve::tenant(&s, c).map_err(missing("switched_into")))
-        .transpose()?;
+    let switched =
+        body.switched_into.as_deref().map(|c| admitted_switch(&sight, c, None)).transpose()?;
     let ctx = deputy_core::Context { switched, impersonation: None };
     let page = s
         .lookup_resources(
@@ -103,10 +103,7 @@ pub async fn lookup_resources(
     let items = page
         .items
         .iter()
-        .filter(|t| {
-            target_tenant(&s, **t)
-                .is_some_and(|tenant| holds(&app, &s, caller.actor(), "checks.read", tenant))
-        })
+        .filter(|t| target_tenant(&s, **t).is_some_and(|tenant| sight.reads(tenant)))
         .map(|t| target_name(&s, *t))
         .collect();
     Ok(Json(TargetPage { items, next_cursor: page.next }))
@@ -141,7 +138,8 @@ pub struct SubjectPage {
 }
 
 /// Every principal for whom the check passes on a target (R53), for holders of
-/// `checks.read` in the target's tenant.
+/// `checks.read` in the target's tenant. Each has standing there, so each is one the
+/// caller may ask about (R58).
 #[utoipa::path(post, path = "/v1/lookup/subjects", tag = "checks", request_body = LookupSubjects, responses(
     (status = 200, body = SubjectPage), (status = 400, body = Problem, content_type = "application/problem+json"),
     (status = 404, body = Problem, content_type = "application/problem+json")))]
@@ -158,7 +156,7 @@ pub async fn lookup_subjects(
     };
     let target = resolve::target(&s, &body.target).map_err(|_| unknown())?;
     let tenant = target_tenant(&s, target).ok_or_else(unknown)?;
-    if !holds(&app, &s, caller.actor(), "checks.read", tenant) {
+    if !Sight::new(&app, &s, &caller).reads(tenant) {
         return Err(unknown());
     }
     let x = resolve::permission(&s, &body.permission).map_err(missing("permission"))?;
