@@ -168,7 +168,11 @@ pub fn run(requests: usize) -> Result<HttpFigures, String> {
         .map_err(|e| e.to_string())?;
     let app = AppState::new(
         auth,
-        HttpConfig { public_origin: "http://127.0.0.1".into(), trusted_proxies: vec![], metrics: Default::default() },
+        HttpConfig {
+            public_origin: "http://127.0.0.1".into(),
+            trusted_proxies: vec![],
+            metrics: Default::default(),
+        },
     );
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -285,7 +285,11 @@ fn r11_status_machine() {
     assert!(!w.can(bob, "users.view", acme), "only active principals hold permissions");
     refused(w.run(home(admin), |tx| tx.set_status(bob, Status::Deactivated, None)), "R11");
     w.run(home(admin), |tx| tx.set_status(bob, Status::Invited, None)).unwrap();
-    w.sys(|tx| tx.set_status(bob, Status::Active, None));
+    // Only a password makes an invited principal active: not its admin, not the system.
+    refused(w.run(home(admin), |tx| tx.set_status(bob, Status::Active, None)), "R11");
+    refused(w.run(home(admin), |tx| tx.password_set(bob)), "R11");
+    w.sys(|tx| tx.password_set(bob));
+    assert_eq!(w.status(bob), Status::Active);
     w.run(home(admin), |tx| tx.set_status(bob, Status::Deactivated, None)).unwrap();
     w.run(home(admin), |tx| tx.set_status(bob, Status::Active, None)).unwrap();
     w.run(home(admin), |tx| tx.cancel(bob)).unwrap();

@@ -445,3 +445,68 @@ fn r41_grant_change_narrows_the_ceiling_from_the_cli() {
         "paralegal is now outside the ceiling"
     );
 }
+
+/// R20, R23: the console's deactivation and cancellation end the same sessions and links
+/// as the API's, because both run the service's one use case.
+#[test]
+fn r20_r23_cli_deactivate_and_cancel_end_sessions_links_and_keys() {
+    use deputy_service::auth::{Auth, AuthSettings};
+    use deputy_service::passwords::HashCost;
+    use deputy_store::secrets::{SecretKind, SecretStore};
+    let (_d, db) = setup();
+    // Alice is acme's only admin (R5); Bob is the one who goes.
+    let create = [
+        "user",
+        "create",
+        "bob",
+        "--tenant",
+        "acme",
+        "--first",
+        "Bob",
+        "--last",
+        "B",
+        "--email",
+        "bob@example.com",
+        "--status",
+        "active",
+    ];
+    assert_eq!(deputy(&db, &create).status.code(), Some(0));
+    let open = |db: &Path| {
+        let deputy =
+            deputy_service::Deputy::open(deputy_store_sqlite::SqliteStore::open(db).unwrap())
+                .unwrap();
+        let settings = AuthSettings {
+            hash_cost: HashCost { memory_kib: 1024, iterations: 1, parallelism: 1 },
+            ..AuthSettings::default()
+        };
+        Auth::new(std::sync::Arc::new(deputy), settings).unwrap()
+    };
+    let auth = open(&db);
+    let bob = auth.deputy().snapshot().principal_by_logon("bob").unwrap();
+    auth.set_password(bob, "correct horse battery staple", false).unwrap();
+    let session = auth.sign_in("bob", "correct horse battery staple", None).unwrap();
+    auth.reset_by_admin(deputy_core::Actor::System, bob, None).unwrap();
+    let store = auth.deputy().store();
+    let n = |kind| store.secrets_of(bob.0, kind).unwrap().len();
+    assert_eq!((n(SecretKind::Session), n(SecretKind::PasswordReset)), (1, 1));
+    drop(auth);
+
+    let out = deputy(&db, &["user", "deactivate", "bob"]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let auth = open(&db);
+    let store = auth.deputy().store();
+    let n = |kind| store.secrets_of(bob.0, kind).unwrap().len();
+    assert_eq!((n(SecretKind::Session), n(SecretKind::PasswordReset)), (0, 0), "deleted");
+    assert!(auth.authenticate(&session.token).is_err());
+    drop(auth);
+
+    // Reactivated, a new session; then cancelled from the console: gone too.
+    assert_eq!(deputy(&db, &["user", "activate", "bob"]).status.code(), Some(0));
+    let auth = open(&db);
+    let session = auth.sign_in("bob", "correct horse battery staple", None).unwrap();
+    drop(auth);
+    assert_eq!(deputy(&db, &["user", "cancel", "bob"]).status.code(), Some(0));
+    let auth = open(&db);
+    assert!(auth.authenticate(&session.token).is_err());
+    assert_eq!(auth.deputy().store().secrets_of(bob.0, SecretKind::Session).unwrap().len(), 0);
+}

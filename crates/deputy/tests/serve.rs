@@ -185,3 +185,115 @@ fn r60_demo_serves_the_portal_with_the_scenarios_people_and_printed_credentials(
     assert!(status.success());
     assert!(child.wait().unwrap().success());
 }
+
+/// A running `deputy serve` on a fresh database, with `env` set.
+struct Running {
+    child: std::process::Child,
+    addr: String,
+    password: String,
+    origin: String,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn serve_with(env: &[(&str, &str)]) -> Running {
+    let dir = tempfile::tempdir().unwrap();
+    let mut command = Command::new(env!("CARGO_BIN_EXE_deputy"));
+    command
+        .args(["serve", "--listen", "127.0.0.1:0", "--db"])
+        .arg(dir.path().join("deputy.db"))
+        .env_remove("DEPUTY_CONFIG")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
+    for (name, value) in env {
+        command.env(name, value);
+    }
+    let mut child = command.spawn().unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let (mut password, mut addr, mut origin) = (None, None, None);
+    for line in lines.by_ref() {
+        let line = line.unwrap();
+        if let Some(p) = line.trim().strip_prefix("password:") {
+            password = Some(p.trim().to_owned());
+        }
+        if let Some(rest) = line.strip_prefix("deputy: serving http://") {
+            addr = Some(rest.split_whitespace().next().unwrap().to_owned());
+            origin = line.rsplit("public origin ").next().map(str::to_owned);
+            break;
+        }
+    }
+    Running {
+        child,
+        addr: addr.unwrap(),
+        password: password.unwrap(),
+        origin: origin.unwrap(),
+        _dir: dir,
+    }
+}
+
+/// A process's resident memory now and at its peak, in KiB (Linux `/proc`).
+fn rss_kib(pid: u32) -> (u64, u64) {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let field = |name: &str| {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .and_then(|v| v.split_whitespace().next())
+            .and_then(|v| v.parse().ok())
+            .unwrap()
+    };
+    (field("VmRSS:"), field("VmHWM:"))
+}
+
+#[test]
+fn r15_a_burst_of_500_anonymous_sign_ins_leaves_the_server_alive_and_small() {
+    let server = serve_with(&[]);
+    let pid = server.child.id();
+    // Warm: one real sign-in has hashed once, so the pooled buffers exist.
+    let body = format!("{{\"logon\":\"admin\",\"password\":\"{}\"}}", server.password);
+    assert_eq!(request(&server.addr, "POST", "/v1/auth/sign-in", Some(&body), None).0, 200);
+    let (idle, _) = rss_kib(pid);
+    let burst: Vec<_> = (0..500)
+        .map(|n| {
+            let addr = server.addr.clone();
+            std::thread::spawn(move || {
+                let body =
+                    format!("{{\"logon\":\"nobody{n}\",\"password\":\"not the password at all\"}}");
+                request(&addr, "POST", "/v1/auth/sign-in", Some(&body), None).0
+            })
+        })
+        .collect();
+    let codes: Vec<u16> = burst.into_iter().map(|t| t.join().unwrap()).collect();
+    let (after, peak) = rss_kib(pid);
+    assert!(codes.iter().all(|c| *c == 401 || *c == 503), "{codes:?}");
+    assert!(codes.contains(&503), "past the queue, sign-in answers 503");
+    assert!(
+        peak.saturating_sub(idle) < 300 * 1024,
+        "peak RSS {peak} KiB is more than 300 MiB above idle {idle} KiB"
+    );
+    assert!(after < idle + 300 * 1024, "memory is back after the burst: {after} KiB");
+    // Alive, and people sign in.
+    assert_eq!(request(&server.addr, "POST", "/v1/auth/sign-in", Some(&body), None).0, 200);
+}
+
+#[test]
+fn r61_the_default_public_origin_names_the_bound_port_and_r62_metrics_are_guarded() {
+    let open = serve_with(&[]);
+    let port = open.addr.rsplit(':').next().unwrap();
+    assert_ne!(port, "0");
+    assert_eq!(open.origin, format!("http://127.0.0.1:{port}"), "not `:0`");
+    // On loopback without settings, metrics are open.
+    assert_eq!(request(&open.addr, "GET", "/metrics", None, None).0, 200);
+    let token = "a-metrics-token-of-some-length";
+    let guarded = serve_with(&[("DEPUTY_METRICS_TOKEN", token)]);
+    let (code, body) = request(&guarded.addr, "GET", "/metrics", None, None);
+    assert_eq!(code, 404, "{body}");
+    assert_eq!(request(&guarded.addr, "GET", "/metrics", None, Some("wrong-token")).0, 404);
+    assert_eq!(request(&guarded.addr, "GET", "/metrics", None, Some(token)).0, 200);
+}

@@ -37,7 +37,7 @@ pub struct ApiError {
     rule: Option<String>,
     field: Option<String>,
     /// Seconds to wait before trying again (`Retry-After`, on 429 and 503).
-    retry_after: Option<u64>,
+    retry_after: Option<u16>,
 }
 
 impl ApiError {
@@ -58,7 +58,7 @@ impl ApiError {
         }
     }
 
-    pub fn retry_after(mut self, seconds: u64) -> Self {
+    pub fn retry_after(mut self, seconds: u16) -> Self {
         self.retry_after = Some(seconds);
         self
     }
@@ -250,7 +250,7 @@ impl From<AuthError> for ApiError {
                 e.to_string(),
             )
             .rule("R13")
-            .retry_after(retry_after_s),
+            .retry_after(u16::try_from(retry_after_s).unwrap_or(u16::MAX)),
             AuthError::Service(s) => s.into(),
         }
     }

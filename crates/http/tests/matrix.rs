@@ -54,7 +54,11 @@ async fn start() -> Server {
         (
             AppState::new(
                 auth,
-                HttpConfig { public_origin: "http://127.0.0.1".into(), trusted_proxies: vec![], metrics: Default::default() },
+                HttpConfig {
+                    public_origin: "http://127.0.0.1".into(),
+                    trusted_proxies: vec![],
+                    metrics: Default::default(),
+                },
             ),
             demo,
         )
@@ -393,10 +397,7 @@ async fn insider_answers(who: Insider) -> Vec<u16> {
                 .unwrap()
                 .output;
             // As if it had used its set-password e-mail (R12).
-            d.execute(Actor::System, None, |tx| {
-                tx.password_set(id)
-            })
-            .unwrap();
+            d.execute(Actor::System, None, |tx| tx.password_set(id)).unwrap();
             id
         };
         match who {

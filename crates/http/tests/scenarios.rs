@@ -40,7 +40,11 @@ async fn start() -> Server {
         auth.set_password(admin, PASSWORD, false).unwrap();
         AppState::new(
             auth,
-            HttpConfig { public_origin: "http://127.0.0.1".into(), trusted_proxies: vec![], metrics: Default::default() },
+            HttpConfig {
+                public_origin: "http://127.0.0.1".into(),
+                trusted_proxies: vec![],
+                metrics: Default::default(),
+            },
         )
     })
     .await

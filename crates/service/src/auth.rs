@@ -112,7 +112,9 @@ pub enum AuthError {
     #[error("{0}")]
     Busy(#[from] Busy),
     /// R13: this address got its share of mails for now.
-    #[error("too many mails to this address or from this source; try again in {retry_after_s} seconds")]
+    #[error(
+        "too many mails to this address or from this source; try again in {retry_after_s} seconds"
+    )]
     TooManyMails { retry_after_s: u64 },
     #[error(transparent)]
     Service(#[from] ServiceError),
@@ -226,13 +228,7 @@ impl<S: Store + SecretStore> Auth<S> {
     pub fn new(deputy: Arc<Deputy<S>>, settings: AuthSettings) -> Result<Self, AuthError> {
         let hasher = Hasher::new(settings.hash_cost, settings.hash_limits);
         let dummy_phc = hasher.permit()?.hash(&passwords::generate()?)?;
-        Ok(Auth {
-            deputy,
-            settings,
-            hasher,
-            dummy_phc,
-            credentials: RwLock::new(HashMap::new()),
-        })
+        Ok(Auth { deputy, settings, hasher, dummy_phc, credentials: RwLock::new(HashMap::new()) })
     }
 
     pub fn deputy(&self) -> &Arc<Deputy<S>> {
@@ -573,9 +569,19 @@ impl<S: Store + SecretStore> Auth<S> {
         Ok(session)
     }
 
-    /// Whether `password` may become `principal`'s (R15).
-    fn acceptable(&self, _principal: PrincipalId, password: &str) -> Result<(), AuthError> {
-        passwords::validate(password)?;
+    /// Whether `password` may become `principal`'s (R15): the rules, and not the
+    /// principal's own logon, e-mail or names.
+    fn acceptable(&self, principal: PrincipalId, password: &str) -> Result<(), AuthError> {
+        let s = self.deputy.snapshot();
+        let Some(p) = s.principal(principal) else {
+            passwords::validate(password)?;
+            return Ok(());
+        };
+        let names = [&*p.first_name, &*p.last_name];
+        passwords::validate_for(
+            password,
+            &passwords::PasswordContext { logon: &p.logon, email: &p.email, other_inputs: &names },
+        )?;
         Ok(())
     }
 
@@ -700,8 +706,11 @@ impl<S: Store + SecretStore> Auth<S> {
             retry_after_s: u64::try_from(s.mail_window_ms / 1_000).unwrap_or(3_600),
         };
         if let Some(source) = source
-            && self.store().count_in_window(&format!("mail-from:{source}"), now, s.mail_window_ms)?
-                > s.mails_per_source
+            && self.store().count_in_window(
+                &format!("mail-from:{source}"),
+                now,
+                s.mail_window_ms,
+            )? > s.mails_per_source
         {
             return Err(refused);
         }
@@ -764,7 +773,12 @@ impl<S: Store + SecretStore> Auth<S> {
     }
 
     /// Uses a link found by [`Auth::link_holder`]: of concurrent uses exactly one wins.
-    fn use_link(&self, token: &str, kind: SecretKind, holder: PrincipalId) -> Result<(), AuthError> {
+    fn use_link(
+        &self,
+        token: &str,
+        kind: SecretKind,
+        holder: PrincipalId,
+    ) -> Result<(), AuthError> {
         let row = self
             .store()
             .redeem_secret(&tokens::hash_token(token), kind, self.deputy.now())?
@@ -883,7 +897,10 @@ impl<S: Store + SecretStore> Auth<S> {
             return Err(AuthError::Service(ServiceError::Command(
                 deputy_core::CommandError::invalid(
                     "expires_at",
-                    format!("`{}` is not in the future (milliseconds since the Unix epoch)", expires_ms.unwrap_or_default()),
+                    format!(
+                        "`{}` is not in the future (milliseconds since the Unix epoch)",
+                        expires_ms.unwrap_or_default()
+                    ),
                 ),
             )));
         }

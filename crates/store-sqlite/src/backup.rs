@@ -35,7 +35,9 @@ impl SqliteStore {
                 vacuum(&connection)
             }
             None => self.with_snapshot_connection(vacuum),
-        }
+        }?;
+        // A backup holds the same secrets as the database.
+        crate::owner_only(dest)
     }
 
     /// Restores the backup at `backup` into a new database at `dest` (which must not

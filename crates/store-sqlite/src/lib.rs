@@ -111,6 +111,7 @@ impl SqliteStore {
         migrations::migrate(&mut writer, &name)?;
         let epoch = migrations::read_epoch(&writer, &name)?;
         if !existed {
+            owner_only(path)?;
             sync_parent_directory(path)?;
         }
         Ok(Self {
@@ -543,4 +544,20 @@ impl Store for SqliteStore {
             Ok(found)
         })
     }
+}
+
+/// Makes a database file readable and writable by its owner alone: it holds password
+/// hashes, the keys that sign access tokens and mail not yet delivered (docs/security.md).
+/// SQLite gives its `-wal` and `-shm` files the same mode.
+pub(crate) fn owner_only(path: &Path) -> Result<(), StoreError> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).map_err(|e| {
+            StoreError::Backend(format!("cannot restrict `{}` to its owner: {e}", path.display()))
+        })?;
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+    Ok(())
 }

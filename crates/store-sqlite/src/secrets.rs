@@ -2,8 +2,8 @@
 
 use deputy_store::StoreError;
 use deputy_store::secrets::{
-    AttemptCount,    Idempotent, NewMail, OutboxRow, PasswordRow, SecretKind, SecretRow, SecretStore, SigningKeyRow,
-    StoredAnswer,
+    AttemptCount, Idempotent, NewMail, OutboxRow, PasswordRow, SecretKind, SecretRow, SecretStore,
+    SigningKeyRow, StoredAnswer,
 };
 use rusqlite::{OptionalExtension, Row, params};
 
@@ -222,6 +222,14 @@ impl SecretStore for SqliteStore {
         })
     }
 
+    fn redact_mail(&self, id: i64, body: &str) -> Result<(), StoreError> {
+        self.write(|tx| {
+            tx.execute("UPDATE outbox SET body = ?2 WHERE id = ?1", params![id, body])
+                .map_err(sql_error)?;
+            Ok(())
+        })
+    }
+
     fn due_mail(
         &self,
         now_ms: i64,
@@ -275,9 +283,11 @@ impl SecretStore for SqliteStore {
         // concurrent attempts are serialised and each sees the one before it.
         self.write(|tx| {
             let previous: Option<(u32, i64)> = tx
-                .query_row("SELECT count, last_ms FROM sign_in_failure WHERE key = ?1", [key], |r| {
-                    Ok((r.get(0)?, r.get(1)?))
-                })
+                .query_row(
+                    "SELECT count, last_ms FROM sign_in_failure WHERE key = ?1",
+                    [key],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
                 .optional()
                 .map_err(sql_error)?;
             let restart = previous

@@ -621,3 +621,19 @@ mod secret_conformance_on_file {
 
     deputy_store::secret_conformance_tests!(on_file());
 }
+
+/// Secrets at rest (docs/security.md): the database and its backups hold password hashes,
+/// signing keys and undelivered mail, so only their owner may read them.
+#[cfg(unix)]
+#[test]
+fn r66_database_and_backup_files_are_readable_by_their_owner_only() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("d.db");
+    let store = SqliteStore::open(&path).unwrap();
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&path), 0o600);
+    let backup = dir.path().join("backup.db");
+    store.backup_to(&backup).unwrap();
+    assert_eq!(mode(&backup), 0o600);
+}

@@ -3,8 +3,8 @@
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
 
 use crate::secrets::{
-    AttemptCount, Idempotent, NewMail, PasswordRow, SecretKind, SecretRow, SecretStore, SigningKeyRow,
-    StoredAnswer,
+    AttemptCount, Idempotent, NewMail, PasswordRow, SecretKind, SecretRow, SecretStore,
+    SigningKeyRow, StoredAnswer,
 };
 
 fn token(hash: &str, kind: SecretKind, principal: u32, expires_ms: Option<i64>) -> SecretRow {
@@ -102,6 +102,9 @@ pub fn r61_outbox_keeps_mail_in_order<S: SecretStore>(new_store: impl Fn() -> S)
     assert_eq!((all[0].attempts, all[0].last_error.as_deref()), (1, Some("connection refused")));
     assert_eq!(all[1].sent_ms, Some(3));
     assert_eq!(store.outbox(a, 10).unwrap().len(), 1, "paged after an id");
+    store.redact_mail(b, "b without its link").unwrap();
+    let all = store.outbox(0, 10).unwrap();
+    assert_eq!((all[0].body.as_str(), all[1].body.as_str()), ("b", "b without its link"));
 }
 
 /// R71: signing keys are kept in order, retired together, and deleted once long retired.

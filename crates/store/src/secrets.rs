@@ -164,6 +164,10 @@ pub trait SecretStore: Send + Sync {
         error: Option<&str>,
     ) -> Result<(), StoreError>;
 
+    /// Replaces a mail's body (after delivery, without the single-use links it carried:
+    /// the outbox, and every backup of it, then holds nothing that opens an account).
+    fn redact_mail(&self, id: i64, body: &str) -> Result<(), StoreError>;
+
     /// Undelivered mail due for an attempt at `now_ms` (fewer than `max_attempts` made).
     fn due_mail(
         &self,

@@ -238,6 +238,11 @@ impl Tx {
         let Actor::Principal { id: actor, ctx } = self.actor else {
             return Err(CommandError::invalid("actor", "a principal impersonates"));
         };
+        // R58: a target the actor may not see is not found, before any other refusal.
+        let t = self.principal(target)?.clone();
+        if !self.visible_principal(&t) {
+            return Err(CommandError::not_found("principal", target));
+        }
         if ctx.impersonation.is_some() {
             return Err(CommandError::forbidden("R48", "impersonation does not chain"));
         }
@@ -253,7 +258,6 @@ impl Tx {
         if actor == target {
             return Err(CommandError::invalid("target", "you cannot impersonate yourself"));
         }
-        let t = self.principal(target)?.clone();
         self.require_manage("impersonate", &t, "R48")?;
         if !t.is_active() {
             return Err(CommandError::conflict(

@@ -794,22 +794,24 @@ impl Tx {
         let Actor::Principal { id, ctx } = self.actor else {
             return Err(CommandError::invalid("actor", "a principal switches tenants"));
         };
+        let p = self.principal(id)?.clone();
+        self.tenant(client)?;
+        // R58: a tenant the session could never switch into is not found, before any
+        // other refusal tells that it exists.
+        if client != p.home && !self.state.may_switch_into(id, client, self.now) {
+            return Err(CommandError::not_found("tenant", client));
+        }
         if ctx.impersonation.is_some() {
             return Err(CommandError::forbidden(
                 "R48",
                 "stop impersonating before switching tenants",
             ));
         }
-        let p = self.principal(id)?.clone();
-        self.tenant(client)?;
         if client == p.home {
             self.log("session.switched_home", Some(id.to_string()), Some(p.home), json!({}));
             return Ok(crate::check::Context::HOME);
         }
         let switched = crate::check::Context::switched(client);
-        if !self.state.may_switch_into(id, client, self.now) {
-            return Err(CommandError::not_found("tenant", client));
-        }
         self.log(
             "session.switched",
             Some(id.to_string()),

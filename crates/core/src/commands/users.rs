@@ -567,7 +567,10 @@ impl Tx {
     /// the service calls this, once the password is durable; the actor is the system.
     pub fn password_set(&mut self, principal: PrincipalId) -> Result<(), CommandError> {
         if self.actor != Actor::System {
-            return Err(CommandError::forbidden("R11", "a principal becomes active by its password"));
+            return Err(CommandError::forbidden(
+                "R11",
+                "a principal becomes active by its password",
+            ));
         }
         let p = self.principal(principal)?.clone();
         if !matches!(p.status, Status::Pending | Status::Invited) {

@@ -280,7 +280,13 @@ pub async fn create_user(
             Some((deputy_service::passwords::generate().map_err(ApiError::internal)?, true))
         }
         Some(PasswordChoice { generate: false, value: Some(v) }) => {
-            deputy_service::passwords::validate(&v).map_err(|e| {
+            let names = [body.first_name.as_str(), body.last_name.as_str()];
+            let context = deputy_service::passwords::PasswordContext {
+                logon: &body.logon,
+                email: &body.email,
+                other_inputs: &names,
+            };
+            deputy_service::passwords::validate_for(&v, &context).map_err(|e| {
                 ApiError::from(deputy_service::auth::AuthError::Password(e)).field("password.value")
             })?;
             Some((v, false))

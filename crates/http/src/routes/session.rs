@@ -44,6 +44,17 @@ fn with_token(mut response: Response, token: deputy_service::Token) -> Response 
     response
 }
 
+/// What the caller may not see answers exactly as what does not exist (R58): the
+/// engine's "not found" becomes the handler's own for a name that resolves to nothing.
+fn unseen_as(e: deputy_service::ServiceError, missing: impl FnOnce() -> ApiError) -> ApiError {
+    match e {
+        deputy_service::ServiceError::Command(c) if c.kind == deputy_core::ErrorKind::NotFound => {
+            missing()
+        }
+        other => other.into(),
+    }
+}
+
 /// Switches the session into a client tenant, or home (R43, "Switch Tenant").
 #[utoipa::path(post, path = "/v1/session/switch", tag = "session", request_body = SwitchRequest, responses(
     (status = 200, body = crate::routes::auth::SessionCreated),
@@ -57,13 +68,15 @@ pub async fn switch(
     ApiJson(body): ApiJson<SwitchRequest>,
 ) -> Result<Response, ApiError> {
     let s = app.deputy().snapshot();
-    let tenant = resolve::tenant(&s, &body.tenant)
-        .map_err(|_| ApiError::not_found(format!("no tenant `{}`", body.tenant)).field("tenant"))?;
+    let name = body.tenant.clone();
+    let missing = move || ApiError::not_found(format!("no tenant `{name}`")).field("tenant");
+    let tenant = resolve::tenant(&s, &body.tenant).map_err(|_| missing())?;
     let worker = app.clone();
     let (session, token) = blocking(move || {
         let committed = worker
             .deputy()
-            .execute(caller.actor(), source.as_deref(), |tx| tx.switch_tenant(tenant))?;
+            .execute(caller.actor(), source.as_deref(), |tx| tx.switch_tenant(tenant))
+            .map_err(|e| unseen_as(e, missing))?;
         let data =
             SessionData { switched: committed.output.switched.map(|t| t.0), ..caller.data.clone() };
         Ok((worker.auth().rotate(&caller, data)?, committed.token()))
@@ -87,20 +100,23 @@ pub async fn impersonate(
     ApiJson(body): ApiJson<ImpersonateRequest>,
 ) -> Result<Response, ApiError> {
     let s = app.deputy().snapshot();
-    let target = resolve::principal(&s, &body.target).map_err(|_| {
-        ApiError::not_found(format!("no principal `{}`", body.target)).field("target")
-    })?;
+    let name = body.target.clone();
+    let missing = move || ApiError::not_found(format!("no principal `{name}`")).field("target");
+    let target = resolve::principal(&s, &body.target).map_err(|_| missing())?;
     let minutes = body.minutes.unwrap_or(MAX_IMPERSONATION_MS / 60_000);
     let worker = app.clone();
     let (session, token) = blocking(move || {
-        let committed = worker.deputy().execute(caller.actor(), source.as_deref(), |tx| {
-            tx.start_impersonation(
-                target,
-                &body.reason,
-                minutes.saturating_mul(60_000),
-                MAX_IMPERSONATION_MS,
-            )
-        })?;
+        let committed = worker
+            .deputy()
+            .execute(caller.actor(), source.as_deref(), |tx| {
+                tx.start_impersonation(
+                    target,
+                    &body.reason,
+                    minutes.saturating_mul(60_000),
+                    MAX_IMPERSONATION_MS,
+                )
+            })
+            .map_err(|e| unseen_as(e, missing))?;
         let data = SessionData {
             impersonating: Some(target.0),
             impersonation_expires_ms: Some(committed.output.expires_at),

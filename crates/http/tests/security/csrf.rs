@@ -69,22 +69,23 @@ async fn r23_a_cookie_request_needs_this_origin_and_a_token_or_json() {
     let op = s.sign_in(s.demo.operator).await;
     let cookie = format!("deputy={op}");
     let token_url = s.url("/v1/auth/token");
-    let send = |origin: Option<&str>, fetch_site: Option<&str>, json: bool, csrf: Option<String>| {
-        let mut request = s.http.post(&token_url).header("cookie", &cookie);
-        if let Some(origin) = origin {
-            request = request.header("origin", origin);
-        }
-        if let Some(site) = fetch_site {
-            request = request.header("sec-fetch-site", site);
-        }
-        if json {
-            request = request.header("content-type", "application/json").body("{}");
-        }
-        if let Some(token) = csrf {
-            request = request.header("x-csrf-token", token);
-        }
-        async move { request.send().await.unwrap().status() }
-    };
+    let send =
+        |origin: Option<&str>, fetch_site: Option<&str>, json: bool, csrf: Option<String>| {
+            let mut request = s.http.post(&token_url).header("cookie", &cookie);
+            if let Some(origin) = origin {
+                request = request.header("origin", origin);
+            }
+            if let Some(site) = fetch_site {
+                request = request.header("sec-fetch-site", site);
+            }
+            if json {
+                request = request.header("content-type", "application/json").body("{}");
+            }
+            if let Some(token) = csrf {
+                request = request.header("x-csrf-token", token);
+            }
+            async move { request.send().await.unwrap().status() }
+        };
     let own = s.base.clone();
     let right = deputy_http::csrf::session_token(&op);
     // Refused: no origin at all, a foreign one, a same-site sibling, and this origin
@@ -94,10 +95,7 @@ async fn r23_a_cookie_request_needs_this_origin_and_a_token_or_json() {
     assert_eq!(send(None, Some("same-site"), true, None).await, StatusCode::FORBIDDEN);
     assert_eq!(send(Some("null"), None, true, None).await, StatusCode::FORBIDDEN);
     assert_eq!(send(Some(&own), None, false, None).await, StatusCode::FORBIDDEN);
-    assert_eq!(
-        send(Some(&own), None, false, Some("0".repeat(64))).await,
-        StatusCode::FORBIDDEN
-    );
+    assert_eq!(send(Some(&own), None, false, Some("0".repeat(64))).await, StatusCode::FORBIDDEN);
     // Accepted: this origin with JSON, with the session's token, or the browser's word.
     assert_eq!(send(Some(&own), None, true, None).await, StatusCode::OK);
     assert_eq!(send(Some(&own), None, false, Some(right.clone())).await, StatusCode::OK);

@@ -347,3 +347,38 @@ async fn r46_r58_new_account_wizards_answer_404_for_a_tenant_the_caller_cannot_s
     assert!(status == StatusCode::FORBIDDEN || status == StatusCode::CONFLICT, "{refused}");
     assert_eq!(s.app.deputy().snapshot().tenant_by_key("mallory-co"), None, "nothing created");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn r48_r58_an_impersonating_session_is_told_404_before_it_is_told_403() {
+    let s = start().await;
+    let operator = s.sign_in(s.demo.operator).await;
+    let (status, session) = s
+        .post(
+            &operator,
+            "/v1/session/impersonate",
+            json!({"target": "jane", "reason": "disclosure test"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{session}");
+    let acting = session["token"].as_str().unwrap().to_owned();
+    // Impersonation does not chain and does not switch (R48) — but a principal or tenant
+    // Jane cannot see is first of all not there, exactly like one that does not exist.
+    for (path, real, missing) in [
+        (
+            "/v1/session/impersonate",
+            json!({"target": "florist-admin", "reason": "x"}),
+            json!({"target": "no-such-logon", "reason": "x"}),
+        ),
+        ("/v1/session/switch", json!({"tenant": "law-firm"}), json!({"tenant": "no-such-tenant"})),
+    ] {
+        let a = s.post(&acting, path, real).await;
+        let b = s.post(&acting, path, missing).await;
+        assert_eq!(a.0, StatusCode::NOT_FOUND, "{path}: {}", a.1);
+        assert_eq!(shape(&a), shape(&b), "{path}: {} vs {}", a.1, b.1);
+    }
+    // Someone she may see: now the refusal is the rule's.
+    let (status, body) =
+        s.post(&acting, "/v1/session/impersonate", json!({"target": "nora", "reason": "x"})).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    assert_eq!(body["rule"], "R48");
+}

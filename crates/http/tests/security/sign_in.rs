@@ -35,13 +35,13 @@ async fn r15_a_burst_of_sign_ins_is_bounded_and_told_to_retry() {
         assert_eq!(kind, "application/problem+json");
         assert_eq!(body["type"], "urn:deputy:problem:busy");
     }
-    assert!(
-        answers
-            .iter()
-            .all(|(status, ..)| matches!(*status, StatusCode::UNAUTHORIZED | StatusCode::SERVICE_UNAVAILABLE))
-    );
+    assert!(answers.iter().all(|(status, ..)| matches!(
+        *status,
+        StatusCode::UNAUTHORIZED | StatusCode::SERVICE_UNAVAILABLE
+    )));
     // A refused attempt was never counted: the burst cost the address only what it verified.
-    let verified = answers.iter().filter(|(status, ..)| *status == StatusCode::UNAUTHORIZED).count();
+    let verified =
+        answers.iter().filter(|(status, ..)| *status == StatusCode::UNAUTHORIZED).count();
     let counted = s
         .blocking(|app| {
             use deputy_store::secrets::SecretStore;
@@ -53,25 +53,19 @@ async fn r15_a_burst_of_sign_ins_is_bounded_and_told_to_retry() {
     s.sign_in(s.demo.jane).await;
 }
 
-/// `join_all` without another dependency: every future polled to completion concurrently.
-async fn futures_join_all<F: std::future::Future>(futures: impl Iterator<Item = F>) -> Vec<F::Output>
-where
-    F: Send,
-    F::Output: Send,
-{
-    let mut set = Vec::new();
-    for f in futures {
-        set.push(f);
-    }
-    let mut out = Vec::with_capacity(set.len());
-    let mut pinned: Vec<_> = set.into_iter().map(Box::pin).collect();
-    let mut done: Vec<Option<F::Output>> = (0..pinned.len()).map(|_| None).collect();
+/// `join_all` without another dependency: every future polled to completion concurrently,
+/// on this task (the futures borrow the server, so they cannot be spawned).
+async fn futures_join_all<F: std::future::Future>(
+    futures: impl Iterator<Item = F>,
+) -> Vec<F::Output> {
+    let mut pinned: Vec<_> = futures.map(Box::pin).collect();
+    let mut done: Vec<Option<F::Output>> = pinned.iter().map(|_| None).collect();
     std::future::poll_fn(|cx| {
         let mut pending = false;
-        for (i, f) in pinned.iter_mut().enumerate() {
-            if done[i].is_none() {
+        for (f, slot) in pinned.iter_mut().zip(done.iter_mut()) {
+            if slot.is_none() {
                 match f.as_mut().poll(cx) {
-                    std::task::Poll::Ready(v) => done[i] = Some(v),
+                    std::task::Poll::Ready(v) => *slot = Some(v),
                     std::task::Poll::Pending => pending = true,
                 }
             }
@@ -79,8 +73,7 @@ where
         if pending { std::task::Poll::Pending } else { std::task::Poll::Ready(()) }
     })
     .await;
-    out.extend(done.into_iter().flatten());
-    out
+    done.into_iter().flatten().collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -127,7 +120,8 @@ async fn r16_parallel_guesses_cannot_pass_the_limit() {
         let right = (round * 7) % 40;
         let answers = futures_join_all((0..40).map(|n| {
             let (s, logon) = (&s, logon.clone());
-            let password = if n == right { PASSWORD.to_owned() } else { format!("wrong guess {n:04}") };
+            let password =
+                if n == right { PASSWORD.to_owned() } else { format!("wrong guess {n:04}") };
             async move { s.try_sign_in(&logon, &password).await.0 }
         }))
         .await;
@@ -137,9 +131,10 @@ async fn r16_parallel_guesses_cannot_pass_the_limit() {
         let counted = s
             .blocking(move |app| {
                 use deputy_store::secrets::SecretStore;
-                let key = deputy_service::auth::Auth::<deputy_store_sqlite::SqliteStore>::failure_key(
-                    &app.deputy().snapshot().principal(id).unwrap().logon,
-                );
+                let key =
+                    deputy_service::auth::Auth::<deputy_store_sqlite::SqliteStore>::failure_key(
+                        &app.deputy().snapshot().principal(id).unwrap().logon,
+                    );
                 app.deputy().store().sign_in_failures(&key).unwrap().map_or(0, |c| c.0)
             })
             .await;
@@ -181,7 +176,8 @@ async fn r16_a_success_clears_only_its_own_account_never_the_address() {
         .await;
     assert_eq!(counted, Some(99), "98 failures and the throttled attempt; the success forgiven");
     // Jane's own success cleared her own count.
-    let jane_key = deputy_service::auth::Auth::<deputy_store_sqlite::SqliteStore>::failure_key("jane");
+    let jane_key =
+        deputy_service::auth::Auth::<deputy_store_sqlite::SqliteStore>::failure_key("jane");
     let jane = s
         .blocking(move |app| {
             use deputy_store::secrets::SecretStore;
@@ -254,7 +250,11 @@ async fn r15_a_wrong_password_takes_as_long_as_an_unknown_logon() {
     let critical = 1.949 * (2.0 / N as f64).sqrt();
     let d = ks_statistic(&mut known, &mut unknown);
     let median = |v: &[f64]| v[v.len() / 2];
-    eprintln!("KS D = {d:.3} (critical {critical:.3}), medians {:.0} / {:.0} µs", median(&known), median(&unknown));
+    eprintln!(
+        "KS D = {d:.3} (critical {critical:.3}), medians {:.0} / {:.0} µs",
+        median(&known),
+        median(&unknown)
+    );
     assert!(
         d < critical,
         "D = {d:.3} ≥ {critical:.3}: medians {:.0} µs (existing) vs {:.0} µs (unknown)",

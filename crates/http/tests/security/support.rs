@@ -35,7 +35,11 @@ pub fn settings() -> (AuthSettings, HttpConfig) {
             public_origin: "http://127.0.0.1".into(),
             ..AuthSettings::default()
         },
-        HttpConfig { public_origin: "http://127.0.0.1".into(), trusted_proxies: vec![], metrics: Default::default() },
+        HttpConfig {
+            public_origin: "http://127.0.0.1".into(),
+            trusted_proxies: vec![],
+            metrics: Default::default(),
+        },
     )
 }
 

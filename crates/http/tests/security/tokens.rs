@@ -68,9 +68,8 @@ async fn r12_an_invitation_is_accepted_only_while_invited_and_a_weak_password_ke
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(s.status(id.parse().unwrap()), deputy_core::Status::Active);
     // Used: never again, also after a deactivation (the review's reactivation path).
-    let (status, _) = s
-        .post(&op, &format!("/v1/principals/{id}/status"), json!({"status": "deactivated"}))
-        .await;
+    let (status, _) =
+        s.post(&op, &format!("/v1/principals/{id}/status"), json!({"status": "deactivated"})).await;
     assert_eq!(status, StatusCode::OK);
     let (status, _) = accept(PASSWORD).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
@@ -83,7 +82,8 @@ async fn r13_r23_reset_links_and_sessions_die_at_any_status_change() {
     let op = s.sign_in(s.demo.operator).await;
     let jane = s.demo.jane.to_string();
     let session = s.sign_in(s.demo.jane).await;
-    let (status, _) = s.post(&op, &format!("/v1/principals/{jane}/password-reset"), json!({})).await;
+    let (status, _) =
+        s.post(&op, &format!("/v1/principals/{jane}/password-reset"), json!({})).await;
     assert_eq!(status, StatusCode::ACCEPTED);
     let link = s.last_link("reset").await;
     for to in ["deactivated", "active"] {
@@ -110,11 +110,13 @@ async fn r13_a_reset_link_works_once_and_only_for_an_active_principal() {
     let s = start().await;
     let op = s.sign_in(s.demo.operator).await;
     let jane = s.demo.jane.to_string();
-    let (status, _) = s.post(&op, &format!("/v1/principals/{jane}/password-reset"), json!({})).await;
+    let (status, _) =
+        s.post(&op, &format!("/v1/principals/{jane}/password-reset"), json!({})).await;
     assert_eq!(status, StatusCode::ACCEPTED);
     let link = s.last_link("reset").await;
     let new = "an entirely new passphrase";
-    let (status, body) = s.post("", "/v1/auth/reset", json!({"token": link, "password": new})).await;
+    let (status, body) =
+        s.post("", "/v1/auth/reset", json!({"token": link, "password": new})).await;
     assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
     let (status, _) = s.post("", "/v1/auth/reset", json!({"token": link, "password": new})).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
@@ -134,7 +136,8 @@ async fn r17_a_linked_logons_sessions_end_with_its_owners_password_change_and_re
         )
         .await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
-    let linked = s.try_sign_in("jane.linked", PASSWORD).await.1["token"].as_str().unwrap().to_owned();
+    let linked =
+        s.try_sign_in("jane.linked", PASSWORD).await.1["token"].as_str().unwrap().to_owned();
     assert_eq!(s.get(&linked, "/v1/me").await.0, StatusCode::OK);
     // The owner changes her password: the linked logon's session ends with hers.
     let changed = "a brand new owner passphrase";
@@ -148,7 +151,8 @@ async fn r17_a_linked_logons_sessions_end_with_its_owners_password_change_and_re
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(s.get(&linked, "/v1/me").await.0, StatusCode::UNAUTHORIZED);
     // And by a reset.
-    let linked = s.try_sign_in("jane.linked", changed).await.1["token"].as_str().unwrap().to_owned();
+    let linked =
+        s.try_sign_in("jane.linked", changed).await.1["token"].as_str().unwrap().to_owned();
     let op = s.sign_in(s.demo.operator).await;
     let (status, _) =
         s.post(&op, &format!("/v1/principals/{}/password-reset", s.demo.jane), json!({})).await;

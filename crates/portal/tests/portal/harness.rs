@@ -57,7 +57,8 @@ pub async fn server_at(public_origin: &str) -> Server {
         ] {
             auth.set_password(p, PASSWORD, false).unwrap();
         }
-        let config = HttpConfig { public_origin, trusted_proxies: vec![], metrics: Default::default() };
+        let config =
+            HttpConfig { public_origin, trusted_proxies: vec![], metrics: Default::default() };
         (AppState::new(auth, config), demo)
     })
     .await

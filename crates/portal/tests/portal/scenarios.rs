@@ -217,8 +217,8 @@ async fn s1_tax_portal_secondary_logon_groups_kinds_and_cascades_by_clicking() {
     let link = mailed_link(&s, "jimmy@example.com", "/invitation/");
     b.goto(&link).await;
     b.shot("s1-first-sign-in").await;
-    b.fill("#password", "jimmy's own passphrase").await;
-    b.fill("#confirm_password", "jimmy's own passphrase").await;
+    b.fill("#password", "a kestrel over the moor at dawn").await;
+    b.fill("#confirm_password", "a kestrel over the moor at dawn").await;
     b.click_text("Set password").await;
     assert!(b.text(".notice").await.contains("Welcome"));
     assert!(s.app.deputy().snapshot().principal(jimmy).unwrap().email_verified);
@@ -340,9 +340,7 @@ async fn s2_data_platform_contact_invitations_requirements_entitlements_by_click
     b.sign_out().await;
     let d = s.app.deputy().clone();
     tokio::task::spawn_blocking(move || {
-        d.execute(deputy_core::Actor::System, None, |tx| {
-            tx.password_set(bob)
-        })
+        d.execute(deputy_core::Actor::System, None, |tx| tx.password_set(bob))
     })
     .await
     .unwrap()
