@@ -14,6 +14,7 @@ pub mod measure;
 pub mod mix;
 pub mod report;
 pub mod rng;
+pub mod sign_in_burst;
 
 pub use generate::{Dataset, Meta, Size, generate};
 pub use mix::{Category, Mixer, Probe};

@@ -110,6 +110,22 @@ enum Command {
         #[arg(long, default_value_t = 20_000)]
         requests: usize,
     },
+    /// Waves of parallel anonymous wrong sign-ins against a real `deputy serve` (R15):
+    /// its memory, the answers, and real users' sign-in times meanwhile; prints JSON.
+    SignInBurst {
+        /// The `deputy` binary to start (build it with `cargo build --release -p deputy`).
+        #[arg(long, default_value = "target/release/deputy")]
+        deputy: PathBuf,
+        /// Parallel sign-ins per wave.
+        #[arg(long, default_value_t = 500)]
+        burst: usize,
+        /// Waves, one a second.
+        #[arg(long, default_value_t = 10)]
+        waves: usize,
+        /// Real users signing in meanwhile.
+        #[arg(long, default_value_t = 4)]
+        users: usize,
+    },
 }
 
 fn main() -> std::process::ExitCode {
@@ -165,6 +181,14 @@ fn main() -> std::process::ExitCode {
                 println!("{}", serde_json::to_string_pretty(&figures)?);
                 Ok(())
             })
+        }
+        Command::SignInBurst { deputy, burst, waves, users } => {
+            deputy_bench::sign_in_burst::run(&deputy, burst, waves, users)
+                .map_err(Error::Apply)
+                .and_then(|figures| {
+                    println!("{}", serde_json::to_string_pretty(&figures)?);
+                    Ok(())
+                })
         }
         Command::Render { json } => std::fs::read(&json).map_err(Error::from).and_then(|bytes| {
             let report: Report = serde_json::from_slice(&bytes)?;

@@ -34,6 +34,13 @@ pub struct RawConfig {
     pub metrics_listen: Option<String>,
     /// Or: serve `/metrics` on `listen` to requests with `Authorization: Bearer <token>`.
     pub metrics_token: Option<String>,
+    /// Password hashes at once (R15); default: the number of cores.
+    pub hash_concurrency: Option<usize>,
+    /// Sign-ins waiting for a hash beyond those; default: four per core.
+    pub hash_queue: Option<usize>,
+    /// Reset and invitation mails per recipient, and per source address, per hour (R13).
+    pub mails_per_recipient_hour: Option<u32>,
+    pub mails_per_source_hour: Option<u32>,
 }
 
 impl RawConfig {
@@ -61,6 +68,7 @@ impl RawConfig {
         set("DEPUTY_MAIL_FROM", &mut self.mail_from);
         set("DEPUTY_METRICS_LISTEN", &mut self.metrics_listen);
         set("DEPUTY_METRICS_TOKEN", &mut self.metrics_token);
+
         if let Some(db) = vars("DEPUTY_DB") {
             self.database = Some(PathBuf::from(db));
         }
@@ -109,6 +117,10 @@ pub struct Config {
     pub metrics: MetricsSetting,
     pub trusted_proxies: Vec<IpAddr>,
     pub log_format: LogFormat,
+    /// R15 and R13 limits, checked.
+    pub hash_limits: deputy_service::hashing::HashLimits,
+    pub mails_per_recipient_hour: u32,
+    pub mails_per_source_hour: u32,
     pub root_key: String,
     pub root_name: String,
     pub admin_logon: String,
@@ -169,9 +181,32 @@ impl Config {
             (None, None) if listen.ip().is_loopback() => MetricsSetting::Open,
             (None, None) => MetricsSetting::Off,
         };
+        let mut hash_limits = deputy_service::hashing::HashLimits::for_this_machine();
+        match raw.hash_concurrency {
+            Some(n @ 1..=256) => hash_limits.permits = n,
+            Some(n) => return Err(format!("hash_concurrency: `{n}` is not between 1 and 256")),
+            None => {}
+        }
+        match raw.hash_queue {
+            Some(n @ 0..=10_000) => hash_limits.queue = n,
+            Some(_) => return Err("hash_queue: use a number between 0 and 10000".into()),
+            None => {}
+        }
+        let per_hour = |name: &str, value: Option<u32>, default: u32| match value {
+            Some(0) => Err(format!("{name}: must be at least 1")),
+            Some(n) => Ok(n),
+            None => Ok(default),
+        };
+        let mails_per_recipient_hour =
+            per_hour("mails_per_recipient_hour", raw.mails_per_recipient_hour, 3)?;
+        let mails_per_source_hour =
+            per_hour("mails_per_source_hour", raw.mails_per_source_hour, 100)?;
         Ok(Config {
             listen,
             origin_from_listen,
+            hash_limits,
+            mails_per_recipient_hour,
+            mails_per_source_hour,
             metrics,
             database: raw.database.unwrap_or_else(|| PathBuf::from("deputy.db")),
             public_origin: origin,
@@ -213,5 +248,33 @@ mod tests {
         let bad = RawConfig { trusted_proxies: Some(vec!["proxy".into()]), ..RawConfig::default() };
         assert!(Config::validate(bad).unwrap_err().starts_with("trusted_proxies:"));
         assert!(toml::from_str::<RawConfig>("lisen = 1").is_err(), "unknown settings are refused");
+    }
+
+    #[test]
+    fn r15_r13_r62_limits_and_metrics_settings_are_checked() {
+        let file: RawConfig = toml::from_str(
+            "hash_concurrency = 3\nhash_queue = 0\nmails_per_recipient_hour = 5\nmetrics_token = \"0123456789abcdef\"",
+        )
+        .unwrap();
+        let c = Config::validate(file).unwrap();
+        assert_eq!((c.hash_limits.permits, c.hash_limits.queue), (3, 0));
+        assert_eq!((c.mails_per_recipient_hour, c.mails_per_source_hour), (5, 100));
+        assert_eq!(c.metrics, MetricsSetting::Token("0123456789abcdef".into()));
+        for (text, field) in [
+            ("hash_concurrency = 0", "hash_concurrency:"),
+            ("mails_per_source_hour = 0", "mails_per_source_hour:"),
+            ("metrics_token = \"short\"", "metrics_token:"),
+            ("metrics_listen = \"nowhere\"", "metrics_listen:"),
+        ] {
+            let raw: RawConfig = toml::from_str(text).unwrap();
+            assert!(Config::validate(raw).unwrap_err().starts_with(field), "{text}");
+        }
+        // Beyond loopback without a token or an address of their own, metrics are off.
+        let raw = RawConfig { listen: Some("0.0.0.0:8080".into()), ..RawConfig::default() };
+        assert_eq!(Config::validate(raw).unwrap().metrics, MetricsSetting::Off);
+        let c = Config::validate(RawConfig::default()).unwrap();
+        assert_eq!(c.metrics, MetricsSetting::Open);
+        assert!(c.origin_from_listen);
+        assert_eq!(c.origin_for("127.0.0.1:4711".parse().unwrap()), "http://127.0.0.1:4711");
     }
 }

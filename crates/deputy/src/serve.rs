@@ -57,7 +57,13 @@ pub fn serve(config: Config) -> Result<(), String> {
     let local = listener.local_addr().map_err(|e| e.to_string())?;
     listener.set_nonblocking(true).map_err(|e| e.to_string())?;
     let public_origin = config.origin_for(local);
-    let settings = AuthSettings { public_origin: public_origin.clone(), ..AuthSettings::default() };
+    let settings = AuthSettings {
+        public_origin: public_origin.clone(),
+        hash_limits: config.hash_limits,
+        mails_per_recipient: config.mails_per_recipient_hour,
+        mails_per_source: config.mails_per_source_hour,
+        ..AuthSettings::default()
+    };
     let first_start = !deputy.is_initialised();
     if first_start {
         deputy.initialise(None, &config.root_key, &config.root_name).map_err(|e| e.to_string())?;

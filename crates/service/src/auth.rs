@@ -33,6 +33,9 @@ struct CachedCredential {
     fetched: Instant,
 }
 
+/// The actor and subject of activity entries about a logon name that names nobody.
+pub const UNKNOWN_LOGON: &str = "unknown";
+
 /// Tunables, with the spec's defaults.
 #[derive(Debug, Clone)]
 pub struct AuthSettings {
@@ -312,6 +315,32 @@ impl<S: Store + SecretStore> Auth<S> {
         Ok(())
     }
 
+    /// A failed sign-in's entry (R21), of the same shape whether or not the logon exists
+    /// (R15: the same writes, down to the indexes): an unknown logon's names the subject
+    /// `unknown` in the root tenant, where the operator reviews such attempts.
+    fn audit_failure(
+        &self,
+        action: &str,
+        subject: Option<PrincipalId>,
+        source: Option<&str>,
+    ) -> Result<(), AuthError> {
+        if subject.is_some() {
+            return self.audit(action, subject, source);
+        }
+        let root = self.deputy.snapshot().root().map(|t| t.to_string());
+        self.store().append_activity(&[NewActivity {
+            at_ms: self.deputy.now(),
+            action: action.to_owned(),
+            actor: Some(UNKNOWN_LOGON.to_owned()),
+            subject: Some(UNKNOWN_LOGON.to_owned()),
+            tenant: root,
+            acting_as: "[]".to_owned(),
+            source: source.map(str::to_owned),
+            details: "{}".to_owned(),
+        }])?;
+        Ok(())
+    }
+
     /// Password sign-in (R15, R16, R17). `source` is the client address (after the trusted
     /// proxy rules). Every sign-in makes a new session (R23).
     ///
@@ -382,9 +411,9 @@ impl<S: Store + SecretStore> Auth<S> {
             (found, _) => {
                 drop(permit);
                 let subject = found.map(|p| p.id);
-                self.audit("auth.sign_in_failed", subject, source)?;
+                self.audit_failure("auth.sign_in_failed", subject, source)?;
                 if logon_count == self.settings.lock_after {
-                    self.audit("auth.locked", subject, source)?;
+                    self.audit_failure("auth.locked", subject, source)?;
                 }
                 Err(AuthError::SignInFailed)
             }
