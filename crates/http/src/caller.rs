@@ -4,7 +4,7 @@ use crate::problem::ApiError;
 use crate::state::AppState;
 use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::StatusCode;
-use axum::http::header::{AUTHORIZATION, COOKIE};
+use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 use deputy_service::auth::Caller;
 use std::net::{IpAddr, SocketAddr};
@@ -73,15 +73,7 @@ fn presented_secret(parts: &Parts, cookie_name: &str) -> Option<String> {
         let (scheme, token) = value.split_once(' ')?;
         return scheme.eq_ignore_ascii_case("bearer").then(|| token.trim().to_owned());
     }
-    parts
-        .headers
-        .get_all(COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|c| c.trim().split_once('='))
-        .find(|(name, _)| *name == cookie_name)
-        .map(|(_, value)| value.to_owned())
+    crate::csrf::cookie(&parts.headers, cookie_name).map(str::to_owned)
 }
 
 /// The caller a request's credential names (the portal uses it too).

@@ -34,14 +34,7 @@ fn credential(request: &Request, cookie_name: &str) -> Option<String> {
     if let Some(v) = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()) {
         return Some(v.to_owned());
     }
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|c| c.trim().split_once('='))
-        .find(|(name, _)| *name == cookie_name)
-        .map(|(_, value)| value.to_owned())
+    crate::csrf::cookie(headers, cookie_name).map(str::to_owned)
 }
 
 fn hex_sha256(bytes: &[u8]) -> String {

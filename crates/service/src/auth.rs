@@ -302,17 +302,8 @@ impl<S: Store + SecretStore> Auth<S> {
     ) -> Result<(), AuthError> {
         let s = self.deputy.snapshot();
         let tenant = subject.and_then(|p| s.principal(p)).map(|p| p.home.to_string());
-        self.store().append_activity(&[NewActivity {
-            at_ms: self.deputy.now(),
-            action: action.to_owned(),
-            actor: subject.map(|p| p.to_string()),
-            subject: subject.map(|p| p.to_string()),
-            tenant,
-            acting_as: "[]".to_owned(),
-            source: source.map(str::to_owned),
-            details: "{}".to_owned(),
-        }])?;
-        Ok(())
+        let subject = subject.map(|p| p.to_string());
+        self.append_entry(action, subject, tenant, source)
     }
 
     /// A failed sign-in's entry (R21), of the same shape whether or not the logon exists
@@ -328,12 +319,23 @@ impl<S: Store + SecretStore> Auth<S> {
             return self.audit(action, subject, source);
         }
         let root = self.deputy.snapshot().root().map(|t| t.to_string());
+        self.append_entry(action, Some(UNKNOWN_LOGON.to_owned()), root, source)
+    }
+
+    /// An activity entry whose actor is its subject (sign-in and credential events).
+    fn append_entry(
+        &self,
+        action: &str,
+        subject: Option<String>,
+        tenant: Option<String>,
+        source: Option<&str>,
+    ) -> Result<(), AuthError> {
         self.store().append_activity(&[NewActivity {
             at_ms: self.deputy.now(),
             action: action.to_owned(),
-            actor: Some(UNKNOWN_LOGON.to_owned()),
-            subject: Some(UNKNOWN_LOGON.to_owned()),
-            tenant: root,
+            actor: subject.clone(),
+            subject,
+            tenant,
             acting_as: "[]".to_owned(),
             source: source.map(str::to_owned),
             details: "{}".to_owned(),
