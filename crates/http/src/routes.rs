@@ -163,6 +163,50 @@ pub async fn strict_transport_security(
     response
 }
 
+/// R57: every error the API answers is a problem document, the framework's own too (a
+/// path segment that is not UTF-8, a body over the limit): whatever answered an error in
+/// another form is rewritten here, in the one place, keeping its status, its words and
+/// headers such as `Allow` and `Retry-After`.
+async fn problem_documents(request: Request, next: Next) -> Response {
+    use axum::http::{StatusCode, header};
+    let response = next.run(request).await;
+    let status = response.status();
+    let is_problem = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/problem+json"));
+    if !(status.is_client_error() || status.is_server_error()) || is_problem {
+        return response;
+    }
+    let (parts, body) = response.into_parts();
+    let words = axum::body::to_bytes(body, 4096)
+        .await
+        .map(|b| String::from_utf8_lossy(&b).trim().to_owned())
+        .unwrap_or_default();
+    let (slug, title) = match status {
+        StatusCode::BAD_REQUEST => ("bad-request", "The request is malformed"),
+        StatusCode::NOT_FOUND => ("not-found", "Not found"),
+        StatusCode::METHOD_NOT_ALLOWED => ("method-not-allowed", "Method not allowed"),
+        StatusCode::PAYLOAD_TOO_LARGE => ("payload-too-large", "The request body is too large"),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => {
+            ("unsupported-media-type", "The request body's type is not accepted")
+        }
+        s if s.is_server_error() => {
+            tracing::error!(status = s.as_u16(), %words, "server error outside the handlers");
+            return ApiError::internal(format!("{s}: {words}")).into_response();
+        }
+        _ => ("error", "The request failed"),
+    };
+    let detail = if words.is_empty() { title.to_lowercase() } else { words };
+    let mut answer = ApiError::new(status, slug, title, detail).into_response();
+    for (name, value) in &parts.headers {
+        if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
+            answer.headers_mut().insert(name.clone(), value.clone());
+        }
+    }
+    answer
+}
+
 /// The answer to a path no route matches.
 pub async fn not_found() -> ApiError {
     ApiError::not_found("no such route")
@@ -263,6 +307,7 @@ pub fn routes(app: AppState) -> Router {
         .route_layer(middleware::from_fn_with_state(app.clone(), crate::csrf::api_guard))
         .route_layer(middleware::from_fn_with_state(app.clone(), record))
         .layer(tower_http::limit::RequestBodyLimitLayer::new(1024 * 1024))
+        .layer(middleware::from_fn(problem_documents))
         .layer(middleware::from_fn_with_state(app.clone(), strict_transport_security))
         .with_state(app)
 }
