@@ -33,18 +33,49 @@ pub struct Impersonation {
 }
 
 /// The session a check runs in (R51): at home, or switched into a client, and whom it
-/// impersonates. `switched` is the real actor's context when impersonating.
+/// impersonates; or no session at all. `switched` is the real actor's context when
+/// impersonating.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
 pub struct Context {
     pub switched: Option<TenantId>,
     pub impersonation: Option<Impersonation>,
+    /// No session (R51): a portal's back end asking about P counts P's direct and partner
+    /// paths alike. Only meaningful with `switched: None`; a switched context wins.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub sessionless: bool,
+}
+
+/// Which paths of step 6 count (R51): direct ones at home, partner ones into one client
+/// when switched, both without a session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Reach {
+    Home,
+    Switched(TenantId),
+    Anywhere,
+}
+
+impl Reach {
+    fn of(switched: Option<TenantId>, sessionless: bool) -> Reach {
+        match (switched, sessionless) {
+            (Some(c), _) => Reach::Switched(c),
+            (None, false) => Reach::Home,
+            (None, true) => Reach::Anywhere,
+        }
+    }
 }
 
 impl Context {
-    pub const HOME: Context = Context { switched: None, impersonation: None };
+    /// At home: direct paths only.
+    pub const HOME: Context = Context { switched: None, impersonation: None, sessionless: false };
+    /// No session: direct and partner paths alike (R51), the default of the API's checks.
+    pub const NONE: Context = Context { switched: None, impersonation: None, sessionless: true };
 
     pub fn switched(into: TenantId) -> Context {
-        Context { switched: Some(into), impersonation: None }
+        Context { switched: Some(into), impersonation: None, sessionless: false }
+    }
+
+    fn reach(&self) -> Reach {
+        Reach::of(self.switched, self.sessionless)
     }
 }
 
@@ -211,7 +242,7 @@ impl State {
         let Some(p) = self.principal(target) else { return false };
         self.principal(impersonation.actor).is_some()
             && Eval::<false>::new(self, now)
-                .verify_impersonation(p, impersonation, switched)
+                .verify_impersonation(p, impersonation, Reach::of(switched, false))
                 .is_ok()
     }
 
@@ -377,7 +408,7 @@ impl<'s, const EXPLAIN: bool> Eval<'s, EXPLAIN> {
         }
         // Step 2: impersonation.
         let Some(imp) = ctx.impersonation else {
-            return Ok(match self.eval(principal, x, &tgt, ctx.switched, filter, 0) {
+            return Ok(match self.eval(principal, x, &tgt, ctx.reach(), filter, 0) {
                 Ok(()) => Decision::Allowed,
                 Err(step) => Decision::Denied(step),
             });
@@ -386,16 +417,16 @@ impl<'s, const EXPLAIN: bool> Eval<'s, EXPLAIN> {
         self.s
             .principal(actor_id)
             .ok_or_else(|| CheckError::UnknownPrincipal(actor_id.to_string()))?;
-        if let Err(step) = self.verify_impersonation(p, imp, ctx.switched) {
+        if let Err(step) = self.verify_impersonation(p, imp, ctx.reach()) {
             return Ok(Decision::Denied(step));
         }
         // The later steps run for the target as in its home session …
-        if let Err(step) = self.eval(principal, x, &tgt, None, filter, 0) {
+        if let Err(step) = self.eval(principal, x, &tgt, Reach::Home, filter, 0) {
             return Ok(Decision::Denied(step));
         }
         // … and never exceed the impersonator.
         let mut inner = Eval::<false>::new(self.s, self.now);
-        if inner.eval(actor_id, x, &tgt, ctx.switched, filter, 0).is_err() {
+        if inner.eval(actor_id, x, &tgt, ctx.reach(), filter, 0).is_err() {
             self.paths.clear();
             return Ok(Decision::Denied(self.deny(Step::Impersonation, |e| {
                 format!("impersonator {} lacks {} here, and impersonation never exceeds the impersonator", e.pname(actor_id), e.xname(x))
@@ -411,7 +442,7 @@ impl<'s, const EXPLAIN: bool> Eval<'s, EXPLAIN> {
         &mut self,
         p: &Principal,
         imp: Impersonation,
-        switched: Option<TenantId>,
+        reach: Reach,
     ) -> Result<(), Step> {
         let (principal, home, actor_id) = (p.id, p.home, imp.actor);
         if self.now >= imp.expires_at {
@@ -429,12 +460,12 @@ impl<'s, const EXPLAIN: bool> Eval<'s, EXPLAIN> {
                     actor_id,
                     imp_perm,
                     &Resolved { tenant: home, resource: None, kind: None },
-                    switched,
+                    reach,
                     PathFilter::Any,
                     0,
                 )
                 .is_ok()
-                && inner.rank(actor_id, home, switched, 0) >= inner.rank(principal, home, None, 0)
+                && inner.rank_in(actor_id, home, reach, 0) >= inner.rank(principal, home, None, 0)
         });
         if !may_impersonate {
             return Err(self.deny(Step::Impersonation, |e| {
@@ -444,13 +475,13 @@ impl<'s, const EXPLAIN: bool> Eval<'s, EXPLAIN> {
         Ok(())
     }
 
-    /// Steps 3–9 for principal `pid` in session `switched`.
+    /// Steps 3–9 for principal `pid`, counting the paths `reach` allows.
     fn eval(
         &mut self,
         pid: PrincipalId,
         x: PermId,
         tgt: &Resolved,
-        switched: Option<TenantId>,
+        reach: Reach,
         filter: PathFilter,
         depth: u32,
     ) -> Result<(), Step> {
@@ -508,7 +539,7 @@ impl<'s, const EXPLAIN: bool> Eval<'s, EXPLAIN> {
                 return Err(self.deny(Step::Status, |_| "owner chain is too deep".into()));
             }
         }
-        self.eval_rest(p, t, x, tgt, switched, filter, depth)
+        self.eval_rest(p, t, x, tgt, reach, filter, depth)
     }
 
     /// Step 3 for the target (R8): a suspended tenant or ancestor blocks every permission
@@ -533,7 +564,7 @@ impl<'s, const EXPLAIN: bool> Eval<'s, EXPLAIN> {
         t: &'s Tenant,
         x: PermId,
         tgt: &Resolved,
-        switched: Option<TenantId>,
+        reach: Reach,
         filter: PathFilter,
         depth: u32,
     ) -> Result<(), Step> {
@@ -561,13 +592,13 @@ impl<'s, const EXPLAIN: bool> Eval<'s, EXPLAIN> {
         }
         // Steps 6–7, or step 9 for a delegate.
         match &p.delegate {
-            Some(access) => self.delegate_step(p, t, access, x, tgt, switched, filter, depth)?,
-            None => self.paths_step(p, x, tgt, switched, filter)?,
+            Some(access) => self.delegate_step(p, t, access, x, tgt, reach, filter, depth)?,
+            None => self.paths_step(p, x, tgt, reach, filter)?,
         }
         // Step 8: requirements (R26), on the same target.
         for req in &catalog.permission(x).requires {
             let recording = std::mem::replace(&mut self.recording, false);
-            let result = self.eval_rest(p, t, *req, tgt, switched, filter, depth + 1);
+            let result = self.eval_rest(p, t, *req, tgt, reach, filter, depth + 1);
             self.recording = recording;
             if result.is_err() {
                 return Err(self.wrap(Step::Requirements, |e, inner| {
@@ -593,7 +624,7 @@ impl<'s, const EXPLAIN: bool> Eval<'s, EXPLAIN> {
         access: &DelegateAccess,
         x: PermId,
         tgt: &Resolved,
-        switched: Option<TenantId>,
+        reach: Reach,
         filter: PathFilter,
         depth: u32,
     ) -> Result<(), Step> {
@@ -644,10 +675,10 @@ impl<'s, const EXPLAIN: bool> Eval<'s, EXPLAIN> {
         // The owner shares the delegate's home, and step 4 checked the whole owner chain.
         let result = match s.principal(owner) {
             Some(op) if op.home == p.home => {
-                self.eval_rest(op, t, x, tgt, switched, filter, depth + 1)
+                self.eval_rest(op, t, x, tgt, reach, filter, depth + 1)
             }
             // An imported owner elsewhere gets every step.
-            Some(_) => self.eval(owner, x, tgt, switched, filter, depth + 1),
+            Some(_) => self.eval(owner, x, tgt, reach, filter, depth + 1),
             None => Err(self.deny(Step::Status, |_| format!("owner {owner} does not exist"))),
         };
         if EXPLAIN {
@@ -672,15 +703,24 @@ impl<'s, const EXPLAIN: bool> Eval<'s, EXPLAIN> {
         p: &Principal,
         x: PermId,
         tgt: &Resolved,
-        switched: Option<TenantId>,
+        reach: Reach,
         filter: PathFilter,
     ) -> Result<(), Step> {
         let mut holding = false;
         let mut passing = false;
-        match switched {
-            None => self.direct_paths(p, x, tgt, filter, &mut holding, &mut passing),
-            Some(client) => {
+        match reach {
+            Reach::Home => self.direct_paths(p, x, tgt, filter, &mut holding, &mut passing),
+            Reach::Switched(client) => {
                 self.partner_paths(p, x, tgt, client, filter, &mut holding, &mut passing)
+            }
+            // Without a session, a grant counts as if switched into the target itself:
+            // that reaches every grant from the target and every subtree grant above it.
+            Reach::Anywhere => {
+                self.direct_paths(p, x, tgt, filter, &mut holding, &mut passing);
+                if EXPLAIN || !passing {
+                    let client = tgt.tenant;
+                    self.partner_paths(p, x, tgt, client, filter, &mut holding, &mut passing);
+                }
             }
         }
         if passing {
@@ -693,14 +733,20 @@ impl<'s, const EXPLAIN: bool> Eval<'s, EXPLAIN> {
                 None => format!("every path of {} to {} is limited to some kinds, so it does not hold on this target", e.pname(pid), e.xname(x)),
             }));
         }
-        Err(self.deny(Step::Paths, |e| match switched {
-            None => format!(
+        Err(self.deny(Step::Paths, |e| match reach {
+            Reach::Home => format!(
                 "{} has no role holding {} in tenant {}",
                 e.pname(pid),
                 e.xname(x),
                 e.tname(tgt.tenant)
             ),
-            Some(c) => format!(
+            Reach::Anywhere => format!(
+                "{} has no role holding {} in tenant {}, directly or through a grant",
+                e.pname(pid),
+                e.xname(x),
+                e.tname(tgt.tenant)
+            ),
+            Reach::Switched(c) => format!(
                 "{}, switched into {}, is given no role holding {} there through a grant",
                 e.pname(pid),
                 e.tname(c),
@@ -935,6 +981,19 @@ impl<'s, const EXPLAIN: bool> Eval<'s, EXPLAIN> {
                     grant_approved_by: g.approved_by.clone(),
                     grant_expires_at: g.expires_at,
                 });
+            }
+        }
+    }
+
+    /// R29a in the paths `reach` counts: without a session, the better of home and of
+    /// a session switched into the tenant itself (which reaches every grant step 6 counts).
+    fn rank_in(&mut self, pid: PrincipalId, tenant: TenantId, reach: Reach, depth: u32) -> Rank {
+        match reach {
+            Reach::Home => self.rank(pid, tenant, None, depth),
+            Reach::Switched(c) => self.rank(pid, tenant, Some(c), depth),
+            Reach::Anywhere => {
+                let home = self.rank(pid, tenant, None, depth);
+                home.max(self.rank(pid, tenant, Some(tenant), depth))
             }
         }
     }

@@ -169,6 +169,18 @@ impl State {
         let mut tenants: BTreeSet<TenantId> = BTreeSet::new();
         let mut resources: BTreeSet<ResourceId> = BTreeSet::new();
         let switched = if ctx.impersonation.is_some() { None } else { ctx.switched };
+        // Without a session (R51), partner paths count too: every client granting to the
+        // principal's home is a candidate, with its subtree for a subtree grant.
+        let sessionless = ctx.sessionless && switched.is_none() && ctx.impersonation.is_none();
+        if sessionless && let Some(p) = self.principal(top) {
+            for g in self.grants_to(p.home) {
+                if g.subtree {
+                    tenants.extend(self.subtree(g.client));
+                } else {
+                    tenants.insert(g.client);
+                }
+            }
+        }
         if let Some(p) = self.principal(top) {
             match switched {
                 None => {
@@ -293,7 +305,7 @@ impl State {
             if !seen.insert(s) {
                 continue;
             }
-            let ctx = Context { switched: s.switched, impersonation: None };
+            let ctx = Context { switched: s.switched, impersonation: None, sessionless: false };
             if self.check(s.principal, permission, target, ctx, now)?.is_allowed() {
                 out.push(s);
             }
@@ -306,6 +318,79 @@ impl State {
         }
         out.sort();
         Ok(out)
+    }
+
+    /// Every principal for whom `check(·, permission, target, ctx)` passes (R51, R53): at
+    /// home, switched into one client, or without a session (direct and partner paths
+    /// alike), so it agrees with `check` in the same context on every element. Without a
+    /// session, a principal that passes only through a grant is reported with the client
+    /// it would switch into, when one session alone suffices. An impersonation in `ctx` is
+    /// ignored: it names a session, not the principals asked about.
+    pub fn lookup_subjects_in(
+        &self,
+        target: Target,
+        permission: PermId,
+        ctx: Context,
+        now: Millis,
+    ) -> Result<Vec<Subject>, CheckError> {
+        let asked = Context { impersonation: None, ..ctx };
+        let sessionless = asked.sessionless && asked.switched.is_none();
+        let per_session = self.lookup_subjects_all(target, permission, now)?;
+        let mut candidates: BTreeSet<PrincipalId> =
+            per_session.iter().map(|s| s.principal).collect();
+        if sessionless {
+            // A principal may pass only by mixing paths (a permission through a grant, its
+            // requirement directly): every candidate of any session is asked again.
+            let resolved = self.resolve(target)?;
+            if let Some(t) = self.tenant(resolved.tenant) {
+                for a in t.ancestors.iter() {
+                    candidates.extend(self.holders(*a));
+                    for g in self.grants_from(*a) {
+                        if *a == resolved.tenant || g.subtree {
+                            candidates.extend(self.members(g.partner).map(|p| p.id));
+                        }
+                    }
+                }
+            }
+            let mut stack: Vec<PrincipalId> = candidates.iter().copied().collect();
+            while let Some(p) = stack.pop() {
+                for d in self.delegates_of(p) {
+                    if candidates.insert(d) {
+                        stack.push(d);
+                    }
+                }
+            }
+        }
+        let mut out = Vec::new();
+        for principal in candidates {
+            if !self.check(principal, permission, target, asked, now)?.is_allowed() {
+                continue;
+            }
+            let switched = if sessionless {
+                let at_home = per_session.contains(&Subject { principal, switched: None });
+                let alone = per_session.iter().find(|s| s.principal == principal);
+                if at_home { None } else { alone.and_then(|s| s.switched) }
+            } else {
+                asked.switched
+            };
+            out.push(Subject { principal, switched });
+        }
+        Ok(out)
+    }
+
+    /// One page of [`State::lookup_subjects_in`] (R53, R73).
+    #[allow(clippy::too_many_arguments)]
+    pub fn lookup_subjects_for(
+        &self,
+        target: Target,
+        permission: PermId,
+        ctx: Context,
+        now: Millis,
+        cursor: Option<&str>,
+        limit: usize,
+    ) -> Result<Page<Subject>, CheckError> {
+        let all = self.lookup_subjects_in(target, permission, ctx, now)?;
+        Ok(paginate(&all, cursor, limit, |s| s.principal.to_string()))
     }
 
     /// One page of [`State::lookup_subjects_all`] (R53, R73).

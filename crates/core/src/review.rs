@@ -155,7 +155,7 @@ impl State {
         now: Millis,
         rows: &mut Vec<ReviewRow>,
     ) {
-        let ctx = Context { switched, impersonation: None };
+        let ctx = Context { switched, impersonation: None, sessionless: false };
         for x in 0..self.catalog.permissions.len() as u32 {
             let x = PermId(x);
             if let Ok(ex) = self.explain(principal, x, Target::Tenant(tenant), ctx, now)
@@ -259,7 +259,7 @@ pub fn diff_access(
             before.sessions_of(*principal).into_iter().collect();
         sessions.extend(after.sessions_of(*principal));
         for switched in sessions {
-            let ctx = Context { switched, impersonation: None };
+            let ctx = Context { switched, impersonation: None, sessionless: false };
             let mut tenants = before.reachable_tenants(*principal, switched);
             tenants.extend(after.reachable_tenants(*principal, switched));
             for tenant in tenants {

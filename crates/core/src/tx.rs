@@ -296,7 +296,11 @@ impl Tx {
         match self.actor {
             Actor::System => true,
             Actor::Principal { id, ctx } => {
-                let home_ctx = Context { switched: None, impersonation: ctx.impersonation };
+                let home_ctx = Context {
+                    switched: None,
+                    impersonation: ctx.impersonation,
+                    sessionless: false,
+                };
                 self.state.catalog.permission_id(perm).is_some_and(|p| {
                     self.state
                         .check(id, p, Target::Tenant(tenant), home_ctx, self.now)

@@ -1023,6 +1023,7 @@ fn r48_impersonation_needs_permission_rank_and_never_exceeds_impersonator() {
     let imp = Context {
         switched: None,
         impersonation: Some(Impersonation { actor: support, expires_at: w.now + 60_000 }),
+        sessionless: false,
     };
     assert!(w.check_in(cs, "users.modify", Target::Tenant(acme), imp));
     // The target may file returns, the impersonator may not: impersonation never exceeds.
@@ -1038,6 +1039,7 @@ fn r48_impersonation_needs_permission_rank_and_never_exceeds_impersonator() {
     let up = Context {
         switched: None,
         impersonation: Some(Impersonation { actor: support, expires_at: w.now + 60_000 }),
+        sessionless: false,
     };
     assert_eq!(
         w.why(sm, "users.view", Target::Tenant(acme), up).decision,
@@ -1229,8 +1231,10 @@ fn r48_start_impersonation_needs_reason_rank_and_does_not_chain() {
     let imp =
         w.run(home(support), |tx| tx.start_impersonation(cs, "ticket 42", 60_000, max)).unwrap();
     assert_eq!(imp.expires_at, w.now + 60_000);
-    let as_cs =
-        Actor::Principal { id: cs, ctx: Context { switched: None, impersonation: Some(imp) } };
+    let as_cs = Actor::Principal {
+        id: cs,
+        ctx: Context { switched: None, impersonation: Some(imp), sessionless: false },
+    };
     refused(w.run(as_cs, |tx| tx.start_impersonation(support, "again", 60_000, max)), "R48");
     // Excluded operations: the target's delegates and e-mail.
     let update = deputy_core::commands::users::ProfileUpdate {
@@ -1758,4 +1762,34 @@ fn r58_standing_ties_a_principal_to_a_tenant_in_any_state() {
     w.give(regional, "read-only", w.root, true);
     assert!(w.s.has_standing_in(regional, sub), "subtree standing reaches down");
     assert!(meets(&w, regional, firm_admin));
+}
+
+#[test]
+fn r51_a_check_without_a_session_counts_direct_and_partner_paths() {
+    let PartnerWorld { mut w, firm, provider_admin, ann, .. } = partner_world();
+    let viewer = w.role("viewer");
+    w.run(home(provider_admin), |tx| {
+        tx.give_partner_role(ann, Scope::Client { client: firm }, viewer, None)
+    })
+    .unwrap();
+    let firm_t = Target::Tenant(firm);
+    // At home only direct paths; switched only partner paths; without a session both.
+    assert!(!w.check_in(ann, "matters.view", firm_t, Context::HOME));
+    assert!(w.check_in(ann, "matters.view", firm_t, Context::switched(firm)));
+    assert!(w.check_in(ann, "matters.view", firm_t, Context::NONE));
+    assert!(!w.check_in(ann, "matters.edit", firm_t, Context::NONE), "still within the ceiling");
+    // The lookups agree with the check in each context.
+    let x = w.perm("matters.view");
+    let found = |ctx| w.s.lookup_resources_all(ann, x, None, ctx, w.now).unwrap();
+    assert!(found(Context::NONE).contains(&firm_t));
+    assert!(!found(Context::HOME).contains(&firm_t));
+    let subjects = |ctx| w.s.lookup_subjects_in(firm_t, x, ctx, w.now).unwrap();
+    let lists = |ctx| subjects(ctx).iter().any(|s| s.principal == ann);
+    assert!(lists(Context::NONE) && lists(Context::switched(firm)) && !lists(Context::HOME));
+    // Without a session, a partner-only subject names the client it would switch into.
+    let sub = subjects(Context::NONE).into_iter().find(|s| s.principal == ann).unwrap();
+    assert_eq!(sub.switched, Some(firm));
+    // Explain says both kinds of path were looked for.
+    let ex = w.why(ann, "matters.edit", firm_t, Context::NONE);
+    assert!(ex.reason.unwrap().contains("directly or through a grant"));
 }

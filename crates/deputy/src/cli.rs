@@ -29,9 +29,14 @@ struct Cli {
     /// as the operator.
     #[arg(long = "as", global = true, value_name = "LOGON")]
     as_logon: Option<String>,
-    /// With --as: act switched into this client tenant (partner access).
+    /// With --as: act switched into this client tenant (partner access). For checks and
+    /// lookups: the checked principal's session is switched into it.
     #[arg(long, global = true, value_name = "TENANT")]
     switched: Option<String>,
+    /// For checks and lookups: ask as the principal's home session (direct paths only).
+    /// Without it or `--switched`, no session: direct and partner paths alike (R51).
+    #[arg(long, global = true, conflicts_with = "switched")]
+    home: bool,
     #[command(subcommand)]
     command: Command,
 }
@@ -573,7 +578,10 @@ fn actor(cli: &Cli, s: &State) -> Result<Actor, Failure> {
         Some(logon) => {
             let id = resolve::principal(s, logon)?;
             let switched = cli.switched.as_deref().map(|t| resolve::tenant(s, t)).transpose()?;
-            Ok(Actor::Principal { id, ctx: Context { switched, impersonation: None } })
+            Ok(Actor::Principal {
+                id,
+                ctx: Context { switched, impersonation: None, sessionless: false },
+            })
         }
     }
 }
@@ -823,7 +831,13 @@ fn activity(cli: &Cli, cmd: &ActivityCmd) -> Outcome {
 fn act(cli: &Cli, d: &Deputy<SqliteStore>) -> Outcome {
     let s = d.snapshot();
     // Checks take `--switched` as the checked principal's session; writes need `--as`.
-    let reads_only = matches!(cli.command, Command::Check(_) | Command::Explain(_));
+    let reads_only = matches!(
+        cli.command,
+        Command::Check(_)
+            | Command::Explain(_)
+            | Command::LookupResources { .. }
+            | Command::LookupSubjects { .. }
+    );
     let who = if reads_only { Actor::System } else { actor(cli, &s)? };
     let exec = |f: &dyn Fn(&mut Tx) -> Result<serde_json::Value, CommandError>| -> Result<(serde_json::Value, u64), Failure> {
         let c = d.execute(who, None, f)?;
@@ -1171,11 +1185,10 @@ fn act(cli: &Cli, d: &Deputy<SqliteStore>) -> Outcome {
                     s.catalog.type_id(t).ok_or_else(|| NotFound(format!("no resource type `{t}`")))
                 })
                 .transpose()?;
-            let ctx = match who {
-                Actor::Principal { ctx, .. } if cli.as_logon.as_deref() == Some(logon.as_str()) => {
-                    ctx
-                }
-                _ => Context::HOME,
+            let ctx = Context {
+                switched: cli.switched.as_deref().map(|c| resolve::tenant(&s, c)).transpose()?,
+                impersonation: None,
+                sessionless: !cli.home,
             };
             let page = s.lookup_resources(p, x, ty, ctx, d.now(), cursor.as_deref(), *limit)?;
             let names: Vec<String> =
@@ -1189,7 +1202,12 @@ fn act(cli: &Cli, d: &Deputy<SqliteStore>) -> Outcome {
         Command::LookupSubjects { target, permission, cursor, limit } => {
             let t = resolve::target(&s, target)?;
             let x = resolve::permission(&s, permission)?;
-            let page = s.lookup_subjects(t, x, d.now(), cursor.as_deref(), *limit)?;
+            let ctx = Context {
+                switched: cli.switched.as_deref().map(|c| resolve::tenant(&s, c)).transpose()?,
+                impersonation: None,
+                sessionless: !cli.home,
+            };
+            let page = s.lookup_subjects_for(t, x, ctx, d.now(), cursor.as_deref(), *limit)?;
             let rows: Vec<_> = page
                 .items
                 .iter()
@@ -1316,7 +1334,8 @@ fn check(cli: &Cli, d: &Deputy<SqliteStore>, args: &CheckArgs, explain: bool) ->
         }),
         None => None,
     };
-    let ctx = Context { switched, impersonation };
+    // R51: no session unless one is named, as over the API.
+    let ctx = Context { switched, impersonation, sessionless: !cli.home };
     let ex = s.explain(p, x, t, ctx, d.now())?;
     let allowed = ex.decision.is_allowed();
     let code = if allowed { 0 } else { 1 };

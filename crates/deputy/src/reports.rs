@@ -218,7 +218,7 @@ pub fn batch_check(d: &Deputy<SqliteStore>, file: &PathBuf) -> Outcome {
             principal,
             permission,
             target,
-            ctx: Context { switched, impersonation: None },
+            ctx: Context { switched, impersonation: None, sessionless: false },
         });
     }
     let (answers, rev) = d.check_batch(&items, Some(s.revision))?;

@@ -1319,3 +1319,71 @@ async fn r17_a_linked_secondary_logon_signs_in_with_its_owners_password() {
         .await;
     assert_eq!((status, body["rule"].as_str()), (StatusCode::FORBIDDEN, Some("R17")), "{body}");
 }
+
+/// R51, R53: without a context a check counts direct and partner paths alike, `home`
+/// direct ones only, `switched_into` partner ones only; check, batch, explain and both
+/// lookups agree in each.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn r51_checks_and_lookups_take_the_same_session_context() {
+    let s = start().await;
+    // S4: the provider's admin gives Ann `viewer` for the firm, through the grant.
+    let (d, m) = (s.app.deputy().clone(), s.demo.clone());
+    tokio::task::spawn_blocking(move || {
+        let viewer = d.snapshot().catalog.role_id("viewer").unwrap();
+        d.execute(Actor::at_home(m.provider_admin), None, |tx| {
+            tx.give_partner_role(
+                m.ann,
+                deputy_core::Scope::Client { client: m.law_firm },
+                viewer,
+                None,
+            )
+        })
+        .unwrap();
+    })
+    .await
+    .unwrap();
+    let firm_admin = s.sign_in(s.demo.firm_admin).await;
+    let ann = s.logon(s.demo.ann);
+    let check = |context: Value| {
+        let mut body =
+            json!({"principal": ann, "permission": "matters.view", "target": "law-firm"});
+        body.as_object_mut().unwrap().extend(context.as_object().unwrap().clone());
+        body
+    };
+    let contexts = [
+        (json!({}), true),
+        (json!({"context": "none"}), true),
+        (json!({"context": "home"}), false),
+        (json!({"switched_into": "law-firm"}), true),
+    ];
+    for (context, expected) in &contexts {
+        let (status, answer) = s.post(&firm_admin, "/v1/check", check(context.clone())).await;
+        assert_eq!(status, StatusCode::OK, "{answer}");
+        assert_eq!(answer["allowed"], *expected, "check {context}");
+        let (_, answer) = s.post(&firm_admin, "/v1/explain", check(context.clone())).await;
+        assert_eq!(answer["allowed"], *expected, "explain {context}");
+        let (_, answer) = s
+            .post(&firm_admin, "/v1/check/batch", json!({"checks": [check(context.clone())]}))
+            .await;
+        assert_eq!(answer["results"][0]["allowed"], *expected, "batch {context}");
+        let mut lookup = json!({"principal": ann, "permission": "matters.view"});
+        lookup.as_object_mut().unwrap().extend(context.as_object().unwrap().clone());
+        let (status, page) = s.post(&firm_admin, "/v1/lookup/resources", lookup).await;
+        assert_eq!(status, StatusCode::OK, "{page}");
+        let found = page["items"].as_array().unwrap().iter().any(|t| t == "tenant:law-firm");
+        assert_eq!(found, *expected, "lookup-resources {context}: {page}");
+        let mut lookup = json!({"target": "law-firm", "permission": "matters.view"});
+        lookup.as_object_mut().unwrap().extend(context.as_object().unwrap().clone());
+        let (status, page) = s.post(&firm_admin, "/v1/lookup/subjects", lookup).await;
+        assert_eq!(status, StatusCode::OK, "{page}");
+        let found = page["items"].as_array().unwrap().iter().any(|p| p["principal"] == ann);
+        assert_eq!(found, *expected, "lookup-subjects {context}: {page}");
+    }
+    // A session is at home or switched, not both; and nothing else.
+    for bad in
+        [json!({"context": "home", "switched_into": "law-firm"}), json!({"context": "elsewhere"})]
+    {
+        let (status, body) = s.post(&firm_admin, "/v1/check", check(bad.clone())).await;
+        assert!(matches!(status.as_u16(), 400 | 422), "{bad}: {status} {body}");
+    }
+}

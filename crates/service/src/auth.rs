@@ -187,6 +187,7 @@ impl Caller {
                 ctx: Context {
                     switched: self.data.switched.map(deputy_core::TenantId),
                     impersonation: Some(Impersonation { actor: self.principal, expires_at }),
+                    sessionless: false,
                 },
             },
             _ => Actor::Principal {
@@ -194,6 +195,7 @@ impl Caller {
                 ctx: Context {
                     switched: self.data.switched.map(deputy_core::TenantId),
                     impersonation: None,
+                    sessionless: false,
                 },
             },
         }

@@ -133,7 +133,7 @@ fn r72_access_review_for_tenant_and_principal_with_reasons() {
                 m.jane,
                 r.permission,
                 Target::Tenant(r.tenant),
-                Context { switched: r.switched, impersonation: None },
+                Context { switched: r.switched, impersonation: None, sessionless: false },
                 d.now(),
             )
             .unwrap()

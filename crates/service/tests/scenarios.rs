@@ -243,6 +243,7 @@ fn s3_backup_portal_ranked_admins() {
             actor: m.sitm,
             expires_at: f.d.now() + 60 * 60 * 1000,
         }),
+        sessionless: false,
     };
     assert!(f.check(m.customer_service, "users.modify", Target::Tenant(m.customer_parent), imp));
     let s = f.d.snapshot();

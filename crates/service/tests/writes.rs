@@ -200,7 +200,7 @@ fn r49_r68_impersonation_is_audited_with_both_identities_and_reason() {
         .unwrap();
     let as_bob = Actor::Principal {
         id: bob,
-        ctx: Context { switched: None, impersonation: Some(started.output) },
+        ctx: Context { switched: None, impersonation: Some(started.output), sessionless: false },
     };
     let changed = d
         .execute(as_bob, None, |tx| {

@@ -127,6 +127,7 @@ impl Tx {
             let ctx = Context {
                 switched: code.issued_via_grant.then_some(code.tenant),
                 impersonation: None,
+                sessionless: false,
             };
             let active = self.state.principal(issuer).is_some_and(Principal::is_active);
             let redeemer_actor =

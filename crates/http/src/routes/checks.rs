@@ -35,7 +35,11 @@ pub struct CheckRequest {
     pub permission: String,
     /// `tenant:KEY`, `resource:KEY`, an id (`t3`, `r7`) or a bare key.
     pub target: String,
-    /// The session is switched into this tenant (R43).
+    /// The session asked about (R51): none given, no session (a back end asking about
+    /// `principal`: direct and partner paths count alike); `home`, direct paths only.
+    #[serde(default)]
+    pub context: Option<SessionContext>,
+    /// The session is switched into this tenant (R43): partner paths into it only.
     #[serde(default)]
     pub switched_into: Option<String>,
     /// The session is `impersonator` impersonating `principal` (R48).
@@ -73,9 +77,51 @@ pub struct BatchItem {
     pub permission: String,
     pub target: String,
     #[serde(default)]
+    pub context: Option<SessionContext>,
+    #[serde(default)]
     pub switched_into: Option<String>,
     #[serde(default)]
     pub impersonator: Option<String>,
+}
+
+/// Which session a check is asked in (R51), besides `switched_into` and `impersonator`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum SessionContext {
+    /// No session: direct and partner paths alike (the default).
+    None,
+    /// At home: direct paths only (R43).
+    Home,
+}
+
+/// The session named by `context` and `switched_into` (R51): the switched tenant, if any,
+/// and whether no session at all is meant. `switched` resolves a tenant name.
+pub(crate) fn session_of(
+    context: Option<SessionContext>,
+    switched_into: Option<&str>,
+    switched: impl FnOnce(&str) -> Result<TenantId, ApiError>,
+) -> Result<(Option<TenantId>, bool), ApiError> {
+    match (context, switched_into) {
+        (Some(SessionContext::Home), Some(_)) => Err(ApiError::new(
+            axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid",
+            "The request is not valid",
+            "give `context: home` or `switched_into`, not both: a session is at home or switched",
+        )
+        .field("context")
+        .rule("R51")),
+        (Some(SessionContext::None), Some(_)) => Err(ApiError::new(
+            axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid",
+            "The request is not valid",
+            "`context: none` means no session, so it cannot be switched into a tenant",
+        )
+        .field("context")
+        .rule("R51")),
+        (_, Some(c)) => Ok((Some(switched(c)?), false)),
+        (Some(SessionContext::Home), None) => Ok((None, false)),
+        (Some(SessionContext::None) | None, None) => Ok((None, true)),
+    }
 }
 
 /// Each answer, or the problem with that one check.
@@ -117,6 +163,7 @@ struct Spec<'a> {
     principal: &'a str,
     permission: &'a str,
     target: &'a str,
+    context: Option<SessionContext>,
     switched_into: Option<&'a str>,
     impersonator: Option<&'a str>,
 }
@@ -127,6 +174,7 @@ impl CheckRequest {
             principal: &self.principal,
             permission: &self.permission,
             target: &self.target,
+            context: self.context,
             switched_into: self.switched_into.as_deref(),
             impersonator: self.impersonator.as_deref(),
         }
@@ -139,6 +187,7 @@ impl BatchItem {
             principal: &self.principal,
             permission: &self.permission,
             target: &self.target,
+            context: self.context,
             switched_into: self.switched_into.as_deref(),
             impersonator: self.impersonator.as_deref(),
         }
@@ -324,7 +373,7 @@ pub(crate) fn admitted_switch(
 /// else be said (an impersonating caller gets the same: its session never exceeds the
 /// impersonator, R48).
 fn resolve_check(sight: &Sight<'_>, spec: Spec<'_>) -> Result<Resolved, ApiError> {
-    let Spec { principal, permission, target, switched_into, impersonator } = spec;
+    let Spec { principal, permission, target, context, switched_into, impersonator } = spec;
     let s = sight.s;
     let unknown_target = || {
         ApiError::not_found(format!("no tenant or resource `{target}`")).field("target").rule("R55")
@@ -340,7 +389,8 @@ fn resolve_check(sight: &Sight<'_>, spec: Spec<'_>) -> Result<Resolved, ApiError
     let p = admitted_principal(sight, principal, "principal", Some(tenant))?;
     let x = resolve::permission(s, permission)
         .map_err(|e| ApiError::not_found(e.0).field("permission").rule("R55"))?;
-    let switched = switched_into.map(|c| admitted_switch(sight, c, Some(tenant))).transpose()?;
+    let (switched, sessionless) =
+        session_of(context, switched_into, |c| admitted_switch(sight, c, Some(tenant)))?;
     let impersonation = impersonator
         .map(|i| {
             admitted_principal(sight, i, "impersonator", Some(tenant)).map(|actor| Impersonation {
@@ -353,7 +403,7 @@ fn resolve_check(sight: &Sight<'_>, spec: Spec<'_>) -> Result<Resolved, ApiError
         principal: p,
         permission: x,
         target: t,
-        ctx: Context { switched, impersonation },
+        ctx: Context { switched, impersonation, sessionless },
     })
 }
 

@@ -44,6 +44,9 @@ pub struct LookupResources {
     /// Only resources of this type.
     #[serde(default, rename = "type")]
     pub resource_type: Option<String>,
+    /// The session asked about (R51), as for a check: none given, no session.
+    #[serde(default)]
+    pub context: Option<super::checks::SessionContext>,
     #[serde(default)]
     pub switched_into: Option<String>,
     #[serde(default)]
@@ -86,9 +89,11 @@ pub async fn lookup_resources(
                 .ok_or_else(|| ApiError::not_found(format!("no resource type `{t}`")).field("type"))
         })
         .transpose()?;
-    let switched =
-        body.switched_into.as_deref().map(|c| admitted_switch(&sight, c, None)).transpose()?;
-    let ctx = deputy_core::Context { switched, impersonation: None };
+    let (switched, sessionless) =
+        super::checks::session_of(body.context, body.switched_into.as_deref(), |c| {
+            admitted_switch(&sight, c, None)
+        })?;
+    let ctx = deputy_core::Context { switched, impersonation: None, sessionless };
     let page = s
         .lookup_resources(
             p,
@@ -114,6 +119,12 @@ pub async fn lookup_resources(
 pub struct LookupSubjects {
     pub target: String,
     pub permission: String,
+    /// The session asked about (R51), as for a check: none given, no session.
+    #[serde(default)]
+    pub context: Option<super::checks::SessionContext>,
+    /// Only principals that pass switched into this tenant.
+    #[serde(default)]
+    pub switched_into: Option<String>,
     #[serde(default)]
     pub cursor: Option<String>,
     #[serde(default)]
@@ -159,11 +170,19 @@ pub async fn lookup_subjects(
     if !Sight::new(&app, &s, &caller).reads(tenant) {
         return Err(unknown());
     }
+
     let x = resolve::permission(&s, &body.permission).map_err(missing("permission"))?;
+    let sight = Sight::new(&app, &s, &caller);
+    let (switched, sessionless) =
+        super::checks::session_of(body.context, body.switched_into.as_deref(), |c| {
+            admitted_switch(&sight, c, Some(tenant))
+        })?;
+    let ctx = deputy_core::Context { switched, impersonation: None, sessionless };
     let page = s
-        .lookup_subjects(
+        .lookup_subjects_for(
             target,
             x,
+            ctx,
             app.deputy().now(),
             body.cursor.as_deref(),
             page_limit(body.limit)?,
