@@ -17,7 +17,6 @@ use deputy_store::secrets::{Idempotent, SecretStore, StoredAnswer};
 use sha2::{Digest, Sha256};
 
 const KEEP_MS: i64 = 24 * 3_600_000;
-const MAX_BODY: usize = 1024 * 1024;
 /// Replayed from a stored answer.
 const REPLAYED_HEADERS: [&str; 3] = ["content-type", "consistency-token", "location"];
 
@@ -25,7 +24,9 @@ const REPLAYED_HEADERS: [&str; 3] = ["content-type", "consistency-token", "locat
 #[derive(Debug, Clone, Copy)]
 pub struct CarriesSecret;
 
-fn carries_secrets(path: &str) -> bool {
+/// Whether answers on `path` (a request's, or a route's template) may carry a secret, so
+/// that `Idempotency-Key` does not apply there.
+pub(crate) fn carries_secrets(path: &str) -> bool {
     path.starts_with("/v1/auth/") || path.starts_with("/v1/session/") || path.ends_with("/api-keys")
 }
 
@@ -72,7 +73,7 @@ pub async fn idempotency(State(app): State<AppState>, request: Request, next: Ne
     };
     let scope = hex_sha256(credential.as_bytes());
     let (parts, body) = request.into_parts();
-    let Ok(bytes) = axum::body::to_bytes(body, MAX_BODY).await else {
+    let Ok(bytes) = axum::body::to_bytes(body, crate::routes::MAX_BODY_BYTES).await else {
         return ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
             "too-large",

@@ -65,6 +65,9 @@ where
     }
 }
 
+/// The largest request body any route reads.
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+
 /// The header that carries a consistency token on answers to writes and on reads (R50).
 pub static CONSISTENCY_TOKEN: HeaderName = HeaderName::from_static("consistency-token");
 
@@ -306,7 +309,7 @@ pub fn routes(app: AppState) -> Router {
         .route_layer(middleware::from_fn_with_state(app.clone(), crate::idempotency::idempotency))
         .route_layer(middleware::from_fn_with_state(app.clone(), crate::csrf::api_guard))
         .route_layer(middleware::from_fn_with_state(app.clone(), record))
-        .layer(tower_http::limit::RequestBodyLimitLayer::new(1024 * 1024))
+        .layer(tower_http::limit::RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         .layer(middleware::from_fn(problem_documents))
         .layer(middleware::from_fn_with_state(app.clone(), strict_transport_security))
         .with_state(app)

@@ -2,6 +2,7 @@
 
 use super::{ApiJson, blocking};
 use crate::caller::{CallerMustChange, Source};
+use crate::openapi::{ErrorsOfCaller, ErrorsOfHashing, ErrorsOfSession};
 use crate::problem::{ApiError, Problem};
 use crate::state::AppState;
 use axum::extract::State;
@@ -66,9 +67,10 @@ pub(crate) fn with_session(app: &AppState, session: NewSession) -> Response {
 
 /// Signs in with a logon name and password. Every failure (unknown logon, wrong password,
 /// locked or inactive account) gets the same answer (R15, R16).
-#[utoipa::path(post, path = "/v1/auth/sign-in", tag = "auth", request_body = SignIn, responses(
-    (status = 200, body = SessionCreated),
-    (status = 401, body = Problem, content_type = "application/problem+json")))]
+#[utoipa::path(post, path = "/v1/auth/sign-in", tag = "auth", request_body = SignIn, security(()), responses(
+    (status = 200, description = "signed in: the new session, its token also set as the session cookie", body = SessionCreated),
+    (status = 401, description = "sign-in failed, with one answer for every cause (R15)", body = Problem, content_type = "application/problem+json"),
+    ErrorsOfHashing))]
 pub async fn sign_in(
     State(app): State<AppState>,
     Source(source): Source,
@@ -87,8 +89,8 @@ pub async fn sign_in(
 
 /// Ends the calling session.
 #[utoipa::path(post, path = "/v1/auth/sign-out", tag = "auth", responses(
-    (status = 204, description = "signed out"),
-    (status = 401, body = Problem, content_type = "application/problem+json")))]
+    (status = 204, description = "signed out: the session ended and its cookie is cleared"),
+    ErrorsOfSession))]
 pub async fn sign_out(
     State(app): State<AppState>,
     Source(source): Source,
@@ -112,9 +114,11 @@ pub async fn sign_out(
 /// Changes the caller's own password (also when a change is forced, R14). Other sessions
 /// end; the answer is a new session.
 #[utoipa::path(post, path = "/v1/auth/password", tag = "auth", request_body = PasswordChange, responses(
-    (status = 200, body = SessionCreated),
-    (status = 401, body = Problem, content_type = "application/problem+json"),
-    (status = 422, body = Problem, content_type = "application/problem+json")))]
+    (status = 200, description = "changed: the new session; every other one ended", body = SessionCreated),
+    ErrorsOfSession,
+    (status = 403, description = "an impersonator, or a secondary logon with a linked password, cannot change it (R48, R17)", body = Problem, content_type = "application/problem+json"),
+    (status = 422, description = "the current password is wrong, or the new one is refused (R15)", body = Problem, content_type = "application/problem+json"),
+    ErrorsOfHashing))]
 pub async fn change_password(
     State(app): State<AppState>,
     Source(source): Source,
@@ -143,10 +147,11 @@ pub async fn change_password(
 
 /// Uses an invitation link: sets the password, activates the account, verifies the
 /// e-mail (R12). Single use.
-#[utoipa::path(post, path = "/v1/auth/invitations/accept", tag = "auth", request_body = InvitationAccept, responses(
-    (status = 200, body = SessionCreated),
-    (status = 400, body = Problem, content_type = "application/problem+json"),
-    (status = 422, body = Problem, content_type = "application/problem+json")))]
+#[utoipa::path(post, path = "/v1/auth/invitations/accept", tag = "auth", request_body = InvitationAccept, security(()), responses(
+    (status = 200, description = "accepted and signed in: the new session", body = SessionCreated),
+    (status = 400, description = "the link is invalid, used or expired (R12)", body = Problem, content_type = "application/problem+json"),
+    (status = 422, description = "the password is refused (R15)", body = Problem, content_type = "application/problem+json"),
+    ErrorsOfHashing))]
 pub async fn accept_invitation(
     State(app): State<AppState>,
     Source(source): Source,
@@ -177,9 +182,8 @@ pub struct Accepted {
 
 /// "Forgot your password?" (R13). The answer is the same whether or not an account
 /// matches, and it comes before any work is done, so its timing says nothing either.
-#[utoipa::path(post, path = "/v1/auth/forgot-password", tag = "auth", request_body = ForgotPassword, responses(
-    (status = 202, body = Accepted),
-    (status = 400, body = Problem, content_type = "application/problem+json")))]
+#[utoipa::path(post, path = "/v1/auth/forgot-password", tag = "auth", request_body = ForgotPassword, security(()), responses(
+    (status = 202, description = "accepted: if an account matches, a mail with a reset link is on its way (R13)", body = Accepted)))]
 pub async fn forgot_password(
     State(app): State<AppState>,
     Source(source): Source,
@@ -209,10 +213,11 @@ pub struct ResetPassword {
 }
 
 /// Uses a reset link (R13): single use, 10 minutes; every session of the account ends.
-#[utoipa::path(post, path = "/v1/auth/reset", tag = "auth", request_body = ResetPassword, responses(
+#[utoipa::path(post, path = "/v1/auth/reset", tag = "auth", request_body = ResetPassword, security(()), responses(
     (status = 204, description = "the password is set; sign in with it"),
-    (status = 400, body = Problem, content_type = "application/problem+json"),
-    (status = 422, body = Problem, content_type = "application/problem+json")))]
+    (status = 400, description = "the link is invalid, used or expired (R13)", body = Problem, content_type = "application/problem+json"),
+    (status = 422, description = "the password is refused (R15)", body = Problem, content_type = "application/problem+json"),
+    ErrorsOfHashing))]
 pub async fn reset_password(
     State(app): State<AppState>,
     Source(source): Source,
@@ -243,9 +248,9 @@ pub struct AccessTokenView {
 /// (`sub`, `tenant`, `acting_tenant`, `act` when switched or impersonating), never what
 /// they may do.
 #[utoipa::path(post, path = "/v1/auth/token", tag = "auth", responses(
-    (status = 200, body = AccessTokenView),
-    (status = 401, body = Problem, content_type = "application/problem+json"),
-    (status = 422, body = Problem, content_type = "application/problem+json")))]
+    (status = 200, description = "the access token", body = AccessTokenView),
+    ErrorsOfCaller,
+    (status = 422, description = "access tokens are issued for sessions, not API keys", body = Problem, content_type = "application/problem+json")))]
 pub async fn access_token(
     State(app): State<AppState>,
     crate::caller::Authed(caller): crate::caller::Authed,
@@ -269,7 +274,8 @@ pub struct JwksView {
 
 /// The JSON Web Key Set: the keys that sign, will sign soon, or signed tokens that may
 /// still be valid.
-#[utoipa::path(get, path = "/.well-known/jwks.json", tag = "auth", responses((status = 200, body = JwksView)))]
+#[utoipa::path(get, path = "/.well-known/jwks.json", tag = "auth", security(()), responses(
+    (status = 200, description = "the key set", body = JwksView)))]
 pub async fn jwks(State(app): State<AppState>) -> Result<axum::Json<JwksView>, ApiError> {
     let worker = app.clone();
     let keys = blocking(move || worker.auth().jwks().map_err(ApiError::from)).await?;

@@ -8,15 +8,16 @@ use axum::response::{IntoResponse, Response};
 use subtle::ConstantTimeEq;
 
 /// The process is up.
-#[utoipa::path(get, path = "/healthz", tag = "operations", responses((status = 200, description = "alive")))]
+#[utoipa::path(get, path = "/healthz", tag = "operations", security(()), responses(
+    (status = 200, description = "alive", body = String, content_type = "text/plain")))]
 pub async fn healthz() -> &'static str {
     "ok"
 }
 
 /// The deployment is initialised and serving.
-#[utoipa::path(get, path = "/readyz", tag = "operations", responses(
-    (status = 200, description = "ready"),
-    (status = 503, description = "not initialised")))]
+#[utoipa::path(get, path = "/readyz", tag = "operations", security(()), responses(
+    (status = 200, description = "ready", body = String, content_type = "text/plain"),
+    (status = 503, description = "the deployment is not initialised", body = Problem, content_type = "application/problem+json")))]
 pub async fn readyz(State(app): State<AppState>) -> (StatusCode, &'static str) {
     if app.deputy().is_initialised() {
         (StatusCode::OK, "ready")
@@ -27,8 +28,8 @@ pub async fn readyz(State(app): State<AppState>) -> (StatusCode, &'static str) {
 
 /// Prometheus text format, for whoever the listener's [`MetricsAccess`] lets in; others
 /// get a 404, as for a path that does not exist.
-#[utoipa::path(get, path = "/metrics", tag = "operations", responses(
-    (status = 200, description = "metrics in the OpenMetrics text format", content_type = "application/openmetrics-text"),
+#[utoipa::path(get, path = "/metrics", tag = "operations", security((), ("bearer" = [])), responses(
+    (status = 200, description = "metrics in the OpenMetrics text format", body = String, content_type = "application/openmetrics-text"),
     (status = 404, description = "metrics are not served to this caller here", body = Problem, content_type = "application/problem+json")))]
 pub async fn metrics(State(app): State<AppState>, headers: HeaderMap) -> Response {
     let allowed = match &app.config().metrics {

@@ -4,7 +4,8 @@
 use super::ApiQuery;
 use super::principals::PrincipalView;
 use crate::caller::Authed;
-use crate::problem::{ApiError, Problem};
+use crate::openapi::ErrorsOfRead;
+use crate::problem::ApiError;
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::{Path, State};
@@ -14,12 +15,15 @@ use deputy_store::{ActivityQuery, Store};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+/// Where a page starts and how long it is, in the query.
 #[derive(Debug, Clone, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct PageParams {
     /// Where to continue: the `next_cursor` of the previous page.
     pub cursor: Option<String>,
     /// Items per page, 1–1000 (default 100).
+    #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<usize>,
 }
 
@@ -77,11 +81,7 @@ fn page<T>(
 /// The principals whose home is a tenant, for holders of `users.view` there (R58).
 #[utoipa::path(get, path = "/v1/tenants/{id}/principals", tag = "principals",
     params(("id" = String, Path, description = "tenant id or key"), PageParams),
-    responses(
-    (status = 200, body = Page<PrincipalView>),
-    (status = 400, body = Problem, content_type = "application/problem+json"),
-    (status = 401, body = Problem, content_type = "application/problem+json"),
-    (status = 404, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, description = "a page of the tenant's principals", body = Page<PrincipalView>), ErrorsOfRead))]
 pub async fn tenant_principals(
     State(app): State<AppState>,
     Authed(caller): Authed,
@@ -115,11 +115,7 @@ pub struct TenantSummary {
 /// A tenant's sub-tenants the caller may view (`tenants.view`).
 #[utoipa::path(get, path = "/v1/tenants/{id}/children", tag = "tenants",
     params(("id" = String, Path, description = "tenant id or key"), PageParams),
-    responses(
-    (status = 200, body = Page<TenantSummary>),
-    (status = 400, body = Problem, content_type = "application/problem+json"),
-    (status = 401, body = Problem, content_type = "application/problem+json"),
-    (status = 404, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, description = "a page of the sub-tenants the caller may view", body = Page<TenantSummary>), ErrorsOfRead))]
 pub async fn tenant_children(
     State(app): State<AppState>,
     Authed(caller): Authed,
@@ -153,6 +149,7 @@ pub async fn tenant_children(
 }
 
 #[derive(Debug, Clone, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ActivityParams {
     /// Entries about this principal (as actor or subject): the caller itself, or one in a
@@ -162,7 +159,10 @@ pub struct ActivityParams {
     pub tenant: Option<String>,
     /// Entries whose action starts with this (`principal.`, `auth.`).
     pub action: Option<String>,
+    /// Where to continue: the `next_cursor` of the previous page.
     pub cursor: Option<String>,
+    /// Entries per page, 1–1000 (default 100).
+    #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<usize>,
 }
 
@@ -191,10 +191,7 @@ pub struct ActivityView {
 /// The activity log (R21), filtered to what the caller may see: its own activity, and
 /// that of tenants where it holds `activity.view`. Defaults to the caller's own.
 #[utoipa::path(get, path = "/v1/activity", tag = "activity", params(ActivityParams), responses(
-    (status = 200, body = Page<ActivityView>),
-    (status = 400, body = Problem, content_type = "application/problem+json"),
-    (status = 401, body = Problem, content_type = "application/problem+json"),
-    (status = 404, body = Problem, content_type = "application/problem+json")))]
+    (status = 200, description = "a page of activity entries, oldest first", body = Page<ActivityView>), ErrorsOfRead))]
 pub async fn activity(
     State(app): State<AppState>,
     Authed(caller): Authed,
@@ -287,7 +284,7 @@ pub struct GrantView {
 /// holders of `partners.manage` or `tenants.view` there.
 #[utoipa::path(get, path = "/v1/tenants/{id}/grants", tag = "partners",
     params(("id" = String, Path, description = "tenant id or key"), PageParams),
-    responses((status = 200, body = Page<GrantView>), (status = 404, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, description = "a page of the grants the tenant gave and received", body = Page<GrantView>), ErrorsOfRead))]
 pub async fn tenant_grants(
     State(app): State<AppState>,
     Authed(caller): Authed,
@@ -337,7 +334,7 @@ pub async fn tenant_grants(
 /// may see the principal.
 #[utoipa::path(get, path = "/v1/principals/{id}/delegates", tag = "delegates",
     params(("id" = String, Path, description = "the owner"), PageParams),
-    responses((status = 200, body = Page<PrincipalView>), (status = 404, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, description = "a page of the principal's secondary logons", body = Page<PrincipalView>), ErrorsOfRead))]
 pub async fn delegates(
     State(app): State<AppState>,
     Authed(caller): Authed,

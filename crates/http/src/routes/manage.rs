@@ -4,7 +4,8 @@
 
 use super::{ApiJson, blocking, written};
 use crate::caller::{Authed, Source};
-use crate::problem::{ApiError, Problem};
+use crate::openapi::{ErrorsOfMail, ErrorsOfWrite};
+use crate::problem::ApiError;
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::{Path, State};
@@ -99,9 +100,7 @@ impl NewTenantRequest {
 /// Creates a sub-tenant (R1: `tenants.manage` in the parent).
 #[utoipa::path(post, path = "/v1/tenants/{id}/children", tag = "tenants", request_body = NewTenantRequest,
     params(("id" = String, Path, description = "the parent tenant (id or key)")),
-    responses((status = 201, body = Created), (status = 401, body = Problem, content_type = "application/problem+json"),
-    (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"),
-    (status = 409, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 201, description = "created: the new tenant's id", body = Created), ErrorsOfWrite))]
 pub async fn create_tenant(
     State(app): State<AppState>,
     Authed(caller): Authed,
@@ -153,8 +152,7 @@ async fn wizard(
 /// starts with an active `admin` grant to the partner.
 #[utoipa::path(post, path = "/v1/tenants/{id}/customers", tag = "partners", request_body = NewTenantRequest,
     params(("id" = String, Path, description = "the partner tenant")),
-    responses((status = 201, body = Created), (status = 403, body = Problem, content_type = "application/problem+json"),
-    (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 201, description = "created: the new customer tenant's id", body = Created), ErrorsOfWrite))]
 pub async fn create_customer(
     State(app): State<AppState>,
     Authed(caller): Authed,
@@ -168,8 +166,7 @@ pub async fn create_customer(
 /// A sub-account of a client, by its partner through the grant (R46).
 #[utoipa::path(post, path = "/v1/tenants/{id}/sub-accounts", tag = "partners", request_body = NewTenantRequest,
     params(("id" = String, Path, description = "the client tenant")),
-    responses((status = 201, body = Created), (status = 403, body = Problem, content_type = "application/problem+json"),
-    (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 201, description = "created: the new sub-account's id", body = Created), ErrorsOfWrite))]
 pub async fn create_sub_account(
     State(app): State<AppState>,
     Authed(caller): Authed,
@@ -183,8 +180,7 @@ pub async fn create_sub_account(
 /// A parent account above a client, by its partner through the grant (R46).
 #[utoipa::path(post, path = "/v1/tenants/{id}/parent-account", tag = "partners", request_body = NewTenantRequest,
     params(("id" = String, Path, description = "the client tenant")),
-    responses((status = 201, body = Created), (status = 403, body = Problem, content_type = "application/problem+json"),
-    (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 201, description = "created: the new parent account's id", body = Created), ErrorsOfWrite))]
 pub async fn create_parent_account(
     State(app): State<AppState>,
     Authed(caller): Authed,
@@ -206,8 +202,7 @@ pub struct Entitlements {
 /// Sets a tenant's entitlements (R3: `entitlements.manage` over it).
 #[utoipa::path(put, path = "/v1/tenants/{id}/entitlements", tag = "tenants", request_body = Entitlements,
     params(("id" = String, Path, description = "tenant id or key")),
-    responses((status = 204, description = "set"), (status = 403, body = Problem, content_type = "application/problem+json"),
-    (status = 404, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 204, description = "set"), ErrorsOfWrite))]
 pub async fn set_entitlements(
     State(app): State<AppState>,
     Authed(caller): Authed,
@@ -231,8 +226,7 @@ pub struct Flag {
 /// Suspends a tenant or lifts its suspension (R8: `tenants.manage` over it).
 #[utoipa::path(put, path = "/v1/tenants/{id}/suspended", tag = "tenants", request_body = Flag,
     params(("id" = String, Path, description = "tenant id or key")),
-    responses((status = 204, description = "set"), (status = 403, body = Problem, content_type = "application/problem+json"),
-    (status = 404, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 204, description = "set"), ErrorsOfWrite))]
 pub async fn set_suspended(
     State(app): State<AppState>,
     Authed(caller): Authed,
@@ -249,8 +243,7 @@ pub async fn set_suspended(
 /// Flags a tenant as a partner, or not (`tenants.manage` over it).
 #[utoipa::path(put, path = "/v1/tenants/{id}/partner", tag = "tenants", request_body = Flag,
     params(("id" = String, Path, description = "tenant id or key")),
-    responses((status = 204, description = "set"), (status = 403, body = Problem, content_type = "application/problem+json"),
-    (status = 404, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 204, description = "set"), ErrorsOfWrite))]
 pub async fn set_partner(
     State(app): State<AppState>,
     Authed(caller): Authed,
@@ -287,9 +280,7 @@ pub struct GrantRequest {
 /// proposes it).
 #[utoipa::path(post, path = "/v1/tenants/{id}/grants", tag = "partners", request_body = GrantRequest,
     params(("id" = String, Path, description = "the client tenant")),
-    responses((status = 201, body = Created), (status = 403, body = Problem, content_type = "application/problem+json"),
-    (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"),
-    (status = 422, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 201, description = "proposed (or active, when the client proposed it): the grant's id", body = Created), ErrorsOfWrite))]
 pub async fn propose_grant(
     State(app): State<AppState>,
     Authed(caller): Authed,
@@ -320,8 +311,7 @@ fn grant_id(text: &str) -> Result<deputy_core::GrantId, ApiError> {
 /// Approves a proposed grant (R40: `partners.manage` in the client).
 #[utoipa::path(post, path = "/v1/grants/{id}/approve", tag = "partners",
     params(("id" = String, Path, description = "grant id (`g4`)")),
-    responses((status = 204, description = "active"), (status = 403, body = Problem, content_type = "application/problem+json"),
-    (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 204, description = "approved: the grant is active"), ErrorsOfWrite))]
 pub async fn approve_grant(
     State(app): State<AppState>,
     Authed(caller): Authed,
@@ -336,8 +326,7 @@ pub async fn approve_grant(
 /// Revokes a grant (R40): every user of the partner loses it in the same revision.
 #[utoipa::path(post, path = "/v1/grants/{id}/revoke", tag = "partners",
     params(("id" = String, Path, description = "grant id (`g4`)")),
-    responses((status = 204, description = "revoked"), (status = 403, body = Problem, content_type = "application/problem+json"),
-    (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 204, description = "revoked"), ErrorsOfWrite))]
 pub async fn revoke_grant(
     State(app): State<AppState>,
     Authed(caller): Authed,
@@ -376,9 +365,7 @@ pub struct PartnerRoleGiven {
 /// Gives a partner user a role for a client or a group of clients (R41, R44).
 #[utoipa::path(post, path = "/v1/principals/{id}/partner-roles", tag = "partners", request_body = PartnerRoleRequest,
     params(("id" = String, Path, description = "the partner's user")),
-    responses((status = 201, body = PartnerRoleGiven), (status = 403, body = Problem, content_type = "application/problem+json"),
-    (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"),
-    (status = 422, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 201, description = "given: the assignment, and the client accounts it replaced or kept (R44)", body = PartnerRoleGiven), ErrorsOfWrite))]
 pub async fn give_partner_role(
     State(app): State<AppState>,
     Authed(caller): Authed,
@@ -452,9 +439,7 @@ fn groups(
 /// `users.create` who outranks the owner.
 #[utoipa::path(post, path = "/v1/principals/{id}/delegates", tag = "delegates", request_body = DelegateRequest,
     params(("id" = String, Path, description = "the owner")),
-    responses((status = 201, body = Created), (status = 403, body = Problem, content_type = "application/problem+json"),
-    (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"),
-    (status = 422, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 201, description = "created: the new secondary logon's id; its set-password mail is queued unless its password is linked", body = Created), ErrorsOfWrite, ErrorsOfMail))]
 pub async fn create_delegate(
     State(app): State<AppState>,
     Authed(caller): Authed,
@@ -513,8 +498,7 @@ pub struct DelegateAccessRequest {
 /// Changes what a secondary logon may act for (R35, R38, "Change Access").
 #[utoipa::path(put, path = "/v1/principals/{id}/delegate-access", tag = "delegates", request_body = DelegateAccessRequest,
     params(("id" = String, Path, description = "the delegate")),
-    responses((status = 204, description = "set"), (status = 403, body = Problem, content_type = "application/problem+json"),
-    (status = 404, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 204, description = "set"), ErrorsOfWrite))]
 pub async fn set_delegate_access(
     State(app): State<AppState>,
     Authed(caller): Authed,
@@ -547,9 +531,7 @@ pub struct GroupRequest {
 
 /// Creates a security group (R38).
 #[utoipa::path(post, path = "/v1/groups", tag = "groups", request_body = GroupRequest, responses(
-    (status = 201, body = Created), (status = 403, body = Problem, content_type = "application/problem+json"),
-    (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"),
-    (status = 422, body = Problem, content_type = "application/problem+json")))]
+    (status = 201, description = "created: the new group's id", body = Created), ErrorsOfWrite))]
 pub async fn create_group(
     State(app): State<AppState>,
     Authed(caller): Authed,
@@ -583,8 +565,7 @@ pub async fn create_group(
 /// Moves a tenant into a group (R38: out of its old group of the same owner).
 #[utoipa::path(put, path = "/v1/groups/{id}/tenants/{tenant}", tag = "groups",
     params(("id" = String, Path, description = "group id (`sg3`)"), ("tenant" = String, Path, description = "tenant id or key")),
-    responses((status = 204, description = "placed"), (status = 403, body = Problem, content_type = "application/problem+json"),
-    (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 204, description = "placed"), ErrorsOfWrite))]
 pub async fn place_in_group(
     State(app): State<AppState>,
     Authed(caller): Authed,
@@ -617,9 +598,7 @@ pub struct ResourceRequest {
 /// Creates a resource in a tenant.
 #[utoipa::path(post, path = "/v1/tenants/{id}/resources", tag = "resources", request_body = ResourceRequest,
     params(("id" = String, Path, description = "tenant id or key")),
-    responses((status = 201, body = Created), (status = 403, body = Problem, content_type = "application/problem+json"),
-    (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"),
-    (status = 422, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 201, description = "created: the new resource's id", body = Created), ErrorsOfWrite))]
 pub async fn create_resource(
     State(app): State<AppState>,
     Authed(caller): Authed,
@@ -679,8 +658,7 @@ pub struct ProfileRequest {
 /// Changes a principal's profile: its own, or one it manages (R18, R28).
 #[utoipa::path(patch, path = "/v1/principals/{id}", tag = "principals", request_body = ProfileRequest,
     params(("id" = String, Path, description = "principal id or logon name")),
-    responses((status = 204, description = "changed"), (status = 403, body = Problem, content_type = "application/problem+json"),
-    (status = 404, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 204, description = "changed"), ErrorsOfWrite))]
 pub async fn update_profile(
     State(app): State<AppState>,
     Authed(caller): Authed,
@@ -748,8 +726,7 @@ pub struct AccessCodeIssued {
 /// Issues an access code for a tenant ("Add Access to Another Business", R37a).
 #[utoipa::path(post, path = "/v1/tenants/{id}/access-codes", tag = "access-codes", request_body = AccessCodeRequest,
     params(("id" = String, Path, description = "tenant id or key")),
-    responses((status = 201, body = AccessCodeIssued), (status = 403, body = Problem, content_type = "application/problem+json"),
-    (status = 404, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 201, description = "issued: the code, shown this once", body = AccessCodeIssued), ErrorsOfWrite))]
 pub async fn issue_access_code(
     State(app): State<AppState>,
     Authed(caller): Authed,
@@ -801,8 +778,7 @@ pub struct Redeemed {
 /// Redeems an access code: its roles in its tenant, as a direct assignment (R37a; for a
 /// secondary logon, on its owner, R37).
 #[utoipa::path(post, path = "/v1/access-codes/redeem", tag = "access-codes", request_body = RedeemRequest, responses(
-    (status = 200, body = Redeemed), (status = 403, body = Problem, content_type = "application/problem+json"),
-    (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json")))]
+    (status = 200, description = "redeemed: the roles given, and to whom", body = Redeemed), ErrorsOfWrite))]
 pub async fn redeem_access_code(
     State(app): State<AppState>,
     Authed(caller): Authed,
@@ -852,9 +828,7 @@ pub struct TenantUpdate {
 /// delegation (R34), contact person (R4) — all in one revision, or nothing.
 #[utoipa::path(patch, path = "/v1/tenants/{id}", tag = "tenants", request_body = TenantUpdate,
     params(("id" = String, Path, description = "tenant id or key")),
-    responses((status = 204, description = "changed"), (status = 403, body = Problem, content_type = "application/problem+json"),
-    (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"),
-    (status = 422, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 204, description = "changed"), ErrorsOfWrite))]
 pub async fn update_tenant(
     State(app): State<AppState>,
     Authed(caller): Authed,
@@ -914,8 +888,7 @@ pub async fn update_tenant(
 /// Changes a grant's terms (R40: the client's side; narrowing takes effect at once).
 #[utoipa::path(put, path = "/v1/grants/{id}", tag = "partners", request_body = GrantRequest,
     params(("id" = String, Path, description = "grant id (`g4`)")),
-    responses((status = 204, description = "changed"), (status = 403, body = Problem, content_type = "application/problem+json"),
-    (status = 404, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 204, description = "changed"), ErrorsOfWrite))]
 pub async fn change_grant(
     State(app): State<AppState>,
     Authed(caller): Authed,
@@ -940,8 +913,7 @@ pub async fn change_grant(
 /// Deletes a security group; its tenants go back to Default (R38).
 #[utoipa::path(delete, path = "/v1/groups/{id}", tag = "groups",
     params(("id" = String, Path, description = "group id (`sg3`)")),
-    responses((status = 204, description = "deleted"), (status = 403, body = Problem, content_type = "application/problem+json"),
-    (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 204, description = "deleted"), ErrorsOfWrite))]
 pub async fn delete_group(
     State(app): State<AppState>,
     Authed(caller): Authed,
@@ -966,9 +938,7 @@ pub struct ServiceAccountRequest {
 /// API keys next.
 #[utoipa::path(post, path = "/v1/tenants/{id}/service-accounts", tag = "principals", request_body = ServiceAccountRequest,
     params(("id" = String, Path, description = "tenant id or key")),
-    responses((status = 201, body = Created), (status = 403, body = Problem, content_type = "application/problem+json"),
-    (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"),
-    (status = 422, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 201, description = "created: the new service account's id", body = Created), ErrorsOfWrite))]
 pub async fn create_service_account(
     State(app): State<AppState>,
     Authed(caller): Authed,

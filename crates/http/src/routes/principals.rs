@@ -2,7 +2,8 @@
 
 use super::{ApiJson, blocking, written};
 use crate::caller::{Authed, CallerMustChange, Source};
-use crate::problem::{ApiError, Problem};
+use crate::openapi::{ErrorsOfHashing, ErrorsOfMail, ErrorsOfRead, ErrorsOfSession, ErrorsOfWrite};
+use crate::problem::ApiError;
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::{Path, State};
@@ -142,8 +143,8 @@ pub struct MeView {
 
 /// The calling principal (also while a password change is due) and its session.
 #[utoipa::path(get, path = "/v1/me", tag = "principals", responses(
-    (status = 200, body = MeView),
-    (status = 401, body = Problem, content_type = "application/problem+json")))]
+    (status = 200, description = "the caller and its session", body = MeView),
+    ErrorsOfSession))]
 pub async fn me(
     State(app): State<AppState>,
     CallerMustChange(caller): CallerMustChange,
@@ -167,10 +168,7 @@ pub async fn me(
 /// One principal, if the caller may see it (else 404, R58).
 #[utoipa::path(get, path = "/v1/principals/{id}", tag = "principals",
     params(("id" = String, Path, description = "principal id (`p12`) or logon name")),
-    responses(
-    (status = 200, body = PrincipalView),
-    (status = 401, body = Problem, content_type = "application/problem+json"),
-    (status = 404, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, description = "the principal", body = PrincipalView), ErrorsOfRead))]
 pub async fn get_principal(
     State(app): State<AppState>,
     Authed(caller): Authed,
@@ -241,12 +239,8 @@ fn yes() -> bool {
 #[utoipa::path(post, path = "/v1/tenants/{id}/users", tag = "principals", request_body = NewUserRequest,
     params(("id" = String, Path, description = "tenant id (`t3`) or key")),
     responses(
-    (status = 201, body = UserCreated, headers(("consistency-token" = String, description = "the write's revision (R50)"))),
-    (status = 401, body = Problem, content_type = "application/problem+json"),
-    (status = 403, body = Problem, content_type = "application/problem+json"),
-    (status = 404, body = Problem, content_type = "application/problem+json"),
-    (status = 409, body = Problem, content_type = "application/problem+json"),
-    (status = 422, body = Problem, content_type = "application/problem+json")))]
+    (status = 201, description = "created; with a generated password, the password, shown this once", body = UserCreated, headers(("consistency-token" = String, description = "the write's revision (R50)"))),
+    ErrorsOfWrite, ErrorsOfMail, ErrorsOfHashing))]
 pub async fn create_user(
     State(app): State<AppState>,
     Authed(caller): Authed,
@@ -353,10 +347,8 @@ pub struct InvitationSent {
 #[utoipa::path(post, path = "/v1/principals/{id}/invitation", tag = "principals",
     params(("id" = String, Path, description = "principal id or logon name")),
     responses(
-    (status = 202, body = InvitationSent),
-    (status = 401, body = Problem, content_type = "application/problem+json"),
-    (status = 404, body = Problem, content_type = "application/problem+json"),
-    (status = 409, body = Problem, content_type = "application/problem+json")))]
+    (status = 202, description = "the invitation mail is queued", body = InvitationSent),
+    ErrorsOfWrite, ErrorsOfMail))]
 pub async fn invite(
     State(app): State<AppState>,
     Authed(caller): Authed,
@@ -405,10 +397,8 @@ pub struct ApiKeyCreated {
 #[utoipa::path(post, path = "/v1/principals/{id}/api-keys", tag = "principals", request_body = NewApiKey,
     params(("id" = String, Path, description = "service account id or name")),
     responses(
-    (status = 201, body = ApiKeyCreated),
-    (status = 401, body = Problem, content_type = "application/problem+json"),
-    (status = 404, body = Problem, content_type = "application/problem+json"),
-    (status = 409, body = Problem, content_type = "application/problem+json")))]
+    (status = 201, description = "the new key, shown this once", body = ApiKeyCreated),
+    ErrorsOfWrite))]
 pub async fn create_api_key(
     State(app): State<AppState>,
     Authed(caller): Authed,
@@ -444,12 +434,8 @@ pub struct StatusChange {
 #[utoipa::path(post, path = "/v1/principals/{id}/status", tag = "principals", request_body = StatusChange,
     params(("id" = String, Path, description = "principal id or logon name")),
     responses(
-    (status = 200, body = PrincipalView),
-    (status = 401, body = Problem, content_type = "application/problem+json"),
-    (status = 403, body = Problem, content_type = "application/problem+json"),
-    (status = 404, body = Problem, content_type = "application/problem+json"),
-    (status = 409, body = Problem, content_type = "application/problem+json"),
-    (status = 422, body = Problem, content_type = "application/problem+json")))]
+    (status = 200, description = "the principal with its new status", body = PrincipalView),
+    ErrorsOfWrite))]
 pub async fn set_status(
     State(app): State<AppState>,
     Authed(caller): Authed,
@@ -498,11 +484,8 @@ pub async fn set_status(
 #[utoipa::path(post, path = "/v1/principals/{id}/cancel", tag = "principals",
     params(("id" = String, Path, description = "principal id or logon name")),
     responses(
-    (status = 200, body = PrincipalView),
-    (status = 401, body = Problem, content_type = "application/problem+json"),
-    (status = 403, body = Problem, content_type = "application/problem+json"),
-    (status = 404, body = Problem, content_type = "application/problem+json"),
-    (status = 409, body = Problem, content_type = "application/problem+json")))]
+    (status = 200, description = "the cancelled principal", body = PrincipalView),
+    ErrorsOfWrite))]
 pub async fn cancel(
     State(app): State<AppState>,
     Authed(caller): Authed,
@@ -566,12 +549,8 @@ fn invalid(field: &'static str, detail: impl Into<String>) -> ApiError {
 #[utoipa::path(post, path = "/v1/principals/{id}/assignments", tag = "principals", request_body = NewAssignmentRequest,
     params(("id" = String, Path, description = "principal id or logon name")),
     responses(
-    (status = 201, body = AssignmentCreated),
-    (status = 401, body = Problem, content_type = "application/problem+json"),
-    (status = 403, body = Problem, content_type = "application/problem+json"),
-    (status = 404, body = Problem, content_type = "application/problem+json"),
-    (status = 409, body = Problem, content_type = "application/problem+json"),
-    (status = 422, body = Problem, content_type = "application/problem+json")))]
+    (status = 201, description = "given: the new assignment", body = AssignmentCreated),
+    ErrorsOfWrite))]
 pub async fn assign(
     State(app): State<AppState>,
     Authed(caller): Authed,
@@ -635,10 +614,7 @@ pub async fn assign(
         ("assignment" = String, Path, description = "assignment id (`a12`)")),
     responses(
     (status = 204, description = "removed"),
-    (status = 401, body = Problem, content_type = "application/problem+json"),
-    (status = 403, body = Problem, content_type = "application/problem+json"),
-    (status = 404, body = Problem, content_type = "application/problem+json"),
-    (status = 409, body = Problem, content_type = "application/problem+json")))]
+    ErrorsOfWrite))]
 pub async fn unassign(
     State(app): State<AppState>,
     Authed(caller): Authed,
@@ -665,11 +641,8 @@ pub async fn unassign(
 #[utoipa::path(post, path = "/v1/principals/{id}/password-reset", tag = "principals",
     params(("id" = String, Path, description = "principal id or logon name")),
     responses(
-    (status = 202, body = InvitationSent),
-    (status = 401, body = Problem, content_type = "application/problem+json"),
-    (status = 403, body = Problem, content_type = "application/problem+json"),
-    (status = 404, body = Problem, content_type = "application/problem+json"),
-    (status = 409, body = Problem, content_type = "application/problem+json")))]
+    (status = 202, description = "the reset mail is queued", body = InvitationSent),
+    ErrorsOfWrite, ErrorsOfMail))]
 pub async fn password_reset(
     State(app): State<AppState>,
     Authed(caller): Authed,
@@ -693,9 +666,7 @@ pub async fn password_reset(
     params(("id" = String, Path, description = "principal id or logon name")),
     responses(
     (status = 204, description = "unlocked"),
-    (status = 401, body = Problem, content_type = "application/problem+json"),
-    (status = 403, body = Problem, content_type = "application/problem+json"),
-    (status = 404, body = Problem, content_type = "application/problem+json")))]
+    ErrorsOfWrite))]
 pub async fn unlock(
     State(app): State<AppState>,
     Authed(caller): Authed,

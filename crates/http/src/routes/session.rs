@@ -4,7 +4,8 @@
 use super::auth::with_session;
 use super::{ApiJson, blocking};
 use crate::caller::{Authed, Source};
-use crate::problem::{ApiError, Problem};
+use crate::openapi::ErrorsOfWrite;
+use crate::problem::ApiError;
 use crate::state::AppState;
 use axum::extract::State;
 use axum::http::HeaderValue;
@@ -57,10 +58,8 @@ fn unseen_as(e: deputy_service::ServiceError, missing: impl FnOnce() -> ApiError
 
 /// Switches the session into a client tenant, or home (R43, "Switch Tenant").
 #[utoipa::path(post, path = "/v1/session/switch", tag = "session", request_body = SwitchRequest, responses(
-    (status = 200, body = crate::routes::auth::SessionCreated),
-    (status = 401, body = Problem, content_type = "application/problem+json"),
-    (status = 403, body = Problem, content_type = "application/problem+json"),
-    (status = 404, body = Problem, content_type = "application/problem+json")))]
+    (status = 200, description = "switched: the new session; the old token stopped working (R23)", body = crate::routes::auth::SessionCreated),
+    ErrorsOfWrite))]
 pub async fn switch(
     State(app): State<AppState>,
     Authed(caller): Authed,
@@ -88,11 +87,8 @@ pub async fn switch(
 /// Starts impersonating a principal (R48, R68): a reason, at most 60 minutes, optionally
 /// a notice to the target. Every action meanwhile is audited with both identities (R49).
 #[utoipa::path(post, path = "/v1/session/impersonate", tag = "session", request_body = ImpersonateRequest, responses(
-    (status = 200, body = crate::routes::auth::SessionCreated),
-    (status = 401, body = Problem, content_type = "application/problem+json"),
-    (status = 403, body = Problem, content_type = "application/problem+json"),
-    (status = 404, body = Problem, content_type = "application/problem+json"),
-    (status = 422, body = Problem, content_type = "application/problem+json")))]
+    (status = 200, description = "impersonating: the new session; the old token stopped working (R23)", body = crate::routes::auth::SessionCreated),
+    ErrorsOfWrite))]
 pub async fn impersonate(
     State(app): State<AppState>,
     Authed(caller): Authed,
@@ -144,9 +140,8 @@ pub async fn impersonate(
 
 /// Stops impersonating; the session returns to the impersonator.
 #[utoipa::path(post, path = "/v1/session/stop-impersonating", tag = "session", responses(
-    (status = 200, body = crate::routes::auth::SessionCreated),
-    (status = 401, body = Problem, content_type = "application/problem+json"),
-    (status = 422, body = Problem, content_type = "application/problem+json")))]
+    (status = 200, description = "stopped: the impersonator's new session", body = crate::routes::auth::SessionCreated),
+    ErrorsOfWrite))]
 pub async fn stop_impersonating(
     State(app): State<AppState>,
     Authed(caller): Authed,

@@ -1,7 +1,8 @@
 //! Tenants as the API shows them.
 
 use crate::caller::Authed;
-use crate::problem::{ApiError, Problem};
+use crate::openapi::ErrorsOfRead;
+use crate::problem::ApiError;
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::{Path, State};
@@ -48,10 +49,7 @@ fn view(s: &deputy_core::State, t: &Tenant, internal: bool) -> TenantView {
 /// One tenant: the caller's home, or one where it holds `tenants.view` (else 404, R58).
 #[utoipa::path(get, path = "/v1/tenants/{id}", tag = "tenants",
     params(("id" = String, Path, description = "tenant id (`t3`) or key")),
-    responses(
-    (status = 200, body = TenantView),
-    (status = 401, body = Problem, content_type = "application/problem+json"),
-    (status = 404, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, description = "the tenant", body = TenantView), ErrorsOfRead))]
 pub async fn get_tenant(
     State(app): State<AppState>,
     Authed(caller): Authed,
