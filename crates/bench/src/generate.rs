@@ -866,6 +866,7 @@ pub fn generate(size: Size, seed: u64) -> Result<Dataset, Error> {
             created_at: NOW - 150 * DAY,
             approved_at: approved.then_some(NOW - 150 * DAY),
             expiry_noticed: None,
+            revoked_at: None,
         });
         g.meta.partner_clients.entry(partner).or_default().push(client);
     }

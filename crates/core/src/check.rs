@@ -8,6 +8,7 @@
 //! Answers for a caller rather than the console ([`State::check_as`], [`State::explain_as`])
 //! name only what that caller may see (R52); the `seen` module words and redacts them.
 
+mod lapsed;
 mod seen;
 
 pub use seen::{Entity, MayName, Seen, SeenPath, UNSEEN_PRINCIPAL, UNSEEN_TENANT};
@@ -733,25 +734,31 @@ impl<'s, const EXPLAIN: bool> Eval<'s, EXPLAIN> {
                 None => format!("every path of {} to {} is limited to some kinds, so it does not hold on this target", e.pname(pid), e.xname(x)),
             }));
         }
-        Err(self.deny(Step::Paths, |e| match reach {
-            Reach::Home => format!(
-                "{} has no role holding {} in tenant {}",
-                e.pname(pid),
-                e.xname(x),
-                e.tname(tgt.tenant)
-            ),
-            Reach::Anywhere => format!(
-                "{} has no role holding {} in tenant {}, directly or through a grant",
-                e.pname(pid),
-                e.xname(x),
-                e.tname(tgt.tenant)
-            ),
-            Reach::Switched(c) => format!(
-                "{}, switched into {}, is given no role holding {} there through a grant",
-                e.pname(pid),
-                e.tname(c),
-                e.xname(x)
-            ),
+        Err(self.deny(Step::Paths, |e| {
+            // A path that would hold but no longer counts says why, and since when (R52).
+            if let Some(why) = e.lapsed(p, x, tgt, reach) {
+                return format!("{} has no path to {} here now: {why}", e.pname(pid), e.xname(x));
+            }
+            match reach {
+                Reach::Home => format!(
+                    "{} has no role holding {} in tenant {}",
+                    e.pname(pid),
+                    e.xname(x),
+                    e.tname(tgt.tenant)
+                ),
+                Reach::Anywhere => format!(
+                    "{} has no role holding {} in tenant {}, directly or through a grant",
+                    e.pname(pid),
+                    e.xname(x),
+                    e.tname(tgt.tenant)
+                ),
+                Reach::Switched(c) => format!(
+                    "{}, switched into {}, is given no role holding {} there through a grant",
+                    e.pname(pid),
+                    e.tname(c),
+                    e.xname(x)
+                ),
+            }
         }))
     }
 

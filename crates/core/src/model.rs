@@ -306,6 +306,9 @@ pub struct Grant {
     /// The expiry that both sides were last told about (R70), so they are told once.
     #[serde(default)]
     pub expiry_noticed: Option<Millis>,
+    /// When it was revoked (R52: explain says since when).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revoked_at: Option<Millis>,
 }
 
 /// Who owns a security group.

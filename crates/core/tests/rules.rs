@@ -1793,3 +1793,67 @@ fn r51_a_check_without_a_session_counts_direct_and_partner_paths() {
     let ex = w.why(ann, "matters.edit", firm_t, Context::NONE);
     assert!(ex.reason.unwrap().contains("directly or through a grant"));
 }
+
+/// R52, R69: explain texts, recorded (re-record with `UPDATE_EXPECT=1` and review the
+/// diff): a path that exists but no longer counts says why and since when.
+#[test]
+fn r52_explain_says_why_a_path_no_longer_counts() {
+    use expect_test::expect;
+    let PartnerWorld { mut w, firm, firm_admin, provider_admin, ann, grant, .. } = partner_world();
+    let viewer = w.role("viewer");
+    w.run(home(provider_admin), |tx| {
+        tx.give_partner_role(ann, Scope::Client { client: firm }, viewer, None)
+    })
+    .unwrap();
+    let firm_t = Target::Tenant(firm);
+    let why = |w: &World, p, perm| w.why(p, perm, firm_t, Context::NONE).reason.unwrap_or_default();
+    // Allowed now; the grant ends in an hour.
+    let end = w.now + 3_600_000;
+    let paralegal = w.role("paralegal");
+    w.run(home(firm_admin), |tx| {
+        tx.change_grant(
+            grant,
+            GrantTerms {
+                ceiling: vec![viewer, paralegal],
+                expires_at: Some(end),
+                ..Default::default()
+            },
+        )
+    })
+    .unwrap();
+    assert!(w.check_in(ann, "matters.view", firm_t, Context::NONE));
+    w.now = end;
+    expect!["`ann` has no path to `matters.view` here now: the grant from `law-firm` to `provider` expired at 2023-11-14T23:13Z"]
+        .assert_eq(&why(&w, ann, "matters.view"));
+    // Extended again, then revoked: it says so, with when.
+    w.run(home(firm_admin), |tx| {
+        tx.change_grant(grant, GrantTerms { ceiling: vec![viewer], ..Default::default() })
+    })
+    .unwrap();
+    assert!(w.check_in(ann, "matters.view", firm_t, Context::NONE));
+    w.run(home(firm_admin), |tx| tx.revoke_grant(grant)).unwrap();
+    expect!["`ann` has no path to `matters.view` here now: the grant from `law-firm` to `provider` was revoked at 2023-11-14T23:13Z"]
+        .assert_eq(&why(&w, ann, "matters.view"));
+    // An assignment that expired.
+    let bob = w.user(firm, "bob");
+    let until = w.now + 60_000;
+    let role = Bundle::Role(viewer);
+    w.sys(|tx| {
+        tx.assign(NewAssignment {
+            principal: bob,
+            bundle: role,
+            scope: Scope::Tenant { tenant: firm, subtree: false },
+            expires_at: Some(until),
+        })
+    });
+    w.now = until;
+    expect!["`bob` has no path to `matters.view` here now: the assignment of `viewer` to `bob` in tenant `law-firm` expired at 2023-11-14T23:14Z"]
+        .assert_eq(&why(&w, bob, "matters.view"));
+    // A plain lack of access says so, and which paths were looked for.
+    expect![
+        "`bob` has no role holding `matters.edit` in tenant `law-firm`, directly or through a grant"
+    ]
+    .assert_eq(&why(&w, bob, "matters.edit"));
+    let home_why = w.why(bob, "matters.edit", firm_t, Context::HOME).reason.unwrap_or_default();
+    expect!["`bob` has no role holding `matters.edit` in tenant `law-firm`"].assert_eq(&home_why);
+}

@@ -194,9 +194,12 @@ async fn problem_documents(request: Request, next: Next) -> Response {
         StatusCode::UNSUPPORTED_MEDIA_TYPE => {
             ("unsupported-media-type", "The request body's type is not accepted")
         }
+        StatusCode::SERVICE_UNAVAILABLE => ("unavailable", "Service unavailable"),
         s if s.is_server_error() => {
             tracing::error!(status = s.as_u16(), %words, "server error outside the handlers");
-            return ApiError::internal(format!("{s}: {words}")).into_response();
+            // Keeps its status, never its words (5xx bodies stay generic).
+            let detail = "the server failed; the cause is in its log";
+            return ApiError::new(s, "internal", "Internal error", detail).into_response();
         }
         _ => ("error", "The request failed"),
     };

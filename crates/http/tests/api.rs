@@ -1387,3 +1387,52 @@ async fn r51_checks_and_lookups_take_the_same_session_context() {
         assert!(matches!(status.as_u16(), 400 | 422), "{bad}: {status} {body}");
     }
 }
+
+/// R52, R40: past its end a grant is shown `expired`, and explain says the grant expired,
+/// and when, instead of "no role".
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn r52_an_expired_grant_is_shown_expired_and_explained_as_such() {
+    let s = start().await;
+    let (d, m) = (s.app.deputy().clone(), s.demo.clone());
+    let end = s.clock.load(Ordering::SeqCst) + 60_000;
+    tokio::task::spawn_blocking(move || {
+        let snapshot = d.snapshot();
+        let viewer = snapshot.catalog.role_id("viewer").unwrap();
+        d.execute(Actor::at_home(m.provider_admin), None, |tx| {
+            tx.give_partner_role(
+                m.ann,
+                deputy_core::Scope::Client { client: m.law_firm },
+                viewer,
+                None,
+            )
+        })
+        .unwrap();
+        let ceiling = snapshot.grant(m.firm_grant).unwrap().ceiling.clone();
+        d.execute(Actor::at_home(m.firm_admin), None, |tx| {
+            tx.change_grant(
+                m.firm_grant,
+                deputy_core::commands::partners::GrantTerms {
+                    ceiling: ceiling.clone(),
+                    expires_at: Some(end),
+                    ..Default::default()
+                },
+            )
+        })
+        .unwrap();
+    })
+    .await
+    .unwrap();
+    let firm_admin = s.sign_in(s.demo.firm_admin).await;
+    let ask = json!({"principal": "ann", "permission": "matters.view", "target": "law-firm"});
+    assert_eq!(s.post(&firm_admin, "/v1/check", ask.clone()).await.1["allowed"], true);
+    s.clock.store(end, Ordering::SeqCst);
+    let (_, grants) = s.get(&firm_admin, "/v1/tenants/law-firm/grants").await;
+    assert_eq!(grants["items"][0]["status"], "expired", "{grants}");
+    // The firm's admin may not see Ann herself (R52); the operator may.
+    let operator = s.sign_in(s.demo.operator).await;
+    let (_, why) = s.post(&operator, "/v1/explain", ask).await;
+    assert_eq!(why["allowed"], false);
+    let reason = why["reason"].as_str().unwrap();
+    assert!(reason.contains("expired at"), "{reason}");
+    assert!(!reason.contains("no role"), "{reason}");
+}

@@ -164,6 +164,7 @@ impl Tx {
             created_at: self.now,
             approved_at: by_client.then_some(self.now),
             expiry_noticed: None,
+            revoked_at: None,
         };
         self.log(
             "grant.proposed",
@@ -264,7 +265,11 @@ impl Tx {
             Some(g.client),
             json!({"partner": g.partner.to_string()}),
         );
-        self.put(Change::Grant(Grant { status: GrantStatus::Revoked, ..g.clone() }))?;
+        self.put(Change::Grant(Grant {
+            status: GrantStatus::Revoked,
+            revoked_at: Some(self.now),
+            ..g.clone()
+        }))?;
         let holders: Vec<PrincipalId> = self.state.client_holders(g.client).collect();
         for h in holders {
             let p = self.principal(h)?.clone();
@@ -586,6 +591,7 @@ impl Tx {
             created_at: self.now,
             approved_at: Some(self.now),
             expiry_noticed: None,
+            revoked_at: None,
         }))?;
         Ok(id)
     }
@@ -760,6 +766,7 @@ impl Tx {
                 self.put(Change::Grant(Grant {
                     expires_at: Some(next),
                     expiry_noticed: None,
+                    revoked_at: None,
                     ..g
                 }))?;
             } else if g.expiry_noticed != Some(expires_at) {

@@ -10,6 +10,7 @@
 use super::ApiJson;
 use crate::caller::Authed;
 use crate::metrics::DecisionLabels;
+use crate::openapi::{ErrorsOfCaller, ErrorsOfRead};
 use crate::problem::{ApiError, Problem};
 use crate::state::AppState;
 use axum::Json;
@@ -423,9 +424,10 @@ fn count(app: &AppState, allowed: bool) {
 
 /// May `principal` do `permission` on `target` (R51)?
 #[utoipa::path(post, path = "/v1/check", tag = "checks", request_body = CheckRequest, responses(
-    (status = 200, body = CheckAnswer),
-    (status = 401, body = Problem, content_type = "application/problem+json"),
-    (status = 404, body = Problem, content_type = "application/problem+json")))]
+    (status = 200, description = "the decision", body = CheckAnswer),
+    ErrorsOfRead,
+    (status = 400, description = "a malformed `consistency_token`", body = Problem, content_type = "application/problem+json"),
+    (status = 409, description = "the consistency token is ahead of this server, or from before a restore (R50, R66)", body = Problem, content_type = "application/problem+json")))]
 pub async fn check(
     State(app): State<AppState>,
     Authed(caller): Authed,
@@ -446,9 +448,10 @@ pub async fn check(
 
 /// Many checks on one snapshot (R54); each answered or refused on its own.
 #[utoipa::path(post, path = "/v1/check/batch", tag = "checks", request_body = BatchRequest, responses(
-    (status = 200, body = BatchAnswer),
-    (status = 400, body = Problem, content_type = "application/problem+json"),
-    (status = 401, body = Problem, content_type = "application/problem+json")))]
+    (status = 200, description = "a decision or a problem for each check, in order", body = BatchAnswer),
+    ErrorsOfCaller,
+    (status = 400, description = "more checks than a batch holds, or a malformed `consistency_token`", body = Problem, content_type = "application/problem+json"),
+    (status = 409, description = "the consistency token is ahead of this server, or from before a restore (R50, R66)", body = Problem, content_type = "application/problem+json")))]
 pub async fn check_batch(
     State(app): State<AppState>,
     Authed(caller): Authed,
@@ -491,9 +494,10 @@ pub async fn check_batch(
 
 /// Why a check is allowed or denied (R52, R69).
 #[utoipa::path(post, path = "/v1/explain", tag = "checks", request_body = CheckRequest, responses(
-    (status = 200, body = ExplainAnswer),
-    (status = 401, body = Problem, content_type = "application/problem+json"),
-    (status = 404, body = Problem, content_type = "application/problem+json")))]
+    (status = 200, description = "the decision and why", body = ExplainAnswer),
+    ErrorsOfRead,
+    (status = 400, description = "a malformed `consistency_token`", body = Problem, content_type = "application/problem+json"),
+    (status = 409, description = "the consistency token is ahead of this server, or from before a restore (R50, R66)", body = Problem, content_type = "application/problem+json")))]
 pub async fn explain(
     State(app): State<AppState>,
     Authed(caller): Authed,

@@ -269,7 +269,7 @@ pub struct GrantView {
     pub id: String,
     pub client: String,
     pub partner: String,
-    /// `proposed`, `active` or `revoked`.
+    /// `proposed`, `active`, `expired` (active, past its end) or `revoked`.
     pub status: String,
     pub ceiling: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -311,8 +311,14 @@ pub async fn tenant_grants(
             id: g.id.to_string(),
             client: key(g.client),
             partner: key(g.partner),
+            // An active grant past its end has ended by itself (R40, R52).
             status: match g.status {
                 deputy_core::GrantStatus::Proposed => "proposed",
+                deputy_core::GrantStatus::Active
+                    if g.expires_at.is_some_and(|t| app.deputy().now() >= t) =>
+                {
+                    "expired"
+                }
                 deputy_core::GrantStatus::Active => "active",
                 deputy_core::GrantStatus::Revoked => "revoked",
             }

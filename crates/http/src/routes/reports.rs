@@ -4,6 +4,7 @@
 use super::checks::{Sight, admitted_principal, admitted_switch};
 use super::{ApiJson, ApiQuery, blocking, holds, page_limit};
 use crate::caller::Authed;
+use crate::openapi::{ErrorsOfCaller, ErrorsOfRead, ErrorsOfWrite};
 use crate::problem::{ApiError, Problem};
 use crate::state::AppState;
 use axum::Json;
@@ -69,8 +70,9 @@ pub struct TargetPage {
 /// those in tenants where the caller holds `checks.read` are shown (R58). The principal
 /// must be one the caller may ask about, as for a check (else 404, as for a missing one).
 #[utoipa::path(post, path = "/v1/lookup/resources", tag = "checks", request_body = LookupResources, responses(
-    (status = 200, body = TargetPage), (status = 400, body = Problem, content_type = "application/problem+json"),
-    (status = 404, body = Problem, content_type = "application/problem+json")))]
+    (status = 200, description = "a page of the tenants and resources where the check passes", body = TargetPage),
+    ErrorsOfRead, (status = 400, description = "`limit` out of range, or a malformed `cursor` or `consistency_token`", body = Problem, content_type = "application/problem+json"),
+    (status = 409, description = "the consistency token is ahead of this server, or from before a restore (R50, R66)", body = Problem, content_type = "application/problem+json")))]
 pub async fn lookup_resources(
     State(app): State<AppState>,
     Authed(caller): Authed,
@@ -152,8 +154,9 @@ pub struct SubjectPage {
 /// `checks.read` in the target's tenant. Each has standing there, so each is one the
 /// caller may ask about (R58).
 #[utoipa::path(post, path = "/v1/lookup/subjects", tag = "checks", request_body = LookupSubjects, responses(
-    (status = 200, body = SubjectPage), (status = 400, body = Problem, content_type = "application/problem+json"),
-    (status = 404, body = Problem, content_type = "application/problem+json")))]
+    (status = 200, description = "a page of the principals for whom the check passes", body = SubjectPage),
+    ErrorsOfRead, (status = 400, description = "`limit` out of range, or a malformed `cursor` or `consistency_token`", body = Problem, content_type = "application/problem+json"),
+    (status = 409, description = "the consistency token is ahead of this server, or from before a restore (R50, R66)", body = Problem, content_type = "application/problem+json")))]
 pub async fn lookup_subjects(
     State(app): State<AppState>,
     Authed(caller): Authed,
@@ -273,9 +276,9 @@ pub struct WhatIfAnswer {
 /// Who would lose or gain which access if the change were made — computed by the engine
 /// on the pending change, as the caller, without committing it (R67).
 #[utoipa::path(post, path = "/v1/what-if", tag = "reports", request_body = WhatIfRequest, responses(
-    (status = 200, body = WhatIfAnswer), (status = 400, body = Problem, content_type = "application/problem+json"),
-    (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"),
-    (status = 409, body = Problem, content_type = "application/problem+json")))]
+    (status = 200, description = "who would gain or lose which access; nothing was committed", body = WhatIfAnswer),
+    ErrorsOfWrite,
+    (status = 400, description = "`limit` out of range, or a `cursor` not of this preview", body = Problem, content_type = "application/problem+json")))]
 pub async fn what_if(
     State(app): State<AppState>,
     Authed(caller): Authed,
@@ -356,6 +359,7 @@ pub async fn what_if(
 }
 
 #[derive(Debug, Clone, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ReviewParams {
     /// `json` (default, paged) or `csv` (the whole review, as a file).
@@ -363,6 +367,7 @@ pub struct ReviewParams {
     /// JSON only: the `next_cursor` of the previous page.
     pub cursor: Option<String>,
     /// JSON only: rows per page, 1–1000 (default 100).
+    #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<usize>,
 }
 
@@ -460,7 +465,9 @@ fn review_response(
 #[utoipa::path(get, path = "/v1/tenants/{id}/review", tag = "reports",
     params(("id" = String, Path, description = "tenant id or key"), ReviewParams),
     responses((status = 200, description = "the review rows, as JSON or CSV", content((ReviewView = "application/json"), (String = "text/csv"))),
-    (status = 404, body = Problem, content_type = "application/problem+json")))]
+    ErrorsOfRead,
+    (status = 400, description = "`format` is neither `json` nor `csv`, `limit` is out of range, or `cursor` is not of this review", body = Problem, content_type = "application/problem+json"),
+    (status = 409, description = "access changed since the first page: start again without a cursor", body = Problem, content_type = "application/problem+json")))]
 pub async fn review_tenant(
     State(app): State<AppState>,
     Authed(caller): Authed,
@@ -492,7 +499,9 @@ fn csv(params: &ReviewParams) -> Result<bool, ApiError> {
 #[utoipa::path(get, path = "/v1/principals/{id}/review", tag = "reports",
     params(("id" = String, Path, description = "principal id or logon name"), ReviewParams),
     responses((status = 200, description = "the review rows, as JSON or CSV", content((ReviewView = "application/json"), (String = "text/csv"))),
-    (status = 404, body = Problem, content_type = "application/problem+json")))]
+    ErrorsOfRead,
+    (status = 400, description = "`format` is neither `json` nor `csv`, `limit` is out of range, or `cursor` is not of this review", body = Problem, content_type = "application/problem+json"),
+    (status = 409, description = "access changed since the first page: start again without a cursor", body = Problem, content_type = "application/problem+json")))]
 pub async fn review_principal(
     State(app): State<AppState>,
     Authed(caller): Authed,
@@ -518,8 +527,7 @@ pub struct CatalogView {
 }
 
 /// The permission catalog and roles (R25).
-#[utoipa::path(get, path = "/v1/catalog", tag = "catalog", responses((status = 200, body = CatalogView),
-    (status = 401, body = Problem, content_type = "application/problem+json")))]
+#[utoipa::path(get, path = "/v1/catalog", tag = "catalog", responses((status = 200, description = "the catalog", body = CatalogView), ErrorsOfCaller))]
 pub async fn catalog(State(app): State<AppState>, Authed(_caller): Authed) -> Json<CatalogView> {
     Json(CatalogView { toml: app.deputy().snapshot().catalog.source.clone() })
 }
@@ -531,8 +539,7 @@ pub struct CatalogChange {
 }
 
 /// Replaces the catalog (R25: `catalog.manage` in the root; cycles refused; existing ids kept).
-#[utoipa::path(put, path = "/v1/catalog", tag = "catalog", request_body = CatalogChange, responses((status = 204, description = "changed"),
-    (status = 403, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")))]
+#[utoipa::path(put, path = "/v1/catalog", tag = "catalog", request_body = CatalogChange, responses((status = 204, description = "changed"), ErrorsOfWrite))]
 pub async fn change_catalog(
     State(app): State<AppState>,
     Authed(caller): Authed,
@@ -566,8 +573,9 @@ fn may_manage_keys(app: &AppState, s: &Snapshot, caller: &Caller, account: Princ
 /// A service account's API keys, with their last use (R24).
 #[utoipa::path(get, path = "/v1/principals/{id}/api-keys", tag = "principals",
     params(("id" = String, Path, description = "service account id or name"), OutboxParams),
-    responses((status = 200, body = ApiKeyPage), (status = 400, body = Problem, content_type = "application/problem+json"),
-    (status = 404, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, description = "a page of the account's keys, newest first", body = ApiKeyPage),
+    ErrorsOfRead,
+    (status = 400, description = "`limit` out of range, or a `cursor` not of this list", body = Problem, content_type = "application/problem+json")))]
 pub async fn list_api_keys(
     State(app): State<AppState>,
     Authed(caller): Authed,
@@ -626,7 +634,7 @@ pub struct ApiKeyPage {
 /// Revokes an API key at once (R24).
 #[utoipa::path(delete, path = "/v1/principals/{id}/api-keys/{key}", tag = "principals",
     params(("id" = String, Path, description = "service account id or name"), ("key" = String, Path, description = "the key's id from the list")),
-    responses((status = 204, description = "revoked"), (status = 404, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 204, description = "revoked"), ErrorsOfRead))]
 pub async fn revoke_api_key(
     State(app): State<AppState>,
     Authed(caller): Authed,
@@ -646,10 +654,15 @@ pub async fn revoke_api_key(
     if deleted { Ok(StatusCode::NO_CONTENT) } else { Err(not_found()) }
 }
 
+/// Where a page starts and how long it is, in the query.
 #[derive(Debug, Clone, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct OutboxParams {
+    /// Where to continue: the `next_cursor` of the previous page.
     pub cursor: Option<String>,
+    /// Items per page, 1–1000 (default 100).
+    #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<usize>,
 }
 
@@ -676,7 +689,9 @@ pub struct MailPage {
 
 /// The mail outbox (R61), for holders of `outbox.view` in the root.
 #[utoipa::path(get, path = "/v1/outbox", tag = "operations", params(OutboxParams),
-    responses((status = 200, body = MailPage), (status = 404, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, description = "a page of mails, oldest first", body = MailPage),
+    ErrorsOfRead,
+    (status = 400, description = "`limit` out of range, or a `cursor` not of this list", body = Problem, content_type = "application/problem+json")))]
 pub async fn outbox(
     State(app): State<AppState>,
     Authed(caller): Authed,
