@@ -82,13 +82,23 @@ pub async fn authenticate(parts: &Parts, app: &AppState) -> Result<Caller, ApiEr
         .ok_or_else(ApiError::unauthenticated)?;
     // Most requests: a credential read in the last seconds, checked without IO.
     if let Some(caller) = app.auth().authenticate_cached(&secret) {
+        name_in_log(parts, &caller);
         return Ok(caller);
     }
     let auth_app = app.clone();
-    tokio::task::spawn_blocking(move || auth_app.auth().authenticate(&secret))
+    let caller = tokio::task::spawn_blocking(move || auth_app.auth().authenticate(&secret))
         .await
         .map_err(ApiError::internal)?
-        .map_err(ApiError::from)
+        .map_err(ApiError::from)?;
+    name_in_log(parts, &caller);
+    Ok(caller)
+}
+
+/// Tells the access log who the request is (R62).
+fn name_in_log(parts: &Parts, caller: &Caller) {
+    if let Some(slot) = parts.extensions.get::<crate::routes::PrincipalSlot>() {
+        let _ = slot.0.set(caller.principal.to_string());
+    }
 }
 
 /// A signed-in caller whose session may act: refused while a password change is due

@@ -150,6 +150,63 @@ async fn record(State(app): State<AppState>, request: Request, next: Next) -> Re
     response
 }
 
+/// The header a request is known by in logs: the caller's, when it is a sane one, else
+/// a new random one; every answer carries it back (R62).
+pub static REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// Who a request turned out to be, for its access log line: the caller's authentication
+/// fills it ([`crate::caller::authenticate`]).
+#[derive(Debug, Clone, Default)]
+pub struct PrincipalSlot(pub Arc<std::sync::OnceLock<String>>);
+
+fn request_id(request: &Request) -> String {
+    let given = request.headers().get(&REQUEST_ID).and_then(|v| v.to_str().ok());
+    match given {
+        Some(id)
+            if !id.is_empty()
+                && id.len() <= 64
+                && id.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(&b)) =>
+        {
+            id.to_owned()
+        }
+        _ => {
+            let mut bytes = [0u8; 8];
+            let _ = getrandom::fill(&mut bytes);
+            hex::encode(bytes)
+        }
+    }
+}
+
+/// R62: one access log line per request (method, path, status, latency, principal,
+/// request id) inside a span that carries the request id, and the id on the answer.
+pub async fn access_log(mut request: Request, next: Next) -> Response {
+    use tracing::Instrument;
+    let started = Instant::now();
+    let id = request_id(&request);
+    let slot = PrincipalSlot::default();
+    request.extensions_mut().insert(slot.clone());
+    let method = request.method().clone();
+    let path: String = request.uri().path().chars().take(200).collect();
+    let span = tracing::info_span!("request", request_id = %id);
+    let mut response = next.run(request).instrument(span.clone()).await;
+    let principal = slot.0.get().map_or("-", String::as_str);
+    span.in_scope(|| {
+        tracing::info!(
+            target: "deputy::access",
+            %method,
+            path,
+            status = response.status().as_u16(),
+            latency_us = started.elapsed().as_micros() as u64,
+            principal,
+            "request"
+        )
+    });
+    if let Ok(value) = HeaderValue::from_str(&id) {
+        response.headers_mut().insert(REQUEST_ID.clone(), value);
+    }
+    response
+}
+
 /// R23: over https every answer says to stay on https (the fallback's too, see the
 /// portal's router).
 pub async fn strict_transport_security(
@@ -232,6 +289,7 @@ pub fn router(app: AppState) -> Router {
     routes(app.clone())
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(app, strict_transport_security))
+        .layer(middleware::from_fn(access_log))
 }
 
 /// Every route of the API, without a fallback: for a router that serves more beside it.

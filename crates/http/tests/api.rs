@@ -1436,3 +1436,27 @@ async fn r52_an_expired_grant_is_shown_expired_and_explained_as_such() {
     assert!(reason.contains("expired at"), "{reason}");
     assert!(!reason.contains("no role"), "{reason}");
 }
+
+/// R62: every answer carries a request id, the caller's when it is a sane one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn r62_every_answer_carries_a_request_id() {
+    let s = start().await;
+    let id = |r: &reqwest::Response| r.headers()["x-request-id"].to_str().unwrap().to_owned();
+    let url = format!("{}/healthz", s.base);
+    let r = s.http.get(&url).header("x-request-id", "trace-42.a").send().await.unwrap();
+    assert_eq!(id(&r), "trace-42.a", "the caller's id comes back");
+    let r = s.http.get(&url).send().await.unwrap();
+    let fresh = id(&r);
+    assert_eq!(fresh.len(), 16);
+    assert!(fresh.bytes().all(|b| b.is_ascii_hexdigit()));
+    let r = s.http.get(&url).send().await.unwrap();
+    assert_ne!(id(&r), fresh, "a new one each time");
+    for bad in ["has spaces in it", &"x".repeat(65), "new\\nline"] {
+        let r = s.http.get(&url).header("x-request-id", bad).send().await.unwrap();
+        assert_ne!(id(&r), bad, "an id that could forge log lines is replaced");
+    }
+    // Errors, unknown routes included, carry one too.
+    let r = s.http.get(format!("{}/v1/no-such-route", s.base)).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    assert_eq!(id(&r).len(), 16);
+}

@@ -46,10 +46,12 @@ pub fn with_api(app: AppState) -> Router {
         router =
             router.layer(SetResponseHeaderLayer::overriding(name, HeaderValue::from_static(value)));
     }
-    router.layer(axum::middleware::from_fn_with_state(
-        app,
-        deputy_http::routes::strict_transport_security,
-    ))
+    router
+        .layer(axum::middleware::from_fn_with_state(
+            app,
+            deputy_http::routes::strict_transport_security,
+        ))
+        .layer(axum::middleware::from_fn(deputy_http::routes::access_log))
 }
 
 async fn not_found(uri: axum::http::Uri) -> axum::response::Response {
