@@ -81,6 +81,14 @@ impl ApiError {
         ApiError::new(StatusCode::NOT_FOUND, "not-found", "Not found", detail)
     }
 
+    /// A name in a check or lookup that names nothing the caller may ask about (R55): the
+    /// documented `unknown-name` type, with the field at fault.
+    pub fn unknown_name(field: &'static str, detail: impl Into<String>) -> Self {
+        ApiError::new(StatusCode::NOT_FOUND, "unknown-name", "A name is unknown", detail)
+            .field(field)
+            .rule("R55")
+    }
+
     pub fn unauthenticated() -> Self {
         ApiError::new(
             StatusCode::UNAUTHORIZED,

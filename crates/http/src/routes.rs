@@ -115,6 +115,18 @@ pub fn sees(app: &AppState, s: &Snapshot, actor: Actor, p: &Principal) -> bool {
     s.decide(actor, app.deputy().now(), |tx| Ok(tx.visible_principal(p))).is_ok_and(|d| d.output)
 }
 
+/// The cursor of an id-ordered list (the last id of the previous page): one parser for
+/// every such list, so each refuses the same malformed cursors (`-1`, `abc`) alike (R57).
+pub fn parse_cursor(cursor: Option<&str>) -> Result<Option<u64>, ApiError> {
+    cursor
+        .map(|c| {
+            c.parse::<u64>().map_err(|_| {
+                ApiError::bad_request(format!("`{c}` is not a cursor of this list")).field("cursor")
+            })
+        })
+        .transpose()
+}
+
 /// A page size: 1–1000, 100 when not given.
 pub fn page_limit(limit: Option<usize>) -> Result<usize, ApiError> {
     match limit {

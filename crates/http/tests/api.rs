@@ -1460,3 +1460,31 @@ async fn r62_every_answer_carries_a_request_id() {
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
     assert_eq!(id(&r).len(), 16);
 }
+
+/// R55, R57: an unknown name in a check is the documented `unknown-name` naming the field,
+/// and every id-ordered list refuses a malformed cursor alike.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn r55_r57_unknown_names_and_malformed_cursors_answer_alike_everywhere() {
+    let s = start().await;
+    let op = s.sign_in(s.demo.operator).await;
+    for (body, field) in [
+        (json!({"principal": "nobody", "permission": "users.view", "target": "root"}), "principal"),
+        (json!({"principal": "jane", "permission": "users.veiw", "target": "root"}), "permission"),
+        (json!({"principal": "jane", "permission": "users.view", "target": "nowhere"}), "target"),
+    ] {
+        let (status, problem) = s.post(&op, "/v1/check", body).await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+        assert_eq!(problem["type"], "urn:deputy:problem:unknown-name", "{problem}");
+        assert_eq!(problem["field"], field);
+    }
+    for path in [
+        "/v1/outbox?cursor=-1",
+        "/v1/outbox?cursor=abc",
+        "/v1/tenants/root/principals?cursor=-1",
+        "/v1/activity?cursor=x",
+    ] {
+        let (status, problem) = s.get(&op, path).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{path}: {problem}");
+        assert_eq!(problem["field"], "cursor", "{path}");
+    }
+}

@@ -330,12 +330,12 @@ impl<'a> Sight<'a> {
 /// The answer for a principal name that is missing, or that the caller may not ask about:
 /// the same words for both (R55, R58).
 pub(crate) fn unknown_principal(name: &str, field: &'static str) -> ApiError {
-    ApiError::not_found(format!("no principal with logon name `{name}`")).field(field).rule("R55")
+    ApiError::unknown_name(field, format!("no principal with logon name `{name}`"))
 }
 
 /// The answer for a tenant name that is missing, or that the caller may not see.
 pub(crate) fn unknown_tenant(name: &str, field: &'static str) -> ApiError {
-    ApiError::not_found(format!("no tenant with key `{name}`")).field(field).rule("R55")
+    ApiError::unknown_name(field, format!("no tenant with key `{name}`"))
 }
 
 /// A principal the caller may ask about (R58), else the answer for a missing name.
@@ -376,9 +376,8 @@ pub(crate) fn admitted_switch(
 fn resolve_check(sight: &Sight<'_>, spec: Spec<'_>) -> Result<Resolved, ApiError> {
     let Spec { principal, permission, target, context, switched_into, impersonator } = spec;
     let s = sight.s;
-    let unknown_target = || {
-        ApiError::not_found(format!("no tenant or resource `{target}`")).field("target").rule("R55")
-    };
+    let unknown_target =
+        || ApiError::unknown_name("target", format!("no tenant or resource `{target}`"));
     let t = resolve::target(s, target).map_err(|_| unknown_target())?;
     let tenant = match t {
         Target::Tenant(t) => t,
@@ -389,7 +388,7 @@ fn resolve_check(sight: &Sight<'_>, spec: Spec<'_>) -> Result<Resolved, ApiError
     }
     let p = admitted_principal(sight, principal, "principal", Some(tenant))?;
     let x = resolve::permission(s, permission)
-        .map_err(|e| ApiError::not_found(e.0).field("permission").rule("R55"))?;
+        .map_err(|e| ApiError::unknown_name("permission", e.0))?;
     let (switched, sessionless) =
         session_of(context, switched_into, |c| admitted_switch(sight, c, Some(tenant)))?;
     let impersonation = impersonator

@@ -34,15 +34,7 @@ impl PageParams {
 
     /// The cursor as the last id of the previous page.
     fn after(&self) -> Result<Option<u64>, ApiError> {
-        self.cursor
-            .as_deref()
-            .map(|c| {
-                c.parse::<u64>().map_err(|_| {
-                    ApiError::bad_request(format!("`{c}` is not a cursor of this list"))
-                        .field("cursor")
-                })
-            })
-            .transpose()
+        super::parse_cursor(self.cursor.as_deref())
     }
 }
 

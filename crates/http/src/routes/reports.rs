@@ -22,8 +22,14 @@ use utoipa::{IntoParams, ToSchema};
 /// What-if answers within this much time, and say so when cut short (R67).
 const WHAT_IF_BUDGET: Duration = Duration::from_secs(2);
 
+/// A name in a preview that names nothing (it answers like the engine's own "not found").
 fn missing(field: &'static str) -> impl Fn(NotFound) -> ApiError {
     move |e| ApiError::not_found(e.0).field(field).rule("R55")
+}
+
+/// A name in a lookup that names nothing (R55).
+fn unknown_named(field: &'static str) -> impl Fn(NotFound) -> ApiError {
+    move |e| ApiError::unknown_name(field, e.0)
 }
 
 fn target_tenant(s: &Snapshot, t: Target) -> Option<TenantId> {
@@ -81,14 +87,14 @@ pub async fn lookup_resources(
     let s = super::snapshot_for(&app, body.consistency_token.as_deref())?;
     let sight = Sight::new(&app, &s, &caller);
     let p = admitted_principal(&sight, &body.principal, "principal", None)?;
-    let x = resolve::permission(&s, &body.permission).map_err(missing("permission"))?;
+    let x = resolve::permission(&s, &body.permission).map_err(unknown_named("permission"))?;
     let ty = body
         .resource_type
         .as_deref()
         .map(|t| {
             s.catalog
                 .type_id(t)
-                .ok_or_else(|| ApiError::not_found(format!("no resource type `{t}`")).field("type"))
+                .ok_or_else(|| ApiError::unknown_name("type", format!("no resource type `{t}`")))
         })
         .transpose()?;
     let (switched, sessionless) =
@@ -163,18 +169,15 @@ pub async fn lookup_subjects(
     ApiJson(body): ApiJson<LookupSubjects>,
 ) -> Result<Json<SubjectPage>, ApiError> {
     let s = super::snapshot_for(&app, body.consistency_token.as_deref())?;
-    let unknown = || {
-        ApiError::not_found(format!("no tenant or resource `{}`", body.target))
-            .field("target")
-            .rule("R55")
-    };
+    let unknown =
+        || ApiError::unknown_name("target", format!("no tenant or resource `{}`", body.target));
     let target = resolve::target(&s, &body.target).map_err(|_| unknown())?;
     let tenant = target_tenant(&s, target).ok_or_else(unknown)?;
     if !Sight::new(&app, &s, &caller).reads(tenant) {
         return Err(unknown());
     }
 
-    let x = resolve::permission(&s, &body.permission).map_err(missing("permission"))?;
+    let x = resolve::permission(&s, &body.permission).map_err(unknown_named("permission"))?;
     let sight = Sight::new(&app, &s, &caller);
     let (switched, sessionless) =
         super::checks::session_of(body.context, body.switched_into.as_deref(), |c| {
@@ -703,16 +706,8 @@ pub async fn outbox(
         return Err(ApiError::not_found("no outbox"));
     }
     let limit = page_limit(params.limit)?;
-    let after = params
-        .cursor
-        .as_deref()
-        .map(|c| {
-            c.parse::<i64>().map_err(|_| {
-                ApiError::bad_request(format!("`{c}` is not a cursor of this list")).field("cursor")
-            })
-        })
-        .transpose()?
-        .unwrap_or(0);
+    let after = super::parse_cursor(params.cursor.as_deref())?
+        .map_or(0, |a| i64::try_from(a).unwrap_or(i64::MAX));
     let worker = app.clone();
     let mut rows = blocking(move || {
         worker.deputy().store().outbox(after, limit + 1).map_err(ApiError::internal)
