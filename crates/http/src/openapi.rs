@@ -46,7 +46,7 @@ use utoipa::{IntoResponses, Modify, OpenApi};
         crate::routes::manage::redeem_access_code,
         crate::routes::manage::update_tenant, crate::routes::manage::change_grant,
         crate::routes::manage::delete_group, crate::routes::manage::create_service_account,
-        crate::routes::lists::tenant_grants, crate::routes::lists::delegates,
+        crate::routes::lists::tenant_grants, crate::routes::lists::grant, crate::routes::lists::delegates,
         crate::routes::reports::lookup_resources, crate::routes::reports::lookup_subjects,
         crate::routes::reports::what_if, crate::routes::reports::review_tenant,
         crate::routes::reports::review_principal, crate::routes::reports::catalog,

@@ -352,7 +352,7 @@ pub fn routes(app: AppState) -> Router {
             post(principals::create_api_key).get(reports::list_api_keys),
         )
         .route("/v1/tenants/{id}", get(tenants::get_tenant).patch(manage::update_tenant))
-        .route("/v1/grants/{id}", axum::routing::put(manage::change_grant))
+        .route("/v1/grants/{id}", get(lists::grant).put(manage::change_grant))
         .route("/v1/groups/{id}", axum::routing::delete(manage::delete_group))
         .route("/v1/tenants/{id}/service-accounts", post(manage::create_service_account))
         .route("/v1/principals/{id}/delegates", get(lists::delegates).post(manage::create_delegate))

@@ -1488,3 +1488,30 @@ async fn r55_r57_unknown_names_and_malformed_cursors_answer_alike_everywhere() {
         assert_eq!(problem["field"], "cursor", "{path}");
     }
 }
+
+/// R57, R58: a grant can be read on its own by those who may list it; for anyone else it
+/// is answered exactly as a missing one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn r57_r58_a_grant_is_readable_on_its_own() {
+    let s = start().await;
+    let grant = s.demo.firm_grant.to_string();
+    let firm_admin = s.sign_in(s.demo.firm_admin).await;
+    let (status, view) = s.get(&firm_admin, &format!("/v1/grants/{grant}")).await;
+    assert_eq!(status, StatusCode::OK, "{view}");
+    assert_eq!(
+        (view["id"].as_str(), view["client"].as_str()),
+        (Some(grant.as_str()), Some("law-firm"))
+    );
+    assert_eq!(view["partner"], "legal-services");
+    assert_eq!(view["status"], "active");
+    let (_, listed) = s.get(&firm_admin, "/v1/tenants/law-firm/grants").await;
+    assert_eq!(listed["items"][0], view, "the same view as in the list");
+    let outsider = s.sign_in(s.demo.bakery_admin).await;
+    let real = s.get(&outsider, &format!("/v1/grants/{grant}")).await;
+    let missing = s.get(&outsider, "/v1/grants/g9999").await;
+    assert_eq!(real.0, StatusCode::NOT_FOUND);
+    assert_eq!(
+        (real.0, &real.1["type"], &real.1["field"]),
+        (missing.0, &missing.1["type"], &missing.1["field"])
+    );
+}

@@ -9,7 +9,7 @@ use crate::problem::ApiError;
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::{Path, State};
-use deputy_core::{Actor, PrincipalId, TenantId};
+use deputy_core::{Actor, PrincipalId, State as Snapshot, TenantId};
 use deputy_service::resolve;
 use deputy_store::{ActivityQuery, Store};
 use serde::{Deserialize, Serialize};
@@ -272,6 +272,61 @@ pub struct GrantView {
     pub auto_extend: bool,
 }
 
+impl GrantView {
+    pub fn of(s: &Snapshot, g: &deputy_core::Grant, now: deputy_core::Millis) -> GrantView {
+        let key = |t: TenantId| s.tenant(t).map_or(t.to_string(), |t| t.key.clone());
+        GrantView {
+            id: g.id.to_string(),
+            client: key(g.client),
+            partner: key(g.partner),
+            // An active grant past its end has ended by itself (R40, R52).
+            status: match g.status {
+                deputy_core::GrantStatus::Proposed => "proposed",
+                deputy_core::GrantStatus::Active if g.expires_at.is_some_and(|t| now >= t) => {
+                    "expired"
+                }
+                deputy_core::GrantStatus::Active => "active",
+                deputy_core::GrantStatus::Revoked => "revoked",
+            }
+            .to_owned(),
+            ceiling: g.ceiling.iter().map(|r| s.catalog.role_name(*r).to_owned()).collect(),
+            kinds: g
+                .kinds
+                .as_ref()
+                .map(|ks| ks.iter().map(|k| s.catalog.kind_name(*k).to_owned()).collect()),
+            subtree: g.subtree,
+            expires_at: g.expires_at,
+            auto_extend: g.auto_extend,
+        }
+    }
+}
+
+/// One grant (R57: every entity a list names can be read on its own), for holders of
+/// `partners.manage` or `tenants.view` in its client or its partner; for anyone else it
+/// does not exist (R58).
+#[utoipa::path(get, path = "/v1/grants/{id}", tag = "partners",
+    params(("id" = String, Path, description = "grant id (`g3`)")),
+    responses((status = 200, description = "the grant", body = GrantView), ErrorsOfRead))]
+pub async fn grant(
+    State(app): State<AppState>,
+    Authed(caller): Authed,
+    Path(id): Path<String>,
+) -> Result<Json<GrantView>, ApiError> {
+    let s = app.deputy().snapshot();
+    let not_found = || ApiError::not_found(format!("no grant `{id}`")).field("id");
+    let g =
+        id.parse::<deputy_core::GrantId>().ok().and_then(|g| s.grant(g)).ok_or_else(not_found)?;
+    let actor = caller.actor();
+    let sees = |t: TenantId| {
+        super::holds(&app, &s, actor, "partners.manage", t)
+            || super::holds(&app, &s, actor, "tenants.view", t)
+    };
+    if !sees(g.client) && !sees(g.partner) {
+        return Err(not_found());
+    }
+    Ok(Json(GrantView::of(&s, g, app.deputy().now())))
+}
+
 /// The grants a tenant gave (R42 "Grant Access") and received ("Access Received"), for
 /// holders of `partners.manage` or `tenants.view` there.
 #[utoipa::path(get, path = "/v1/tenants/{id}/grants", tag = "partners",
@@ -296,34 +351,9 @@ pub async fn tenant_grants(
         s.grants_from(tenant).chain(s.grants_to(tenant)).map(|g| g.id.0).collect();
     ids.sort_unstable();
     ids.dedup();
-    let key = |t: TenantId| s.tenant(t).map_or(t.to_string(), |t| t.key.clone());
+    let now = app.deputy().now();
     let page = page(ids.into_iter(), &params, |id| {
-        let g = s.grant(deputy_core::GrantId(id))?;
-        Some(GrantView {
-            id: g.id.to_string(),
-            client: key(g.client),
-            partner: key(g.partner),
-            // An active grant past its end has ended by itself (R40, R52).
-            status: match g.status {
-                deputy_core::GrantStatus::Proposed => "proposed",
-                deputy_core::GrantStatus::Active
-                    if g.expires_at.is_some_and(|t| app.deputy().now() >= t) =>
-                {
-                    "expired"
-                }
-                deputy_core::GrantStatus::Active => "active",
-                deputy_core::GrantStatus::Revoked => "revoked",
-            }
-            .to_owned(),
-            ceiling: g.ceiling.iter().map(|r| s.catalog.role_name(*r).to_owned()).collect(),
-            kinds: g
-                .kinds
-                .as_ref()
-                .map(|ks| ks.iter().map(|k| s.catalog.kind_name(*k).to_owned()).collect()),
-            subtree: g.subtree,
-            expires_at: g.expires_at,
-            auto_extend: g.auto_extend,
-        })
+        s.grant(deputy_core::GrantId(id)).map(|g| GrantView::of(&s, g, now))
     })?;
     Ok(Json(page))
 }
