@@ -80,6 +80,17 @@ pub fn written<T: IntoResponse, U>(committed: &Committed<U>, body: T) -> Respons
     response
 }
 
+/// An answer to a write whose change is not one commit of its own (a password set, a mail
+/// queued): the token of the revision it was answered at, so every write answers one (R50).
+pub fn with_current_token(app: &AppState, response: impl IntoResponse) -> Response {
+    let mut response = response.into_response();
+    let token = Token { epoch: app.deputy().epoch(), revision: app.deputy().snapshot().revision };
+    if let Ok(value) = HeaderValue::from_str(&token.to_string()) {
+        response.headers_mut().insert(CONSISTENCY_TOKEN.clone(), value);
+    }
+    response
+}
+
 /// Runs blocking work (SQLite, password hashing) off the async workers.
 pub async fn blocking<T: Send + 'static>(
     work: impl FnOnce() -> Result<T, ApiError> + Send + 'static,

@@ -1515,3 +1515,52 @@ async fn r57_r58_a_grant_is_readable_on_its_own() {
         (missing.0, &missing.1["type"], &missing.1["field"])
     );
 }
+
+/// R50: every write answers a consistency token, also those that set a password or queue
+/// a mail without a commit of their own.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn r50_password_and_reset_writes_answer_a_consistency_token() {
+    let s = start().await;
+    let op = s.sign_in(s.demo.operator).await;
+    let post = |token: Option<&str>, path: &str, body: Value| {
+        let mut request = s.http.post(format!("{}{path}", s.base)).json(&body);
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        request.send()
+    };
+    let token_of = |r: &reqwest::Response| {
+        r.headers().get("consistency-token").map(|v| v.to_str().unwrap().to_owned())
+    };
+    let r = post(Some(&op), &format!("/v1/principals/{}/password-reset", s.demo.jane), json!({}))
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::ACCEPTED);
+    assert!(token_of(&r).is_some(), "password-reset");
+    let link = {
+        use deputy_store::secrets::SecretStore;
+        let mails = s.app.deputy().store().outbox(0, 1000).unwrap();
+        let body = &mails.last().unwrap().body;
+        let at = body.find("/reset/").unwrap() + "/reset/".len();
+        body[at..].split_whitespace().next().unwrap().to_owned()
+    };
+    let r = post(
+        None,
+        "/v1/auth/reset",
+        json!({"token": link, "password": "velvet otters under the pier"}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    assert!(token_of(&r).is_some(), "reset");
+    let jim = s.sign_in(s.demo.jim).await;
+    let r = post(
+        Some(&jim),
+        "/v1/auth/password",
+        json!({"current_password": PASSWORD, "new_password": "copper lanterns along the canal"}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(token_of(&r).is_some(), "auth/password");
+}

@@ -58,7 +58,7 @@ pub(crate) fn with_session(app: &AppState, session: NewSession) -> Response {
         must_change_password: session.caller.data.must_change_password,
         token: session.token,
     };
-    let mut response = (StatusCode::OK, axum::Json(body)).into_response();
+    let mut response = super::with_current_token(app, (StatusCode::OK, axum::Json(body)));
     if let Ok(value) = HeaderValue::from_str(&cookie) {
         response.headers_mut().insert(header::SET_COOKIE, value);
     }
@@ -222,7 +222,7 @@ pub async fn reset_password(
     State(app): State<AppState>,
     Source(source): Source,
     ApiJson(body): ApiJson<ResetPassword>,
-) -> Result<StatusCode, ApiError> {
+) -> Result<Response, ApiError> {
     let worker = app.clone();
     blocking(move || {
         worker
@@ -231,7 +231,7 @@ pub async fn reset_password(
             .map_err(ApiError::from)
     })
     .await?;
-    Ok(StatusCode::NO_CONTENT)
+    Ok(super::with_current_token(&app, StatusCode::NO_CONTENT))
 }
 
 /// An access token (R71).

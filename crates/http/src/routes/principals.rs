@@ -658,7 +658,7 @@ pub async fn password_reset(
         worker.auth().reset_by_admin(actor, principal, source.as_deref()).map_err(ApiError::from)
     })
     .await?;
-    Ok((StatusCode::ACCEPTED, Json(InvitationSent { email })).into_response())
+    Ok(super::with_current_token(&app, (StatusCode::ACCEPTED, Json(InvitationSent { email }))))
 }
 
 /// Lifts a sign-in lock (R16), by a holder of `users.modify` over the principal.
