@@ -1,6 +1,8 @@
 //! Property tests of the engine on random operation histories: after every step the rules of
 //! SPEC.md that must always hold do hold (R5, R27, R35, R38, R53), `check` agrees with a naive
-//! reference evaluator, and replaying a decided change set gives the decided state.
+//! reference evaluator in every session context (R51: none, home, switched into any tenant,
+//! impersonating), `explain`, the lookups and a caller's answers agree with `check`, and
+//! replaying a decided change set gives the decided state.
 //!
 //! Each case builds a small world (root, 2–4 tenants in a tree, a partner tenant with a grant
 //! from one of them, 4–8 users, some delegates, a few resources with kinds) and then runs a
@@ -975,14 +977,34 @@ impl Rng {
 
 // ----- the reference evaluator ----------------------------------------------------------------
 
-/// A naive, slow re-implementation of `check` from SPEC §8, for a principal **at home**
-/// (no switched tenant, no impersonation). It reads only the stored entities (parents,
-/// suspension flags, own entitlement sets, statuses, assignments, delegate access, groups and
-/// placements), never the engine's derived fields or indexes, and walks everything anew.
-///
-/// Left out, because at home they never apply: partner paths (step 6's second kind, grant
-/// kinds, customer managers, security-group scopes) and impersonation (step 2). Step 1 is
-/// assumed (every id it is given exists).
+/// Which paths of step 6 a session counts (R51), derived here from the context's fields
+/// independently of the engine: a switched session counts partner paths into its client,
+/// a home session direct paths, no session both.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum RefReach {
+    Home,
+    Switched(TenantId),
+    Anywhere,
+}
+
+impl RefReach {
+    fn of(ctx: Context) -> RefReach {
+        if let Some(c) = ctx.switched {
+            RefReach::Switched(c)
+        } else if ctx.sessionless {
+            RefReach::Anywhere
+        } else {
+            RefReach::Home
+        }
+    }
+}
+
+/// A naive, slow re-implementation of `check` from SPEC §8, in every session context:
+/// at home, switched into a client, without a session, and impersonating (step 2). It
+/// reads only the stored entities (parents, suspension flags, own entitlement sets,
+/// statuses, assignments, delegate access, groups and placements, grants with their
+/// bindings), never the engine's derived fields or indexes, and walks everything anew.
+/// Step 1 is assumed (every id it is given exists).
 struct Reference<'a> {
     s: &'a State,
     now: Millis,
@@ -1051,6 +1073,13 @@ impl<'a> Reference<'a> {
         }
     }
 
+    fn bundle_rank(&self, bundle: Bundle) -> i32 {
+        match bundle {
+            Bundle::Role(r) => self.s.catalog.role(r).rank,
+            Bundle::Permission(_) => 0,
+        }
+    }
+
     fn target(&self, target: Target) -> (TenantId, Option<ResourceId>, Option<KindId>) {
         match target {
             Target::Tenant(t) => (t, None, None),
@@ -1061,8 +1090,110 @@ impl<'a> Reference<'a> {
         }
     }
 
-    /// `check(p, x, target)` at home.
-    fn allowed(&self, p: PrincipalId, x: PermId, target: Target) -> bool {
+    /// R40, R46: a grant gives something when it and every grant it is bound to are active
+    /// and unexpired; a bound grant's ceiling and kinds are those at the end of its chain.
+    fn effective(&self, g: &'a Grant) -> Option<&'a Grant> {
+        let mut current = g;
+        let mut seen = BTreeSet::new();
+        loop {
+            let live = current.status == GrantStatus::Active
+                && current.expires_at.is_none_or(|e| self.now < e);
+            if !live || !seen.insert(current.id) {
+                return None;
+            }
+            match current.bound_to {
+                None => return Some(current),
+                Some(b) => current = self.s.grant(b)?,
+            }
+        }
+    }
+
+    /// R41: every permission of the role is in some ceiling role, and its rank is not
+    /// above the highest ceiling role's.
+    fn within_ceiling(&self, bundle: Bundle, ceiling: &[RoleId]) -> bool {
+        let catalog = &self.s.catalog;
+        match bundle {
+            Bundle::Permission(x) => {
+                ceiling.iter().any(|c| catalog.role(*c).permissions.contains(x))
+            }
+            Bundle::Role(r) => {
+                let role = catalog.role(r);
+                let top = ceiling.iter().map(|c| catalog.role(*c).rank).max();
+                top.is_some_and(|top| role.rank <= top)
+                    && all_perms(self.s).into_iter().all(|x| {
+                        !role.permissions.contains(x)
+                            || ceiling.iter().any(|c| catalog.role(*c).permissions.contains(x))
+                    })
+            }
+        }
+    }
+
+    /// R30, R45: a partner tenant's principal holding `customer-manager` there.
+    fn customer_manager(&self, p: &Principal) -> bool {
+        let catalog = &self.s.catalog;
+        self.s.tenant(p.home).unwrap().partner
+            && p.assignments.iter().any(|a| {
+                a.expires_at.is_none_or(|e| self.now < e)
+                    && matches!(a.bundle, Bundle::Role(r) if catalog.role(r).customer_manager)
+                    && match a.scope {
+                        Scope::Tenant { tenant, subtree } => {
+                            tenant == p.home
+                                || (subtree && self.is_ancestor_or_self(tenant, p.home))
+                        }
+                        _ => false,
+                    }
+            })
+    }
+
+    /// The grants to `p`'s home that a session switched into `client` may use on tenant
+    /// `t` (R43, R47), with the tenant each comes from: from `t` itself, or from an
+    /// ancestor with subtree scope; and the switched tenant must be the granter, or below
+    /// it with a subtree grant. `client` must be `t` or above it.
+    fn usable_grants(&self, p: &Principal, t: TenantId, client: TenantId) -> Vec<&'a Grant> {
+        if !self.is_ancestor_or_self(client, t) {
+            return Vec::new();
+        }
+        self.s
+            .grants()
+            .filter(|g| g.partner == p.home && self.is_ancestor_or_self(g.client, t))
+            .filter(|g| g.client == t || g.subtree)
+            .filter(|g| {
+                g.client == client || (g.subtree && self.is_ancestor_or_self(g.client, client))
+            })
+            .collect()
+    }
+
+    /// Whether `p`'s assignment `a` is a role given for the client of grant `g` (R41): per
+    /// client, or through the live group of its home tenant that holds the client.
+    fn given_for(&self, p: &Principal, a: &Assignment, g: &Grant) -> bool {
+        match a.scope {
+            Scope::Client { client } => client == g.client,
+            Scope::Group { group } => {
+                self.group_holding(GroupOwner::Tenant(p.home), g.client) == Some(group)
+            }
+            _ => false,
+        }
+    }
+
+    /// `check(p, x, target, ctx)`.
+    fn allowed_in(&self, p: PrincipalId, x: PermId, target: Target, ctx: Context) -> bool {
+        let reach = RefReach::of(ctx);
+        let Some(imp) = ctx.impersonation else { return self.allowed(p, x, target, reach) };
+        // Step 2 (R48, R68): unexpired, an active target, an impersonator that still holds
+        // `impersonate` in the target's home in its own session at a rank not below the
+        // target's (taken at home); then the target at home, never beyond the impersonator.
+        let q = self.s.principal(p).unwrap();
+        let impersonate = self.s.catalog.permission_id("impersonate").unwrap();
+        self.now < imp.expires_at
+            && q.status == Status::Active
+            && self.allowed(imp.actor, impersonate, Target::Tenant(q.home), reach)
+            && self.rank(imp.actor, q.home, reach) >= self.rank(p, q.home, RefReach::Home)
+            && self.allowed(p, x, target, RefReach::Home)
+            && self.allowed(imp.actor, x, target, reach)
+    }
+
+    /// Steps 3–9 for `p`, counting the paths `reach` allows.
+    fn allowed(&self, p: PrincipalId, x: PermId, target: Target, reach: RefReach) -> bool {
         let catalog = &self.s.catalog;
         let (t, resource, kind) = self.target(target);
         let principal = self.s.principal(p).unwrap();
@@ -1091,8 +1222,16 @@ impl<'a> Reference<'a> {
         if perm.root_only && self.parent(t).is_some() {
             return false;
         }
+        // A kind filter passes a resource of one of its kinds; a tenant target has no
+        // kind, so only core permissions pass there (R38).
+        let kind_passes = |kinds: &[KindId]| match (resource, kind) {
+            (Some(_), Some(k)) => kinds.contains(&k),
+            (Some(_), None) => false,
+            (None, _) => perm.core,
+        };
         let paths = match (&principal.delegate, principal.owner()) {
-            // Step 9 (R35, R38): groups, kinds, narrowing roles, and the owner may too.
+            // Step 9 (R35, R38): groups, kinds, narrowing roles, and the owner may too, in
+            // the same session context.
             (Some(access), Some(owner)) => {
                 let in_groups = match &access.groups {
                     GroupAccess::Full => true,
@@ -1102,37 +1241,129 @@ impl<'a> Reference<'a> {
                 };
                 let kind_ok = match &access.kinds {
                     KindAccess::All => true,
-                    KindAccess::Kinds(ks) => match (resource, kind) {
-                        (Some(_), Some(k)) => ks.contains(&k),
-                        (Some(_), None) => false,
-                        (None, _) => perm.core,
-                    },
+                    KindAccess::Kinds(ks) => kind_passes(ks),
                 };
                 let roles_ok = access.roles.is_empty()
                     || access.roles.iter().any(|r| self.holds(Bundle::Role(*r), x));
-                in_groups && kind_ok && roles_ok && self.allowed(owner, x, target)
+                in_groups && kind_ok && roles_ok && self.allowed(owner, x, target, reach)
             }
-            // Steps 6–7 at home: a live direct assignment holding x that covers the target
-            // (direct paths carry no kind filter).
-            _ => principal.assignments.iter().any(|a| {
-                let (covers, scope_tenant) = match a.scope {
-                    Scope::Tenant { tenant, subtree } => {
-                        (tenant == t || (subtree && self.is_ancestor_or_self(tenant, t)), tenant)
-                    }
-                    Scope::Resource { resource: r } => (
-                        resource.is_some_and(|tr| self.resource_is_ancestor_or_self(r, tr)),
-                        self.s.resource(r).unwrap().tenant,
-                    ),
-                    Scope::Client { .. } | Scope::Group { .. } => (false, t),
+            // Steps 6–7.
+            _ => {
+                let direct = || {
+                    // A live direct assignment holding x that covers the target (direct
+                    // paths carry no kind filter).
+                    principal.assignments.iter().any(|a| {
+                        let (covers, scope_tenant) = match a.scope {
+                            Scope::Tenant { tenant, subtree } => (
+                                tenant == t || (subtree && self.is_ancestor_or_self(tenant, t)),
+                                tenant,
+                            ),
+                            Scope::Resource { resource: r } => (
+                                resource.is_some_and(|tr| self.resource_is_ancestor_or_self(r, tr)),
+                                self.s.resource(r).unwrap().tenant,
+                            ),
+                            Scope::Client { .. } | Scope::Group { .. } => return false,
+                        };
+                        a.expires_at.is_none_or(|e| self.now < e)
+                            && self.holds(a.bundle, x)
+                            && covers
+                            && !(checks_read && self.suspended(scope_tenant))
+                    })
                 };
-                a.expires_at.is_none_or(|e| self.now < e)
-                    && self.holds(a.bundle, x)
-                    && covers
-                    && !(checks_read && self.suspended(scope_tenant))
-            }),
+                let partner = |client: TenantId| {
+                    // A usable grant and a role holding x within its ceiling, given for its
+                    // client or held as customer manager, passing the grant's kinds.
+                    let manager = self.customer_manager(principal);
+                    self.usable_grants(principal, t, client).into_iter().any(|g| {
+                        if checks_read && self.suspended(g.client) {
+                            return false;
+                        }
+                        let Some(terms) = self.effective(g) else { return false };
+                        if !terms.kinds.as_deref().is_none_or(kind_passes) {
+                            return false;
+                        }
+                        let given = principal.assignments.iter().any(|a| {
+                            a.expires_at.is_none_or(|e| self.now < e)
+                                && self.given_for(principal, a, g)
+                                && self.within_ceiling(a.bundle, &terms.ceiling)
+                                && self.holds(a.bundle, x)
+                        });
+                        let managed = manager
+                            && terms.ceiling.iter().any(|r| self.holds(Bundle::Role(*r), x));
+                        given || managed
+                    })
+                };
+                match reach {
+                    RefReach::Home => direct(),
+                    RefReach::Switched(c) => partner(c),
+                    // Without a session every grant that covers the target counts: as if
+                    // switched into the target's tenant itself.
+                    RefReach::Anywhere => direct() || partner(t),
+                }
+            }
         };
         // Step 8 (R26): every requirement passes these steps on the same target.
-        paths && perm.requires.iter().all(|r| self.allowed(p, *r, target))
+        paths && perm.requires.iter().all(|r| self.allowed(p, *r, target, reach))
+    }
+
+    /// rank(p, t) in a session (R29a): the highest rank among the roles step 6 counts for
+    /// `p` in `t` (unexpired; status and kinds aside), compared by number and then by
+    /// origin (from a proper ancestor's subtree assignment or a grant); a delegate's is its
+    /// owner's, capped by its narrowing roles.
+    fn rank(&self, p: PrincipalId, t: TenantId, reach: RefReach) -> Rank {
+        let principal = self.s.principal(p).unwrap();
+        if let (Some(access), Some(owner)) = (&principal.delegate, principal.owner()) {
+            let owner_rank = self.rank(owner, t, reach);
+            let cap = access.roles.iter().map(|r| self.s.catalog.role(*r).rank).max();
+            return match cap {
+                Some(cap) if cap < owner_rank.value => Rank { value: cap, from_above: false },
+                _ => owner_rank,
+            };
+        }
+        let live = |a: &&Assignment| a.expires_at.is_none_or(|e| self.now < e);
+        let direct = || {
+            principal
+                .assignments
+                .iter()
+                .filter(live)
+                .filter_map(|a| match a.scope {
+                    Scope::Tenant { tenant, subtree }
+                        if tenant == t || (subtree && self.is_ancestor_or_self(tenant, t)) =>
+                    {
+                        Some(Rank { value: self.bundle_rank(a.bundle), from_above: tenant != t })
+                    }
+                    _ => None,
+                })
+                .max()
+                .unwrap_or(Rank::NONE)
+        };
+        let partner = |client: TenantId| {
+            let manager = self.customer_manager(principal);
+            let mut best = Rank::NONE;
+            for g in self.usable_grants(principal, t, client) {
+                let Some(terms) = self.effective(g) else { continue };
+                for a in principal.assignments.iter().filter(live) {
+                    if self.given_for(principal, a, g)
+                        && self.within_ceiling(a.bundle, &terms.ceiling)
+                    {
+                        best =
+                            best.max(Rank { value: self.bundle_rank(a.bundle), from_above: true });
+                    }
+                }
+                if manager {
+                    for r in &terms.ceiling {
+                        best = best
+                            .max(Rank { value: self.s.catalog.role(*r).rank, from_above: true });
+                    }
+                }
+            }
+            best
+        };
+        match reach {
+            RefReach::Home => direct(),
+            RefReach::Switched(c) => partner(c),
+            RefReach::Anywhere => direct().max(partner(t)),
+        }
     }
 }
 
@@ -1166,15 +1397,62 @@ fn grant_clients(s: &State) -> Vec<TenantId> {
     set.into_iter().collect()
 }
 
-/// The contexts worth checking `p` in: home, and switched into each grant's client when its
-/// home is a grant's partner.
+/// The contexts worth checking `p` in exhaustively: without a session (the API's default,
+/// R51), at home, and switched into each grant's client when its home is a grant's
+/// partner.
 fn contexts(s: &State, p: PrincipalId) -> Vec<Context> {
     let home = s.principal(p).unwrap().home;
-    let mut out = vec![Context::HOME];
+    let mut out = vec![Context::NONE, Context::HOME];
     if s.grants().any(|g| g.partner == home) {
         out.extend(grant_clients(s).into_iter().map(Context::switched));
     }
     out
+}
+
+/// A random session for a check of `p`: any of [`contexts`], switched into any tenant at
+/// all, or impersonating `p` (R48) from a home, switched or session-free context, by an
+/// actor that mostly holds `impersonate` in `p`'s home, live or expired.
+fn random_context(s: &State, rng: &mut Rng, p: PrincipalId, now: Millis) -> Context {
+    let tenants: Vec<TenantId> = s.tenants().map(|t| t.id).collect();
+    let principals: Vec<PrincipalId> = s.principals().map(|q| q.id).collect();
+    match rng.below(4) {
+        0 => rng.choose(&contexts(s, p)),
+        1 => Context::switched(rng.choose(&tenants)),
+        _ => {
+            let home = s.principal(p).unwrap().home;
+            let impersonate = s.catalog.permission_id("impersonate").unwrap();
+            let able: Vec<PrincipalId> = principals
+                .iter()
+                .copied()
+                .filter(|a| {
+                    *a != p
+                        && [Context::HOME, Context::NONE]
+                            .into_iter()
+                            .chain(grant_clients(s).into_iter().map(Context::switched))
+                            .any(|c| allowed(s, *a, impersonate, Target::Tenant(home), c, now))
+                })
+                .collect();
+            let actor = if !able.is_empty() && rng.below(3) > 0 {
+                rng.choose(&able)
+            } else {
+                rng.choose(&principals)
+            };
+            let expires_at = if rng.below(5) == 0 { now } else { now + HOUR };
+            let mut ctx = match rng.below(3) {
+                0 => Context::HOME,
+                1 => Context::NONE,
+                _ => Context::switched(rng.choose(&tenants)),
+            };
+            ctx.impersonation = Some(Impersonation { actor, expires_at });
+            ctx
+        }
+    }
+}
+
+/// A caller that may name nothing: explain and check answer for it without disclosing
+/// (R52, R58), which never changes the decision.
+fn names_nothing(_: deputy_core::check::Entity) -> bool {
+    false
 }
 
 fn describe(r: &StepRecord) -> String {
@@ -1285,13 +1563,7 @@ fn r27_no_permission_given_by_someone_who_lacked_it_holds(h: &History) {
                         effective = effective.minus(catalog.root_only);
                     }
                     for x in effective.iter() {
-                        // The reference models home sessions; a switched actor's
-                        // permissions come through a grant, so the engine answers.
-                        let held = if ctx == Context::HOME {
-                            reference.allowed(actor, x, target)
-                        } else {
-                            allowed(before, actor, x, target, ctx, r.now)
-                        };
+                        let held = reference.allowed_in(actor, x, target, ctx);
                         assert!(
                             held,
                             "{actor} gave {:?} to {} ({:?}) conferring {} on {target:?}, which it lacked {}",
@@ -1320,29 +1592,48 @@ fn engine_agrees_with_reference_evaluator_holds(h: &History) {
         let principals: Vec<PrincipalId> = s.principals().map(|p| p.id).collect();
         let perms = all_perms(s);
         let targets = all_targets(s);
-        let agree = |p: PrincipalId, x: PermId, target: Target| {
-            let engine = allowed(s, p, x, target, Context::HOME, r.now);
-            let naive = reference.allowed(p, x, target);
+        // check, explain and the disclosure-safe check and explain of a caller all decide
+        // as the reference does (batch is check per item on one snapshot).
+        let agree = |p: PrincipalId, x: PermId, target: Target, ctx: Context| {
+            let engine = allowed(s, p, x, target, ctx, r.now);
+            let naive = reference.allowed_in(p, x, target, ctx);
+            let why = || {
+                format!(
+                    "check({}, {}, {target:?}, {ctx:?}) {}",
+                    s.principal(p).unwrap().logon,
+                    s.catalog.perm_name(x),
+                    describe(r)
+                )
+            };
+            assert_eq!(engine, naive, "engine {engine}, reference {naive}: {}", why());
+            let explained = s.explain(p, x, target, ctx, r.now).unwrap();
+            assert_eq!(explained.decision.is_allowed(), engine, "explain disagrees: {}", why());
             assert_eq!(
+                explained.reason.is_none(),
                 engine,
-                naive,
-                "check({}, {}, {target:?}) at home: engine {engine}, reference {naive} {}",
-                s.principal(p).unwrap().logon,
-                s.catalog.perm_name(x),
-                describe(r)
+                "a denial gives a reason, an allow none: {}",
+                why()
             );
+            let seen = s.check_as(p, x, target, ctx, r.now, &names_nothing).unwrap();
+            assert_eq!(seen.is_allowed(), engine, "check_as disagrees: {}", why());
+            let seen = s.explain_as(p, x, target, ctx, r.now, &names_nothing).unwrap();
+            assert_eq!(seen.decision.is_allowed(), engine, "explain_as disagrees: {}", why());
         };
         if n == 0 || n == steps {
             for &p in &principals {
-                for &x in &perms {
-                    for &target in &targets {
-                        agree(p, x, target);
+                for ctx in contexts(s, p) {
+                    for &x in &perms {
+                        for &target in &targets {
+                            agree(p, x, target, ctx);
+                        }
                     }
                 }
             }
         } else {
             for _ in 0..150 {
-                agree(rng.choose(&principals), rng.choose(&perms), rng.choose(&targets));
+                let p = rng.choose(&principals);
+                let ctx = random_context(s, rng, p, r.now);
+                agree(p, rng.choose(&perms), rng.choose(&targets), ctx);
             }
         }
         n += 1;
@@ -1438,11 +1729,14 @@ fn r53_lookups_agree_with_check_holds(h: &History) {
         let s = r.after();
         let now = r.now;
         let principals: Vec<PrincipalId> = s.principals().map(|p| p.id).collect();
+        let tenants: Vec<TenantId> = s.tenants().map(|t| t.id).collect();
         let perms = all_perms(s);
         let targets = all_targets(s);
         for _ in 0..6 {
             let p = rng.choose(&principals);
-            for ctx in contexts(s, p) {
+            let mut ctxs = contexts(s, p);
+            ctxs.push(random_context(s, rng, p, now));
+            for ctx in ctxs {
                 for _ in 0..4 {
                     let x = rng.choose(&perms);
                     let got = s.lookup_resources_all(p, x, None, ctx, now).unwrap();
@@ -1481,6 +1775,66 @@ fn r53_lookups_agree_with_check_holds(h: &History) {
             let above: Vec<TenantId> = s.tenant(tenant).unwrap().ancestors.to_vec();
             for _ in 0..4 {
                 let x = rng.choose(&perms);
+                let name = s.catalog.perm_name(x);
+                // Every context: who passes in it is exactly who lookup-subjects lists in
+                // it (an impersonation names a session, not the principals asked about).
+                let asked = [Context::NONE, Context::HOME, Context::switched(rng.choose(&tenants))]
+                    .into_iter()
+                    .chain(grant_clients(s).into_iter().map(Context::switched));
+                for ctx in asked {
+                    let got = s.lookup_subjects_in(target, x, ctx, now).unwrap();
+                    let listed: BTreeSet<PrincipalId> =
+                        got.iter().map(|sub| sub.principal).collect();
+                    let want: BTreeSet<PrincipalId> = principals
+                        .iter()
+                        .copied()
+                        .filter(|p| allowed(s, *p, x, target, ctx, now))
+                        .collect();
+                    assert_eq!(
+                        listed,
+                        want,
+                        "lookup_subjects({target:?}, {name}, {ctx:?}) {}",
+                        describe(r)
+                    );
+                    for Subject { principal, switched } in &got {
+                        // The session each is listed in passes on its own, or (without a
+                        // session) none does and the check mixes paths.
+                        match (ctx.switched, switched) {
+                            (Some(c), listed_in) => assert_eq!(*listed_in, Some(c)),
+                            (None, Some(c)) => assert!(
+                                ctx.sessionless
+                                    && allowed(
+                                        s,
+                                        *principal,
+                                        x,
+                                        target,
+                                        Context::switched(*c),
+                                        now
+                                    ),
+                                "{principal} listed switched into {c} for {target:?}, {name}, {ctx:?} {}",
+                                describe(r)
+                            ),
+                            (None, None) if !ctx.sessionless => {}
+                            (None, None) => assert!(
+                                allowed(s, *principal, x, target, Context::HOME, now)
+                                    || !tenants.iter().any(|c| {
+                                        allowed(
+                                            s,
+                                            *principal,
+                                            x,
+                                            target,
+                                            Context::switched(*c),
+                                            now,
+                                        )
+                                    }),
+                                "{principal} listed without a session where one alone passes {}",
+                                describe(r)
+                            ),
+                        }
+                    }
+                }
+                // The per-session listing: at home exactly the home passers, and every
+                // switched session that passes, each passing.
                 let got = s.lookup_subjects_all(target, x, now).unwrap();
                 let at_home: BTreeSet<PrincipalId> = got
                     .iter()
@@ -1495,16 +1849,14 @@ fn r53_lookups_agree_with_check_holds(h: &History) {
                 assert_eq!(
                     at_home,
                     want,
-                    "lookup_subjects({target:?}, {}) at home {}",
-                    s.catalog.perm_name(x),
+                    "lookup_subjects({target:?}, {name}) at home {}",
                     describe(r)
                 );
                 for Subject { principal, switched } in &got {
                     if let Some(c) = switched {
                         assert!(
                             allowed(s, *principal, x, target, Context::switched(*c), now),
-                            "lookup_subjects({target:?}, {}) lists {principal} switched into {c}, where check denies {}",
-                            s.catalog.perm_name(x),
+                            "lookup_subjects({target:?}, {name}) lists {principal} switched into {c}, where check denies {}",
                             describe(r)
                         );
                     }
@@ -1519,8 +1871,7 @@ fn r53_lookups_agree_with_check_holds(h: &History) {
                         if allowed(s, p, x, target, Context::switched(c), now) {
                             assert!(
                                 switched.contains(&p),
-                                "{p} passes {} on {target:?} switched into {c} but lookup_subjects omits it {}",
-                                s.catalog.perm_name(x),
+                                "{p} passes {name} on {target:?} switched into {c} but lookup_subjects omits it {}",
                                 describe(r)
                             );
                         }
