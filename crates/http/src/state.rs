@@ -64,7 +64,8 @@ pub struct AppState(Arc<Inner>);
 
 impl AppState {
     pub fn new(auth: Auth<Backend>, config: HttpConfig) -> AppState {
-        AppState(Arc::new(Inner { auth, config, metrics: Metrics::default() }))
+        let metrics = Metrics::new(auth.deputy().telemetry());
+        AppState(Arc::new(Inner { auth, config, metrics }))
     }
 
     pub fn auth(&self) -> &Auth<Backend> {

@@ -155,6 +155,65 @@ async fn r62_health_readiness_metrics_and_r57_openapi_document() {
     assert!(metrics.contains("deputy_revision "));
 }
 
+/// The value of the first sample line of `name` whose labels contain `labels`.
+fn sample(metrics: &str, name: &str, labels: &str) -> Option<f64> {
+    metrics.lines().find_map(|l| {
+        let rest = l.strip_prefix(name)?;
+        let (head, value) = rest.rsplit_once(' ')?;
+        (head.is_empty() || head.starts_with('{')).then_some(())?;
+        head.contains(labels).then(|| value.parse().ok())?
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn r62_metrics_show_process_commits_revision_lag_and_sign_in_failures() {
+    let s = start().await;
+    let scrape = || async {
+        s.http.get(format!("{}/metrics", s.base)).send().await.unwrap().text().await.unwrap()
+    };
+    let before = scrape().await;
+    assert!(
+        sample(&before, "process_resident_memory_bytes", "").is_some_and(|b| b > 1e6),
+        "{before}"
+    );
+    assert!(sample(&before, "process_open_fds", "").is_some_and(|n| n >= 3.0), "{before}");
+    assert!(sample(&before, "process_cpu_seconds_total", "").is_some(), "{before}");
+    assert_eq!(sample(&before, "deputy_revision_lag", ""), Some(0.0), "{before}");
+    let commits = sample(&before, "deputy_commits_total", "").unwrap();
+    // A wrong password and an unknown logon, told apart only here.
+    for (logon, password) in
+        [(s.logon(s.demo.jane), "not her password"), ("nobody".into(), PASSWORD)]
+    {
+        let r = s
+            .http
+            .post(format!("{}/v1/auth/sign-in", s.base))
+            .json(&json!({"logon": logon, "password": password}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    }
+    // A write is one more durable change set, and its commit was timed.
+    let jane = s.sign_in(s.demo.jane).await;
+    let (status, body) = s
+        .post(
+            &jane,
+            "/v1/groups",
+            json!({"name": "Metrics clients", "owner_principal": s.logon(s.demo.jane)}),
+        )
+        .await;
+    assert!(status.is_success(), "{status} {body}");
+    let after = scrape().await;
+    let failures = |reason: &str| {
+        sample(&after, "deputy_sign_in_failures_total", &format!("reason=\"{reason}\""))
+    };
+    assert_eq!(failures("wrong_password"), Some(1.0), "{after}");
+    assert_eq!(failures("unknown_logon"), Some(1.0), "{after}");
+    assert!(sample(&after, "deputy_commits_total", "").unwrap() > commits, "{after}");
+    assert!(sample(&after, "deputy_commit_duration_seconds_count", "").is_some_and(|n| n >= 1.0));
+    assert_eq!(sample(&after, "deputy_revision_lag", ""), Some(0.0));
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn r15_r16_sign_in_failures_answer_alike_unknown_wrong_and_locked() {
     let s = start().await;

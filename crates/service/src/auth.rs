@@ -8,6 +8,7 @@
 use crate::deputy::{Committed, Deputy, ServiceError};
 use crate::hashing::{Busy, HashLimits, Hasher};
 use crate::passwords::{self, HashCost, PasswordError};
+use crate::telemetry::SignInFailure;
 use crate::{lifecycle, tokens};
 use deputy_core::{Actor, Context, Impersonation, PrincipalId, Status, names};
 use deputy_store::secrets::{AttemptCount, PasswordRow, SecretKind, SecretRow, SecretStore};
@@ -359,7 +360,9 @@ impl<S: Store + SecretStore> Auth<S> {
         source: Option<&str>,
     ) -> Result<NewSession, AuthError> {
         // R15: a permit first, so a burst is refused before it costs memory or a count.
-        let mut permit = self.hasher.permit()?;
+        let mut permit = self.hasher.permit().inspect_err(|_| {
+            self.deputy.telemetry().sign_in_failed(SignInFailure::Busy);
+        })?;
         let now = self.deputy.now();
         let logon_key = Self::failure_key(logon);
         let source_key = source.map(|s| format!("source:{s}"));
@@ -415,6 +418,16 @@ impl<S: Store + SecretStore> Auth<S> {
             }
             (found, _) => {
                 drop(permit);
+                let why = if found.is_none() {
+                    SignInFailure::UnknownLogon
+                } else if !(logon_allowed && source_allowed) {
+                    SignInFailure::Throttled
+                } else if !matches {
+                    SignInFailure::WrongPassword
+                } else {
+                    SignInFailure::CannotSignIn
+                };
+                self.deputy.telemetry().sign_in_failed(why);
                 let subject = found.map(|p| p.id);
                 self.audit_failure("auth.sign_in_failed", subject, source)?;
                 if logon_count == self.settings.lock_after {

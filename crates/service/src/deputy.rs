@@ -1,5 +1,6 @@
 //! [`Deputy`]: the published state, the writer, and catching up from the store.
 
+use crate::telemetry::Telemetry;
 use arc_swap::ArcSwap;
 use deputy_core::{Actor, Catalog, Change, CommandError, Decided, State, Tx};
 use deputy_store::{Checkpoint, Commit, NewActivity, Revision, Store, StoreError};
@@ -107,6 +108,7 @@ pub struct Deputy<S: Store> {
     clock: Box<dyn Fn() -> i64 + Send + Sync>,
     /// Things the operator should hear about that did not stop the deployment.
     warnings: Mutex<Vec<String>>,
+    telemetry: Telemetry,
 }
 
 /// Locks, recovering from a poisoned lock: the guarded data is always left consistent
@@ -150,6 +152,7 @@ impl<S: Store> Deputy<S> {
             flusher: Mutex::new(()),
             warnings: Mutex::new(Vec::new()),
             clock: Box::new(system_clock),
+            telemetry: Telemetry::default(),
         };
         if replayed >= CHECKPOINT_AFTER {
             // A checkpoint only shortens the next start: failing to write one loses
@@ -165,6 +168,19 @@ impl<S: Store> Deputy<S> {
     pub fn with_clock(mut self, clock: impl Fn() -> i64 + Send + Sync + 'static) -> Self {
         self.clock = Box::new(clock);
         self
+    }
+
+    /// The series operators read through `/metrics` (R62).
+    pub fn telemetry(&self) -> &Telemetry {
+        &self.telemetry
+    }
+
+    /// How many revisions the store holds beyond the state checks read: zero for a
+    /// process that made every write itself; another writer's changes show here until
+    /// they are replayed (R63a).
+    pub fn revision_lag(&self) -> Result<u64, ServiceError> {
+        let head = self.store.head()?;
+        Ok(head.saturating_sub(self.current.load().revision))
     }
 
     /// Problems that did not stop the deployment (a checkpoint that could not be saved).
@@ -289,7 +305,10 @@ impl<S: Store> Deputy<S> {
             (tickets, commits, queue.tip.clone())
         };
         let base = self.current.load().revision;
+        let started = std::time::Instant::now();
         let result = self.store.commit_batch(base, &commits);
+        let committed = if result.is_ok() { commits.len() } else { 0 };
+        self.telemetry.committed(started.elapsed(), committed);
         let mut queue = lock(&self.queue);
         match result {
             Ok(_) => {
@@ -300,6 +319,9 @@ impl<S: Store> Deputy<S> {
             }
             Err(error) => {
                 let conflict = matches!(error, StoreError::Conflict { .. });
+                if conflict {
+                    self.telemetry.commit_conflicts.inc();
+                }
                 let mut fresh = (*self.snapshot()).clone();
                 let caught_up =
                     if conflict { catch_up(&self.store, &mut fresh).map(|_| ()) } else { Ok(()) };

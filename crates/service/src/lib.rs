@@ -16,6 +16,7 @@ pub mod lifecycle;
 pub mod mail;
 pub mod passwords;
 pub mod resolve;
+pub mod telemetry;
 pub mod tokens;
 pub mod what_if;
 

@@ -54,6 +54,10 @@ pub async fn metrics_here(State(app): State<AppState>) -> Response {
 
 fn render(app: &AppState) -> impl IntoResponse {
     app.metrics().revision.set(app.deputy().snapshot().revision as i64);
+    // A store that cannot be read leaves the last value; readiness reports the failure.
+    if let Ok(lag) = app.deputy().revision_lag() {
+        app.metrics().revision_lag.set(lag as i64);
+    }
     (
         [(header::CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")],
         app.metrics().render(),
