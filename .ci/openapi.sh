@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# R57: the OpenAPI document the running server serves is valid OpenAPI 3.1, and a standard
-# generator builds a client from it that imports. Both tools come from PyPI, pinned.
+# R57: the OpenAPI document the running server serves is valid OpenAPI 3.1, a standard
+# generator builds a client from it that imports, and scenario S4 runs through that client
+# against the same server. Both tools come from PyPI, pinned.
 # Usage: .ci/openapi.sh path/to/deputy
 set -euo pipefail
 DEPUTY=${1:?the deputy binary}
@@ -16,6 +17,7 @@ for _ in $(seq 1 100); do
     sleep 0.2
 done
 ADDR=$(sed -n 's|^deputy: serving http://\([^ ]*\) .*|\1|p' "$WORK/out.txt")
+PASSWORD=$(sed -n 's|^ *password: *||p' "$WORK/out.txt")
 if [ -z "$ADDR" ]; then
     echo "openapi.sh: the server did not start" >&2
     cat "$WORK/log.txt" >&2
@@ -48,3 +50,5 @@ for name in names:
 print(f"openapi.sh: the generated client imports ({len(names)} modules)")
 PY
 )
+# Scenario S4, typed end to end through the generated client (.ci/s4_client.py).
+PYTHONPATH="$WORK" python3 "$(dirname "$0")/s4_client.py" "http://$ADDR" "$PASSWORD"

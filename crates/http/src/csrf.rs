@@ -83,11 +83,24 @@ fn is_json(headers: &HeaderMap) -> bool {
         })
 }
 
+/// The API's routes that authenticate by what the body carries (a password, a link's
+/// token), never by the session cookie, and read only JSON bodies, which no cross-site form
+/// can send. A cookie left in a client's jar must not block them: the request is not
+/// authenticated by it (R23).
+const AUTHENTICATED_BY_THE_BODY: [&str; 4] = [
+    "/v1/auth/sign-in",
+    "/v1/auth/invitations/accept",
+    "/v1/auth/forgot-password",
+    "/v1/auth/reset",
+];
+
 /// Middleware for the API: a state-changing request that carries the session cookie and
 /// no `Authorization` header passes only from this origin, with the session's token or a
 /// JSON body (R23). Everything else goes through untouched.
 pub async fn api_guard(State(app): State<AppState>, request: Request, next: Next) -> Response {
-    if matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
+    if matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS)
+        || AUTHENTICATED_BY_THE_BODY.contains(&request.uri().path())
+    {
         return next.run(request).await;
     }
     let headers = request.headers();

@@ -105,6 +105,36 @@ async fn r23_a_cookie_request_needs_this_origin_and_a_token_or_json() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn r23_a_cookie_left_in_a_clients_jar_does_not_block_signing_in_but_forms_still_cannot() {
+    let s = start().await;
+    // A client that keeps cookies (the generated Python client does) signed in once; its
+    // next sign-in carries that cookie, no Origin, and credentials in a JSON body.
+    let old = s.sign_in(s.demo.operator).await;
+    let sign_in = |content_type: &'static str, body: String| {
+        s.http
+            .post(s.url("/v1/auth/sign-in"))
+            .header("cookie", format!("deputy={old}"))
+            .header("content-type", content_type)
+            .body(body)
+    };
+    let credentials = json!({"logon": s.logon(s.demo.jane), "password": PASSWORD}).to_string();
+    let r = sign_in("application/json", credentials).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK, "the cookie does not authenticate a sign-in");
+    // A cross-site form cannot send JSON: its sign-in is refused before anything is done.
+    let form = format!("logon={}&password=x", s.logon(s.demo.jane));
+    let r = sign_in("application/x-www-form-urlencoded", form)
+        .header("origin", "https://evil.example")
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_client_error(), "{}", r.status());
+    assert_ne!(r.status(), StatusCode::UNAUTHORIZED, "not even counted as an attempt");
+    // The old session is untouched and routes that use the cookie are still guarded.
+    assert_eq!(s.get(&old, "/v1/me").await.0, StatusCode::OK);
+    assert_eq!(forged(&s, &old, "/v1/auth/sign-out").await.status(), StatusCode::FORBIDDEN);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn r23_bearer_tokens_carry_no_ambient_authority_and_pass_unchanged() {
     let s = start().await;
     let op = s.sign_in(s.demo.operator).await;
