@@ -71,7 +71,7 @@ fn by_cookie(headers: &HeaderMap, config: &HttpConfig) -> Option<String> {
     cookie(headers, config.cookie_name()).filter(|v| !v.is_empty()).map(str::to_owned)
 }
 
-fn is_json(headers: &HeaderMap) -> bool {
+pub(crate) fn is_json(headers: &HeaderMap) -> bool {
     headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())

@@ -15,6 +15,8 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use deputy_store::secrets::{Idempotent, SecretStore, StoredAnswer};
 use sha2::{Digest, Sha256};
+use std::collections::HashSet;
+use std::sync::LazyLock;
 
 const KEEP_MS: i64 = 24 * 3_600_000;
 /// Replayed from a stored answer.
@@ -46,13 +48,40 @@ fn problem(status: StatusCode, slug: &'static str, title: &'static str, detail: 
     ApiError::new(status, slug, title, detail).field("Idempotency-Key").rule("R57").into_response()
 }
 
+/// Whether the request is a write (POST, PUT, PATCH, DELETE) that the OpenAPI document
+/// declares on the matched route.
+fn is_documented_write(request: &Request) -> bool {
+    static WRITES: LazyLock<HashSet<(Method, String)>> = LazyLock::new(|| {
+        let doc = <crate::openapi::ApiDoc as utoipa::OpenApi>::openapi();
+        let mut writes = HashSet::new();
+        for (path, item) in doc.paths.paths {
+            let methods = [
+                (Method::POST, item.post.is_some()),
+                (Method::PUT, item.put.is_some()),
+                (Method::PATCH, item.patch.is_some()),
+                (Method::DELETE, item.delete.is_some()),
+            ];
+            for (method, present) in methods {
+                if present {
+                    writes.insert((method, path.clone()));
+                }
+            }
+        }
+        writes
+    });
+    let Some(route) = request.extensions().get::<axum::extract::MatchedPath>() else {
+        return false;
+    };
+    WRITES.contains(&(request.method().clone(), route.as_str().to_owned()))
+}
+
 pub async fn idempotency(State(app): State<AppState>, request: Request, next: Next) -> Response {
     let Some(key) = request.headers().get("idempotency-key").cloned() else {
         return next.run(request).await;
     };
-    if matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS)
-        || carries_secrets(request.uri().path())
-    {
+    // Only the writes the API has: anything else is answered by the router (405 for a
+    // method a route does not have), never by a replay or a reused-key refusal.
+    if !is_documented_write(&request) || carries_secrets(request.uri().path()) {
         return next.run(request).await;
     }
     let key = match key.to_str() {

@@ -14,7 +14,7 @@ use crate::problem::Problem;
 use crate::routes::{auth, checks, health, principals, tenants};
 use axum::Json;
 use utoipa::openapi::path::{Operation, ParameterBuilder, ParameterIn};
-use utoipa::openapi::schema::{ObjectBuilder, Type};
+use utoipa::openapi::schema::{AdditionalProperties, ObjectBuilder, Schema, Type};
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{ContentBuilder, Ref, RefOr, Required, ResponseBuilder};
 use utoipa::{IntoResponses, Modify, OpenApi};
@@ -55,7 +55,7 @@ use utoipa::{IntoResponses, Modify, OpenApi};
         checks::check, checks::check_batch, checks::explain,
     ),
     components(schemas(crate::problem::Problem)),
-    modifiers(&Security, &Layers),
+    modifiers(&Security, &Layers, &Schemas),
     security(("bearer" = []), ("cookie" = [])),
 )]
 #[derive(Debug)]
@@ -102,7 +102,8 @@ impl Modify for Layers {
                     let key = ObjectBuilder::new()
                         .schema_type(Type::String)
                         .min_length(Some(1))
-                        .max_length(Some(255));
+                        .max_length(Some(255))
+                        .pattern(Some("^[!-~]{1,255}$"));
                     let parameter = ParameterBuilder::new()
                         .name("Idempotency-Key")
                         .parameter_in(ParameterIn::Header)
@@ -126,6 +127,45 @@ impl Modify for Layers {
         }
     }
 }
+
+/// What the derives leave out of the schemas, so that a request the document admits is
+/// one the server reads (schemathesis checks both ways): a consistency token's form
+/// (`EPOCH.REVISION`, R50), and the variants of a tagged enum that refuses unknown fields
+/// (`WhatIfChange`) closed like the structs that do.
+struct Schemas;
+
+/// The tagged enums read with `deny_unknown_fields`.
+const CLOSED_ENUMS: [&str; 1] = ["WhatIfChange"];
+
+impl Modify for Schemas {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let Some(components) = openapi.components.as_mut() else { return };
+        for (name, schema) in components.schemas.iter_mut() {
+            let RefOr::T(schema) = schema else { continue };
+            match schema {
+                Schema::Object(object) => {
+                    if let Some(RefOr::T(Schema::Object(token))) =
+                        object.properties.get_mut("consistency_token")
+                    {
+                        token.pattern = Some(TOKEN_PATTERN.to_owned());
+                    }
+                }
+                Schema::OneOf(one_of) if CLOSED_ENUMS.contains(&name.as_str()) => {
+                    for variant in one_of.items.iter_mut() {
+                        if let RefOr::T(Schema::Object(object)) = variant {
+                            object.additional_properties =
+                                Some(Box::new(AdditionalProperties::FreeForm(false)));
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+}
+
+/// A consistency token (R50): the epoch in hexadecimal and the revision.
+pub const TOKEN_PATTERN: &str = "^[0-9a-f]{1,16}\\.[0-9]{1,20}$";
 
 /// 400 for what the operation's shape lets be malformed, 413 and 500 everywhere.
 fn declare_shared(op: &mut Operation, idempotent: bool) {

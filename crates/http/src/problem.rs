@@ -77,6 +77,17 @@ impl ApiError {
         ApiError::new(StatusCode::BAD_REQUEST, "bad-request", "The request is malformed", detail)
     }
 
+    /// Well-formed by the OpenAPI document, refused by a rule it cannot state (R55, R57).
+    pub fn invalid(field: impl Into<String>, detail: impl Into<String>) -> Self {
+        ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid",
+            "The request is not valid",
+            detail,
+        )
+        .field(field)
+    }
+
     pub fn not_found(detail: impl Into<String>) -> Self {
         ApiError::new(StatusCode::NOT_FOUND, "not-found", "Not found", detail)
     }
@@ -224,8 +235,10 @@ impl From<AuthError> for ApiError {
                 e.to_string(),
             ),
             AuthError::Unauthenticated => ApiError::unauthenticated(),
+            // Well-formed, but no live link has this token: 422, as every refusal of a
+            // request the OpenAPI document admits (400 is for what it does not).
             AuthError::LinkInvalid => ApiError::new(
-                StatusCode::BAD_REQUEST,
+                StatusCode::UNPROCESSABLE_ENTITY,
                 "link-invalid",
                 "The link is invalid or has expired",
                 e.to_string(),

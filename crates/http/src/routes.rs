@@ -15,7 +15,7 @@ use crate::state::AppState;
 use axum::Router;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{FromRequest, MatchedPath, Request, State};
-use axum::http::{HeaderName, HeaderValue};
+use axum::http::{HeaderName, HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -30,16 +30,65 @@ pub struct ApiJson<T>(pub T);
 
 impl<T, S> FromRequest<S> for ApiJson<T>
 where
-    axum::Json<T>: FromRequest<S, Rejection = JsonRejection>,
+    T: serde::de::DeserializeOwned,
     S: Send + Sync,
 {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
-        match axum::Json::<T>::from_request(req, state).await {
+        if !crate::csrf::is_json(req.headers()) {
+            return Err(ApiError::bad_request(
+                "Expected request with `Content-Type: application/json`",
+            ));
+        }
+        let bytes = axum::body::Bytes::from_request(req, state).await.map_err(|r| {
+            let (slug, title) = match r.status() {
+                StatusCode::PAYLOAD_TOO_LARGE => ("too-large", "The body is too large"),
+                _ => ("bad-request", "The request body could not be read"),
+            };
+            ApiError::new(r.status(), slug, title, r.body_text())
+        })?;
+        match axum::Json::<T>::from_bytes(&bytes) {
             Ok(axum::Json(value)) => Ok(ApiJson(value)),
+            Err(rejection @ JsonRejection::JsonDataError(_)) => {
+                // JSON Schema counts `3.0` as an integer; serde does not. Such a body is
+                // read again with its integral numbers written as integers, so that what
+                // the OpenAPI document admits, the server accepts.
+                let again = serde_json::from_slice::<serde_json::Value>(&bytes)
+                    .ok()
+                    .and_then(|mut v| integral_numbers(&mut v).then_some(v))
+                    .and_then(|v| serde_json::to_vec(&v).ok())
+                    .and_then(|b| axum::Json::<T>::from_bytes(&b).ok());
+                match again {
+                    Some(axum::Json(value)) => Ok(ApiJson(value)),
+                    None => Err(ApiError::bad_request(rejection.body_text())),
+                }
+            }
             Err(rejection) => Err(ApiError::bad_request(rejection.body_text())),
         }
+    }
+}
+
+/// Rewrites every float with no fractional part that fits an `i64` as an integer; whether
+/// any was rewritten.
+fn integral_numbers(value: &mut serde_json::Value) -> bool {
+    use serde_json::Value;
+    match value {
+        Value::Number(n) if n.is_f64() => {
+            let f = n.as_f64().unwrap_or(f64::NAN);
+            // The bounds are exact: 2^63 as f64; the upper one is excluded.
+            if f.fract() == 0.0
+                && (-9_223_372_036_854_775_808.0..9_223_372_036_854_775_808.0).contains(&f)
+            {
+                *value = Value::from(f as i64);
+                true
+            } else {
+                false
+            }
+        }
+        Value::Array(items) => items.iter_mut().fold(false, |any, v| integral_numbers(v) | any),
+        Value::Object(map) => map.values_mut().fold(false, |any, v| integral_numbers(v) | any),
+        _ => false,
     }
 }
 
@@ -397,4 +446,19 @@ pub fn routes(app: AppState) -> Router {
         .layer(middleware::from_fn(problem_documents))
         .layer(middleware::from_fn_with_state(app.clone(), strict_transport_security))
         .with_state(app)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::integral_numbers;
+    use serde_json::json;
+
+    #[test]
+    fn r57_integral_floats_read_as_the_integers_json_schema_says_they_are() {
+        let mut v = json!({"limit": 2.0, "nested": [{"at": -5.0}, 1.5], "big": 1e300, "n": 3});
+        assert!(integral_numbers(&mut v));
+        assert_eq!(v, json!({"limit": 2, "nested": [{"at": -5}, 1.5], "big": 1e300, "n": 3}));
+        let mut plain = json!({"n": 3, "s": "2.0"});
+        assert!(!integral_numbers(&mut plain), "nothing to rewrite");
+    }
 }

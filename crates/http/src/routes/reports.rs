@@ -250,6 +250,7 @@ pub struct WhatIfRequest {
     #[serde(default)]
     pub cursor: Option<String>,
     #[serde(default)]
+    #[schema(minimum = 1, maximum = 1000)]
     pub limit: Option<usize>,
 }
 
@@ -366,8 +367,10 @@ pub async fn what_if(
 #[serde(deny_unknown_fields)]
 pub struct ReviewParams {
     /// `json` (default, paged) or `csv` (the whole review, as a file).
+    #[param(pattern = "^(json|csv)$")]
     pub format: Option<String>,
-    /// JSON only: the `next_cursor` of the previous page.
+    /// JSON only: the `next_cursor` of the previous page (`revision:offset`).
+    #[param(pattern = "^[0-9]{1,20}:[0-9]{1,20}$")]
     pub cursor: Option<String>,
     /// JSON only: rows per page, 1–1000 (default 100).
     #[param(minimum = 1, maximum = 1000)]
@@ -578,7 +581,8 @@ fn may_manage_keys(app: &AppState, s: &Snapshot, caller: &Caller, account: Princ
     params(("id" = String, Path, description = "service account id or name"), OutboxParams),
     responses((status = 200, description = "a page of the account's keys, newest first", body = ApiKeyPage),
     ErrorsOfRead,
-    (status = 400, description = "`limit` out of range, or a `cursor` not of this list", body = Problem, content_type = "application/problem+json")))]
+    (status = 400, description = "`limit` out of range", body = Problem, content_type = "application/problem+json"),
+    (status = 422, description = "`cursor` is no key of this list (now)", body = Problem, content_type = "application/problem+json")))]
 pub async fn list_api_keys(
     State(app): State<AppState>,
     Authed(caller): Authed,
@@ -618,8 +622,9 @@ pub async fn list_api_keys(
     // The cursor is the id of the last key of the previous page (newest first).
     let start = match params.cursor.as_deref() {
         None => 0,
+        // A key id that is not (or no longer) in the list: well-formed, so 422, not 400.
         Some(c) => views.iter().position(|k| k.id == c).map(|i| i + 1).ok_or_else(|| {
-            ApiError::bad_request(format!("`{c}` is not a cursor of this list")).field("cursor")
+            ApiError::invalid("cursor", format!("`{c}` is not a cursor of this list"))
         })?,
     };
     let end = (start + limit).min(views.len());
