@@ -2,11 +2,14 @@
 
 pub mod auth;
 pub mod checks;
+pub mod groups;
 pub mod health;
 pub mod lists;
 pub mod manage;
 pub mod principals;
+pub mod refs;
 pub mod reports;
+pub mod resources;
 pub mod session;
 pub mod tenants;
 
@@ -364,7 +367,7 @@ pub fn routes(app: AppState) -> Router {
         )
         .route("/v1/tenants/{id}", get(tenants::get_tenant).patch(manage::update_tenant))
         .route("/v1/grants/{id}", get(lists::grant).put(manage::change_grant))
-        .route("/v1/groups/{id}", axum::routing::delete(manage::delete_group))
+        .route("/v1/groups/{id}", get(groups::get_group).delete(manage::delete_group))
         .route("/v1/tenants/{id}/service-accounts", post(manage::create_service_account))
         .route("/v1/principals/{id}/delegates", get(lists::delegates).post(manage::create_delegate))
         .route("/v1/tenants/{id}/users", post(principals::create_user))
@@ -379,7 +382,12 @@ pub fn routes(app: AppState) -> Router {
         .route("/v1/tenants/{id}/suspended", axum::routing::put(manage::set_suspended))
         .route("/v1/tenants/{id}/partner", axum::routing::put(manage::set_partner))
         .route("/v1/tenants/{id}/grants", post(manage::propose_grant).get(lists::tenant_grants))
-        .route("/v1/tenants/{id}/resources", post(manage::create_resource))
+        .route(
+            "/v1/tenants/{id}/resources",
+            post(manage::create_resource).get(resources::tenant_resources),
+        )
+        .route("/v1/resources/{id}", get(resources::get_resource))
+        .route("/v1/tenants", get(tenants::list_tenants))
         .route("/v1/grants/{id}/approve", post(manage::approve_grant))
         .route("/v1/grants/{id}/revoke", post(manage::revoke_grant))
         .route("/v1/principals/{id}/partner-roles", post(manage::give_partner_role))

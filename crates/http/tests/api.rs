@@ -1564,3 +1564,130 @@ async fn r50_password_and_reset_writes_answer_a_consistency_token() {
     assert_eq!(r.status(), StatusCode::OK);
     assert!(token_of(&r).is_some(), "auth/password");
 }
+
+/// The answer an outsider gets for something real, and the answer for a missing id, are
+/// the same (R58).
+fn same_answer(real: &(StatusCode, Value), missing: &(StatusCode, Value)) {
+    assert_eq!(real.0, StatusCode::NOT_FOUND, "{}", real.1);
+    assert_eq!(
+        (real.0, &real.1["type"], &real.1["field"]),
+        (missing.0, &missing.1["type"], &missing.1["field"])
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn r57_get_group_lists_its_clients() {
+    let s = start().await;
+    let jane = s.sign_in(s.demo.jane).await;
+    let group = s.demo.payroll_group.to_string();
+    let (status, view) = s.get(&jane, &format!("/v1/groups/{group}")).await;
+    assert_eq!(status, StatusCode::OK, "{view}");
+    assert_eq!(view["id"], group.as_str());
+    assert_eq!(view["name"], "Payroll clients");
+    assert_eq!(view["default"], false);
+    assert_eq!(view["owner"]["principal"], json!({"id": s.demo.jane.to_string(), "logon": "jane"}));
+    assert_eq!(view["tenants"], json!([{"id": s.demo.bakery.to_string(), "key": "bakery"}]));
+    // Jane's Default group holds her other businesses, never the payroll client.
+    let default = s
+        .app
+        .deputy()
+        .snapshot()
+        .default_group(deputy_core::GroupOwner::User(s.demo.jane))
+        .unwrap()
+        .to_string();
+    let (status, view) = s.get(&jane, &format!("/v1/groups/{default}")).await;
+    assert_eq!(status, StatusCode::OK, "{view}");
+    assert_eq!(view["default"], true);
+    let keys: Vec<&str> =
+        view["tenants"].as_array().unwrap().iter().map(|t| t["key"].as_str().unwrap()).collect();
+    assert!(keys.contains(&"natural-health") && !keys.contains(&"bakery"), "{view}");
+    // Someone who may not see Jane gets the missing id's answer.
+    let outsider = s.sign_in(s.demo.firm_admin).await;
+    same_answer(
+        &s.get(&outsider, &format!("/v1/groups/{group}")).await,
+        &s.get(&outsider, "/v1/groups/sg9999").await,
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn r57_a_tenants_resources_are_listed_and_each_readable() {
+    let s = start().await;
+    let bakery_admin = s.sign_in(s.demo.bakery_admin).await;
+    let (status, page) = s.get(&bakery_admin, "/v1/tenants/bakery/resources?limit=1").await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert_eq!(page["items"].as_array().unwrap().len(), 1);
+    let cursor = page["next_cursor"].as_str().expect("a second page").to_owned();
+    let (status, rest) =
+        s.get(&bakery_admin, &format!("/v1/tenants/bakery/resources?cursor={cursor}")).await;
+    assert_eq!(status, StatusCode::OK, "{rest}");
+    let mut keys: Vec<String> = page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .chain(rest["items"].as_array().unwrap())
+        .map(|r| r["key"].as_str().unwrap().to_owned())
+        .collect();
+    keys.sort();
+    assert_eq!(keys, ["bakery-sales-use", "bakery-withholding"]);
+    // The same cursor parser as every id-ordered list (R57).
+    let (status, bad) = s.get(&bakery_admin, "/v1/tenants/bakery/resources?cursor=-1").await;
+    assert_eq!((status, &bad["field"]), (StatusCode::BAD_REQUEST, &json!("cursor")));
+    let id = s.demo.bakery_withholding.to_string();
+    let expected = json!({
+        "id": id,
+        "key": "bakery-withholding",
+        "name": "bakery-withholding",
+        "tenant": {"id": s.demo.bakery.to_string(), "key": "bakery"},
+        "type": "tax-account",
+        "kind": "Withholding",
+    });
+    for path in [format!("/v1/resources/{id}"), "/v1/resources/bakery-withholding".to_owned()] {
+        let (status, view) = s.get(&bakery_admin, &path).await;
+        assert_eq!(status, StatusCode::OK, "{view}");
+        assert_eq!(view["id"], expected["id"]);
+        assert_eq!(view["tenant"], expected["tenant"]);
+        assert_eq!((&view["type"], &view["kind"]), (&expected["type"], &expected["kind"]));
+    }
+    // The law firm's admin may not read the bakery: its resources do not exist for it.
+    let outsider = s.sign_in(s.demo.firm_admin).await;
+    same_answer(
+        &s.get(&outsider, &format!("/v1/resources/{id}")).await,
+        &s.get(&outsider, "/v1/resources/r9999").await,
+    );
+    same_answer(
+        &s.get(&outsider, "/v1/tenants/bakery/resources").await,
+        &s.get(&outsider, "/v1/tenants/t9999/resources").await,
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn r57_the_tenant_list_searches_what_the_caller_may_read() {
+    let s = start().await;
+    let operator = s.sign_in(s.demo.operator).await;
+    let (status, page) = s.get(&operator, "/v1/tenants?q=BAK").await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert_eq!(
+        page["items"],
+        json!([{"id": s.demo.bakery.to_string(), "key": "bakery", "name": s.app.deputy().snapshot().tenant(s.demo.bakery).unwrap().name}])
+    );
+    // Paged to the end with the id-ordered cursor.
+    let mut seen = 0;
+    let mut path = "/v1/tenants?limit=2".to_owned();
+    loop {
+        let (status, page) = s.get(&operator, &path).await;
+        assert_eq!(status, StatusCode::OK, "{page}");
+        seen += page["items"].as_array().unwrap().len();
+        match page["next_cursor"].as_str() {
+            Some(c) => path = format!("/v1/tenants?limit=2&cursor={c}"),
+            None => break,
+        }
+    }
+    assert_eq!(seen, s.app.deputy().snapshot().n_tenants(), "the operator reads every tenant");
+    // The law firm's admin reads its own firm, not the bakery.
+    let firm_admin = s.sign_in(s.demo.firm_admin).await;
+    let (_, mine) = s.get(&firm_admin, "/v1/tenants").await;
+    let keys: Vec<&str> =
+        mine["items"].as_array().unwrap().iter().map(|t| t["key"].as_str().unwrap()).collect();
+    assert!(keys.contains(&"law-firm") && !keys.contains(&"bakery"), "{mine}");
+    assert_eq!(s.get(&firm_admin, "/v1/tenants?q=bakery").await.1["items"], json!([]));
+}

@@ -28,12 +28,12 @@ pub struct PageParams {
 }
 
 impl PageParams {
-    fn limit(&self) -> Result<usize, ApiError> {
+    pub(crate) fn limit(&self) -> Result<usize, ApiError> {
         super::page_limit(self.limit)
     }
 
     /// The cursor as the last id of the previous page.
-    fn after(&self) -> Result<Option<u64>, ApiError> {
+    pub(crate) fn after(&self) -> Result<Option<u64>, ApiError> {
         super::parse_cursor(self.cursor.as_deref())
     }
 }
@@ -48,7 +48,7 @@ pub struct Page<T> {
 }
 
 /// Pages `candidates` (ascending ids) after the cursor, keeping those `keep` accepts.
-fn page<T>(
+pub(crate) fn page<T>(
     candidates: impl Iterator<Item = u32>,
     params: &PageParams,
     mut keep: impl FnMut(u32) -> Option<T>,
