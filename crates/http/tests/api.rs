@@ -1691,3 +1691,82 @@ async fn r57_the_tenant_list_searches_what_the_caller_may_read() {
     assert!(keys.contains(&"law-firm") && !keys.contains(&"bakery"), "{mine}");
     assert_eq!(s.get(&firm_admin, "/v1/tenants?q=bakery").await.1["items"], json!([]));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn r39_delegates_are_listed_with_their_access_type_groups_and_kinds() {
+    let s = start().await;
+    let jane = s.sign_in(s.demo.jane).await;
+    // A second delegate, with Full Access.
+    let (status, made) = s
+        .post(
+            &jane,
+            "/v1/principals/jane/delegates",
+            json!({"logon": "jill", "first_name": "Jill", "last_name": "Doe", "email": "jill@example.com"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{made}");
+    let (status, page) = s.get(&jane, "/v1/principals/jane/delegates").await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    let by_logon = |logon: &str| {
+        page["items"].as_array().unwrap().iter().find(|d| d["logon"] == logon).cloned().unwrap()
+    };
+    let jim = by_logon("jim");
+    assert_eq!(jim["access"]["type"], "limited", "{jim}");
+    assert_eq!(
+        jim["access"]["groups"],
+        json!([{"id": s.demo.payroll_group.to_string(), "name": "Payroll clients"}])
+    );
+    assert_eq!(jim["access"]["kinds"], json!(["Withholding"]));
+    assert!(jim["email"].is_string() && jim["first_name"] == "Jim", "R39: name and e-mail");
+    let jill = by_logon("jill");
+    assert_eq!(jill["access"]["type"], "full", "{jill}");
+    assert!(jill["access"].get("groups").is_none() && jill["access"].get("kinds").is_none());
+    // A user who is no secondary logon has no access type.
+    assert!(s.get(&jane, "/v1/principals/jane").await.1.get("access").is_none());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn r44_the_principal_view_shows_the_status_reason() {
+    let s = start().await;
+    let (app, provider_admin) = (s.app.clone(), s.demo.provider_admin);
+    tokio::task::spawn_blocking(move || app.auth().set_password(provider_admin, PASSWORD, false))
+        .await
+        .unwrap()
+        .unwrap();
+    let provider = s.sign_in(s.demo.provider_admin).await;
+    let (status, given) = s
+        .post(
+            &provider,
+            "/v1/principals/ann/partner-roles",
+            json!({"role": "viewer", "client": "law-firm"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{given}");
+    let firm_admin = s.sign_in(s.demo.firm_admin).await;
+    let (status, old) = s.get(&firm_admin, "/v1/principals/ann.lee").await;
+    assert_eq!(status, StatusCode::OK, "{old}");
+    assert_eq!(
+        (old["status"].as_str(), old["status_reason"].as_str()),
+        (Some("deactivated"), Some("replaced by partner access"))
+    );
+    // An active principal without a reason shows none.
+    assert!(s.get(&firm_admin, "/v1/principals/firm-admin").await.1.get("status_reason").is_none());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn r48_the_impersonation_answer_names_the_impersonator_and_the_principal_acted_as() {
+    let s = start().await;
+    let operator = s.sign_in(s.demo.operator).await;
+    let (status, body) = s
+        .post(&operator, "/v1/session/impersonate", json!({"target": "jane", "reason": "ticket 1"}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["principal"], json!({"id": s.demo.operator.to_string(), "logon": "operator"}));
+    assert_eq!(body["impersonating"], json!({"id": s.demo.jane.to_string(), "logon": "jane"}));
+    assert_eq!(body["acting_tenant"]["key"], "natural-health");
+    let (status, back) =
+        s.post(body["token"].as_str().unwrap(), "/v1/session/stop-impersonating", json!({})).await;
+    assert_eq!(status, StatusCode::OK, "{back}");
+    assert!(back.get("impersonating").is_none(), "{back}");
+    assert_eq!(back["principal"]["logon"], "operator");
+}

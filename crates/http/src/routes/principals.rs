@@ -34,6 +34,13 @@ pub struct PrincipalView {
     pub phone: Option<String>,
     /// `pending`, `invited`, `active`, `deactivated` or `cancelled` (R11).
     pub status: String,
+    /// Why the status last changed, when a reason was given or the system changed it
+    /// (R44: "replaced by partner access").
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status_reason: Option<String>,
+    /// A secondary logon's access (R35, R38, R39): Full Access or what limits it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub access: Option<DelegateAccessView>,
     pub description: String,
     /// Only for callers who may manage the principal (R18).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -44,6 +51,63 @@ pub struct PrincipalView {
     pub contact: bool,
     /// What it was given (R32).
     pub assignments: Vec<AssignmentView>,
+}
+
+/// What a secondary logon may act for (R35, R38, R39).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct DelegateAccessView {
+    /// `full` (Full Access: every group of its owner, every kind, no narrowing roles) or
+    /// `limited` (R39).
+    #[serde(rename = "type")]
+    pub access_type: String,
+    /// The owner's groups it may act for; absent: all of them, present and future.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub groups: Option<Vec<GroupRef>>,
+    /// The resource kinds it may act on; absent: all.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kinds: Option<Vec<String>>,
+    /// Narrowing roles: when any, it may do only what these hold.
+    pub roles: Vec<String>,
+    /// Signs in with its owner's password (R17).
+    pub linked_password: bool,
+}
+
+/// A security group named by its id and name.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct GroupRef {
+    pub id: String,
+    pub name: String,
+}
+
+impl DelegateAccessView {
+    fn of(s: &Snapshot, d: &deputy_core::DelegateAccess) -> DelegateAccessView {
+        use deputy_core::{GroupAccess, KindAccess};
+        let groups = match &d.groups {
+            GroupAccess::Full => None,
+            GroupAccess::Groups(gs) => Some(
+                gs.iter()
+                    .map(|g| GroupRef {
+                        id: g.to_string(),
+                        name: s.group(*g).map_or_else(String::new, |g| g.name.clone()),
+                    })
+                    .collect::<Vec<_>>(),
+            ),
+        };
+        let kinds = match &d.kinds {
+            KindAccess::All => None,
+            KindAccess::Kinds(ks) => {
+                Some(ks.iter().map(|k| s.catalog.kind_name(*k).to_owned()).collect::<Vec<_>>())
+            }
+        };
+        let full = groups.is_none() && kinds.is_none() && d.roles.is_empty();
+        DelegateAccessView {
+            access_type: if full { "full" } else { "limited" }.to_owned(),
+            groups,
+            kinds,
+            roles: d.roles.iter().map(|r| s.catalog.role_name(*r).to_owned()).collect(),
+            linked_password: d.linked_password,
+        }
+    }
 }
 
 /// A role or permission given to a principal, and where it holds (R32).
@@ -113,6 +177,8 @@ impl PrincipalView {
             email_verified: p.email_verified,
             phone: p.phone.as_deref().map(str::to_owned),
             status: p.status.as_str().to_owned(),
+            status_reason: p.status_reason.as_deref().map(str::to_owned),
+            access: p.delegate.as_deref().map(|d| DelegateAccessView::of(s, d)),
             description: p.description.to_string(),
             internal_description: show_internal.then(|| p.internal_description.to_string()),
             admin,
