@@ -41,9 +41,50 @@ where
     async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
         match axum::Json::<T>::from_request(req, state).await {
             Ok(axum::Json(value)) => Ok(ApiJson(value)),
-            Err(rejection) => Err(ApiError::bad_request(rejection.body_text())),
+            Err(rejection) => Err(ApiError::bad_request(plain_words(&rejection.body_text()))),
         }
     }
+}
+
+/// A parser's or the framework's words without the code's own names (R57: no answer
+/// names an internal type): `expected struct NewAssignmentRequest` becomes `expected an
+/// object`, `expected usize` becomes `expected a non-negative integer`.
+pub fn plain_words(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    const NAMED: [(&str, &str); 4] = [
+        ("tuple struct ", "a list"),
+        ("unit struct ", "null"),
+        ("struct ", "an object"),
+        ("enum ", "one of the documented values"),
+    ];
+    'scan: while !rest.is_empty() {
+        for (prefix, plain) in NAMED {
+            if let Some(after) = rest.strip_prefix(prefix) {
+                let end = after
+                    .find(|c: char| !(c.is_alphanumeric() || c == '_' || c == ':'))
+                    .unwrap_or(after.len());
+                if end > 0 {
+                    out.push_str(plain);
+                    rest = &after[end..];
+                    continue 'scan;
+                }
+            }
+        }
+        let word_end = rest
+            .find(|c: char| !(c.is_alphanumeric() || c == '_'))
+            .map_or(rest.len(), |i| i.max(rest[..].chars().next().map_or(1, char::len_utf8)));
+        let (word, tail) = rest.split_at(word_end);
+        out.push_str(match word.trim_matches('`') {
+            "usize" | "u64" | "u32" | "u16" | "u8" => "a non-negative integer",
+            "isize" | "i64" | "i32" | "i16" | "i8" => "an integer",
+            "f64" | "f32" => "a number",
+            "String" => "text",
+            _ => word,
+        });
+        rest = tail;
+    }
+    out
 }
 
 /// The query string; a malformed one is a problem document naming the error.
@@ -63,7 +104,7 @@ where
     ) -> Result<Self, ApiError> {
         match axum::extract::Query::<T>::from_request_parts(parts, state).await {
             Ok(axum::extract::Query(value)) => Ok(ApiQuery(value)),
-            Err(rejection) => Err(ApiError::bad_request(rejection.body_text())),
+            Err(rejection) => Err(ApiError::bad_request(plain_words(&rejection.body_text()))),
         }
     }
 }
@@ -286,7 +327,7 @@ async fn problem_documents(request: Request, next: Next) -> Response {
         }
         _ => ("error", "The request failed"),
     };
-    let detail = if words.is_empty() { title.to_lowercase() } else { words };
+    let detail = if words.is_empty() { title.to_lowercase() } else { plain_words(&words) };
     let mut answer = ApiError::new(status, slug, title, detail).into_response();
     for (name, value) in &parts.headers {
         if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {

@@ -1770,3 +1770,82 @@ async fn r48_the_impersonation_answer_names_the_impersonator_and_the_principal_a
     assert!(back.get("impersonating").is_none(), "{back}");
     assert_eq!(back["principal"]["logon"], "operator");
 }
+
+/// Whether `text` names something of the code: a type (`NewAssignmentRequest`,
+/// `struct …`, `usize`) or a function (`give_partner_role`).
+fn names_code(text: &str) -> bool {
+    let camel = text.split(|c: char| !c.is_alphanumeric()).any(|w| {
+        let mut chars = w.chars();
+        chars.next().is_some_and(char::is_uppercase)
+            && w.chars().skip(1).any(char::is_lowercase)
+            && w.chars().skip(1).any(char::is_uppercase)
+    });
+    let words = ["struct ", "enum ", "usize", "u32", "u64", "i64", "String", "::"];
+    camel || words.iter().any(|w| text.contains(w)) || text.contains("give_partner_role")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn r57_assignments_refuse_partner_scopes_pointing_at_partner_roles() {
+    let s = start().await;
+    let doc: Value = s.get("", "/v1/openapi.json").await.1;
+    let schema = &doc["components"]["schemas"]["NewAssignmentRequest"]["properties"];
+    assert!(schema.get("client").is_none() && schema.get("group").is_none(), "{schema}");
+    let op = s.sign_in(s.demo.operator).await;
+    for field in ["client", "group"] {
+        let value = if field == "client" { "bakery" } else { "sg0" };
+        let (status, body) = s
+            .post(&op, "/v1/principals/ann/assignments", json!({"role": "viewer", field: value}))
+            .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        assert_eq!((body["field"].as_str(), body["rule"].as_str()), (Some(field), Some("R41")));
+        let detail = body["detail"].as_str().unwrap();
+        assert!(detail.contains("/v1/principals/{id}/partner-roles"), "{detail}");
+        assert!(!names_code(detail), "{detail}");
+    }
+}
+
+/// No answer names the code's own types or functions: malformed bodies, queries and
+/// paths on every operation of the document answer in the API's words (R57).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn r57_no_answer_names_internal_types_or_functions() {
+    let s = start().await;
+    let op = s.sign_in(s.demo.operator).await;
+    let doc: Value = s.get(&op, "/v1/openapi.json").await.1;
+    let mut asked = 0;
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        let concrete = path
+            .split('/')
+            .map(|seg| if seg.starts_with('{') { "x%FF" } else { seg })
+            .collect::<Vec<_>>()
+            .join("/");
+        let plain = path
+            .split('/')
+            .map(|seg| if seg.starts_with('{') { "nothing-here" } else { seg })
+            .collect::<Vec<_>>()
+            .join("/");
+        for (method, operation) in item.as_object().unwrap() {
+            let method = reqwest::Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
+            let mut tries = vec![
+                s.http.request(method.clone(), format!("{}{plain}?limit=abc&cursor=-1", s.base)),
+                s.http.request(method.clone(), format!("{}{concrete}", s.base)),
+            ];
+            if operation.get("requestBody").is_some() {
+                for body in [json!([1]), json!({"limit": "x"}), json!("text"), json!({})] {
+                    tries.push(
+                        s.http.request(method.clone(), format!("{}{plain}", s.base)).json(&body),
+                    );
+                }
+            }
+            for request in tries {
+                let r = request.bearer_auth(&op).send().await.unwrap();
+                let status = r.status();
+                let body: Value = r.json().await.unwrap_or(Value::Null);
+                if let Some(detail) = body["detail"].as_str() {
+                    asked += 1;
+                    assert!(!names_code(detail), "{method} {path} ({status}): {detail}");
+                }
+            }
+        }
+    }
+    assert!(asked > 100, "only {asked} problems seen");
+}

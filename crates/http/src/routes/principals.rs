@@ -590,11 +590,14 @@ pub struct NewAssignmentRequest {
     /// A resource (id or key): a direct role on it and its descendants.
     #[serde(default)]
     pub resource: Option<String>,
-    /// A client tenant: a partner role for it (R41).
+    /// Not part of this operation: partner roles (for a client or a security group) are
+    /// given with `POST /v1/principals/{id}/partner-roles` (R41); given here, the answer
+    /// is a 422 saying so.
     #[serde(default)]
+    #[schema(ignore)]
     pub client: Option<String>,
-    /// A security group of the partner (`sg3`): a partner role for its clients (R41).
     #[serde(default)]
+    #[schema(ignore)]
     pub group: Option<String>,
     /// Milliseconds since the Unix epoch.
     #[serde(default)]
@@ -611,7 +614,8 @@ fn invalid(field: &'static str, detail: impl Into<String>) -> ApiError {
         .field(field)
 }
 
-/// Gives a role or permission (R27 for direct roles, R41 for partner roles).
+/// Gives a direct role or permission in a tenant or on a resource (R27, R32). Partner
+/// roles are given with `POST /v1/principals/{id}/partner-roles` (R41).
 #[utoipa::path(post, path = "/v1/principals/{id}/assignments", tag = "principals", request_body = NewAssignmentRequest,
     params(("id" = String, Path, description = "principal id or logon name")),
     responses(
@@ -636,26 +640,24 @@ pub async fn assign(
     };
     let not_found =
         |field: &'static str, e: resolve::NotFound| ApiError::not_found(e.0).field(field);
-    let scope = match (&body.tenant, &body.resource, &body.client, &body.group) {
-        (Some(t), None, None, None) => Scope::Tenant {
+    for (field, given) in [("client", &body.client), ("group", &body.group)] {
+        if given.is_some() {
+            return Err(invalid(
+                field,
+                "partner roles are given with `POST /v1/principals/{id}/partner-roles` (R41)",
+            )
+            .rule("R41"));
+        }
+    }
+    let scope = match (&body.tenant, &body.resource) {
+        (Some(t), None) => Scope::Tenant {
             tenant: resolve::tenant(&s, t).map_err(|e| not_found("tenant", e))?,
             subtree: body.subtree,
         },
-        (None, Some(r), None, None) => Scope::Resource {
+        (None, Some(r)) => Scope::Resource {
             resource: resolve::resource(&s, r).map_err(|e| not_found("resource", e))?,
         },
-        (None, None, Some(c), None) => {
-            Scope::Client { client: resolve::tenant(&s, c).map_err(|e| not_found("client", e))? }
-        }
-        (None, None, None, Some(g)) => {
-            Scope::Group { group: resolve::group(&s, g).map_err(|e| not_found("group", e))? }
-        }
-        _ => {
-            return Err(invalid(
-                "tenant",
-                "give exactly one of `tenant`, `resource`, `client` and `group`",
-            ));
-        }
+        _ => return Err(invalid("tenant", "give exactly one of `tenant` and `resource`")),
     };
     let worker = app.clone();
     let actor = caller.actor();
