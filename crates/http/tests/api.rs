@@ -1849,3 +1849,55 @@ async fn r57_no_answer_names_internal_types_or_functions() {
     }
     assert!(asked > 100, "only {asked} problems seen");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn r25_r57_catalog_changes_are_guarded_by_its_etag() {
+    let s = start().await;
+    let op = s.sign_in(s.demo.operator).await;
+    let read = || async {
+        let r = s.http.get(format!("{}/v1/catalog", s.base)).bearer_auth(&op).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+        let etag = r.headers()["etag"].to_str().unwrap().to_owned();
+        (etag, r.json::<Value>().await.unwrap()["toml"].as_str().unwrap().to_owned())
+    };
+    let (etag, toml) = read().await;
+    assert!(etag.starts_with('"') && etag.ends_with('"'), "a strong entity tag: {etag}");
+    let changed = format!("{toml}\n[[permission]]\nname = \"invoices.view\"\n");
+    let put = |if_match: Option<&str>, toml: &str| {
+        let mut r = s
+            .http
+            .put(format!("{}/v1/catalog", s.base))
+            .bearer_auth(&op)
+            .json(&json!({"toml": toml}));
+        if let Some(tag) = if_match {
+            r = r.header("if-match", tag);
+        }
+        r.send()
+    };
+    // Without If-Match: 428, nothing changed.
+    let before = s.app.deputy().snapshot().revision;
+    let r = put(None, &changed).await.unwrap();
+    assert_eq!(r.status(), StatusCode::PRECONDITION_REQUIRED);
+    assert_eq!(r.headers()["content-type"], "application/problem+json");
+    assert_eq!(r.json::<Value>().await.unwrap()["field"], "If-Match");
+    // A stale tag: 412, nothing changed.
+    let r = put(Some("\"0123\""), &changed).await.unwrap();
+    assert_eq!(r.status(), StatusCode::PRECONDITION_FAILED);
+    let problem: Value = r.json().await.unwrap();
+    assert_eq!(
+        (problem["type"].as_str(), problem["field"].as_str()),
+        (Some("urn:deputy:problem:precondition-failed"), Some("If-Match"))
+    );
+    assert_eq!(s.app.deputy().snapshot().revision, before, "refused changes change nothing");
+    assert!(s.app.deputy().snapshot().catalog.permission_id("invoices.view").is_none());
+    // The current tag: changed, and the new tag differs.
+    let r = put(Some(&etag), &changed).await.unwrap();
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    let new_tag = r.headers()["etag"].to_str().unwrap().to_owned();
+    assert_ne!(new_tag, etag);
+    assert_eq!(read().await.0, new_tag);
+    // The old tag no longer holds: a second editor who read before cannot overwrite.
+    let again = format!("{toml}\n[[permission]]\nname = \"other.view\"\n");
+    assert_eq!(put(Some(&etag), &again).await.unwrap().status(), StatusCode::PRECONDITION_FAILED);
+    assert!(s.app.deputy().snapshot().catalog.permission_id("other.view").is_none());
+}
