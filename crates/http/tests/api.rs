@@ -519,10 +519,14 @@ async fn r43_switching_into_a_client_rotates_the_session_and_acts_there() {
     );
     let (status, me) = s.get(&switched, "/v1/me").await;
     assert_eq!(status, StatusCode::OK, "{me}");
-    assert_eq!(me["acting_tenant"], s.demo.law_firm.to_string(), "{me}");
+    assert_eq!(
+        me["acting_tenant"],
+        json!({"id": s.demo.law_firm.to_string(), "key": "law-firm"}),
+        "{me}"
+    );
     assert_ne!(me["home"], me["acting_tenant"]);
     let (status, body) =
-        s.post(&switched, "/v1/session/switch", json!({"tenant": me["home"]})).await;
+        s.post(&switched, "/v1/session/switch", json!({"tenant": me["home"]["id"]})).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let home = body["token"].as_str().unwrap();
     let (_, me) = s.get(home, "/v1/me").await;
@@ -996,8 +1000,8 @@ async fn r53_r67_r72_lookups_what_if_and_reviews_over_http() {
     assert_eq!(status, StatusCode::OK, "{found}");
     assert_eq!(
         found["items"],
-        json!(["resource:bakery-withholding"]),
-        "S1: only the payroll client's withholding"
+        json!([{"type": "resource", "id": s.demo.bakery_withholding.to_string(), "key": "bakery-withholding"}]),
+        "S1: only the payroll client's withholding, with its id and key (R57)"
     );
     // Jane sees only what is in tenants where she holds checks.read (her own).
     let (_, hers) = s
@@ -1016,9 +1020,21 @@ async fn r53_r67_r72_lookups_what_if_and_reviews_over_http() {
         )
         .await;
     assert_eq!(status, StatusCode::OK, "{who}");
-    let names: Vec<&str> =
-        who["items"].as_array().unwrap().iter().map(|i| i["principal"].as_str().unwrap()).collect();
+    let names: Vec<&str> = who["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["principal"]["logon"].as_str().unwrap())
+        .collect();
     assert!(names.contains(&"jane") && names.contains(&"jim"), "{who}");
+    assert!(
+        who["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|i| i["principal"] == json!({"id": s.demo.jim.to_string(), "logon": "jim"})),
+        "R57: subjects carry id and logon: {who}"
+    );
     assert_eq!(
         s.post(
             &jane,
@@ -1041,9 +1057,10 @@ async fn r53_r67_r72_lookups_what_if_and_reviews_over_http() {
     assert_eq!(status, StatusCode::OK, "{diff}");
     let rows = diff["rows"].as_array().unwrap();
     assert!(
-        rows.iter().any(|r| r["principal"] == "jane"
+        rows.iter().any(|r| r["principal"]
+            == json!({"id": s.demo.jane.to_string(), "logon": "jane"})
             && r["permission"] == "returns.file"
-            && r["tenant"] == "bakery"
+            && r["tenant"] == json!({"id": s.demo.bakery.to_string(), "key": "bakery"})
             && r["change"] == "loses"),
         "{diff}"
     );
@@ -1249,7 +1266,7 @@ async fn r9_r34_r39_r42_tenant_settings_grants_and_delegates_over_http() {
     assert_eq!(status, StatusCode::OK, "{grants}");
     let grant = &grants["items"][0];
     assert_eq!(
-        (grant["partner"].as_str(), grant["status"].as_str()),
+        (grant["partner"]["key"].as_str(), grant["status"].as_str()),
         (Some("legal-services"), Some("active"))
     );
     assert_eq!(s.get(&jane, "/v1/tenants/law-firm/grants").await.0, StatusCode::NOT_FOUND);
@@ -1370,13 +1387,18 @@ async fn r51_checks_and_lookups_take_the_same_session_context() {
         lookup.as_object_mut().unwrap().extend(context.as_object().unwrap().clone());
         let (status, page) = s.post(&firm_admin, "/v1/lookup/resources", lookup).await;
         assert_eq!(status, StatusCode::OK, "{page}");
-        let found = page["items"].as_array().unwrap().iter().any(|t| t == "tenant:law-firm");
+        let found = page["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|t| t["type"] == "tenant" && t["key"] == "law-firm");
         assert_eq!(found, *expected, "lookup-resources {context}: {page}");
         let mut lookup = json!({"target": "law-firm", "permission": "matters.view"});
         lookup.as_object_mut().unwrap().extend(context.as_object().unwrap().clone());
         let (status, page) = s.post(&firm_admin, "/v1/lookup/subjects", lookup).await;
         assert_eq!(status, StatusCode::OK, "{page}");
-        let found = page["items"].as_array().unwrap().iter().any(|p| p["principal"] == ann);
+        let found =
+            page["items"].as_array().unwrap().iter().any(|p| p["principal"]["logon"] == ann);
         assert_eq!(found, *expected, "lookup-subjects {context}: {page}");
     }
     // A session is at home or switched, not both; and nothing else.
@@ -1499,10 +1521,13 @@ async fn r57_r58_a_grant_is_readable_on_its_own() {
     let (status, view) = s.get(&firm_admin, &format!("/v1/grants/{grant}")).await;
     assert_eq!(status, StatusCode::OK, "{view}");
     assert_eq!(
-        (view["id"].as_str(), view["client"].as_str()),
-        (Some(grant.as_str()), Some("law-firm"))
+        (view["id"].as_str(), &view["client"]),
+        (Some(grant.as_str()), &json!({"id": s.demo.law_firm.to_string(), "key": "law-firm"}))
     );
-    assert_eq!(view["partner"], "legal-services");
+    assert_eq!(
+        view["partner"],
+        json!({"id": s.demo.provider.to_string(), "key": "legal-services"})
+    );
     assert_eq!(view["status"], "active");
     let (_, listed) = s.get(&firm_admin, "/v1/tenants/law-firm/grants").await;
     assert_eq!(listed["items"][0], view, "the same view as in the list");
@@ -1900,4 +1925,25 @@ async fn r25_r57_catalog_changes_are_guarded_by_its_etag() {
     let again = format!("{toml}\n[[permission]]\nname = \"other.view\"\n");
     assert_eq!(put(Some(&etag), &again).await.unwrap().status(), StatusCode::PRECONDITION_FAILED);
     assert!(s.app.deputy().snapshot().catalog.permission_id("other.view").is_none());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn r57_views_name_others_with_id_and_key_and_paths_take_either() {
+    let s = start().await;
+    let op = s.sign_in(s.demo.operator).await;
+    let (status, jim) = s.get(&op, "/v1/principals/jim").await;
+    assert_eq!(status, StatusCode::OK, "{jim}");
+    assert_eq!(jim["owner"], json!({"id": s.demo.jane.to_string(), "logon": "jane"}));
+    assert_eq!(
+        jim["home"],
+        json!({"id": s.demo.natural_health.to_string(), "key": "natural-health"})
+    );
+    assert_eq!(s.get(&op, &format!("/v1/principals/{}", s.demo.jim)).await.1, jim);
+    let (status, bakery) = s.get(&op, "/v1/tenants/bakery").await;
+    assert_eq!(status, StatusCode::OK, "{bakery}");
+    assert_eq!(bakery["parent"], json!({"id": s.demo.root.to_string(), "key": "root"}));
+    assert_eq!(bakery["contact"]["logon"], "bakery-admin", "{bakery}");
+    assert_eq!(s.get(&op, &format!("/v1/tenants/{}", s.demo.bakery)).await.1, bakery);
+    let by_key = s.get(&op, "/v1/tenants/bakery/resources").await.1;
+    assert_eq!(s.get(&op, &format!("/v1/tenants/{}/resources", s.demo.bakery)).await.1, by_key);
 }

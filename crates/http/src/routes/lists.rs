@@ -3,6 +3,7 @@
 
 use super::ApiQuery;
 use super::principals::PrincipalView;
+use super::refs::TenantRef;
 use crate::caller::Authed;
 use crate::openapi::ErrorsOfRead;
 use crate::problem::ApiError;
@@ -259,8 +260,8 @@ pub async fn activity(
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct GrantView {
     pub id: String,
-    pub client: String,
-    pub partner: String,
+    pub client: TenantRef,
+    pub partner: TenantRef,
     /// `proposed`, `active`, `expired` (active, past its end) or `revoked`.
     pub status: String,
     pub ceiling: Vec<String>,
@@ -274,11 +275,10 @@ pub struct GrantView {
 
 impl GrantView {
     pub fn of(s: &Snapshot, g: &deputy_core::Grant, now: deputy_core::Millis) -> GrantView {
-        let key = |t: TenantId| s.tenant(t).map_or(t.to_string(), |t| t.key.clone());
         GrantView {
             id: g.id.to_string(),
-            client: key(g.client),
-            partner: key(g.partner),
+            client: TenantRef::of(s, g.client),
+            partner: TenantRef::of(s, g.partner),
             // An active grant past its end has ended by itself (R40, R52).
             status: match g.status {
                 deputy_core::GrantStatus::Proposed => "proposed",

@@ -1,5 +1,6 @@
 //! Principals: the caller itself, one principal, new users, invitations, API keys.
 
+use super::refs::{PrincipalRef, TenantRef};
 use super::{ApiJson, blocking, written};
 use crate::caller::{Authed, CallerMustChange, Source};
 use crate::openapi::{ErrorsOfHashing, ErrorsOfMail, ErrorsOfRead, ErrorsOfSession, ErrorsOfWrite};
@@ -23,8 +24,8 @@ pub struct PrincipalView {
     pub kind: String,
     /// A delegate's owner.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub owner: Option<String>,
-    pub home: String,
+    pub owner: Option<PrincipalRef>,
+    pub home: TenantRef,
     pub logon: String,
     pub first_name: String,
     pub last_name: String,
@@ -168,8 +169,8 @@ impl PrincipalView {
                 PrincipalKind::ServiceAccount => "service_account",
             }
             .to_owned(),
-            owner: p.owner().map(|o| o.to_string()),
-            home: p.home.to_string(),
+            owner: p.owner().map(|o| PrincipalRef::of(s, o)),
+            home: TenantRef::of(s, p.home),
             logon: p.logon.to_string(),
             first_name: p.first_name.to_string(),
             last_name: p.last_name.to_string(),
@@ -198,7 +199,7 @@ pub struct MeView {
     #[serde(flatten)]
     pub principal: PrincipalView,
     /// The tenant the session acts in: home, or the client switched into (R43).
-    pub acting_tenant: String,
+    pub acting_tenant: TenantRef,
     /// While impersonating (R48): the principal acted as. The banner says so.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub impersonating: Option<PrincipalView>,
@@ -224,7 +225,7 @@ pub async fn me(
         .map(|t| PrincipalView::of(&s, t, false));
     Ok(Json(MeView {
         principal: PrincipalView::of(&s, p, false),
-        acting_tenant: caller.data.switched.map_or(p.home, TenantId).to_string(),
+        acting_tenant: TenantRef::of(&s, caller.data.switched.map_or(p.home, TenantId)),
         impersonation_expires_at: impersonating.as_ref().and(caller.data.impersonation_expires_ms),
         impersonating,
         must_change_password: caller.data.must_change_password,

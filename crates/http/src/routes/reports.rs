@@ -2,6 +2,7 @@
 //! catalog (R25), and listings of grants, delegates, API keys and the mail outbox.
 
 use super::checks::{Sight, admitted_principal, admitted_switch};
+use super::refs::{PrincipalRef, TargetRef, TenantRef};
 use super::{ApiJson, ApiQuery, blocking, holds, page_limit};
 use crate::caller::Authed;
 use crate::openapi::{ErrorsOfCaller, ErrorsOfRead, ErrorsOfWrite};
@@ -39,10 +40,6 @@ fn target_tenant(s: &Snapshot, t: Target) -> Option<TenantId> {
     }
 }
 
-fn target_name(s: &Snapshot, t: Target) -> String {
-    resolve::target_name(s, t)
-}
-
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LookupResources {
@@ -66,8 +63,8 @@ pub struct LookupResources {
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct TargetPage {
-    /// `tenant:KEY` or `resource:KEY`.
-    pub items: Vec<String>,
+    /// Each tenant or resource with its `type`, id and key.
+    pub items: Vec<TargetRef>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next_cursor: Option<String>,
 }
@@ -117,7 +114,7 @@ pub async fn lookup_resources(
         .items
         .iter()
         .filter(|t| target_tenant(&s, **t).is_some_and(|tenant| sight.reads(tenant)))
-        .map(|t| target_name(&s, *t))
+        .map(|t| TargetRef::of(&s, *t))
         .collect();
     Ok(Json(TargetPage { items, next_cursor: page.next }))
 }
@@ -143,10 +140,10 @@ pub struct LookupSubjects {
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct SubjectView {
-    pub principal: String,
+    pub principal: PrincipalRef,
     /// Present when the principal passes only switched into this client.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub switched_into: Option<String>,
+    pub switched_into: Option<TenantRef>,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -198,10 +195,8 @@ pub async fn lookup_subjects(
         .items
         .iter()
         .map(|sub| SubjectView {
-            principal: s
-                .principal(sub.principal)
-                .map_or_else(|| sub.principal.to_string(), |p| p.logon.to_string()),
-            switched_into: sub.switched.and_then(|c| s.tenant(c)).map(|t| t.key.clone()),
+            principal: PrincipalRef::of(&s, sub.principal),
+            switched_into: sub.switched.map(|c| TenantRef::of(&s, c)),
         })
         .collect();
     Ok(Json(SubjectPage { items, next_cursor: page.next }))
@@ -255,11 +250,12 @@ pub struct WhatIfRequest {
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct AccessChangeView {
-    pub principal: String,
+    pub principal: PrincipalRef,
+    /// Present when the access is held only switched into this client.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub switched_into: Option<String>,
+    pub switched_into: Option<TenantRef>,
     pub permission: String,
-    pub tenant: String,
+    pub tenant: TenantRef,
     /// `gains` or `loses`.
     pub change: String,
 }
@@ -345,16 +341,13 @@ pub async fn what_if(
     let (page, next) = diff
         .page(revision, body.cursor.as_deref(), limit)
         .map_err(|e| ApiError::bad_request(e).field("cursor"))?;
-    let tname = |t: TenantId| s.tenant(t).map_or(t.to_string(), |t| t.key.clone());
     let rows = page
         .iter()
         .map(|r| AccessChangeView {
-            principal: s
-                .principal(r.principal)
-                .map_or(r.principal.to_string(), |p| p.logon.to_string()),
-            switched_into: r.switched.map(tname),
+            principal: PrincipalRef::of(&s, r.principal),
+            switched_into: r.switched.map(|t| TenantRef::of(&s, t)),
             permission: s.catalog.perm_name(r.permission).to_owned(),
-            tenant: tname(r.tenant),
+            tenant: TenantRef::of(&s, r.tenant),
             change: if r.gained { "gains" } else { "loses" }.to_owned(),
         })
         .collect();

@@ -2,6 +2,7 @@
 
 use super::ApiQuery;
 use super::lists::{Page, PageParams, page};
+use super::refs::{PrincipalRef, TenantRef};
 use crate::caller::Authed;
 use crate::openapi::ErrorsOfRead;
 use crate::problem::ApiError;
@@ -19,7 +20,7 @@ pub struct TenantView {
     pub key: String,
     pub name: String,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub parent: Option<String>,
+    pub parent: Option<TenantRef>,
     /// Visible to the tenant's users (R9).
     pub description: String,
     /// Only for holders of `tenants.manage` over it or in it through a grant (R9).
@@ -30,7 +31,7 @@ pub struct TenantView {
     /// Its effective entitlements (R3).
     pub entitlements: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub contact: Option<String>,
+    pub contact: Option<PrincipalRef>,
 }
 
 fn view(s: &deputy_core::State, t: &Tenant, internal: bool) -> TenantView {
@@ -38,13 +39,13 @@ fn view(s: &deputy_core::State, t: &Tenant, internal: bool) -> TenantView {
         id: t.id.to_string(),
         key: t.key.clone(),
         name: t.name.clone(),
-        parent: t.parent.map(|p| p.to_string()),
+        parent: t.parent.map(|p| TenantRef::of(s, p)),
         description: t.description.clone(),
         internal_description: internal.then(|| t.internal_description.clone()),
         partner: t.partner,
         suspended: t.suspended,
         entitlements: s.catalog.perm_names(t.entitlements),
-        contact: t.contact.map(|c| c.to_string()),
+        contact: t.contact.map(|c| PrincipalRef::of(s, c)),
     }
 }
 
