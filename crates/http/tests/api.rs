@@ -375,7 +375,7 @@ async fn r10_r12_add_user_invite_and_fifty_concurrent_redemptions_have_one_winne
         if status == StatusCode::OK {
             ok += 1;
         } else {
-            assert_eq!(status, StatusCode::BAD_REQUEST);
+            assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "the link is used");
         }
     }
     assert_eq!(ok, 1, "exactly one redemption wins");
@@ -578,10 +578,14 @@ async fn r43_switching_into_a_client_rotates_the_session_and_acts_there() {
     );
     let (status, me) = s.get(&switched, "/v1/me").await;
     assert_eq!(status, StatusCode::OK, "{me}");
-    assert_eq!(me["acting_tenant"], s.demo.law_firm.to_string(), "{me}");
+    assert_eq!(
+        me["acting_tenant"],
+        json!({"id": s.demo.law_firm.to_string(), "key": "law-firm"}),
+        "{me}"
+    );
     assert_ne!(me["home"], me["acting_tenant"]);
     let (status, body) =
-        s.post(&switched, "/v1/session/switch", json!({"tenant": me["home"]})).await;
+        s.post(&switched, "/v1/session/switch", json!({"tenant": me["home"]["id"]})).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let home = body["token"].as_str().unwrap();
     let (_, me) = s.get(home, "/v1/me").await;
@@ -777,7 +781,7 @@ async fn r13_forgot_password_answers_alike_and_the_link_resets_once() {
     };
     assert_eq!(reset("short").await, StatusCode::UNPROCESSABLE_ENTITY, "R15 still applies");
     assert_eq!(reset(new_password).await, StatusCode::NO_CONTENT);
-    assert_eq!(reset(new_password).await, StatusCode::BAD_REQUEST, "single use");
+    assert_eq!(reset(new_password).await, StatusCode::UNPROCESSABLE_ENTITY, "single use");
     assert_eq!(
         s.get(&jane_session, "/v1/me").await.0,
         StatusCode::UNAUTHORIZED,
@@ -1055,8 +1059,8 @@ async fn r53_r67_r72_lookups_what_if_and_reviews_over_http() {
     assert_eq!(status, StatusCode::OK, "{found}");
     assert_eq!(
         found["items"],
-        json!(["resource:bakery-withholding"]),
-        "S1: only the payroll client's withholding"
+        json!([{"type": "resource", "id": s.demo.bakery_withholding.to_string(), "key": "bakery-withholding"}]),
+        "S1: only the payroll client's withholding, with its id and key (R57)"
     );
     // Jane sees only what is in tenants where she holds checks.read (her own).
     let (_, hers) = s
@@ -1075,9 +1079,21 @@ async fn r53_r67_r72_lookups_what_if_and_reviews_over_http() {
         )
         .await;
     assert_eq!(status, StatusCode::OK, "{who}");
-    let names: Vec<&str> =
-        who["items"].as_array().unwrap().iter().map(|i| i["principal"].as_str().unwrap()).collect();
+    let names: Vec<&str> = who["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["principal"]["logon"].as_str().unwrap())
+        .collect();
     assert!(names.contains(&"jane") && names.contains(&"jim"), "{who}");
+    assert!(
+        who["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|i| i["principal"] == json!({"id": s.demo.jim.to_string(), "logon": "jim"})),
+        "R57: subjects carry id and logon: {who}"
+    );
     assert_eq!(
         s.post(
             &jane,
@@ -1100,9 +1116,10 @@ async fn r53_r67_r72_lookups_what_if_and_reviews_over_http() {
     assert_eq!(status, StatusCode::OK, "{diff}");
     let rows = diff["rows"].as_array().unwrap();
     assert!(
-        rows.iter().any(|r| r["principal"] == "jane"
+        rows.iter().any(|r| r["principal"]
+            == json!({"id": s.demo.jane.to_string(), "logon": "jane"})
             && r["permission"] == "returns.file"
-            && r["tenant"] == "bakery"
+            && r["tenant"] == json!({"id": s.demo.bakery.to_string(), "key": "bakery"})
             && r["change"] == "loses"),
         "{diff}"
     );
@@ -1308,7 +1325,7 @@ async fn r9_r34_r39_r42_tenant_settings_grants_and_delegates_over_http() {
     assert_eq!(status, StatusCode::OK, "{grants}");
     let grant = &grants["items"][0];
     assert_eq!(
-        (grant["partner"].as_str(), grant["status"].as_str()),
+        (grant["partner"]["key"].as_str(), grant["status"].as_str()),
         (Some("legal-services"), Some("active"))
     );
     assert_eq!(s.get(&jane, "/v1/tenants/law-firm/grants").await.0, StatusCode::NOT_FOUND);
@@ -1429,13 +1446,18 @@ async fn r51_checks_and_lookups_take_the_same_session_context() {
         lookup.as_object_mut().unwrap().extend(context.as_object().unwrap().clone());
         let (status, page) = s.post(&firm_admin, "/v1/lookup/resources", lookup).await;
         assert_eq!(status, StatusCode::OK, "{page}");
-        let found = page["items"].as_array().unwrap().iter().any(|t| t == "tenant:law-firm");
+        let found = page["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|t| t["type"] == "tenant" && t["key"] == "law-firm");
         assert_eq!(found, *expected, "lookup-resources {context}: {page}");
         let mut lookup = json!({"target": "law-firm", "permission": "matters.view"});
         lookup.as_object_mut().unwrap().extend(context.as_object().unwrap().clone());
         let (status, page) = s.post(&firm_admin, "/v1/lookup/subjects", lookup).await;
         assert_eq!(status, StatusCode::OK, "{page}");
-        let found = page["items"].as_array().unwrap().iter().any(|p| p["principal"] == ann);
+        let found =
+            page["items"].as_array().unwrap().iter().any(|p| p["principal"]["logon"] == ann);
         assert_eq!(found, *expected, "lookup-subjects {context}: {page}");
     }
     // A session is at home or switched, not both; and nothing else.
@@ -1558,10 +1580,13 @@ async fn r57_r58_a_grant_is_readable_on_its_own() {
     let (status, view) = s.get(&firm_admin, &format!("/v1/grants/{grant}")).await;
     assert_eq!(status, StatusCode::OK, "{view}");
     assert_eq!(
-        (view["id"].as_str(), view["client"].as_str()),
-        (Some(grant.as_str()), Some("law-firm"))
+        (view["id"].as_str(), &view["client"]),
+        (Some(grant.as_str()), &json!({"id": s.demo.law_firm.to_string(), "key": "law-firm"}))
     );
-    assert_eq!(view["partner"], "legal-services");
+    assert_eq!(
+        view["partner"],
+        json!({"id": s.demo.provider.to_string(), "key": "legal-services"})
+    );
     assert_eq!(view["status"], "active");
     let (_, listed) = s.get(&firm_admin, "/v1/tenants/law-firm/grants").await;
     assert_eq!(listed["items"][0], view, "the same view as in the list");
@@ -1622,4 +1647,362 @@ async fn r50_password_and_reset_writes_answer_a_consistency_token() {
     .unwrap();
     assert_eq!(r.status(), StatusCode::OK);
     assert!(token_of(&r).is_some(), "auth/password");
+}
+
+/// The answer an outsider gets for something real, and the answer for a missing id, are
+/// the same (R58).
+fn same_answer(real: &(StatusCode, Value), missing: &(StatusCode, Value)) {
+    assert_eq!(real.0, StatusCode::NOT_FOUND, "{}", real.1);
+    assert_eq!(
+        (real.0, &real.1["type"], &real.1["field"]),
+        (missing.0, &missing.1["type"], &missing.1["field"])
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn r57_get_group_lists_its_clients() {
+    let s = start().await;
+    let jane = s.sign_in(s.demo.jane).await;
+    let group = s.demo.payroll_group.to_string();
+    let (status, view) = s.get(&jane, &format!("/v1/groups/{group}")).await;
+    assert_eq!(status, StatusCode::OK, "{view}");
+    assert_eq!(view["id"], group.as_str());
+    assert_eq!(view["name"], "Payroll clients");
+    assert_eq!(view["default"], false);
+    assert_eq!(view["owner"]["principal"], json!({"id": s.demo.jane.to_string(), "logon": "jane"}));
+    assert_eq!(view["tenants"], json!([{"id": s.demo.bakery.to_string(), "key": "bakery"}]));
+    // Jane's Default group holds her other businesses, never the payroll client.
+    let default = s
+        .app
+        .deputy()
+        .snapshot()
+        .default_group(deputy_core::GroupOwner::User(s.demo.jane))
+        .unwrap()
+        .to_string();
+    let (status, view) = s.get(&jane, &format!("/v1/groups/{default}")).await;
+    assert_eq!(status, StatusCode::OK, "{view}");
+    assert_eq!(view["default"], true);
+    let keys: Vec<&str> =
+        view["tenants"].as_array().unwrap().iter().map(|t| t["key"].as_str().unwrap()).collect();
+    assert!(keys.contains(&"natural-health") && !keys.contains(&"bakery"), "{view}");
+    // Someone who may not see Jane gets the missing id's answer.
+    let outsider = s.sign_in(s.demo.firm_admin).await;
+    same_answer(
+        &s.get(&outsider, &format!("/v1/groups/{group}")).await,
+        &s.get(&outsider, "/v1/groups/sg9999").await,
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn r57_a_tenants_resources_are_listed_and_each_readable() {
+    let s = start().await;
+    let bakery_admin = s.sign_in(s.demo.bakery_admin).await;
+    let (status, page) = s.get(&bakery_admin, "/v1/tenants/bakery/resources?limit=1").await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert_eq!(page["items"].as_array().unwrap().len(), 1);
+    let cursor = page["next_cursor"].as_str().expect("a second page").to_owned();
+    let (status, rest) =
+        s.get(&bakery_admin, &format!("/v1/tenants/bakery/resources?cursor={cursor}")).await;
+    assert_eq!(status, StatusCode::OK, "{rest}");
+    let mut keys: Vec<String> = page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .chain(rest["items"].as_array().unwrap())
+        .map(|r| r["key"].as_str().unwrap().to_owned())
+        .collect();
+    keys.sort();
+    assert_eq!(keys, ["bakery-sales-use", "bakery-withholding"]);
+    // The same cursor parser as every id-ordered list (R57).
+    let (status, bad) = s.get(&bakery_admin, "/v1/tenants/bakery/resources?cursor=-1").await;
+    assert_eq!((status, &bad["field"]), (StatusCode::BAD_REQUEST, &json!("cursor")));
+    let id = s.demo.bakery_withholding.to_string();
+    let expected = json!({
+        "id": id,
+        "key": "bakery-withholding",
+        "name": "bakery-withholding",
+        "tenant": {"id": s.demo.bakery.to_string(), "key": "bakery"},
+        "type": "tax-account",
+        "kind": "Withholding",
+    });
+    for path in [format!("/v1/resources/{id}"), "/v1/resources/bakery-withholding".to_owned()] {
+        let (status, view) = s.get(&bakery_admin, &path).await;
+        assert_eq!(status, StatusCode::OK, "{view}");
+        assert_eq!(view["id"], expected["id"]);
+        assert_eq!(view["tenant"], expected["tenant"]);
+        assert_eq!((&view["type"], &view["kind"]), (&expected["type"], &expected["kind"]));
+    }
+    // The law firm's admin may not read the bakery: its resources do not exist for it.
+    let outsider = s.sign_in(s.demo.firm_admin).await;
+    same_answer(
+        &s.get(&outsider, &format!("/v1/resources/{id}")).await,
+        &s.get(&outsider, "/v1/resources/r9999").await,
+    );
+    same_answer(
+        &s.get(&outsider, "/v1/tenants/bakery/resources").await,
+        &s.get(&outsider, "/v1/tenants/t9999/resources").await,
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn r57_the_tenant_list_searches_what_the_caller_may_read() {
+    let s = start().await;
+    let operator = s.sign_in(s.demo.operator).await;
+    let (status, page) = s.get(&operator, "/v1/tenants?q=BAK").await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert_eq!(
+        page["items"],
+        json!([{"id": s.demo.bakery.to_string(), "key": "bakery", "name": s.app.deputy().snapshot().tenant(s.demo.bakery).unwrap().name}])
+    );
+    // Paged to the end with the id-ordered cursor.
+    let mut seen = 0;
+    let mut path = "/v1/tenants?limit=2".to_owned();
+    loop {
+        let (status, page) = s.get(&operator, &path).await;
+        assert_eq!(status, StatusCode::OK, "{page}");
+        seen += page["items"].as_array().unwrap().len();
+        match page["next_cursor"].as_str() {
+            Some(c) => path = format!("/v1/tenants?limit=2&cursor={c}"),
+            None => break,
+        }
+    }
+    assert_eq!(seen, s.app.deputy().snapshot().n_tenants(), "the operator reads every tenant");
+    // The law firm's admin reads its own firm, not the bakery.
+    let firm_admin = s.sign_in(s.demo.firm_admin).await;
+    let (_, mine) = s.get(&firm_admin, "/v1/tenants").await;
+    let keys: Vec<&str> =
+        mine["items"].as_array().unwrap().iter().map(|t| t["key"].as_str().unwrap()).collect();
+    assert!(keys.contains(&"law-firm") && !keys.contains(&"bakery"), "{mine}");
+    assert_eq!(s.get(&firm_admin, "/v1/tenants?q=bakery").await.1["items"], json!([]));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn r39_delegates_are_listed_with_their_access_type_groups_and_kinds() {
+    let s = start().await;
+    let jane = s.sign_in(s.demo.jane).await;
+    // A second delegate, with Full Access.
+    let (status, made) = s
+        .post(
+            &jane,
+            "/v1/principals/jane/delegates",
+            json!({"logon": "jill", "first_name": "Jill", "last_name": "Doe", "email": "jill@example.com"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{made}");
+    let (status, page) = s.get(&jane, "/v1/principals/jane/delegates").await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    let by_logon = |logon: &str| {
+        page["items"].as_array().unwrap().iter().find(|d| d["logon"] == logon).cloned().unwrap()
+    };
+    let jim = by_logon("jim");
+    assert_eq!(jim["access"]["type"], "limited", "{jim}");
+    assert_eq!(
+        jim["access"]["groups"],
+        json!([{"id": s.demo.payroll_group.to_string(), "name": "Payroll clients"}])
+    );
+    assert_eq!(jim["access"]["kinds"], json!(["Withholding"]));
+    assert!(jim["email"].is_string() && jim["first_name"] == "Jim", "R39: name and e-mail");
+    let jill = by_logon("jill");
+    assert_eq!(jill["access"]["type"], "full", "{jill}");
+    assert!(jill["access"].get("groups").is_none() && jill["access"].get("kinds").is_none());
+    // A user who is no secondary logon has no access type.
+    assert!(s.get(&jane, "/v1/principals/jane").await.1.get("access").is_none());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn r44_the_principal_view_shows_the_status_reason() {
+    let s = start().await;
+    let (app, provider_admin) = (s.app.clone(), s.demo.provider_admin);
+    tokio::task::spawn_blocking(move || app.auth().set_password(provider_admin, PASSWORD, false))
+        .await
+        .unwrap()
+        .unwrap();
+    let provider = s.sign_in(s.demo.provider_admin).await;
+    let (status, given) = s
+        .post(
+            &provider,
+            "/v1/principals/ann/partner-roles",
+            json!({"role": "viewer", "client": "law-firm"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{given}");
+    let firm_admin = s.sign_in(s.demo.firm_admin).await;
+    let (status, old) = s.get(&firm_admin, "/v1/principals/ann.lee").await;
+    assert_eq!(status, StatusCode::OK, "{old}");
+    assert_eq!(
+        (old["status"].as_str(), old["status_reason"].as_str()),
+        (Some("deactivated"), Some("replaced by partner access"))
+    );
+    // An active principal without a reason shows none.
+    assert!(s.get(&firm_admin, "/v1/principals/firm-admin").await.1.get("status_reason").is_none());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn r48_the_impersonation_answer_names_the_impersonator_and_the_principal_acted_as() {
+    let s = start().await;
+    let operator = s.sign_in(s.demo.operator).await;
+    let (status, body) = s
+        .post(&operator, "/v1/session/impersonate", json!({"target": "jane", "reason": "ticket 1"}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["principal"], json!({"id": s.demo.operator.to_string(), "logon": "operator"}));
+    assert_eq!(body["impersonating"], json!({"id": s.demo.jane.to_string(), "logon": "jane"}));
+    assert_eq!(body["acting_tenant"]["key"], "natural-health");
+    let (status, back) =
+        s.post(body["token"].as_str().unwrap(), "/v1/session/stop-impersonating", json!({})).await;
+    assert_eq!(status, StatusCode::OK, "{back}");
+    assert!(back.get("impersonating").is_none(), "{back}");
+    assert_eq!(back["principal"]["logon"], "operator");
+}
+
+/// Whether `text` names something of the code: a type (`NewAssignmentRequest`,
+/// `struct …`, `usize`) or a function (`give_partner_role`).
+fn names_code(text: &str) -> bool {
+    let camel = text.split(|c: char| !c.is_alphanumeric()).any(|w| {
+        let mut chars = w.chars();
+        chars.next().is_some_and(char::is_uppercase)
+            && w.chars().skip(1).any(char::is_lowercase)
+            && w.chars().skip(1).any(char::is_uppercase)
+    });
+    let words = ["struct ", "enum ", "usize", "u32", "u64", "i64", "String", "::"];
+    camel || words.iter().any(|w| text.contains(w)) || text.contains("give_partner_role")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn r57_assignments_refuse_partner_scopes_pointing_at_partner_roles() {
+    let s = start().await;
+    let doc: Value = s.get("", "/v1/openapi.json").await.1;
+    let schema = &doc["components"]["schemas"]["NewAssignmentRequest"]["properties"];
+    assert!(schema.get("client").is_none() && schema.get("group").is_none(), "{schema}");
+    let op = s.sign_in(s.demo.operator).await;
+    for field in ["client", "group"] {
+        let value = if field == "client" { "bakery" } else { "sg0" };
+        let (status, body) = s
+            .post(&op, "/v1/principals/ann/assignments", json!({"role": "viewer", field: value}))
+            .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        assert_eq!((body["field"].as_str(), body["rule"].as_str()), (Some(field), Some("R41")));
+        let detail = body["detail"].as_str().unwrap();
+        assert!(detail.contains("/v1/principals/{id}/partner-roles"), "{detail}");
+        assert!(!names_code(detail), "{detail}");
+    }
+}
+
+/// No answer names the code's own types or functions: malformed bodies, queries and
+/// paths on every operation of the document answer in the API's words (R57).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn r57_no_answer_names_internal_types_or_functions() {
+    let s = start().await;
+    let op = s.sign_in(s.demo.operator).await;
+    let doc: Value = s.get(&op, "/v1/openapi.json").await.1;
+    let mut asked = 0;
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        let concrete = path
+            .split('/')
+            .map(|seg| if seg.starts_with('{') { "x%FF" } else { seg })
+            .collect::<Vec<_>>()
+            .join("/");
+        let plain = path
+            .split('/')
+            .map(|seg| if seg.starts_with('{') { "nothing-here" } else { seg })
+            .collect::<Vec<_>>()
+            .join("/");
+        for (method, operation) in item.as_object().unwrap() {
+            let method = reqwest::Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
+            let mut tries = vec![
+                s.http.request(method.clone(), format!("{}{plain}?limit=abc&cursor=-1", s.base)),
+                s.http.request(method.clone(), format!("{}{concrete}", s.base)),
+            ];
+            if operation.get("requestBody").is_some() {
+                for body in [json!([1]), json!({"limit": "x"}), json!("text"), json!({})] {
+                    tries.push(
+                        s.http.request(method.clone(), format!("{}{plain}", s.base)).json(&body),
+                    );
+                }
+            }
+            for request in tries {
+                let r = request.bearer_auth(&op).send().await.unwrap();
+                let status = r.status();
+                let body: Value = r.json().await.unwrap_or(Value::Null);
+                if let Some(detail) = body["detail"].as_str() {
+                    asked += 1;
+                    assert!(!names_code(detail), "{method} {path} ({status}): {detail}");
+                }
+            }
+        }
+    }
+    assert!(asked > 100, "only {asked} problems seen");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn r25_r57_catalog_changes_are_guarded_by_its_etag() {
+    let s = start().await;
+    let op = s.sign_in(s.demo.operator).await;
+    let read = || async {
+        let r = s.http.get(format!("{}/v1/catalog", s.base)).bearer_auth(&op).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+        let etag = r.headers()["etag"].to_str().unwrap().to_owned();
+        (etag, r.json::<Value>().await.unwrap()["toml"].as_str().unwrap().to_owned())
+    };
+    let (etag, toml) = read().await;
+    assert!(etag.starts_with('"') && etag.ends_with('"'), "a strong entity tag: {etag}");
+    let changed = format!("{toml}\n[[permission]]\nname = \"invoices.view\"\n");
+    let put = |if_match: Option<&str>, toml: &str| {
+        let mut r = s
+            .http
+            .put(format!("{}/v1/catalog", s.base))
+            .bearer_auth(&op)
+            .json(&json!({"toml": toml}));
+        if let Some(tag) = if_match {
+            r = r.header("if-match", tag);
+        }
+        r.send()
+    };
+    // Without If-Match: 428, nothing changed.
+    let before = s.app.deputy().snapshot().revision;
+    let r = put(None, &changed).await.unwrap();
+    assert_eq!(r.status(), StatusCode::PRECONDITION_REQUIRED);
+    assert_eq!(r.headers()["content-type"], "application/problem+json");
+    assert_eq!(r.json::<Value>().await.unwrap()["field"], "If-Match");
+    // A stale tag: 412, nothing changed.
+    let r = put(Some("\"0123\""), &changed).await.unwrap();
+    assert_eq!(r.status(), StatusCode::PRECONDITION_FAILED);
+    let problem: Value = r.json().await.unwrap();
+    assert_eq!(
+        (problem["type"].as_str(), problem["field"].as_str()),
+        (Some("urn:deputy:problem:precondition-failed"), Some("If-Match"))
+    );
+    assert_eq!(s.app.deputy().snapshot().revision, before, "refused changes change nothing");
+    assert!(s.app.deputy().snapshot().catalog.permission_id("invoices.view").is_none());
+    // The current tag: changed, and the new tag differs.
+    let r = put(Some(&etag), &changed).await.unwrap();
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    let new_tag = r.headers()["etag"].to_str().unwrap().to_owned();
+    assert_ne!(new_tag, etag);
+    assert_eq!(read().await.0, new_tag);
+    // The old tag no longer holds: a second editor who read before cannot overwrite.
+    let again = format!("{toml}\n[[permission]]\nname = \"other.view\"\n");
+    assert_eq!(put(Some(&etag), &again).await.unwrap().status(), StatusCode::PRECONDITION_FAILED);
+    assert!(s.app.deputy().snapshot().catalog.permission_id("other.view").is_none());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn r57_views_name_others_with_id_and_key_and_paths_take_either() {
+    let s = start().await;
+    let op = s.sign_in(s.demo.operator).await;
+    let (status, jim) = s.get(&op, "/v1/principals/jim").await;
+    assert_eq!(status, StatusCode::OK, "{jim}");
+    assert_eq!(jim["owner"], json!({"id": s.demo.jane.to_string(), "logon": "jane"}));
+    assert_eq!(
+        jim["home"],
+        json!({"id": s.demo.natural_health.to_string(), "key": "natural-health"})
+    );
+    assert_eq!(s.get(&op, &format!("/v1/principals/{}", s.demo.jim)).await.1, jim);
+    let (status, bakery) = s.get(&op, "/v1/tenants/bakery").await;
+    assert_eq!(status, StatusCode::OK, "{bakery}");
+    assert_eq!(bakery["parent"], json!({"id": s.demo.root.to_string(), "key": "root"}));
+    assert_eq!(bakery["contact"]["logon"], "bakery-admin", "{bakery}");
+    assert_eq!(s.get(&op, &format!("/v1/tenants/{}", s.demo.bakery)).await.1, bakery);
+    let by_key = s.get(&op, "/v1/tenants/bakery/resources").await.1;
+    assert_eq!(s.get(&op, &format!("/v1/tenants/{}/resources", s.demo.bakery)).await.1, by_key);
 }

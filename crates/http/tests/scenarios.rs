@@ -229,7 +229,7 @@ async fn s4_r67_legal_tech_partner_access_through_the_api_only() {
         .await;
     let rows = preview["rows"].as_array().unwrap();
     assert!(
-        rows.iter().any(|r| r["principal"] == "ann"
+        rows.iter().any(|r| r["principal"]["logon"] == "ann"
             && r["permission"] == "matters.view"
             && r["change"] == "loses"),
         "{preview}"

@@ -32,8 +32,8 @@ impl Viewer {
     /// while impersonating, the target's home, where the target acts (R48).
     pub fn acting_tenant(&self, s: &Snapshot) -> Option<TenantId> {
         let tenant = match &self.me.impersonating {
-            Some(target) => &target.home,
-            None => &self.me.acting_tenant,
+            Some(target) => &target.home.id,
+            None => &self.me.acting_tenant.id,
         };
         deputy_service::resolve::tenant(s, tenant).ok()
     }

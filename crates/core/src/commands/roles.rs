@@ -83,7 +83,7 @@ impl Tx {
             }
             Scope::Client { .. } | Scope::Group { .. } => Err(CommandError::invalid(
                 "scope",
-                "partner roles are given with `give_partner_role` (R41)",
+                "a partner role (for a client or a security group) is given as a partner role, not as an assignment (R41)",
             )),
         }
     }

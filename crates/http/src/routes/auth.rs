@@ -1,5 +1,6 @@
 //! Sign-in, sign-out, password change and invitation links (R12–R15, R23).
 
+use super::refs::{PrincipalRef, TenantRef};
 use super::{ApiJson, blocking};
 use crate::caller::{CallerMustChange, Source};
 use crate::openapi::{ErrorsOfCaller, ErrorsOfHashing, ErrorsOfSession};
@@ -24,7 +25,13 @@ pub struct SignIn {
 pub struct SessionCreated {
     /// Present as `Authorization: Bearer <token>`, or let the cookie carry it.
     pub token: String,
-    pub principal: String,
+    /// Who signed in: while impersonating, the impersonator (the real actor, R49).
+    pub principal: PrincipalRef,
+    /// While impersonating (R48): the principal acted as.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub impersonating: Option<PrincipalRef>,
+    /// Where the session acts: home, or the client switched into (R43).
+    pub acting_tenant: TenantRef,
     /// R14: only a password change is allowed until it is done.
     pub must_change_password: bool,
 }
@@ -53,8 +60,21 @@ pub(crate) fn with_session(app: &AppState, session: NewSession) -> Response {
         session.token,
         if config.secure() { "; Secure" } else { "" }
     );
+    let s = app.deputy().snapshot();
+    let data = &session.caller.data;
+    // Impersonating, the session acts as the target at its home (R51 step 2).
+    let acting_as = data.impersonating.map_or(session.caller.principal, deputy_core::PrincipalId);
+    let home = s.principal(acting_as).map(|p| p.home);
+    let acting = data.switched.map(deputy_core::TenantId).or(home);
     let body = SessionCreated {
-        principal: session.caller.principal.to_string(),
+        principal: PrincipalRef::of(&s, session.caller.principal),
+        impersonating: data
+            .impersonating
+            .map(|p| PrincipalRef::of(&s, deputy_core::PrincipalId(p))),
+        acting_tenant: acting.map_or_else(
+            || TenantRef { id: String::new(), key: String::new() },
+            |t| TenantRef::of(&s, t),
+        ),
         must_change_password: session.caller.data.must_change_password,
         token: session.token,
     };

@@ -3,6 +3,7 @@
 
 use super::ApiQuery;
 use super::principals::PrincipalView;
+use super::refs::TenantRef;
 use crate::caller::Authed;
 use crate::openapi::ErrorsOfRead;
 use crate::problem::ApiError;
@@ -21,6 +22,7 @@ use utoipa::{IntoParams, ToSchema};
 #[serde(deny_unknown_fields)]
 pub struct PageParams {
     /// Where to continue: the `next_cursor` of the previous page.
+    #[param(pattern = "^[0-9]{1,20}$")]
     pub cursor: Option<String>,
     /// Items per page, 1–1000 (default 100).
     #[param(minimum = 1, maximum = 1000)]
@@ -28,12 +30,12 @@ pub struct PageParams {
 }
 
 impl PageParams {
-    fn limit(&self) -> Result<usize, ApiError> {
+    pub(crate) fn limit(&self) -> Result<usize, ApiError> {
         super::page_limit(self.limit)
     }
 
     /// The cursor as the last id of the previous page.
-    fn after(&self) -> Result<Option<u64>, ApiError> {
+    pub(crate) fn after(&self) -> Result<Option<u64>, ApiError> {
         super::parse_cursor(self.cursor.as_deref())
     }
 }
@@ -48,7 +50,7 @@ pub struct Page<T> {
 }
 
 /// Pages `candidates` (ascending ids) after the cursor, keeping those `keep` accepts.
-fn page<T>(
+pub(crate) fn page<T>(
     candidates: impl Iterator<Item = u32>,
     params: &PageParams,
     mut keep: impl FnMut(u32) -> Option<T>,
@@ -152,6 +154,7 @@ pub struct ActivityParams {
     /// Entries whose action starts with this (`principal.`, `auth.`).
     pub action: Option<String>,
     /// Where to continue: the `next_cursor` of the previous page.
+    #[param(pattern = "^[0-9]{1,20}$")]
     pub cursor: Option<String>,
     /// Entries per page, 1–1000 (default 100).
     #[param(minimum = 1, maximum = 1000)]
@@ -259,8 +262,8 @@ pub async fn activity(
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct GrantView {
     pub id: String,
-    pub client: String,
-    pub partner: String,
+    pub client: TenantRef,
+    pub partner: TenantRef,
     /// `proposed`, `active`, `expired` (active, past its end) or `revoked`.
     pub status: String,
     pub ceiling: Vec<String>,
@@ -274,11 +277,10 @@ pub struct GrantView {
 
 impl GrantView {
     pub fn of(s: &Snapshot, g: &deputy_core::Grant, now: deputy_core::Millis) -> GrantView {
-        let key = |t: TenantId| s.tenant(t).map_or(t.to_string(), |t| t.key.clone());
         GrantView {
             id: g.id.to_string(),
-            client: key(g.client),
-            partner: key(g.partner),
+            client: TenantRef::of(s, g.client),
+            partner: TenantRef::of(s, g.partner),
             // An active grant past its end has ended by itself (R40, R52).
             status: match g.status {
                 deputy_core::GrantStatus::Proposed => "proposed",

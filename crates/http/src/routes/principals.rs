@@ -1,5 +1,6 @@
 //! Principals: the caller itself, one principal, new users, invitations, API keys.
 
+use super::refs::{PrincipalRef, TenantRef};
 use super::{ApiJson, blocking, written};
 use crate::caller::{Authed, CallerMustChange, Source};
 use crate::openapi::{ErrorsOfHashing, ErrorsOfMail, ErrorsOfRead, ErrorsOfSession, ErrorsOfWrite};
@@ -23,8 +24,8 @@ pub struct PrincipalView {
     pub kind: String,
     /// A delegate's owner.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub owner: Option<String>,
-    pub home: String,
+    pub owner: Option<PrincipalRef>,
+    pub home: TenantRef,
     pub logon: String,
     pub first_name: String,
     pub last_name: String,
@@ -34,6 +35,13 @@ pub struct PrincipalView {
     pub phone: Option<String>,
     /// `pending`, `invited`, `active`, `deactivated` or `cancelled` (R11).
     pub status: String,
+    /// Why the status last changed, when a reason was given or the system changed it
+    /// (R44: "replaced by partner access").
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status_reason: Option<String>,
+    /// A secondary logon's access (R35, R38, R39): Full Access or what limits it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub access: Option<DelegateAccessView>,
     pub description: String,
     /// Only for callers who may manage the principal (R18).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -44,6 +52,63 @@ pub struct PrincipalView {
     pub contact: bool,
     /// What it was given (R32).
     pub assignments: Vec<AssignmentView>,
+}
+
+/// What a secondary logon may act for (R35, R38, R39).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct DelegateAccessView {
+    /// `full` (Full Access: every group of its owner, every kind, no narrowing roles) or
+    /// `limited` (R39).
+    #[serde(rename = "type")]
+    pub access_type: String,
+    /// The owner's groups it may act for; absent: all of them, present and future.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub groups: Option<Vec<GroupRef>>,
+    /// The resource kinds it may act on; absent: all.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kinds: Option<Vec<String>>,
+    /// Narrowing roles: when any, it may do only what these hold.
+    pub roles: Vec<String>,
+    /// Signs in with its owner's password (R17).
+    pub linked_password: bool,
+}
+
+/// A security group named by its id and name.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct GroupRef {
+    pub id: String,
+    pub name: String,
+}
+
+impl DelegateAccessView {
+    fn of(s: &Snapshot, d: &deputy_core::DelegateAccess) -> DelegateAccessView {
+        use deputy_core::{GroupAccess, KindAccess};
+        let groups = match &d.groups {
+            GroupAccess::Full => None,
+            GroupAccess::Groups(gs) => Some(
+                gs.iter()
+                    .map(|g| GroupRef {
+                        id: g.to_string(),
+                        name: s.group(*g).map_or_else(String::new, |g| g.name.clone()),
+                    })
+                    .collect::<Vec<_>>(),
+            ),
+        };
+        let kinds = match &d.kinds {
+            KindAccess::All => None,
+            KindAccess::Kinds(ks) => {
+                Some(ks.iter().map(|k| s.catalog.kind_name(*k).to_owned()).collect::<Vec<_>>())
+            }
+        };
+        let full = groups.is_none() && kinds.is_none() && d.roles.is_empty();
+        DelegateAccessView {
+            access_type: if full { "full" } else { "limited" }.to_owned(),
+            groups,
+            kinds,
+            roles: d.roles.iter().map(|r| s.catalog.role_name(*r).to_owned()).collect(),
+            linked_password: d.linked_password,
+        }
+    }
 }
 
 /// A role or permission given to a principal, and where it holds (R32).
@@ -104,8 +169,8 @@ impl PrincipalView {
                 PrincipalKind::ServiceAccount => "service_account",
             }
             .to_owned(),
-            owner: p.owner().map(|o| o.to_string()),
-            home: p.home.to_string(),
+            owner: p.owner().map(|o| PrincipalRef::of(s, o)),
+            home: TenantRef::of(s, p.home),
             logon: p.logon.to_string(),
             first_name: p.first_name.to_string(),
             last_name: p.last_name.to_string(),
@@ -113,6 +178,8 @@ impl PrincipalView {
             email_verified: p.email_verified,
             phone: p.phone.as_deref().map(str::to_owned),
             status: p.status.as_str().to_owned(),
+            status_reason: p.status_reason.as_deref().map(str::to_owned),
+            access: p.delegate.as_deref().map(|d| DelegateAccessView::of(s, d)),
             description: p.description.to_string(),
             internal_description: show_internal.then(|| p.internal_description.to_string()),
             admin,
@@ -132,7 +199,7 @@ pub struct MeView {
     #[serde(flatten)]
     pub principal: PrincipalView,
     /// The tenant the session acts in: home, or the client switched into (R43).
-    pub acting_tenant: String,
+    pub acting_tenant: TenantRef,
     /// While impersonating (R48): the principal acted as. The banner says so.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub impersonating: Option<PrincipalView>,
@@ -158,7 +225,7 @@ pub async fn me(
         .map(|t| PrincipalView::of(&s, t, false));
     Ok(Json(MeView {
         principal: PrincipalView::of(&s, p, false),
-        acting_tenant: caller.data.switched.map_or(p.home, TenantId).to_string(),
+        acting_tenant: TenantRef::of(&s, caller.data.switched.map_or(p.home, TenantId)),
         impersonation_expires_at: impersonating.as_ref().and(caller.data.impersonation_expires_ms),
         impersonating,
         must_change_password: caller.data.must_change_password,
@@ -524,11 +591,14 @@ pub struct NewAssignmentRequest {
     /// A resource (id or key): a direct role on it and its descendants.
     #[serde(default)]
     pub resource: Option<String>,
-    /// A client tenant: a partner role for it (R41).
+    /// Not part of this operation: partner roles (for a client or a security group) are
+    /// given with `POST /v1/principals/{id}/partner-roles` (R41); given here, the answer
+    /// is a 422 saying so.
     #[serde(default)]
+    #[schema(ignore)]
     pub client: Option<String>,
-    /// A security group of the partner (`sg3`): a partner role for its clients (R41).
     #[serde(default)]
+    #[schema(ignore)]
     pub group: Option<String>,
     /// Milliseconds since the Unix epoch.
     #[serde(default)]
@@ -545,7 +615,8 @@ fn invalid(field: &'static str, detail: impl Into<String>) -> ApiError {
         .field(field)
 }
 
-/// Gives a role or permission (R27 for direct roles, R41 for partner roles).
+/// Gives a direct role or permission in a tenant or on a resource (R27, R32). Partner
+/// roles are given with `POST /v1/principals/{id}/partner-roles` (R41).
 #[utoipa::path(post, path = "/v1/principals/{id}/assignments", tag = "principals", request_body = NewAssignmentRequest,
     params(("id" = String, Path, description = "principal id or logon name")),
     responses(
@@ -570,26 +641,24 @@ pub async fn assign(
     };
     let not_found =
         |field: &'static str, e: resolve::NotFound| ApiError::not_found(e.0).field(field);
-    let scope = match (&body.tenant, &body.resource, &body.client, &body.group) {
-        (Some(t), None, None, None) => Scope::Tenant {
+    for (field, given) in [("client", &body.client), ("group", &body.group)] {
+        if given.is_some() {
+            return Err(invalid(
+                field,
+                "partner roles are given with `POST /v1/principals/{id}/partner-roles` (R41)",
+            )
+            .rule("R41"));
+        }
+    }
+    let scope = match (&body.tenant, &body.resource) {
+        (Some(t), None) => Scope::Tenant {
             tenant: resolve::tenant(&s, t).map_err(|e| not_found("tenant", e))?,
             subtree: body.subtree,
         },
-        (None, Some(r), None, None) => Scope::Resource {
+        (None, Some(r)) => Scope::Resource {
             resource: resolve::resource(&s, r).map_err(|e| not_found("resource", e))?,
         },
-        (None, None, Some(c), None) => {
-            Scope::Client { client: resolve::tenant(&s, c).map_err(|e| not_found("client", e))? }
-        }
-        (None, None, None, Some(g)) => {
-            Scope::Group { group: resolve::group(&s, g).map_err(|e| not_found("group", e))? }
-        }
-        _ => {
-            return Err(invalid(
-                "tenant",
-                "give exactly one of `tenant`, `resource`, `client` and `group`",
-            ));
-        }
+        _ => return Err(invalid("tenant", "give exactly one of `tenant` and `resource`")),
     };
     let worker = app.clone();
     let actor = caller.actor();

@@ -2,6 +2,7 @@
 //! catalog (R25), and listings of grants, delegates, API keys and the mail outbox.
 
 use super::checks::{Sight, admitted_principal, admitted_switch};
+use super::refs::{PrincipalRef, TargetRef, TenantRef};
 use super::{ApiJson, ApiQuery, blocking, holds, page_limit};
 use crate::caller::Authed;
 use crate::openapi::{ErrorsOfCaller, ErrorsOfRead, ErrorsOfWrite};
@@ -39,10 +40,6 @@ fn target_tenant(s: &Snapshot, t: Target) -> Option<TenantId> {
     }
 }
 
-fn target_name(s: &Snapshot, t: Target) -> String {
-    resolve::target_name(s, t)
-}
-
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LookupResources {
@@ -66,8 +63,8 @@ pub struct LookupResources {
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct TargetPage {
-    /// `tenant:KEY` or `resource:KEY`.
-    pub items: Vec<String>,
+    /// Each tenant or resource with its `type`, id and key.
+    pub items: Vec<TargetRef>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next_cursor: Option<String>,
 }
@@ -117,7 +114,7 @@ pub async fn lookup_resources(
         .items
         .iter()
         .filter(|t| target_tenant(&s, **t).is_some_and(|tenant| sight.reads(tenant)))
-        .map(|t| target_name(&s, *t))
+        .map(|t| TargetRef::of(&s, *t))
         .collect();
     Ok(Json(TargetPage { items, next_cursor: page.next }))
 }
@@ -143,10 +140,10 @@ pub struct LookupSubjects {
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct SubjectView {
-    pub principal: String,
+    pub principal: PrincipalRef,
     /// Present when the principal passes only switched into this client.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub switched_into: Option<String>,
+    pub switched_into: Option<TenantRef>,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -198,10 +195,8 @@ pub async fn lookup_subjects(
         .items
         .iter()
         .map(|sub| SubjectView {
-            principal: s
-                .principal(sub.principal)
-                .map_or_else(|| sub.principal.to_string(), |p| p.logon.to_string()),
-            switched_into: sub.switched.and_then(|c| s.tenant(c)).map(|t| t.key.clone()),
+            principal: PrincipalRef::of(&s, sub.principal),
+            switched_into: sub.switched.map(|c| TenantRef::of(&s, c)),
         })
         .collect();
     Ok(Json(SubjectPage { items, next_cursor: page.next }))
@@ -256,11 +251,12 @@ pub struct WhatIfRequest {
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct AccessChangeView {
-    pub principal: String,
+    pub principal: PrincipalRef,
+    /// Present when the access is held only switched into this client.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub switched_into: Option<String>,
+    pub switched_into: Option<TenantRef>,
     pub permission: String,
-    pub tenant: String,
+    pub tenant: TenantRef,
     /// `gains` or `loses`.
     pub change: String,
 }
@@ -346,16 +342,13 @@ pub async fn what_if(
     let (page, next) = diff
         .page(revision, body.cursor.as_deref(), limit)
         .map_err(|e| ApiError::bad_request(e).field("cursor"))?;
-    let tname = |t: TenantId| s.tenant(t).map_or(t.to_string(), |t| t.key.clone());
     let rows = page
         .iter()
         .map(|r| AccessChangeView {
-            principal: s
-                .principal(r.principal)
-                .map_or(r.principal.to_string(), |p| p.logon.to_string()),
-            switched_into: r.switched.map(tname),
+            principal: PrincipalRef::of(&s, r.principal),
+            switched_into: r.switched.map(|t| TenantRef::of(&s, t)),
             permission: s.catalog.perm_name(r.permission).to_owned(),
-            tenant: tname(r.tenant),
+            tenant: TenantRef::of(&s, r.tenant),
             change: if r.gained { "gains" } else { "loses" }.to_owned(),
         })
         .collect();
@@ -532,10 +525,30 @@ pub struct CatalogView {
     pub toml: String,
 }
 
-/// The permission catalog and roles (R25).
-#[utoipa::path(get, path = "/v1/catalog", tag = "catalog", responses((status = 200, description = "the catalog", body = CatalogView), ErrorsOfCaller))]
-pub async fn catalog(State(app): State<AppState>, Authed(_caller): Authed) -> Json<CatalogView> {
-    Json(CatalogView { toml: app.deputy().snapshot().catalog.source.clone() })
+/// The catalog's entity tag: a digest of its TOML, so it changes exactly when the
+/// catalog does, alike on every replica.
+pub fn catalog_etag(source: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(source.as_bytes());
+    format!("\"{}\"", hex::encode(&digest[..16]))
+}
+
+fn with_etag(mut response: Response, etag: &str) -> Response {
+    if let Ok(value) = axum::http::HeaderValue::from_str(etag) {
+        response.headers_mut().insert(header::ETAG, value);
+    }
+    response
+}
+
+/// The permission catalog and roles (R25), with its `ETag` for a guarded change.
+#[utoipa::path(get, path = "/v1/catalog", tag = "catalog", responses(
+    (status = 200, description = "the catalog", body = CatalogView,
+        headers(("ETag" = String, description = "the catalog's entity tag: send it as `If-Match` to change it"))),
+    ErrorsOfCaller))]
+pub async fn catalog(State(app): State<AppState>, Authed(_caller): Authed) -> Response {
+    let toml = app.deputy().snapshot().catalog.source.clone();
+    let etag = catalog_etag(&toml);
+    with_etag(Json(CatalogView { toml }).into_response(), &etag)
 }
 
 #[derive(Debug, Clone, Deserialize, ToSchema)]
@@ -544,20 +557,75 @@ pub struct CatalogChange {
     pub toml: String,
 }
 
-/// Replaces the catalog (R25: `catalog.manage` in the root; cycles refused; existing ids kept).
-#[utoipa::path(put, path = "/v1/catalog", tag = "catalog", request_body = CatalogChange, responses((status = 204, description = "changed"), ErrorsOfWrite))]
+/// Whether an `If-Match` value holds `etag` (strong comparison; `*` holds any).
+fn if_match_holds(if_match: &str, etag: &str) -> bool {
+    if_match.split(',').map(str::trim).any(|tag| tag == "*" || tag == etag)
+}
+
+/// Replaces the catalog (R25: `catalog.manage` in the root; cycles refused; existing ids
+/// kept). Guarded: `If-Match` must carry the `ETag` of the catalog being replaced (or
+/// `*`), else nothing changes (412; 428 without `If-Match`).
+#[utoipa::path(put, path = "/v1/catalog", tag = "catalog", request_body = CatalogChange,
+    params(("If-Match" = String, Header, description = "the `ETag` of the catalog this change replaces, from `GET /v1/catalog` (or `*`)")),
+    responses(
+    (status = 204, description = "changed", headers(("ETag" = String, description = "the new catalog's entity tag"))),
+    ErrorsOfWrite,
+    (status = 412, description = "`If-Match` does not hold the current catalog's `ETag`: it changed since it was read; nothing changed", body = Problem, content_type = "application/problem+json"),
+    (status = 428, description = "no `If-Match`: a catalog change must name the catalog it replaces", body = Problem, content_type = "application/problem+json")))]
 pub async fn change_catalog(
     State(app): State<AppState>,
     Authed(caller): Authed,
+    headers: axum::http::HeaderMap,
     ApiJson(body): ApiJson<CatalogChange>,
 ) -> Result<Response, ApiError> {
+    let if_match = headers
+        .get(header::IF_MATCH)
+        .map(|v| v.to_str().map(str::to_owned))
+        .transpose()
+        .map_err(|_| ApiError::bad_request("`If-Match` is not visible ASCII").field("If-Match"))?
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::PRECONDITION_REQUIRED,
+                "precondition-required",
+                "A precondition is required",
+                "send `If-Match` with the `ETag` of `GET /v1/catalog`, so a change never overwrites one made since it was read",
+            )
+            .field("If-Match")
+            .rule("R25")
+        })?;
     let worker = app.clone();
     let actor = caller.actor();
     let committed = blocking(move || {
-        Ok(worker.deputy().execute(actor, None, |tx| tx.change_catalog(&body.toml))?)
+        Ok(worker.deputy().execute(actor, None, |tx| {
+            // Decided on the state the change is made on, so two racing editors cannot
+            // both pass (a writer that loses a race decides again on the newer state).
+            if !if_match_holds(&if_match, &catalog_etag(&tx.state().catalog.source)) {
+                return Err(deputy_core::CommandError::conflict(
+                    Some("R25"),
+                    Some("If-Match"),
+                    "the catalog changed since this `ETag` was read; read it again",
+                ));
+            }
+            tx.change_catalog(&body.toml)
+        })?)
     })
-    .await?;
-    Ok(super::written(&committed, StatusCode::NO_CONTENT))
+    .await
+    .map_err(|e| {
+        if e.status() == StatusCode::CONFLICT && e.problem().field.as_deref() == Some("If-Match") {
+            ApiError::new(
+                StatusCode::PRECONDITION_FAILED,
+                "precondition-failed",
+                "The precondition failed",
+                e.problem().detail,
+            )
+            .field("If-Match")
+            .rule("R25")
+        } else {
+            e
+        }
+    })?;
+    let etag = catalog_etag(&app.deputy().snapshot().catalog.source);
+    Ok(with_etag(super::written(&committed, StatusCode::NO_CONTENT), &etag))
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -578,7 +646,7 @@ fn may_manage_keys(app: &AppState, s: &Snapshot, caller: &Caller, account: Princ
 
 /// A service account's API keys, with their last use (R24).
 #[utoipa::path(get, path = "/v1/principals/{id}/api-keys", tag = "principals",
-    params(("id" = String, Path, description = "service account id or name"), OutboxParams),
+    params(("id" = String, Path, description = "service account id or name"), ApiKeyParams),
     responses((status = 200, description = "a page of the account's keys, newest first", body = ApiKeyPage),
     ErrorsOfRead,
     (status = 400, description = "`limit` out of range", body = Problem, content_type = "application/problem+json"),
@@ -587,7 +655,7 @@ pub async fn list_api_keys(
     State(app): State<AppState>,
     Authed(caller): Authed,
     Path(id): Path<String>,
-    ApiQuery(params): ApiQuery<OutboxParams>,
+    ApiQuery(params): ApiQuery<ApiKeyParams>,
 ) -> Result<Json<ApiKeyPage>, ApiError> {
     let limit = page_limit(params.limit)?;
     let s = app.deputy().snapshot();
@@ -662,12 +730,26 @@ pub async fn revoke_api_key(
     if deleted { Ok(StatusCode::NO_CONTENT) } else { Err(not_found()) }
 }
 
+/// A page of a service account's keys: after the key whose id is the cursor.
+#[derive(Debug, Clone, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct ApiKeyParams {
+    /// Where to continue: the `next_cursor` of the previous page (a key's id).
+    #[param(pattern = "^[0-9a-f]{16}$")]
+    pub cursor: Option<String>,
+    /// Keys per page, 1–1000 (default 100).
+    #[param(minimum = 1, maximum = 1000)]
+    pub limit: Option<usize>,
+}
+
 /// Where a page starts and how long it is, in the query.
 #[derive(Debug, Clone, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct OutboxParams {
     /// Where to continue: the `next_cursor` of the previous page.
+    #[param(pattern = "^[0-9]{1,20}$")]
     pub cursor: Option<String>,
     /// Items per page, 1–1000 (default 100).
     #[param(minimum = 1, maximum = 1000)]

@@ -256,7 +256,13 @@ async fn r58_check_endpoints_answer_about_partner_users_acting_in_the_tenant() {
         )
         .await;
     assert_eq!(status, StatusCode::OK, "{found}");
-    assert_eq!(found["items"], json!(["tenant:law-firm", "resource:matter-1042"]));
+    let keys: Vec<(&str, &str)> = found["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| (t["type"].as_str().unwrap(), t["key"].as_str().unwrap()))
+        .collect();
+    assert_eq!(keys, [("tenant", "law-firm"), ("resource", "matter-1042")]);
     let (status, why) = s.post(&firm_admin, "/v1/explain", view.clone()).await;
     assert_eq!(status, StatusCode::OK, "{why}");
     assert!(!why.to_string().contains("`ann`"), "{why}");

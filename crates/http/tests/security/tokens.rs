@@ -41,7 +41,7 @@ async fn r11_r12_an_invited_user_cannot_be_activated_without_a_password_and_its_
     let (status, body) = s
         .post("", "/v1/auth/invitations/accept", json!({"token": link, "password": PASSWORD}))
         .await;
-    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
     assert_eq!(body["type"], "urn:deputy:problem:link-invalid");
     let (status, _) = s.try_sign_in("vic", PASSWORD).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
@@ -72,7 +72,7 @@ async fn r12_an_invitation_is_accepted_only_while_invited_and_a_weak_password_ke
         s.post(&op, &format!("/v1/principals/{id}/status"), json!({"status": "deactivated"})).await;
     assert_eq!(status, StatusCode::OK);
     let (status, _) = accept(PASSWORD).await;
-    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(s.status(id.parse().unwrap()), deputy_core::Status::Deactivated);
 }
 
@@ -99,7 +99,7 @@ async fn r13_r23_reset_links_and_sessions_die_at_any_status_change() {
             json!({"token": link, "password": "an entirely new passphrase"}),
         )
         .await;
-    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
     let (status, _) = s.get(&session, "/v1/me").await;
     assert_eq!(status, StatusCode::UNAUTHORIZED, "the old session died too");
     s.sign_in(s.demo.jane).await;
@@ -119,7 +119,7 @@ async fn r13_a_reset_link_works_once_and_only_for_an_active_principal() {
         s.post("", "/v1/auth/reset", json!({"token": link, "password": new})).await;
     assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
     let (status, _) = s.post("", "/v1/auth/reset", json!({"token": link, "password": new})).await;
-    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(s.try_sign_in("jane", new).await.0, StatusCode::OK);
 }
 

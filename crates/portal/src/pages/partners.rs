@@ -89,8 +89,8 @@ async fn render(
     };
     // Grants name their tenants by key.
     let key = s.tenant(here).map(|t| t.key.clone()).unwrap_or_default();
-    let given: Vec<&GrantView> = grants.iter().filter(|g| g.client == key).collect();
-    let received: Vec<&GrantView> = grants.iter().filter(|g| g.partner == key).collect();
+    let given: Vec<&GrantView> = grants.iter().filter(|g| g.client.key == key).collect();
+    let received: Vec<&GrantView> = grants.iter().filter(|g| g.partner.key == key).collect();
     // R42: "Access Received" shows only once some client granted access.
     let show_received = !received.is_empty();
     let on_received = show_received && tab.as_deref() == Some("received");
@@ -106,7 +106,7 @@ async fn render(
     let body = html! {
         @for g in &expiring {
             p.notice role="status" {
-                "Access of " (tenant_name(&s, &g.partner)) " in " (tenant_name(&s, &g.client))
+                "Access of " (tenant_name(&s, &g.partner.id)) " in " (tenant_name(&s, &g.client.id))
                 " ends " (super::when(g.expires_at.unwrap_or_default())) " UTC"
                 @if g.auto_extend { " unless it extends itself (it is set to)." } @else { "." }
             }
@@ -126,7 +126,7 @@ async fn render(
                 tbody {
                     @for g in &received {
                         tr {
-                            (grant_row(&s, g, &g.client))
+                            (grant_row(&s, g, &g.client.id))
                             td { @if manages && g.status == "active" {
                                 a href=(format!("/partners/received/{}", g.id)) { "Manage Access" }
                             } }
@@ -143,7 +143,7 @@ async fn render(
                     tbody {
                         @for g in &given {
                             tr {
-                                (grant_row(&s, g, &g.partner))
+                                (grant_row(&s, g, &g.partner.id))
                                 td {
                                     @if manages && g.status == "proposed" {
                                         (action_button(viewer, &format!("/partners/grants/{}/approve", g.id), "Approve")) " "
@@ -641,7 +641,7 @@ fn partner_groups(
     let clients: Vec<TenantId> = received
         .iter()
         .filter(|g| g.status == "active")
-        .filter_map(|g| deputy_service::resolve::tenant(s, &g.client).ok())
+        .filter_map(|g| deputy_service::resolve::tenant(s, &g.client.id).ok())
         .collect();
     html! {
         @if manages {

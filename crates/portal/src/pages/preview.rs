@@ -45,10 +45,10 @@ pub async fn preview(
                     tbody {
                         @for row in &w.rows {
                             tr {
-                                td { (principal_name(&s, &row.principal))
-                                    @if let Some(c) = &row.switched_into { " (switched into " (tenant_name(&s, c)) ")" } }
+                                td { (principal_name(&s, &row.principal.id))
+                                    @if let Some(c) = &row.switched_into { " (switched into " (tenant_name(&s, &c.id)) ")" } }
                                 td { (row.permission) }
-                                td { (tenant_name(&s, &row.tenant)) }
+                                td { (tenant_name(&s, &row.tenant.id)) }
                                 td { (row.change) }
                             }
                         }

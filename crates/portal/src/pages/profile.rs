@@ -90,7 +90,7 @@ fn render(
     let body: Markup = html! {
         dl {
             dt { "Logon name" } dd { (me.logon) }
-            dt { "Home tenant" } dd { (tenant_name(&s, &me.home)) }
+            dt { "Home tenant" } dd { (tenant_name(&s, &me.home.id)) }
             dt { "E-mail" } dd {
                 (me.email)
                 @if !me.email_verified { " " span.badge { "not verified" } }

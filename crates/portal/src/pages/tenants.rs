@@ -66,13 +66,15 @@ async fn render(
     let manages = id.is_some_and(|x| viewer.holds(app, &s, "tenants.manage", x));
     let parent_visible = t
         .parent
-        .as_deref()
+        .as_ref()
+        .map(|p| p.id.as_str())
         .and_then(|p| deputy_service::resolve::tenant(&s, p).ok())
         .is_some_and(|p| viewer.holds(app, &s, "tenants.view", p));
     // R3: only from above; the tenant's own admins do not entitle themselves.
     let entitles = t
         .parent
-        .as_deref()
+        .as_ref()
+        .map(|p| p.id.as_str())
         .and_then(|p| deputy_service::resolve::tenant(&s, p).ok())
         .is_some_and(|p| viewer.holds(app, &s, "entitlements.manage", p));
     // The path from the root: names link where the viewer may look (R58).
@@ -88,7 +90,8 @@ async fn render(
     // R8: suspension and the partner flag are set from above.
     let from_above = t
         .parent
-        .as_deref()
+        .as_ref()
+        .map(|p| p.id.as_str())
         .and_then(|p| deputy_service::resolve::tenant(&s, p).ok())
         .is_some_and(|p| viewer.holds(app, &s, "tenants.manage", p));
     let (status, error) = refused.map_or((StatusCode::OK, None), |(s, e)| (s, Some(e)));
@@ -106,8 +109,8 @@ async fn render(
             @if let Some(p) = &t.parent {
                 dt { "Parent" }
                 dd {
-                    @if parent_visible { a href=(format!("/tenants?tenant={p}")) { (tenant_name(&s, p)) } }
-                    @else { (tenant_name(&s, p)) }
+                    @if parent_visible { a href=(format!("/tenants?tenant={}", p.id)) { (tenant_name(&s, &p.id)) } }
+                    @else { (tenant_name(&s, &p.id)) }
                 }
             }
             @if !t.description.is_empty() { dt { "Description" } dd { (t.description) } }
@@ -116,7 +119,7 @@ async fn render(
             }
             @if t.partner { dt { "Partner" } dd { "yes: it holds clients" } }
             @if t.suspended { dt { "Suspended" } dd { "yes" } }
-            @if let Some(c) = &t.contact { dt { "Contact person" } dd { (super::principal_name(&s, c)) } }
+            @if let Some(c) = &t.contact { dt { "Contact person" } dd { (super::principal_name(&s, &c.id)) } }
         }
         p { a href=(format!("/users?tenant={}", t.id)) { "Users of " (t.name) " (set roles, impersonate)" } }
         h2 { "Sub-tenants" }

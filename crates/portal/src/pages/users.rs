@@ -129,7 +129,7 @@ fn user_row(s: &Snapshot, p: &PrincipalView) -> Markup {
             }
             td { (p.logon) }
             td { (p.email) }
-            td { (p.kind.replace('_', " ")) @if let Some(o) = &p.owner { " of " (principal_name(s, o)) } }
+            td { (p.kind.replace('_', " ")) @if let Some(o) = &p.owner { " of " (principal_name(s, &o.id)) } }
             td { (p.status) }
         }
     }
@@ -291,7 +291,7 @@ async fn render_detail(
             return page_with_status(app, viewer, flash, e.status(), "User", body);
         }
     };
-    let home = deputy_service::resolve::tenant(&s, &p.home).ok();
+    let home = deputy_service::resolve::tenant(&s, &p.home.id).ok();
     let roles = home.map(|t| givable_roles(app, &s, viewer, t)).unwrap_or_default();
     let (status, error) = match refused {
         Some((status, error)) => (status, Some(error)),
@@ -305,10 +305,10 @@ async fn render_detail(
         }
         dl {
             dt { "Logon name" } dd { (p.logon) }
-            dt { "Home tenant" } dd { a href=(format!("/users?tenant={}", p.home)) { (tenant_name(&s, &p.home)) } }
+            dt { "Home tenant" } dd { a href=(format!("/users?tenant={}", p.home.id)) { (tenant_name(&s, &p.home.id)) } }
             dt { "E-mail" } dd { (p.email) @if !p.email_verified { " " span.badge { "not verified" } } }
             dt { "Status" } dd { (p.status) }
-            @if let Some(o) = &p.owner { dt { "Secondary logon of" } dd { (principal_name(&s, o)) } }
+            @if let Some(o) = &p.owner { dt { "Secondary logon of" } dd { (principal_name(&s, &o.id)) } }
         }
         (error_box(error.as_deref()))
         h2 { "Actions" }

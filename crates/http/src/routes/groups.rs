@@ -1,0 +1,130 @@
+//! Security groups as the API shows them (R38, R41, R57): one group with the tenants it
+//! holds, for those who may see its owner's groups.
+
+use super::refs::{PrincipalRef, TenantRef};
+use crate::caller::Authed;
+use crate::openapi::ErrorsOfRead;
+use crate::problem::ApiError;
+use crate::state::AppState;
+use axum::Json;
+use axum::extract::{Path, State};
+use deputy_core::{Actor, GrantStatus, Group, GroupOwner, Scope, State as Snapshot, TenantId};
+use deputy_service::resolve;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// Who owns a group: a user (to scope its secondary logons) or a partner tenant (to give
+/// its users clients in bulk); exactly one of the two is present.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct GroupOwnerView {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub principal: Option<PrincipalRef>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tenant: Option<TenantRef>,
+}
+
+/// A security group and the tenants it holds (R38).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct GroupView {
+    /// `sg3`: groups are named by id in paths.
+    pub id: String,
+    /// Unique among its owner's groups.
+    pub name: String,
+    pub owner: GroupOwnerView,
+    /// The owner's `Default` group: it holds every tenant not placed elsewhere, and cannot
+    /// be deleted.
+    pub default: bool,
+    /// The tenants (clients) it holds, in id order.
+    pub tenants: Vec<TenantRef>,
+}
+
+/// The tenants an owner's groups partition (R38): for a user, its home and every tenant
+/// where it holds a direct role; for a partner tenant, every client with an active grant
+/// to it. Tenants placed explicitly count too.
+fn tenants_of_owner(s: &Snapshot, owner: GroupOwner) -> Vec<TenantId> {
+    let mut tenants: Vec<TenantId> = match owner {
+        GroupOwner::User(u) => s.principal(u).map_or_else(Vec::new, |p| {
+            std::iter::once(p.home)
+                .chain(p.assignments.iter().filter_map(|a| match a.scope {
+                    Scope::Tenant { tenant, .. } => Some(tenant),
+                    Scope::Resource { resource } => s.resource(resource).map(|r| r.tenant),
+                    Scope::Client { .. } | Scope::Group { .. } => None,
+                }))
+                .collect()
+        }),
+        GroupOwner::Tenant(t) => {
+            s.grants_to(t).filter(|g| g.status == GrantStatus::Active).map(|g| g.client).collect()
+        }
+    };
+    tenants.sort_unstable();
+    tenants.dedup();
+    tenants
+}
+
+/// The tenants group `g` holds: those placed in it, and for the Default group every
+/// tenant of its owner placed nowhere else.
+pub fn tenants_in(s: &Snapshot, g: &Group) -> Vec<TenantId> {
+    let mut tenants = s.placed_in(g.id);
+    if g.is_default {
+        tenants.extend(
+            tenants_of_owner(s, g.owner)
+                .into_iter()
+                .filter(|t| s.group_of(g.owner, *t) == Some(g.id)),
+        );
+    }
+    tenants.sort_unstable();
+    tenants.dedup();
+    tenants
+}
+
+impl GroupView {
+    pub fn of(s: &Snapshot, g: &Group) -> GroupView {
+        let owner = match g.owner {
+            GroupOwner::User(u) => {
+                GroupOwnerView { principal: Some(PrincipalRef::of(s, u)), tenant: None }
+            }
+            GroupOwner::Tenant(t) => {
+                GroupOwnerView { principal: None, tenant: Some(TenantRef::of(s, t)) }
+            }
+        };
+        GroupView {
+            id: g.id.to_string(),
+            name: g.name.clone(),
+            owner,
+            default: g.is_default,
+            tenants: tenants_in(s, g).into_iter().map(|t| TenantRef::of(s, t)).collect(),
+        }
+    }
+}
+
+/// Whether `actor` may see the groups of `owner`: a user's, whoever may see the user (as
+/// for its secondary logons); a partner tenant's, holders of `partners.manage`,
+/// `groups.manage` or `tenants.view` there (as for its grants).
+fn sees_groups_of(app: &AppState, s: &Snapshot, actor: Actor, owner: GroupOwner) -> bool {
+    match owner {
+        GroupOwner::User(u) => s.principal(u).is_some_and(|p| super::sees(app, s, actor, p)),
+        GroupOwner::Tenant(t) => ["partners.manage", "groups.manage", "tenants.view"]
+            .iter()
+            .any(|x| super::holds(app, s, actor, x, t)),
+    }
+}
+
+/// One security group with the tenants it holds (R57), for those who may see its owner's
+/// groups; for anyone else it does not exist (R58).
+#[utoipa::path(get, path = "/v1/groups/{id}", tag = "groups",
+    params(("id" = String, Path, description = "group id (`sg3`)")),
+    responses((status = 200, description = "the group and the tenants it holds", body = GroupView), ErrorsOfRead))]
+pub async fn get_group(
+    State(app): State<AppState>,
+    Authed(caller): Authed,
+    Path(id): Path<String>,
+) -> Result<Json<GroupView>, ApiError> {
+    let s = app.deputy().snapshot();
+    let not_found = || ApiError::not_found(format!("no group `{id}`")).field("id");
+    let g = resolve::group(&s, &id)
+        .ok()
+        .and_then(|g| s.group(g))
+        .filter(|g| sees_groups_of(&app, &s, caller.actor(), g.owner))
+        .ok_or_else(not_found)?;
+    Ok(Json(GroupView::of(&s, g)))
+}
