@@ -18,7 +18,10 @@ done
 ADDR=$(sed -n 's|^deputy: serving http://\([^ ]*\) .*|\1|p' "$WORK/out.txt")
 PASSWORD=$(sed -n 's|^ *password: *||p' "$WORK/out.txt")
 BASE="http://$ADDR"
-# Sign in with the one-time password and change it (R14: nothing else is allowed before).
+# Sign in with the one-time password and change it (R14: nothing else is allowed before),
+# then fuzz as a service account holding `admin` over the whole tree through an API key
+# (R24): unlike a session, a key does not end when the fuzzer switches tenant, starts an
+# impersonation or resets a password, so every operation is reached authenticated.
 TOKEN=$(python3 - "$BASE" "$PASSWORD" <<'PY'
 import json, sys, urllib.request
 base, password = sys.argv[1], sys.argv[2]
@@ -28,10 +31,13 @@ def post(path, body, token=None):
         request.add_header("authorization", "Bearer " + token)
     return json.load(urllib.request.urlopen(request))
 first = post("/v1/auth/sign-in", {"logon": "admin", "password": password})["token"]
-print(post("/v1/auth/password", {"current_password": password, "new_password": "schemathesis fuzzing passphrase"}, first)["token"])
+admin = post("/v1/auth/password", {"current_password": password, "new_password": "schemathesis fuzzing passphrase"}, first)["token"]
+account = post("/v1/tenants/root/service-accounts", {"name": "fuzzer", "description": "schemathesis"}, admin)["id"]
+post(f"/v1/principals/{account}/assignments", {"role": "admin", "tenant": "root", "subtree": True}, admin)
+print(post(f"/v1/principals/{account}/api-keys", {"name": "fuzzing"}, admin)["key"])
 PY
 )
-# Sign-out and password change would end the fuzzer's own session.
+# Sign-out and password change need a session, which the fuzzer does not use.
 schemathesis --config-file "$(dirname "$0")/schemathesis.toml" run "$BASE/v1/openapi.json" \
     --header "Authorization: Bearer $TOKEN" \
     --exclude-path /v1/auth/sign-out --exclude-path /v1/auth/password \

@@ -167,7 +167,7 @@ impl Modify for Schemas {
 }
 
 /// A consistency token (R50): the epoch in hexadecimal and the revision.
-pub const TOKEN_PATTERN: &str = "^[0-9a-f]{1,16}\\.[0-9]{1,20}$";
+pub const TOKEN_PATTERN: &str = "^[0-9a-f]{1,16}\\.[0-9]{1,19}$";
 
 /// 400 for what the operation's shape lets be malformed, 413 and 500 everywhere.
 fn declare_shared(op: &mut Operation, idempotent: bool) {

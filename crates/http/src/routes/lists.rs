@@ -22,7 +22,7 @@ use utoipa::{IntoParams, ToSchema};
 #[serde(deny_unknown_fields)]
 pub struct PageParams {
     /// Where to continue: the `next_cursor` of the previous page.
-    #[param(pattern = "^[0-9]{1,20}$")]
+    #[param(pattern = "^[0-9]{1,19}$")]
     pub cursor: Option<String>,
     /// Items per page, 1–1000 (default 100).
     #[param(minimum = 1, maximum = 1000)]
@@ -154,7 +154,7 @@ pub struct ActivityParams {
     /// Entries whose action starts with this (`principal.`, `auth.`).
     pub action: Option<String>,
     /// Where to continue: the `next_cursor` of the previous page.
-    #[param(pattern = "^[0-9]{1,20}$")]
+    #[param(pattern = "^[0-9]{1,19}$")]
     pub cursor: Option<String>,
     /// Entries per page, 1–1000 (default 100).
     #[param(minimum = 1, maximum = 1000)]

@@ -55,7 +55,9 @@ pub struct LookupResources {
     pub switched_into: Option<String>,
     #[serde(default)]
     pub cursor: Option<String>,
+    /// Items per page, 1–1000 (default 100).
     #[serde(default)]
+    #[schema(minimum = 1, maximum = 1000)]
     pub limit: Option<usize>,
     #[serde(default)]
     pub consistency_token: Option<String>,
@@ -132,7 +134,9 @@ pub struct LookupSubjects {
     pub switched_into: Option<String>,
     #[serde(default)]
     pub cursor: Option<String>,
+    /// Items per page, 1–1000 (default 100).
     #[serde(default)]
+    #[schema(minimum = 1, maximum = 1000)]
     pub limit: Option<usize>,
     #[serde(default)]
     pub consistency_token: Option<String>,
@@ -363,7 +367,7 @@ pub struct ReviewParams {
     #[param(pattern = "^(json|csv)$")]
     pub format: Option<String>,
     /// JSON only: the `next_cursor` of the previous page (`revision:offset`).
-    #[param(pattern = "^[0-9]{1,20}:[0-9]{1,20}$")]
+    #[param(pattern = "^[0-9]{1,19}:[0-9]{1,19}$")]
     pub cursor: Option<String>,
     /// JSON only: rows per page, 1–1000 (default 100).
     #[param(minimum = 1, maximum = 1000)]
@@ -749,7 +753,7 @@ pub struct ApiKeyParams {
 #[serde(deny_unknown_fields)]
 pub struct OutboxParams {
     /// Where to continue: the `next_cursor` of the previous page.
-    #[param(pattern = "^[0-9]{1,20}$")]
+    #[param(pattern = "^[0-9]{1,19}$")]
     pub cursor: Option<String>,
     /// Items per page, 1–1000 (default 100).
     #[param(minimum = 1, maximum = 1000)]

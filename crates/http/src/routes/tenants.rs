@@ -91,7 +91,7 @@ pub struct TenantSearch {
     /// Only tenants whose key or name contains this, compared case-insensitively.
     pub q: Option<String>,
     /// Where to continue: the `next_cursor` of the previous page.
-    #[param(pattern = "^[0-9]{1,20}$")]
+    #[param(pattern = "^[0-9]{1,19}$")]
     pub cursor: Option<String>,
     /// Items per page, 1–1000 (default 100).
     #[param(minimum = 1, maximum = 1000)]
