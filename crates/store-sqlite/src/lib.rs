@@ -374,6 +374,7 @@ impl Store for SqliteStore {
             }
             let mut revision = actual;
             for commit in commits {
+                commit.check_replayable()?;
                 revision += 1;
                 let revision_value = to_sql_int(revision, "revision")?;
                 transaction

@@ -42,7 +42,7 @@ fn commit_some(store: &SqliteStore, n: u64) {
         let head = store.head().unwrap();
         let commit = Commit {
             at_ms: 1_000 + head as i64,
-            payload: format!("change {}", head + 1),
+            payload: format!("{{\"change\":{}}}", head + 1),
             activity: vec![entry("user.created", "alice"), entry("role.granted", "alice")],
         };
         store.commit(head, &commit).unwrap();
@@ -56,25 +56,20 @@ fn raw(path: &Path) -> rusqlite::Connection {
 mod conformance_in_memory {
     use super::*;
 
-    deputy_store::conformance_tests!(|| SqliteStore::open_in_memory().unwrap());
-
-    #[test]
-    fn run_all_passes() {
-        deputy_store::conformance::run_all(|| SqliteStore::open_in_memory().unwrap());
-    }
+    deputy_store_conformance::conformance_tests!(|| SqliteStore::open_in_memory().unwrap());
 
     #[test]
     fn boxed_dyn_store_passes() {
-        deputy_store::conformance::r22_commit_activity_is_chained_and_carries_the_revision(|| {
-            Box::new(SqliteStore::open_in_memory().unwrap()) as Box<dyn Store>
-        });
+        deputy_store_conformance::store::r22_commit_activity_is_chained_and_carries_the_revision(
+            || Box::new(SqliteStore::open_in_memory().unwrap()) as Box<dyn Store>,
+        );
     }
 }
 
 mod conformance_on_file {
     use super::*;
 
-    deputy_store::conformance_tests!(on_file());
+    deputy_store_conformance::conformance_tests!(on_file());
 }
 
 mod schema {
@@ -234,7 +229,7 @@ mod concurrency {
         let (first, second) =
             (SqliteStore::open(&path).unwrap(), SqliteStore::open(&path).unwrap());
         assert_eq!(first.epoch().unwrap(), second.epoch().unwrap());
-        let commit = Commit { at_ms: 1, payload: "p".to_owned(), activity: vec![] };
+        let commit = Commit { at_ms: 1, payload: "\"p\"".to_owned(), activity: vec![] };
         assert_eq!(first.commit(0, &commit).unwrap(), 1);
         match second.commit(0, &commit) {
             Err(StoreError::Conflict { expected: 0, actual: 1 }) => {}
@@ -541,13 +536,14 @@ mod backup {
         let dir = tempfile::tempdir().unwrap();
         let live = SqliteStore::open(dir.path().join("live.db")).unwrap();
         for i in 0..5u64 {
-            live.commit(i, &Commit { at_ms: 1, payload: format!("c{i}"), activity: vec![] })
+            live.commit(i, &Commit { at_ms: 1, payload: format!("\"c{i}\""), activity: vec![] })
                 .unwrap();
         }
         let backup = dir.path().join("backup.db");
         live.backup_to(&backup).unwrap();
         // The live database keeps going after the backup.
-        live.commit(5, &Commit { at_ms: 1, payload: "after".into(), activity: vec![] }).unwrap();
+        live.commit(5, &Commit { at_ms: 1, payload: "\"after\"".into(), activity: vec![] })
+            .unwrap();
         assert!(live.backup_to(&backup).is_err(), "never overwrites");
         let restored = SqliteStore::restore(&backup, &dir.path().join("restored.db")).unwrap();
         assert_eq!(restored.head().unwrap(), 5, "the backup holds what was committed before it");
@@ -556,7 +552,7 @@ mod backup {
             live.epoch().unwrap(),
             "a restore starts a new epoch"
         );
-        assert_eq!(restored.changes_after(0, 10).unwrap()[4].payload, "c4");
+        assert_eq!(restored.changes_after(0, 10).unwrap()[4].payload, "\"c4\"");
     }
 }
 
@@ -613,13 +609,13 @@ mod checkpoint_parts {
 mod secret_conformance_in_memory {
     use super::*;
 
-    deputy_store::secret_conformance_tests!(|| SqliteStore::open_in_memory().unwrap());
+    deputy_store_conformance::secret_conformance_tests!(|| SqliteStore::open_in_memory().unwrap());
 }
 
 mod secret_conformance_on_file {
     use super::*;
 
-    deputy_store::secret_conformance_tests!(on_file());
+    deputy_store_conformance::secret_conformance_tests!(on_file());
 }
 
 /// Secrets at rest (docs/security.md): the database and its backups hold password hashes,

@@ -16,11 +16,9 @@
 //! The payloads are opaque strings: the service serializes the engine's change sets, so this
 //! crate and its backends never depend on the engine's types.
 //!
-//! [`conformance`] holds the test suite that every backend must pass.
+//! The suite every backend must pass is the `deputy-store-conformance` crate.
 
 pub mod activity;
-pub mod conformance;
-pub mod secret_conformance;
 pub mod secrets;
 
 pub use activity::{
@@ -37,10 +35,23 @@ pub type Revision = u64;
 pub struct Commit {
     /// Milliseconds since the Unix epoch at which the change was decided.
     pub at_ms: i64,
-    /// The serialized change set (opaque to the store).
+    /// The serialized change set: a JSON document, otherwise opaque to the store (see
+    /// [`Commit::check_replayable`]).
     pub payload: String,
     /// Activity entries appended in the same transaction, in order.
     pub activity: Vec<NewActivity>,
+}
+
+impl Commit {
+    /// A backend writes only change sets a replica could replay: the payload must be a
+    /// JSON document, else the commit (and its whole batch) is refused with
+    /// [`StoreError::Invalid`] before anything is durable. Backends call this for each
+    /// commit inside their transaction.
+    pub fn check_replayable(&self) -> Result<(), StoreError> {
+        serde_json::from_str::<serde::de::IgnoredAny>(&self.payload)
+            .map(|_| ())
+            .map_err(|e| StoreError::Invalid(format!("a change set must be a JSON document: {e}")))
+    }
 }
 
 /// A change set as read back from the feed.
@@ -73,6 +84,10 @@ pub enum StoreError {
     /// The database is not a Deputy database, or is damaged.
     #[error("database is not usable: {0}")]
     Corrupt(String),
+    /// The data given cannot be stored as it is (a change set that is not JSON); nothing
+    /// of the call was written.
+    #[error("refused by the store: {0}")]
+    Invalid(String),
     /// The backend failed (IO, driver); the message says how.
     #[error("storage backend failed: {0}")]
     Backend(String),
@@ -95,15 +110,9 @@ pub trait Store: Send + Sync {
 
     /// Appends `commits` as revisions `expected + 1 ..= expected + n` if the head is still
     /// `expected`, all or nothing, durably, and returns the last revision (group commit:
-    /// one fsync for many writers). The default commits one by one, which is durable but
-    /// not all-or-nothing; backends with transactions override it.
-    fn commit_batch(&self, expected: Revision, commits: &[Commit]) -> Result<Revision, StoreError> {
-        let mut head = expected;
-        for commit in commits {
-            head = self.commit(head, commit)?;
-        }
-        Ok(head)
-    }
+    /// one fsync for many writers). A batch that fails anywhere (a conflict, a change set
+    /// [`Commit::check_replayable`] refuses, an IO error) leaves nothing of itself behind.
+    fn commit_batch(&self, expected: Revision, commits: &[Commit]) -> Result<Revision, StoreError>;
 
     /// Up to `limit` committed change sets with revision `> after`, oldest first.
     fn changes_after(

@@ -1,16 +1,12 @@
-//! The conformance suite every Store backend runs, so that all backends behave alike.
+//! The conformance suite of the [`Store`] port: revisions, preconditioned and batched
+//! commits (all or nothing), the change feed, the hash-chained activity log, checkpoints
+//! and the epoch.
 //!
-//! Each case takes a factory that returns a fresh, empty store and panics with a message
-//! naming the broken expectation. A backend's integration tests run them all, one `#[test]`
-//! per case, with [`conformance_tests!`](crate::conformance_tests):
-//!
-//! ```text
-//! deputy_store::conformance_tests!(|| MyStore::open_in_memory().unwrap());
-//! ```
-//!
-//! or in one go with [`run_all`]. Cases that need backend-specific tampering (editing a row
-//! behind the store's back to prove that `verify_activity` notices) live in the backend's own
-//! tests.
+//! Each case takes a factory that returns a fresh, empty store. A backend's integration
+//! tests run them all, one `#[test]` per case, with
+//! [`conformance_tests!`](crate::conformance_tests), the one list of the cases. Cases that
+//! need backend-specific tampering (editing a row behind the store's back to prove that
+//! `verify_activity` notices) live in the backend's own tests.
 
 // This module is test-support code: it is called from backend tests and reports a broken
 // expectation by panicking, like `assert!` does.
@@ -18,36 +14,15 @@
 
 use std::sync::Barrier;
 
-use crate::activity::GENESIS;
-use crate::{
+use deputy_store::activity::GENESIS;
+use deputy_store::{
     ActivityEntry, ActivityQuery, Checkpoint, Commit, CommittedChange, NewActivity, Revision,
     Store, StoreError, VerifyReport, chain_hash, verify_activity,
 };
 
-/// Runs every case of the suite, each on a fresh store from `new_store`.
-///
-/// Keep this list in step with [`conformance_tests!`](crate::conformance_tests) below.
-pub fn run_all<S: Store>(new_store: impl Fn() -> S) {
-    empty_store_has_head_zero_and_nothing_in_it(&new_store);
-    commit_at_head_appends_the_next_revision(&new_store);
-    stale_commit_conflicts_and_changes_nothing(&new_store);
-    changes_after_pages_oldest_first(&new_store);
-    payloads_round_trip_exactly(&new_store);
-    r22_commit_activity_is_chained_and_carries_the_revision(&new_store);
-    r21_appended_activity_has_no_revision(&new_store);
-    r21_activity_query_filters(&new_store);
-    checkpoints_round_trip_and_the_newest_wins(&new_store);
-    racing_commits_exactly_one_wins(&new_store);
-    readers_see_whole_commits_only(&new_store);
-    r66_epoch_is_stable(&new_store);
-    batch_commit_appends_consecutive_revisions_or_nothing(&new_store);
-}
-
 /// Generates one `#[test]` per conformance case in the calling module, each on a fresh
 /// store from `$new_store` (an expression of a type implementing `Fn() -> S`, evaluated
-/// once per test).
-///
-/// Keep this list in step with [`run_all`].
+/// once per test). This is the list of the cases: a case not named here is not run.
 #[macro_export]
 macro_rules! conformance_tests {
     ($new_store:expr) => {
@@ -65,13 +40,15 @@ macro_rules! conformance_tests {
             readers_see_whole_commits_only,
             r66_epoch_is_stable,
             batch_commit_appends_consecutive_revisions_or_nothing,
+            a_batch_failing_in_its_middle_leaves_nothing_behind,
+            a_change_set_no_replica_could_replay_is_refused,
         );
     };
     (@cases $new_store:expr; $($case:ident),* $(,)?) => {
         $(
             #[test]
             fn $case() {
-                $crate::conformance::$case($new_store);
+                $crate::store::$case($new_store);
             }
         )*
     };
@@ -155,8 +132,8 @@ pub fn empty_store_has_head_zero_and_nothing_in_it<S: Store>(new_store: impl Fn(
 /// and time.
 pub fn commit_at_head_appends_the_next_revision<S: Store>(new_store: impl Fn() -> S) {
     let store = new_store();
-    let first = Commit { at_ms: 1_000, payload: "first".to_owned(), activity: vec![] };
-    let second = Commit { at_ms: 2_000, payload: "second".to_owned(), activity: vec![] };
+    let first = Commit { at_ms: 1_000, payload: "\"first\"".to_owned(), activity: vec![] };
+    let second = Commit { at_ms: 2_000, payload: "\"second\"".to_owned(), activity: vec![] };
     assert_eq!(commit_ok(&store, 0, &first), 1, "the first commit must be revision 1");
     assert_eq!(head(&store), 1, "head after one commit");
     assert_eq!(commit_ok(&store, 1, &second), 2, "the second commit must be revision 2");
@@ -164,8 +141,8 @@ pub fn commit_at_head_appends_the_next_revision<S: Store>(new_store: impl Fn() -
     assert_eq!(
         all_changes(&store),
         vec![
-            CommittedChange { revision: 1, at_ms: 1_000, payload: "first".to_owned() },
-            CommittedChange { revision: 2, at_ms: 2_000, payload: "second".to_owned() },
+            CommittedChange { revision: 1, at_ms: 1_000, payload: "\"first\"".to_owned() },
+            CommittedChange { revision: 2, at_ms: 2_000, payload: "\"second\"".to_owned() },
         ],
         "the feed must hold both commits, oldest first, with their payloads and times"
     );
@@ -194,8 +171,8 @@ pub fn batch_commit_appends_consecutive_revisions_or_nothing<S: Store>(new_store
         "activity carries each change set's revision"
     );
     assert!(matches!(
-        crate::verify_activity(&store).expect("verify"),
-        crate::VerifyReport::Intact { entries: 4 }
+        deputy_store::verify_activity(&store).expect("verify"),
+        deputy_store::VerifyReport::Intact { entries: 4 }
     ));
     let before = all_changes(&store);
     match store.commit_batch(2, &[commit_labelled("e", 1), commit_labelled("f", 1)]) {
@@ -203,6 +180,54 @@ pub fn batch_commit_appends_consecutive_revisions_or_nothing<S: Store>(new_store
         other => panic!("a stale batch must conflict, got {other:?}"),
     }
     assert_eq!(all_changes(&store), before, "a conflicting batch writes nothing");
+}
+
+/// A commit whose payload is not a JSON document (`Commit::check_replayable`).
+fn unreplayable(label: &str) -> Commit {
+    Commit { payload: format!("not json: {label}"), ..commit_labelled(label, 1) }
+}
+
+/// A batch is all or nothing: when a change set in its middle is refused, the ones before
+/// it in the same batch are not kept either, no activity of it is appended, the head stays,
+/// and the next batch continues from there with an intact chain.
+pub fn a_batch_failing_in_its_middle_leaves_nothing_behind<S: Store>(new_store: impl Fn() -> S) {
+    let store = new_store();
+    commit_ok(&store, 0, &commit_labelled("a", 1));
+    let (changes, activity) = (all_changes(&store), all_activity(&store));
+    let batch = [
+        commit_labelled("b", 2),
+        commit_labelled("c", 1),
+        unreplayable("d"),
+        commit_labelled("e", 1),
+    ];
+    match store.commit_batch(1, &batch) {
+        Err(StoreError::Invalid(_)) => {}
+        other => {
+            panic!("a batch holding a change set that is not JSON must be refused, got {other:?}")
+        }
+    }
+    assert_eq!(head(&store), 1, "the head stays where the failed batch began");
+    assert_eq!(all_changes(&store), changes, "no change set of the failed batch is kept");
+    assert_eq!(all_activity(&store), activity, "no activity of the failed batch is kept");
+    assert_eq!(
+        store
+            .commit_batch(1, &[commit_labelled("f", 1), commit_labelled("g", 1)])
+            .expect("the next batch"),
+        3,
+        "the next batch takes the revisions the failed one did not"
+    );
+    assert_intact(&store, 3, "after a failed batch");
+}
+
+/// A single commit of a change set no replica could replay is refused and changes nothing.
+pub fn a_change_set_no_replica_could_replay_is_refused<S: Store>(new_store: impl Fn() -> S) {
+    let store = new_store();
+    match store.commit(0, &unreplayable("x")) {
+        Err(StoreError::Invalid(_)) => {}
+        other => panic!("a change set that is not JSON must be refused, got {other:?}"),
+    }
+    assert_eq!(head(&store), 0);
+    assert!(all_changes(&store).is_empty() && all_activity(&store).is_empty());
 }
 
 /// A commit whose expected revision is not the head fails with `Conflict` and leaves the
@@ -300,8 +325,10 @@ pub fn payloads_round_trip_exactly<S: Store>(new_store: impl Fn() -> S) {
         "Zürich · 東京 · 🦀 · \u{202e}rtl".to_owned(),
         "x".repeat(1 << 20),
     ];
-    for (index, payload) in tricky.iter().enumerate() {
-        let mut entry = activity(payload, Some(payload), None, Some(payload));
+    for (index, text) in tricky.iter().enumerate() {
+        // A change set is a JSON document: the tricky text as a JSON string.
+        let payload = &serde_json::to_string(text).expect("a string is JSON");
+        let mut entry = activity(text, Some(text), None, Some(text));
         entry.details = format!("{{\"payload\":{index}}}");
         entry.at_ms = -1 - index as i64;
         let commit = Commit {
@@ -340,7 +367,7 @@ pub fn r22_commit_activity_is_chained_and_carries_the_revision<S: Store>(
     let store = new_store();
     let first = Commit {
         at_ms: 10,
-        payload: "one".to_owned(),
+        payload: "\"one\"".to_owned(),
         activity: vec![
             activity("user.created", Some("alice"), Some("bob"), Some("t1")),
             NewActivity {
@@ -357,10 +384,10 @@ pub fn r22_commit_activity_is_chained_and_carries_the_revision<S: Store>(
     };
     let second = Commit {
         at_ms: 20,
-        payload: "two".to_owned(),
+        payload: "\"two\"".to_owned(),
         activity: vec![activity("user.suspended", Some("carol"), Some("bob"), Some("t1"))],
     };
-    let third = Commit { at_ms: 30, payload: "three".to_owned(), activity: vec![] };
+    let third = Commit { at_ms: 30, payload: "\"three\"".to_owned(), activity: vec![] };
     commit_ok(&store, 0, &first);
     commit_ok(&store, 1, &second);
     commit_ok(&store, 2, &third);
@@ -430,7 +457,7 @@ pub fn r21_activity_query_filters<S: Store>(new_store: impl Fn() -> S) {
     commit_ok(
         &store,
         0,
-        &Commit { at_ms: 1, payload: "p".to_owned(), activity: rows[..4].to_vec() },
+        &Commit { at_ms: 1, payload: "\"p\"".to_owned(), activity: rows[..4].to_vec() },
     );
     store.append_activity(&rows[4..]).expect("append_activity failed");
 
@@ -641,7 +668,7 @@ pub fn readers_see_whole_commits_only<S: Store>(new_store: impl Fn() -> S) {
                     );
                 }
                 assert_eq!(
-                    crate::verify_chain(&entries),
+                    deputy_store::verify_chain(&entries),
                     VerifyReport::Intact { entries: entries.len() as u64 },
                     "the activity log read while commits are running must verify intact"
                 );

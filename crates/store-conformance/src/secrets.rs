@@ -1,8 +1,9 @@
 //! The conformance suite of the [`SecretStore`] port: every backend runs it
-//! (`secret_conformance_tests!`), as [`crate::conformance`] for the change log.
+//! (`secret_conformance_tests!`, the one list of its cases), as [`crate::store`] for the
+//! change log.
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
 
-use crate::secrets::{
+use deputy_store::secrets::{
     AttemptCount, Idempotent, NewMail, PasswordRow, SecretKind, SecretRow, SecretStore,
     SigningKeyRow, StoredAnswer,
 };
@@ -244,7 +245,7 @@ macro_rules! secret_conformance_tests {
         $(
             #[test]
             fn $case() {
-                $crate::secret_conformance::$case($new_store);
+                $crate::secrets::$case($new_store);
             }
         )*
     };
