@@ -1,13 +1,13 @@
 //! Backup of a live database and restore into a new epoch (R66).
 
 use crate::{SqliteStore, migrations, sql_error};
-use deputy_store::StoreError;
+use deputy_store::{Maintenance, StoreError};
 use std::path::Path;
 
-impl SqliteStore {
+impl Maintenance for SqliteStore {
     /// Writes a consistent copy of the live database to `dest`, which must not exist.
     /// Writers keep going: `VACUUM INTO` copies one read snapshot.
-    pub fn backup_to(&self, dest: &Path) -> Result<(), StoreError> {
+    fn backup_to(&self, dest: &Path) -> Result<(), StoreError> {
         if dest.exists() {
             return Err(StoreError::Backend(format!(
                 "backup target `{}` exists already",
@@ -40,6 +40,15 @@ impl SqliteStore {
         crate::owner_only(dest)
     }
 
+    fn location(&self) -> String {
+        match self.path() {
+            Some(path) => format!("sqlite:{}", path.display()),
+            None => "sqlite::memory:".to_owned(),
+        }
+    }
+}
+
+impl SqliteStore {
     /// Restores the backup at `backup` into a new database at `dest` (which must not
     /// exist) with a new epoch, so consistency tokens, sessions and access tokens of the
     /// old epoch are refused (R66).

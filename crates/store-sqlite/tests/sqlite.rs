@@ -8,7 +8,9 @@
 use std::cell::RefCell;
 use std::path::Path;
 
-use deputy_store::{Commit, NewActivity, Store, StoreError, VerifyReport, verify_activity};
+use deputy_store::{
+    Commit, Maintenance, NewActivity, Store, StoreError, VerifyReport, verify_activity,
+};
 use deputy_store_sqlite::{SCHEMA_VERSION, SqliteStore};
 use tempfile::TempDir;
 
@@ -528,7 +530,7 @@ mod crash {
 }
 
 mod backup {
-    use deputy_store::{Commit, Store};
+    use deputy_store::{Commit, Maintenance, Store};
     use deputy_store_sqlite::SqliteStore;
 
     #[test]
@@ -632,4 +634,18 @@ fn r66_database_and_backup_files_are_readable_by_their_owner_only() {
     let backup = dir.path().join("backup.db");
     store.backup_to(&backup).unwrap();
     assert_eq!(mode(&backup), 0o600);
+}
+
+mod maintenance_conformance_in_memory {
+    use deputy_store_sqlite::SqliteStore;
+
+    deputy_store_conformance::maintenance_conformance_tests!(
+        || SqliteStore::open_in_memory().unwrap()
+    );
+}
+
+mod maintenance_conformance_on_file {
+    use super::*;
+
+    deputy_store_conformance::maintenance_conformance_tests!(on_file());
 }

@@ -19,11 +19,13 @@
 //! The suite every backend must pass is the `deputy-store-conformance` crate.
 
 pub mod activity;
+pub mod backend;
 pub mod secrets;
 
 pub use activity::{
     ActivityEntry, ActivityQuery, NewActivity, VerifyReport, chain_hash, verify_chain,
 };
+pub use backend::{Backend, Maintenance};
 
 /// A monotonically increasing number given to every committed change set. Revision 0 is the
 /// empty deployment.

@@ -230,3 +230,147 @@ pub trait SecretStore: Send + Sync {
     /// Releases a claim whose request failed without an answer worth keeping.
     fn abandon_idempotent(&self, scope: &str, key: &str) -> Result<(), StoreError>;
 }
+
+/// A boxed secret store is one (`Box<dyn Backend>` above the port).
+impl<S: SecretStore + ?Sized> SecretStore for Box<S> {
+    fn put_password(&self, row: &PasswordRow) -> Result<(), StoreError> {
+        (**self).put_password(row)
+    }
+
+    fn password(&self, principal: u32) -> Result<Option<PasswordRow>, StoreError> {
+        (**self).password(principal)
+    }
+
+    fn insert_secret(&self, row: &SecretRow) -> Result<(), StoreError> {
+        (**self).insert_secret(row)
+    }
+
+    fn secret(&self, hash: &str) -> Result<Option<SecretRow>, StoreError> {
+        (**self).secret(hash)
+    }
+
+    fn redeem_secret(
+        &self,
+        hash: &str,
+        kind: SecretKind,
+        now_ms: i64,
+    ) -> Result<Option<SecretRow>, StoreError> {
+        (**self).redeem_secret(hash, kind, now_ms)
+    }
+
+    fn touch_secret(&self, hash: &str, now_ms: i64, data: Option<&str>) -> Result<(), StoreError> {
+        (**self).touch_secret(hash, now_ms, data)
+    }
+
+    fn delete_secret(&self, hash: &str) -> Result<bool, StoreError> {
+        (**self).delete_secret(hash)
+    }
+
+    fn delete_secrets_of(&self, principal: u32, kinds: &[SecretKind]) -> Result<usize, StoreError> {
+        (**self).delete_secrets_of(principal, kinds)
+    }
+
+    fn secrets_of(&self, principal: u32, kind: SecretKind) -> Result<Vec<SecretRow>, StoreError> {
+        (**self).secrets_of(principal, kind)
+    }
+
+    fn queue_mail(&self, mail: &NewMail, now_ms: i64) -> Result<i64, StoreError> {
+        (**self).queue_mail(mail, now_ms)
+    }
+
+    fn outbox(&self, after: i64, limit: usize) -> Result<Vec<OutboxRow>, StoreError> {
+        (**self).outbox(after, limit)
+    }
+
+    fn mark_mail(
+        &self,
+        id: i64,
+        sent_ms: Option<i64>,
+        error: Option<&str>,
+    ) -> Result<(), StoreError> {
+        (**self).mark_mail(id, sent_ms, error)
+    }
+
+    fn redact_mail(&self, id: i64, body: &str) -> Result<(), StoreError> {
+        (**self).redact_mail(id, body)
+    }
+
+    fn due_mail(
+        &self,
+        now_ms: i64,
+        max_attempts: i64,
+        limit: usize,
+    ) -> Result<Vec<OutboxRow>, StoreError> {
+        (**self).due_mail(now_ms, max_attempts, limit)
+    }
+
+    fn retry_mail(&self, id: i64, error: &str, next_attempt_ms: i64) -> Result<(), StoreError> {
+        (**self).retry_mail(id, error, next_attempt_ms)
+    }
+
+    fn sign_in_failures(&self, key: &str) -> Result<Option<(u32, i64)>, StoreError> {
+        (**self).sign_in_failures(key)
+    }
+
+    fn count_sign_in_attempt(
+        &self,
+        key: &str,
+        now_ms: i64,
+        lock_after: u32,
+        lock_ms: i64,
+    ) -> Result<AttemptCount, StoreError> {
+        (**self).count_sign_in_attempt(key, now_ms, lock_after, lock_ms)
+    }
+
+    fn forgive_sign_in_attempt(&self, key: &str) -> Result<(), StoreError> {
+        (**self).forgive_sign_in_attempt(key)
+    }
+
+    fn clear_sign_in_failures(&self, key: &str) -> Result<(), StoreError> {
+        (**self).clear_sign_in_failures(key)
+    }
+
+    fn count_in_window(&self, key: &str, now_ms: i64, window_ms: i64) -> Result<u32, StoreError> {
+        (**self).count_in_window(key, now_ms, window_ms)
+    }
+
+    fn insert_signing_key(&self, key: &SigningKeyRow) -> Result<(), StoreError> {
+        (**self).insert_signing_key(key)
+    }
+
+    fn signing_keys(&self) -> Result<Vec<SigningKeyRow>, StoreError> {
+        (**self).signing_keys()
+    }
+
+    fn retire_signing_key(&self, kid: &str, at_ms: i64) -> Result<(), StoreError> {
+        (**self).retire_signing_key(kid, at_ms)
+    }
+
+    fn delete_signing_keys_retired_before(&self, before_ms: i64) -> Result<(), StoreError> {
+        (**self).delete_signing_keys_retired_before(before_ms)
+    }
+
+    fn begin_idempotent(
+        &self,
+        scope: &str,
+        key: &str,
+        fingerprint: &str,
+        now_ms: i64,
+        expires_ms: i64,
+    ) -> Result<Idempotent, StoreError> {
+        (**self).begin_idempotent(scope, key, fingerprint, now_ms, expires_ms)
+    }
+
+    fn finish_idempotent(
+        &self,
+        scope: &str,
+        key: &str,
+        answer: &StoredAnswer,
+    ) -> Result<(), StoreError> {
+        (**self).finish_idempotent(scope, key, answer)
+    }
+
+    fn abandon_idempotent(&self, scope: &str, key: &str) -> Result<(), StoreError> {
+        (**self).abandon_idempotent(scope, key)
+    }
+}
