@@ -60,6 +60,11 @@ pub fn open(url: &str) -> Result<Box<dyn Backend>, StoreError> {
     }
 }
 
+/// Opens (creating if need be) the SQLite database file at `path`: the embedded default.
+pub fn open_file(path: impl AsRef<Path>) -> Result<Box<dyn Backend>, StoreError> {
+    Ok(Box::new(SqliteStore::open(path)?))
+}
+
 /// A fresh in-memory database (tests, demos).
 pub fn in_memory() -> Result<Box<dyn Backend>, StoreError> {
     Ok(Box::new(SqliteStore::open_in_memory()?))

@@ -10,7 +10,7 @@ use deputy_core::commands::roles::NewAssignment;
 use deputy_core::commands::users::NewUser;
 use deputy_core::*;
 use deputy_service::Deputy;
-use deputy_store_sqlite::SqliteStore;
+use deputy_store::BoxedBackend;
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 use std::time::Instant;
@@ -32,10 +32,10 @@ pub struct ColdStart {
 }
 
 /// Opens the deployment in `path` and measures it.
-pub fn cold_start(path: &Path) -> Result<(Deputy<SqliteStore>, ColdStart), Error> {
+pub fn cold_start(path: &Path) -> Result<(Deputy<BoxedBackend>, ColdStart), Error> {
     let db_bytes = std::fs::metadata(path)?.len();
     let start = Instant::now();
-    let deputy = Deputy::open(SqliteStore::open(path)?)?;
+    let deputy = Deputy::open(deputy_backends::open_file(path)?)?;
     let open_ms = ms_since(start);
     let s = deputy.snapshot();
     let figures = ColdStart {
@@ -87,11 +87,11 @@ pub struct Breakdown {
 /// Replays the change feed of `path` the way `Deputy::open` does (batches of 1,000
 /// revisions), timing each stage.
 pub fn replay_breakdown(path: &Path) -> Result<Breakdown, Error> {
-    let store = SqliteStore::open(path)?;
+    let store = deputy_backends::open_file(path)?;
     replay(&store).map(|(_, b)| b)
 }
 
-fn replay(store: &SqliteStore) -> Result<(State, Breakdown), Error> {
+fn replay(store: &BoxedBackend) -> Result<(State, Breakdown), Error> {
     use deputy_store::Store;
     let mut state = State::new(Catalog::shipped());
     let mut b = Breakdown {
@@ -143,7 +143,7 @@ pub struct CheckpointFigures {
 pub fn write_checkpoint(path: &Path) -> Result<CheckpointFigures, Error> {
     use deputy_store::{Checkpoint, Store};
     let db_bytes_before = std::fs::metadata(path)?.len();
-    let store = SqliteStore::open(path)?;
+    let store = deputy_backends::open_file(path)?;
     let start = Instant::now();
     let (state, _) = replay(&store)?;
     let replay_ms = ms_since(start);
@@ -184,7 +184,7 @@ fn write_targets(state: &State) -> Vec<(TenantId, PrincipalId)> {
 /// Runs `n` commands alternating "create a user" (the console) and "give the new user
 /// `read-only`" (the tenant's admin), on `threads` threads sharing the deployment.
 pub fn durable_writes(
-    deputy: &Deputy<SqliteStore>,
+    deputy: &Deputy<BoxedBackend>,
     n: usize,
     threads: usize,
     tag: &str,
@@ -241,7 +241,7 @@ struct Worker {
 }
 
 fn worker(
-    deputy: &Deputy<SqliteStore>,
+    deputy: &Deputy<BoxedBackend>,
     targets: &[(TenantId, PrincipalId)],
     read_only: RoleId,
     tag: &str,

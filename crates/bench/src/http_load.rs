@@ -6,7 +6,6 @@ use deputy_core::{Actor, Bundle, Scope};
 use deputy_http::{AppState, HttpConfig};
 use deputy_service::auth::{Auth, AuthSettings};
 use deputy_service::{Deputy, demo};
-use deputy_store_sqlite::SqliteStore;
 use serde::Serialize;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -141,8 +140,9 @@ pub fn run(requests: usize) -> Result<HttpFigures, String> {
     let dir = std::env::temp_dir().join(format!("deputy-bench-http-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
-    let d = Deputy::open(SqliteStore::open(dir.join("deputy.db")).map_err(|e| e.to_string())?)
-        .map_err(|e| e.to_string())?;
+    let d =
+        Deputy::open(deputy_backends::open_file(dir.join("deputy.db")).map_err(|e| e.to_string())?)
+            .map_err(|e| e.to_string())?;
     d.initialise(None, "root", "Tax Agency").map_err(|e| e.to_string())?;
     let m = demo::build(&d).map_err(|e| e.to_string())?;
     // A service account with `api` (checks.read) in the bakery, and its key.

@@ -10,7 +10,6 @@ use deputy_bench::rng::Rng;
 use deputy_bench::{Category, Dataset, Error, Mixer, Size, generate};
 use deputy_core::{Context, Target};
 use deputy_service::Deputy;
-use deputy_store_sqlite::SqliteStore;
 use std::path::{Path, PathBuf};
 use std::process::Command as Process;
 use std::time::Instant;
@@ -233,7 +232,7 @@ fn import(dataset: &Dataset, path: &Path, batch: usize) -> Result<Import, Error>
         return Err(Error::Other(format!("`{}` exists already", path.display())));
     }
     let start = Instant::now();
-    let deputy = Deputy::open(SqliteStore::open(path)?)?;
+    let deputy = Deputy::open(deputy_backends::open_file(path)?)?;
     let mut last_note = Instant::now();
     let revisions = deputy.import(&dataset.changes, batch, &mut |done, all| {
         if last_note.elapsed().as_secs() >= 10 {

@@ -6,7 +6,6 @@ use deputy_bench::generate::{DEFAULT_SEED, FIXTURE_RESOURCES, FIXTURE_TENANTS, b
 use deputy_bench::{Category, Mixer, Size, generate};
 use deputy_core::*;
 use deputy_service::Deputy;
-use deputy_store_sqlite::SqliteStore;
 
 #[test]
 fn s_dataset_applies_cleanly_with_its_sizes_and_unique_names() {
@@ -131,7 +130,7 @@ fn the_dataset_imports_reopens_and_takes_commands() {
     let d = generate(Size::S, DEFAULT_SEED).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("s.sqlite");
-    let deputy = Deputy::open(SqliteStore::open(&path).unwrap()).unwrap();
+    let deputy = Deputy::open(deputy_backends::open_file(&path).unwrap()).unwrap();
     let revision = deputy.import(&d.changes, 10_000, &mut |_, _| {}).unwrap();
     assert_eq!(revision, 2);
     drop(deputy);

@@ -10,8 +10,8 @@ use deputy_core::commands::users::{NewDelegate, NewUser};
 use deputy_core::*;
 use deputy_service::resolve::{self, NotFound};
 use deputy_service::{Deputy, ServiceError};
+use deputy_store::BoxedBackend;
 use deputy_store::{ActivityQuery, Store, VerifyReport};
-use deputy_store_sqlite::SqliteStore;
 use serde_json::json;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -19,9 +19,9 @@ use std::process::ExitCode;
 #[derive(Debug, Parser)]
 #[command(name = "deputy", version, about = "Delegated access for multi-tenant portals")]
 struct Cli {
-    /// The SQLite database file.
+    /// The database: `sqlite:PATH`, or a path to the SQLite file.
     #[arg(long, global = true, env = "DEPUTY_DB", default_value = "deputy.db")]
-    db: PathBuf,
+    db: String,
     /// Print machine-readable JSON.
     #[arg(long, global = true)]
     json: bool,
@@ -547,8 +547,8 @@ pub fn run() -> ExitCode {
     }
 }
 
-fn open(db: &PathBuf) -> Result<Deputy<SqliteStore>, Failure> {
-    let store = SqliteStore::open(db)?;
+fn open(db: &str) -> Result<Deputy<BoxedBackend>, Failure> {
+    let store = deputy_backends::open(db)?;
     let deputy = Deputy::open(store)?;
     for warning in deputy.warnings() {
         eprintln!("warning: {warning}");
@@ -556,12 +556,12 @@ fn open(db: &PathBuf) -> Result<Deputy<SqliteStore>, Failure> {
     Ok(deputy)
 }
 
-fn initialised(db: &PathBuf) -> Result<Deputy<SqliteStore>, Failure> {
+fn initialised(db: &str) -> Result<Deputy<BoxedBackend>, Failure> {
     let d = open(db)?;
     if !d.is_initialised() {
         return Err(Failure::Usage(format!(
             "`{}` holds no deployment: run `deputy init` first",
-            db.display()
+            db
         )));
     }
     Ok(d)
@@ -610,10 +610,7 @@ fn execute(cli: Cli) -> Outcome {
         Command::Init { catalog, root_key, root_name } => {
             let d = open(&cli.db)?;
             if d.is_initialised() {
-                return Err(Failure::Conflict(format!(
-                    "`{}` holds a deployment already",
-                    cli.db.display()
-                )));
+                return Err(Failure::Conflict(format!("`{}` holds a deployment already", cli.db)));
             }
             let text = catalog
                 .as_ref()
@@ -623,7 +620,7 @@ fn execute(cli: Cli) -> Outcome {
             let c = d.initialise(text.as_deref(), root_key, root_name)?;
             done(
                 c.revision,
-                format!("created deployment with root tenant `{root_key}` in {}", cli.db.display()),
+                format!("created deployment with root tenant `{root_key}` in {}", cli.db),
                 json!({"root": c.output.to_string()}),
             )
         }
@@ -642,7 +639,7 @@ fn execute(cli: Cli) -> Outcome {
             }
             .with_env(|name| std::env::var(name).ok());
             // `--db` (or DEPUTY_DB) wins over the file unless it is left at its default.
-            if raw.database.is_none() || cli.db.as_path() != std::path::Path::new("deputy.db") {
+            if raw.database.is_none() || cli.db != "deputy.db" {
                 raw.database = Some(cli.db.clone());
             }
             if listen.is_some() {
@@ -703,16 +700,16 @@ fn execute(cli: Cli) -> Outcome {
             done(revision, format!("imported {} changes", changes.len()), json!({}))
         }
         Command::Backup { file } => {
-            let store = SqliteStore::open(&cli.db)?;
+            let store = deputy_backends::open(&cli.db)?;
             store.backup_to(file)?;
             Ok((
                 json!({"backup": file.display().to_string()}),
-                format!("backed up {} to {}", cli.db.display(), file.display()),
+                format!("backed up {} to {}", cli.db, file.display()),
                 0,
             ))
         }
         Command::Restore { backup } => {
-            let store = SqliteStore::restore(backup, &cli.db)?;
+            let store = deputy_backends::restore(backup, &cli.db)?;
             let d = Deputy::open(store)?;
             let token = d.token();
             Ok((
@@ -720,7 +717,7 @@ fn execute(cli: Cli) -> Outcome {
                 format!(
                     "restored {} into {} as a new epoch (tokens from before are refused); newest token {token}",
                     backup.display(),
-                    cli.db.display()
+                    cli.db
                 ),
                 0,
             ))
@@ -737,7 +734,7 @@ fn execute(cli: Cli) -> Outcome {
             let s = d.snapshot();
             let p = resolve::principal(&s, logon)?;
             d.store().clear_sign_in_failures(
-                &deputy_service::auth::Auth::<SqliteStore>::failure_key(logon),
+                &deputy_service::auth::Auth::<BoxedBackend>::failure_key(logon),
             )?;
             d.store().append_activity(&[deputy_store::NewActivity {
                 at_ms: d.now(),
@@ -753,7 +750,7 @@ fn execute(cli: Cli) -> Outcome {
         }
         Command::Outbox { after, limit } => {
             use deputy_store::secrets::SecretStore;
-            let store = SqliteStore::open(&cli.db)?;
+            let store = deputy_backends::open(&cli.db)?;
             let rows = store.outbox(*after, *limit)?;
             let mut text = String::new();
             for m in &rows {
@@ -828,7 +825,7 @@ fn activity(cli: &Cli, cmd: &ActivityCmd) -> Outcome {
     }
 }
 
-fn act(cli: &Cli, d: &Deputy<SqliteStore>) -> Outcome {
+fn act(cli: &Cli, d: &Deputy<BoxedBackend>) -> Outcome {
     let s = d.snapshot();
     // Checks take `--switched` as the checked principal's session; writes need `--as`.
     let reads_only = matches!(
@@ -1237,7 +1234,7 @@ fn act(cli: &Cli, d: &Deputy<SqliteStore>) -> Outcome {
     }
 }
 
-fn user(cmd: &UserCmd, s: &State, exec: Exec<'_>, d: &Deputy<SqliteStore>, who: Actor) -> Outcome {
+fn user(cmd: &UserCmd, s: &State, exec: Exec<'_>, d: &Deputy<BoxedBackend>, who: Actor) -> Outcome {
     match cmd {
         UserCmd::Create { logon, tenant, first, last, email, phone, roles, status } => {
             let home = resolve::tenant(s, tenant)?;
@@ -1317,7 +1314,7 @@ fn user(cmd: &UserCmd, s: &State, exec: Exec<'_>, d: &Deputy<SqliteStore>, who: 
     }
 }
 
-fn check(cli: &Cli, d: &Deputy<SqliteStore>, args: &CheckArgs, explain: bool) -> Outcome {
+fn check(cli: &Cli, d: &Deputy<BoxedBackend>, args: &CheckArgs, explain: bool) -> Outcome {
     let s = match (args.at_least, &args.token) {
         (Some(rev), _) => d.snapshot_at_least(rev)?,
         (None, Some(token)) => d.snapshot_for(token.parse()?)?,
@@ -1440,7 +1437,7 @@ fn demo(cli: &Cli) -> Outcome {
     if d.is_initialised() {
         return Err(Failure::Conflict(format!(
             "`{}` holds a deployment already: pick another --db",
-            cli.db.display()
+            cli.db
         )));
     }
     d.initialise(None, "root", "Tax Agency")?;
@@ -1500,8 +1497,7 @@ fn demo(cli: &Cli) -> Outcome {
     ];
     let mut text = format!(
         "Demo deployment written to {} (revision {}).\nPeople: jane, jim, nora, bakery-admin, acme-admin, carla, sitm, sm, globex-cs, firm-admin, provider-admin, ann, operator.\n",
-        cli.db.display(),
-        s.revision
+        cli.db, s.revision
     );
     let mut rows = Vec::new();
     for (title, p, perm, target, ctx) in tour {
@@ -1527,7 +1523,7 @@ fn demo(cli: &Cli) -> Outcome {
     }
     text.push_str(&format!(
         "\nTry: deputy --db {} explain jim returns.file resource:bakery-sales-use",
-        cli.db.display()
+        cli.db
     ));
     Ok((json!({"revision": s.revision, "tour": rows}), text, 0))
 }

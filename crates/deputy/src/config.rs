@@ -4,7 +4,7 @@
 
 use serde::Deserialize;
 use std::net::{IpAddr, SocketAddr};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// Settings as written, all optional.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -12,8 +12,8 @@ use std::path::{Path, PathBuf};
 pub struct RawConfig {
     /// Address to listen on (`127.0.0.1:8080`).
     pub listen: Option<String>,
-    /// The SQLite file (`deputy.db`).
-    pub database: Option<PathBuf>,
+    /// The database URL: `sqlite:PATH` or a path to the SQLite file (`deputy.db`).
+    pub database: Option<String>,
     /// Where users reach Deputy; links in mail use it (R61). Default: `http://<listen>`.
     pub public_origin: Option<String>,
     /// Proxies whose `X-Forwarded-For` is believed.
@@ -70,7 +70,7 @@ impl RawConfig {
         set("DEPUTY_METRICS_TOKEN", &mut self.metrics_token);
 
         if let Some(db) = vars("DEPUTY_DB") {
-            self.database = Some(PathBuf::from(db));
+            self.database = Some(db);
         }
         if let Some(proxies) = vars("DEPUTY_TRUSTED_PROXIES") {
             self.trusted_proxies = Some(
@@ -109,7 +109,8 @@ pub enum LogFormat {
 #[derive(Debug, Clone)]
 pub struct Config {
     pub listen: SocketAddr,
-    pub database: PathBuf,
+    /// A database URL (`sqlite:PATH`, or a path), opened by `deputy_backends::open`.
+    pub database: String,
     /// Given, or `http://<listen>`; [`Config::origin_for`] puts in the bound port.
     pub public_origin: String,
     /// No public origin was given: it follows the address actually bound.
@@ -208,7 +209,7 @@ impl Config {
             mails_per_recipient_hour,
             mails_per_source_hour,
             metrics,
-            database: raw.database.unwrap_or_else(|| PathBuf::from("deputy.db")),
+            database: raw.database.unwrap_or_else(|| "deputy.db".to_owned()),
             public_origin: origin,
             trusted_proxies,
             log_format,

@@ -6,7 +6,7 @@ use clap::{Args, Subcommand};
 use deputy_core::*;
 use deputy_service::resolve::{self, NotFound};
 use deputy_service::{CheckItem, Deputy};
-use deputy_store_sqlite::SqliteStore;
+use deputy_store::BoxedBackend;
 use serde_json::json;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -65,7 +65,7 @@ pub enum AccessCodeCmd {
 /// The time a what-if may take before it reports where it stopped.
 const WHAT_IF_BUDGET: Duration = Duration::from_secs(10);
 
-pub fn what_if(d: &Deputy<SqliteStore>, who: Actor, args: &WhatIfArgs) -> Outcome {
+pub fn what_if(d: &Deputy<BoxedBackend>, who: Actor, args: &WhatIfArgs) -> Outcome {
     let cmd = &args.change;
     let s = d.snapshot();
     let (diff, rev) = match cmd {
@@ -139,7 +139,7 @@ fn csv_field(text: &str) -> String {
     }
 }
 
-pub fn review(d: &Deputy<SqliteStore>, args: &ReviewArgs) -> Outcome {
+pub fn review(d: &Deputy<BoxedBackend>, args: &ReviewArgs) -> Outcome {
     let s = d.snapshot();
     let (rows, rev) = if args.principal {
         d.review_principal(resolve::principal(&s, &args.subject)?)
@@ -189,7 +189,7 @@ pub fn review(d: &Deputy<SqliteStore>, args: &ReviewArgs) -> Outcome {
     Ok((json!({"revision": rev, "rows": json_rows}), text, 0))
 }
 
-pub fn batch_check(d: &Deputy<SqliteStore>, file: &PathBuf) -> Outcome {
+pub fn batch_check(d: &Deputy<BoxedBackend>, file: &PathBuf) -> Outcome {
     let text = std::fs::read_to_string(file)
         .map_err(|e| Failure::Usage(format!("cannot read `{}`: {e}", file.display())))?;
     let doc: Vec<serde_json::Value> = serde_json::from_str(&text)
@@ -247,7 +247,7 @@ pub fn batch_check(d: &Deputy<SqliteStore>, file: &PathBuf) -> Outcome {
     Ok((json!({"revision": rev, "results": results}), text, 0))
 }
 
-pub fn access_code(d: &Deputy<SqliteStore>, who: Actor, cmd: &AccessCodeCmd) -> Outcome {
+pub fn access_code(d: &Deputy<BoxedBackend>, who: Actor, cmd: &AccessCodeCmd) -> Outcome {
     let s = d.snapshot();
     match cmd {
         AccessCodeCmd::Issue { tenant, roles, days } => {

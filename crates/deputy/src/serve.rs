@@ -6,7 +6,6 @@ use crate::config::{Config, LogFormat, MetricsSetting};
 use deputy_http::{AppState, HttpConfig, MetricsAccess};
 use deputy_service::Deputy;
 use deputy_service::auth::{Auth, AuthSettings};
-use deputy_store_sqlite::SqliteStore;
 use std::sync::Arc;
 
 fn init_logs(format: LogFormat) {
@@ -50,8 +49,8 @@ async fn shutdown_signal() {
 /// Runs the server; returns when it has shut down.
 pub fn serve(config: Config) -> Result<(), String> {
     init_logs(config.log_format);
-    let store = SqliteStore::open(&config.database)
-        .map_err(|e| format!("cannot open `{}`: {e}", config.database.display()))?;
+    let store = deputy_backends::open(&config.database)
+        .map_err(|e| format!("cannot open `{}`: {e}", config.database))?;
     let deputy = Deputy::open(store).map_err(|e| e.to_string())?;
     for warning in deputy.warnings() {
         tracing::warn!(%warning, "while opening the database");
@@ -114,7 +113,7 @@ pub fn serve(config: Config) -> Result<(), String> {
         let listener = tokio::net::TcpListener::from_std(listener).map_err(|e| e.to_string())?;
         println!(
             "deputy: serving http://{local} (database {}, revision {revision}); public origin {public_origin}",
-            config.database.display(),
+            config.database,
         );
         tracing::info!(%local, "listening");
         match &config.metrics {

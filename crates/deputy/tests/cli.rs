@@ -325,6 +325,35 @@ fn r7_user_list_marks_admins_with_a_crown_and_the_contact_person() {
 }
 
 #[test]
+fn r63_the_database_is_a_url_or_a_path_and_unknown_schemes_are_refused() {
+    let (dir, db) = setup();
+    // The same file named as a path and as a URL is the same deployment.
+    let url = format!("sqlite:{}", db.display());
+    let out = Command::new(env!("CARGO_BIN_EXE_deputy"))
+        .args(["--db", &url, "check", "alice", "users.view", "acme"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    // A scheme this build does not serve says so and creates nothing.
+    for (url, words) in [
+        ("mysql://127.0.0.1/deputy", "unknown database scheme"),
+        ("postgres://127.0.0.1/deputy", "PostgreSQL"),
+    ] {
+        let out = Command::new(env!("CARGO_BIN_EXE_deputy"))
+            .current_dir(dir.path())
+            .args(["--db", url, "init"])
+            .output()
+            .unwrap();
+        assert_ne!(out.status.code(), Some(0), "{url}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains(words), "{url}: {stderr}");
+    }
+    let files: Vec<_> =
+        std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert_eq!(files, vec![std::ffi::OsString::from("d.db")], "nothing else was created");
+}
+
+#[test]
 fn r66_backup_restore_new_epoch_refuses_old_tokens() {
     let (dir, db) = setup();
     let out = deputy(&db, &["--json", "tenant", "create", "beta", "--parent", "root"]);
@@ -472,9 +501,7 @@ fn r20_r23_cli_deactivate_and_cancel_end_sessions_links_and_keys() {
     ];
     assert_eq!(deputy(&db, &create).status.code(), Some(0));
     let open = |db: &Path| {
-        let deputy =
-            deputy_service::Deputy::open(deputy_store_sqlite::SqliteStore::open(db).unwrap())
-                .unwrap();
+        let deputy = deputy_service::Deputy::open(deputy_backends::open_file(db).unwrap()).unwrap();
         let settings = AuthSettings {
             hash_cost: HashCost { memory_kib: 1024, iterations: 1, parallelism: 1 },
             ..AuthSettings::default()

@@ -7,7 +7,7 @@ use std::net::IpAddr;
 use std::sync::Arc;
 
 /// The storage backend the server runs on. One name to change when PostgreSQL arrives.
-pub type Backend = deputy_store_sqlite::SqliteStore;
+pub type Backend = deputy_store::BoxedBackend;
 
 /// Settings of the HTTP layer (validated by the binary's configuration).
 #[derive(Debug, Clone)]

@@ -9,7 +9,6 @@ use deputy_service::passwords::HashCost;
 use deputy_service::{Deputy, demo};
 use deputy_store::Store;
 use deputy_store::secrets::SecretStore;
-use deputy_store_sqlite::SqliteStore;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use std::sync::Arc;
@@ -33,7 +32,7 @@ async fn start() -> Server {
     let c = clock.clone();
     let path = dir.path().join("deputy.db");
     let (app, demo) = tokio::task::spawn_blocking(move || {
-        let d = Deputy::open(SqliteStore::open(path).unwrap())
+        let d = Deputy::open(deputy_backends::open_file(path).unwrap())
             .unwrap()
             .with_clock(move || c.load(Ordering::SeqCst));
         d.initialise(None, "root", "Tax Agency").unwrap();

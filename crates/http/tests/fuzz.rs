@@ -16,7 +16,6 @@ use deputy_http::{AppState, HttpConfig};
 use deputy_service::auth::{Auth, AuthSettings};
 use deputy_service::passwords::HashCost;
 use deputy_service::{Deputy, demo};
-use deputy_store_sqlite::SqliteStore;
 use proptest::prelude::*;
 use proptest::sample::select;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
@@ -320,7 +319,8 @@ impl Harness {
             .unwrap();
         let dir = tempfile::tempdir().unwrap();
         let deputy =
-            Deputy::open(SqliteStore::open(dir.path().join("deputy.db")).unwrap()).unwrap();
+            Deputy::open(deputy_backends::open_file(dir.path().join("deputy.db")).unwrap())
+                .unwrap();
         deputy.initialise(None, "root", "Tax Agency").unwrap();
         let demo = demo::build(&deputy).unwrap();
         let settings = AuthSettings {

@@ -9,7 +9,6 @@ use deputy_http::{AppState, HttpConfig};
 use deputy_service::auth::{Auth, AuthSettings};
 use deputy_service::passwords::HashCost;
 use deputy_service::{Deputy, demo};
-use deputy_store_sqlite::SqliteStore;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use std::sync::Arc;
@@ -29,7 +28,7 @@ async fn start() -> Server {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("deputy.db");
     let (app, demo) = tokio::task::spawn_blocking(move || {
-        let d = Deputy::open(SqliteStore::open(path).unwrap()).unwrap();
+        let d = Deputy::open(deputy_backends::open_file(path).unwrap()).unwrap();
         d.initialise(None, "root", "Tax Agency").unwrap();
         let demo = demo::build(&d).unwrap();
         let settings = AuthSettings {

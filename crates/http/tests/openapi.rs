@@ -10,7 +10,6 @@ use deputy_http::{AppState, HttpConfig};
 use deputy_service::Deputy;
 use deputy_service::auth::{Auth, AuthSettings};
 use deputy_service::passwords::HashCost;
-use deputy_store_sqlite::SqliteStore;
 use serde_json::Value;
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -31,7 +30,7 @@ async fn document() -> Value {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("deputy.db");
     let app = tokio::task::spawn_blocking(move || {
-        let deputy = Deputy::open(SqliteStore::open(path).unwrap()).unwrap();
+        let deputy = Deputy::open(deputy_backends::open_file(path).unwrap()).unwrap();
         deputy.initialise(None, "root", "Tax Agency").unwrap();
         let settings = AuthSettings {
             // Cheap: nothing here signs in.

@@ -7,7 +7,6 @@ use deputy_service::Deputy;
 use deputy_service::auth::{Auth, AuthSettings};
 use deputy_service::passwords::HashCost;
 use deputy_store::secrets::SecretStore;
-use deputy_store_sqlite::SqliteStore;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use std::sync::Arc;
@@ -27,7 +26,7 @@ async fn start() -> Server {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("deputy.db");
     let app = tokio::task::spawn_blocking(move || {
-        let d = Deputy::open(SqliteStore::open(path).unwrap()).unwrap();
+        let d = Deputy::open(deputy_backends::open_file(path).unwrap()).unwrap();
         d.initialise(None, "root", "Operator").unwrap();
         let settings = AuthSettings {
             hash_cost: HashCost { memory_kib: 1024, iterations: 1, parallelism: 1 },

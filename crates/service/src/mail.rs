@@ -123,7 +123,7 @@ mod tests {
 
     #[test]
     fn r61_mail_is_retried_with_growing_delays_until_sent() {
-        let store = deputy_store_sqlite::SqliteStore::open_in_memory().unwrap();
+        let store = deputy_backends::in_memory().unwrap();
         let mail = NewMail {
             recipient: "a@example.com".into(),
             subject: "s".into(),
@@ -153,7 +153,7 @@ mod tests {
 
     #[test]
     fn r61_mail_is_given_up_after_the_last_attempt_and_kept() {
-        let store = deputy_store_sqlite::SqliteStore::open_in_memory().unwrap();
+        let store = deputy_backends::in_memory().unwrap();
         let mail =
             NewMail { recipient: "a@example.com".into(), subject: "s".into(), body: "b".into() };
         store.queue_mail(&mail, 0).unwrap();

@@ -6,8 +6,8 @@ use deputy_core::*;
 use deputy_service::auth::{Auth, AuthError, AuthSettings};
 use deputy_service::passwords::HashCost;
 use deputy_service::{Deputy, demo};
+use deputy_store::BoxedBackend;
 use deputy_store::secrets::SecretStore;
-use deputy_store_sqlite::SqliteStore;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 
@@ -16,7 +16,7 @@ const PASSWORD: &str = "correct horse battery staple";
 struct Fixture {
     _dir: tempfile::TempDir,
     clock: Arc<AtomicI64>,
-    auth: Auth<SqliteStore>,
+    auth: Auth<BoxedBackend>,
     demo: demo::Demo,
 }
 
@@ -24,7 +24,7 @@ fn fixture() -> Fixture {
     let dir = tempfile::tempdir().unwrap();
     let clock = Arc::new(AtomicI64::new(1_800_000_000_000));
     let c = clock.clone();
-    let d = Deputy::open(SqliteStore::open(dir.path().join("deputy.db")).unwrap())
+    let d = Deputy::open(deputy_backends::open_file(dir.path().join("deputy.db")).unwrap())
         .unwrap()
         .with_clock(move || c.load(Ordering::SeqCst));
     d.initialise(None, "root", "Tax Agency").unwrap();
@@ -236,7 +236,7 @@ fn r10_invitations_need_authority_over_the_user() {
 #[test]
 fn r60_bootstrap_admin_must_change_the_generated_password() {
     let dir = tempfile::tempdir().unwrap();
-    let d = Deputy::open(SqliteStore::open(dir.path().join("d.db")).unwrap()).unwrap();
+    let d = Deputy::open(deputy_backends::open_file(dir.path().join("d.db")).unwrap()).unwrap();
     d.initialise(None, "root", "Operator").unwrap();
     let settings = AuthSettings {
         hash_cost: HashCost { memory_kib: 1024, iterations: 1, parallelism: 1 },

@@ -7,7 +7,6 @@ use deputy_core::commands::tenants::NewTenant;
 use deputy_core::commands::users::NewUser;
 use deputy_core::*;
 use deputy_service::Deputy;
-use deputy_store_sqlite::SqliteStore;
 use std::io::{BufRead, Write};
 use std::process::{Command, Stdio};
 use std::sync::Arc;
@@ -21,7 +20,7 @@ const KILLS: u64 = 12;
 fn child_writes_until_killed() {
     let Some(path) = std::env::var_os(CHILD_ENV) else { return };
     let round: u64 = std::env::var("DEPUTY_CRASH_ROUND").unwrap().parse().unwrap();
-    let d = Arc::new(Deputy::open(SqliteStore::open(&path).unwrap()).unwrap());
+    let d = Arc::new(Deputy::open(deputy_backends::open_file(&path).unwrap()).unwrap());
     let acme = d.snapshot().tenant_by_key("acme").unwrap();
     let out = Arc::new(std::sync::Mutex::new(std::io::stdout()));
     let threads: Vec<_> = (0..3)
@@ -68,7 +67,7 @@ fn r64_acknowledged_writes_survive_sigkill() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("crash.db");
     {
-        let d = Deputy::open(SqliteStore::open(&path).unwrap()).unwrap();
+        let d = Deputy::open(deputy_backends::open_file(&path).unwrap()).unwrap();
         let root = d.initialise(None, "root", "Root").unwrap().output;
         d.execute(Actor::System, None, |tx| {
             tx.create_tenant(
@@ -109,7 +108,7 @@ fn r64_acknowledged_writes_survive_sigkill() {
                 acknowledged.push(((*logon).to_owned(), revision.parse().unwrap()));
             }
         }
-        let d = Deputy::open(SqliteStore::open(&path).unwrap()).unwrap();
+        let d = Deputy::open(deputy_backends::open_file(&path).unwrap()).unwrap();
         let s = d.snapshot();
         for (logon, revision) in &acknowledged {
             let p = s.principal_by_logon(logon).unwrap_or_else(|| {

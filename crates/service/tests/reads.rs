@@ -4,11 +4,11 @@
 use deputy_core::*;
 use deputy_service::demo::{self, Demo};
 use deputy_service::{CheckItem, Deputy};
-use deputy_store_sqlite::SqliteStore;
+use deputy_store::BoxedBackend;
 use std::time::Duration;
 
-fn demo_deputy() -> (Deputy<SqliteStore>, Demo) {
-    let d = Deputy::open(SqliteStore::open_in_memory().unwrap()).unwrap();
+fn demo_deputy() -> (Deputy<BoxedBackend>, Demo) {
+    let d = Deputy::open(deputy_backends::in_memory().unwrap()).unwrap();
     d.initialise(None, "root", "Agency").unwrap();
     let m = demo::build(&d).unwrap();
     (d, m)

@@ -7,20 +7,20 @@ use deputy_core::commands::users::NewUser;
 use deputy_core::*;
 use deputy_service::demo::{self, Demo};
 use deputy_service::{Deputy, ServiceError};
+use deputy_store::BoxedBackend;
 use deputy_store::Store;
-use deputy_store_sqlite::SqliteStore;
 
 struct Fixture {
     _dir: tempfile::TempDir,
     path: std::path::PathBuf,
-    d: Deputy<SqliteStore>,
+    d: Deputy<BoxedBackend>,
     demo: Demo,
 }
 
 fn fixture() -> Fixture {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("deputy.db");
-    let d = Deputy::open(SqliteStore::open(&path).unwrap()).unwrap();
+    let d = Deputy::open(deputy_backends::open_file(&path).unwrap()).unwrap();
     d.initialise(None, "root", "Tax Agency").unwrap();
     let demo = demo::build(&d).unwrap();
     Fixture { _dir: dir, path, d, demo }
@@ -314,12 +314,12 @@ fn r64_state_survives_reopen_and_replays_identically() {
     let before = serde_json::to_string(&f.d.snapshot().to_changes()).unwrap();
     let revision = f.d.snapshot().revision;
     let path = f.path.clone();
-    let reopened = Deputy::open(SqliteStore::open(&path).unwrap()).unwrap();
+    let reopened = Deputy::open(deputy_backends::open_file(&path).unwrap()).unwrap();
     assert_eq!(reopened.snapshot().revision, revision);
     assert_eq!(serde_json::to_string(&reopened.snapshot().to_changes()).unwrap(), before);
     // And from a checkpoint.
     reopened.checkpoint().unwrap();
-    let again = Deputy::open(SqliteStore::open(&path).unwrap()).unwrap();
+    let again = Deputy::open(deputy_backends::open_file(&path).unwrap()).unwrap();
     assert_eq!(serde_json::to_string(&again.snapshot().to_changes()).unwrap(), before);
     let verified = deputy_store::verify_activity(again.store()).unwrap();
     assert!(matches!(verified, deputy_store::VerifyReport::Intact { entries } if entries > 50));
@@ -333,7 +333,7 @@ fn r64_state_survives_reopen_and_replays_identically() {
     }
     let single = serde_json::to_vec(&changes).unwrap();
     for blob in [lines, single] {
-        let store = SqliteStore::open(&path).unwrap();
+        let store = deputy_backends::open_file(&path).unwrap();
         deputy_store::Store::save_checkpoint(&store, &deputy_store::Checkpoint { revision, blob })
             .unwrap();
         let loaded = Deputy::open(store).unwrap();
@@ -355,7 +355,7 @@ fn r5_racing_replicas_leave_one_admin() {
     let f = fixture();
     let m = f.demo.clone();
     let nora = m.nh_second_admin;
-    let replica_b = Deputy::open(SqliteStore::open(&f.path).unwrap()).unwrap();
+    let replica_b = Deputy::open(deputy_backends::open_file(&f.path).unwrap()).unwrap();
     let s = f.d.snapshot();
     let admin = f.role("admin");
     let jane_admin = s

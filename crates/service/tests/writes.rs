@@ -7,14 +7,13 @@ use deputy_core::commands::users::NewUser;
 use deputy_core::*;
 use deputy_service::Deputy;
 use deputy_store::Store;
-use deputy_store_sqlite::SqliteStore;
 use std::sync::Arc;
 
 #[test]
 fn r64_concurrent_writers_each_get_a_durable_revision() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("w.db");
-    let d = Arc::new(Deputy::open(SqliteStore::open(&path).unwrap()).unwrap());
+    let d = Arc::new(Deputy::open(deputy_backends::open_file(&path).unwrap()).unwrap());
     let root = d.initialise(None, "root", "Root").unwrap().output;
     let acme = d
         .execute(Actor::System, None, |tx| {
@@ -73,7 +72,7 @@ fn r64_concurrent_writers_each_get_a_durable_revision() {
     assert!(d.execute(Actor::System, None, |tx| tx.create_user(dup.clone())).is_err());
     let expected = serde_json::to_string(&d.snapshot().to_changes()).unwrap();
     drop(d);
-    let reopened = Deputy::open(SqliteStore::open(&path).unwrap()).unwrap();
+    let reopened = Deputy::open(deputy_backends::open_file(&path).unwrap()).unwrap();
     assert_eq!(serde_json::to_string(&reopened.snapshot().to_changes()).unwrap(), expected);
     assert!(matches!(
         deputy_store::verify_activity(reopened.store()).unwrap(),
@@ -83,7 +82,7 @@ fn r64_concurrent_writers_each_get_a_durable_revision() {
 
 #[test]
 fn r56_checks_do_not_wait_for_a_writer() {
-    let d = Arc::new(Deputy::open(SqliteStore::open_in_memory().unwrap()).unwrap());
+    let d = Arc::new(Deputy::open(deputy_backends::in_memory().unwrap()).unwrap());
     let root = d.initialise(None, "root", "Root").unwrap().output;
     let op = d
         .execute(Actor::System, None, |tx| {
@@ -137,7 +136,7 @@ fn r56_checks_do_not_wait_for_a_writer() {
 
 #[test]
 fn r21_every_change_is_audited_with_actor_tenant_and_acting_as_chain() {
-    let d = Deputy::open(SqliteStore::open_in_memory().unwrap()).unwrap();
+    let d = Deputy::open(deputy_backends::in_memory().unwrap()).unwrap();
     d.initialise(None, "root", "Agency").unwrap();
     let m = deputy_service::demo::build(&d).unwrap();
     let cm_in_acme = Actor::Principal { id: m.dataco_cm, ctx: Context::switched(m.acme) };
@@ -169,7 +168,7 @@ fn r21_every_change_is_audited_with_actor_tenant_and_acting_as_chain() {
 
 #[test]
 fn r49_r68_impersonation_is_audited_with_both_identities_and_reason() {
-    let d = Deputy::open(SqliteStore::open_in_memory().unwrap()).unwrap();
+    let d = Deputy::open(deputy_backends::in_memory().unwrap()).unwrap();
     d.initialise(None, "root", "Agency").unwrap();
     let m = deputy_service::demo::build(&d).unwrap();
     let max = deputy_core::commands::access::MAX_IMPERSONATION_MS;

@@ -18,6 +18,9 @@ pub trait Maintenance: Send + Sync {
     fn location(&self) -> String;
 }
 
+/// What the layers above the port hold: a backend the opener chose.
+pub type BoxedBackend = Box<dyn Backend>;
+
 /// Everything the service needs of storage.
 pub trait Backend: Store + SecretStore + Maintenance + std::fmt::Debug {}
 

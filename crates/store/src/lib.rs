@@ -25,7 +25,7 @@ pub mod secrets;
 pub use activity::{
     ActivityEntry, ActivityQuery, NewActivity, VerifyReport, chain_hash, verify_chain,
 };
-pub use backend::{Backend, Maintenance};
+pub use backend::{Backend, BoxedBackend, Maintenance};
 
 /// A monotonically increasing number given to every committed change set. Revision 0 is the
 /// empty deployment.

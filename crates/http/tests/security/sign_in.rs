@@ -131,10 +131,9 @@ async fn r16_parallel_guesses_cannot_pass_the_limit() {
         let counted = s
             .blocking(move |app| {
                 use deputy_store::secrets::SecretStore;
-                let key =
-                    deputy_service::auth::Auth::<deputy_store_sqlite::SqliteStore>::failure_key(
-                        &app.deputy().snapshot().principal(id).unwrap().logon,
-                    );
+                let key = deputy_service::auth::Auth::<deputy_store::BoxedBackend>::failure_key(
+                    &app.deputy().snapshot().principal(id).unwrap().logon,
+                );
                 app.deputy().store().sign_in_failures(&key).unwrap().map_or(0, |c| c.0)
             })
             .await;
@@ -176,8 +175,7 @@ async fn r16_a_success_clears_only_its_own_account_never_the_address() {
         .await;
     assert_eq!(counted, Some(99), "98 failures and the throttled attempt; the success forgiven");
     // Jane's own success cleared her own count.
-    let jane_key =
-        deputy_service::auth::Auth::<deputy_store_sqlite::SqliteStore>::failure_key("jane");
+    let jane_key = deputy_service::auth::Auth::<deputy_store::BoxedBackend>::failure_key("jane");
     let jane = s
         .blocking(move |app| {
             use deputy_store::secrets::SecretStore;

@@ -6,7 +6,6 @@ use deputy_http::{AppState, HttpConfig};
 use deputy_service::auth::{Auth, AuthSettings};
 use deputy_service::passwords::HashCost;
 use deputy_service::{Deputy, demo};
-use deputy_store_sqlite::SqliteStore;
 pub use reqwest::StatusCode;
 pub use serde_json::{Value, json};
 use std::sync::Arc;
@@ -55,7 +54,7 @@ pub async fn start_with(tune: impl FnOnce(&mut AuthSettings, &mut HttpConfig)) -
     let c = clock.clone();
     let path = dir.path().join("deputy.db");
     let (app, demo) = tokio::task::spawn_blocking(move || {
-        let d = Deputy::open(SqliteStore::open(path).unwrap())
+        let d = Deputy::open(deputy_backends::open_file(path).unwrap())
             .unwrap()
             .with_clock(move || c.load(Ordering::SeqCst));
         d.initialise(None, "root", "Tax Agency").unwrap();

@@ -4,7 +4,6 @@ use deputy_http::{AppState, HttpConfig};
 use deputy_service::auth::{Auth, AuthSettings};
 use deputy_service::passwords::HashCost;
 use deputy_service::{Deputy, demo};
-use deputy_store_sqlite::SqliteStore;
 use fantoccini::{Client, ClientBuilder, Locator};
 use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
@@ -32,7 +31,7 @@ pub async fn server_at(public_origin: &str) -> Server {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("deputy.db");
     let (app, demo) = tokio::task::spawn_blocking(move || {
-        let d = Deputy::open(SqliteStore::open(path).unwrap()).unwrap();
+        let d = Deputy::open(deputy_backends::open_file(path).unwrap()).unwrap();
         d.initialise(None, "root", "Tax Agency").unwrap();
         let demo = demo::build(&d).unwrap();
         let settings = AuthSettings {
