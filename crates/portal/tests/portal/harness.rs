@@ -127,13 +127,12 @@ pub async fn browser(server: &Server) -> Option<Browser> {
                      "--disable-dev-shm-usage", "--window-size=1280,1000"],
         }),
     );
-    // The workspace enables two rustls crypto providers (ring for SMTP, aws-lc-rs through
-    // the WebDriver client), so rustls cannot pick one by itself: name it.
-    let _ = rustls::crypto::ring::default_provider().install_default();
     let url = format!("http://127.0.0.1:{port}");
     let mut last = None;
     for _ in 0..100 {
-        match ClientBuilder::rustls().unwrap().capabilities(caps.clone()).connect(&url).await {
+        // chromedriver listens on loopback and speaks plain HTTP: no TLS connector.
+        let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+        match ClientBuilder::new(connector).capabilities(caps.clone()).connect(&url).await {
             Ok(client) => {
                 return Some(Browser { client, base: server.base.clone(), driver: child });
             }
