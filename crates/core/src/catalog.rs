@@ -14,7 +14,7 @@ pub const SHIPPED_CATALOG: &str = include_str!("../catalog.toml");
 
 /// The permission that answers the check endpoints; it keeps working on suspended tenants
 /// when held from outside them (R8).
-pub const CHECKS_READ: &str = "checks.read";
+pub const CHECKS_READ: &str = crate::perms::CHECKS_READ;
 
 /// Why a catalog was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -318,6 +318,12 @@ impl Catalog {
         })
     }
 
+    /// The permissions Deputy's rules rely on ([`crate::perms::RELIED_ON`]) that this
+    /// catalog does not define: a deployment's catalog must leave none out.
+    pub fn missing_relied_on(&self) -> Vec<&'static str> {
+        crate::perms::RELIED_ON.into_iter().filter(|p| self.permission_id(p).is_none()).collect()
+    }
+
     pub fn permission_id(&self, name: &str) -> Option<PermId> {
         self.perm_by_name.get(name).copied()
     }
@@ -447,9 +453,10 @@ mod tests {
         assert!(rank("power-user") > rank("default-user"));
         assert_eq!(c.role_name(c.default_role), "default-user");
         assert_eq!(c.role_name(c.admin_role), "admin");
+        assert_eq!(c.missing_relied_on(), Vec::<&str>::new(), "the shipped catalog has them all");
         let api = c.permission_id("api.access").unwrap();
         assert!(!c.default_entitlements.contains(api));
-        assert!(c.root_only.contains(c.permission_id("catalog.manage").unwrap()));
+        assert!(c.root_only.contains(c.permission_id(crate::perms::CATALOG_MANAGE).unwrap()));
     }
 
     #[test]

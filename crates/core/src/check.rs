@@ -404,20 +404,22 @@ impl<'s, const EXPLAIN: bool> Eval<'s, EXPLAIN> {
                 format!("impersonated principal {} is not active", e.pname(principal))
             }));
         }
-        let may_impersonate = self.s.catalog.permission_id("impersonate").is_some_and(|imp_perm| {
-            let mut inner = Eval::<false>::new(self.s, self.now);
-            inner
-                .eval(
-                    actor_id,
-                    imp_perm,
-                    &Resolved { tenant: home, resource: None, kind: None },
-                    reach,
-                    PathFilter::Any,
-                    0,
-                )
-                .is_ok()
-                && inner.rank_in(actor_id, home, reach, 0) >= inner.rank(principal, home, None, 0)
-        });
+        let may_impersonate =
+            self.s.catalog.permission_id(crate::perms::IMPERSONATE).is_some_and(|imp_perm| {
+                let mut inner = Eval::<false>::new(self.s, self.now);
+                inner
+                    .eval(
+                        actor_id,
+                        imp_perm,
+                        &Resolved { tenant: home, resource: None, kind: None },
+                        reach,
+                        PathFilter::Any,
+                        0,
+                    )
+                    .is_ok()
+                    && inner.rank_in(actor_id, home, reach, 0)
+                        >= inner.rank(principal, home, None, 0)
+            });
         if !may_impersonate {
             return Err(self.deny(Step::Impersonation, |e| {
                 format!("{} may no longer impersonate {}", e.pname(actor_id), e.pname(principal))

@@ -80,6 +80,7 @@ pub mod model;
 pub mod name_index;
 pub mod names;
 pub mod perm_set;
+pub mod perms;
 pub mod review;
 pub mod state;
 pub mod tx;

@@ -337,8 +337,8 @@ impl Tx {
             Actor::System => true,
             Actor::Principal { id, .. } => {
                 self.state.principal(id).is_some_and(|p| p.home == tenant)
-                    || self.may("tenants.view", Target::Tenant(tenant))
-                    || self.may("users.view", Target::Tenant(tenant))
+                    || self.may(crate::perms::TENANTS_VIEW, Target::Tenant(tenant))
+                    || self.may(crate::perms::USERS_VIEW, Target::Tenant(tenant))
             }
         }
     }
@@ -385,7 +385,7 @@ impl Tx {
                 // R5: only a holder of `tenants.manage` over T (a principal, deliberately)
                 // may leave it without an admin; the console may not.
                 let exempt = matches!(self.actor, Actor::Principal { .. })
-                    && self.may_over_before("tenants.manage", t);
+                    && self.may_over_before(crate::perms::TENANTS_MANAGE, t);
                 if !exempt {
                     return Err(CommandError::conflict(
                         Some("R5"),

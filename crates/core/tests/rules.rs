@@ -1347,6 +1347,30 @@ fn r46_parent_account_moves_client_beneath_it() {
 }
 
 #[test]
+fn r25_a_deployment_catalog_defines_every_permission_the_rules_rely_on() {
+    // A catalog without `impersonate` (and the rest) would leave R48 unusable for good.
+    let thin = "default_role = \"admin\"\n[[permission]]\nname = \"users.view\"\n[[role]]\nname = \"admin\"\nrank = 100\npermissions = [\"*\"]\nadmin = true\n";
+    let fresh = State::new(Catalog::shipped());
+    let refused = fresh
+        .decide(Actor::System, NOW, |tx| tx.init_deployment(thin, "root", "Root"))
+        .unwrap_err();
+    assert_eq!(refused.field, Some("catalog"), "{refused}");
+    assert!(refused.to_string().contains("`impersonate`"), "{refused}");
+    assert!(
+        !refused.to_string().contains("`users.view`"),
+        "it names only what is missing: {refused}"
+    );
+    // Every name the rules use is one the shipped catalog defines.
+    assert!(Catalog::shipped().missing_relied_on().is_empty());
+    for name in perms::RELIED_ON {
+        assert!(
+            deputy_core::catalog::SHIPPED_CATALOG.contains(&format!("name = \"{name}\"")),
+            "{name}"
+        );
+    }
+}
+
+#[test]
 fn r25_catalog_change_keeps_ids_and_needs_catalog_manage() {
     let mut w = World::new();
     let staff = w.user(w.root, "staff");

@@ -764,7 +764,8 @@ impl<S: Store + SecretStore> Auth<S> {
         };
         let p = s.principal(account).ok_or_else(not_found)?;
         if let Actor::Principal { id, ctx } = actor {
-            let keys = s.catalog.permission_id("keys.manage").ok_or_else(not_found)?;
+            let keys =
+                s.catalog.permission_id(deputy_core::perms::KEYS_MANAGE).ok_or_else(not_found)?;
             let allowed = s
                 .check(id, keys, deputy_core::Target::Tenant(p.home), ctx, now)
                 .map(|d| d.is_allowed())

@@ -28,7 +28,7 @@ impl Tx {
     /// there, and roles it could give itself (R27: effective permissions held, rank not
     /// above its own). Checked at issue and again, as the issuer, at redemption.
     fn may_give_in_code(&self, tenant: TenantId, roles: &[RoleId]) -> Result<(), CommandError> {
-        self.require("users.create", tenant, "R37a")?;
+        self.require(crate::perms::USERS_CREATE, tenant, "R37a")?;
         let mine = self.actor_rank(tenant);
         for r in roles {
             self.validate_bundle(Bundle::Role(*r))?;
@@ -66,7 +66,7 @@ impl Tx {
         expires_at: Millis,
     ) -> Result<AccessCodeId, CommandError> {
         self.tenant(tenant)?;
-        self.require("users.create", tenant, "R37a")?;
+        self.require(crate::perms::USERS_CREATE, tenant, "R37a")?;
         if roles.is_empty() {
             return Err(CommandError::invalid("roles", "an access code carries at least one role"));
         }
@@ -259,7 +259,7 @@ impl Tx {
         if actor == target {
             return Err(CommandError::invalid("target", "you cannot impersonate yourself"));
         }
-        self.require_manage("impersonate", &t, "R48")?;
+        self.require_manage(crate::perms::IMPERSONATE, &t, "R48")?;
         if !t.is_active() {
             return Err(CommandError::conflict(
                 Some("R48"),
@@ -307,9 +307,10 @@ impl Tx {
     /// roles, types and kinds keep their places (the new catalog may add, rename nothing).
     pub fn change_catalog(&mut self, toml: &str) -> Result<(), CommandError> {
         let root = self.state.root().ok_or_else(|| CommandError::not_found("tenant", "root"))?;
-        self.require("catalog.manage", root, "R25")?;
+        self.require(crate::perms::CATALOG_MANAGE, root, "R25")?;
         let new = Catalog::from_toml(toml)
             .map_err(|e| CommandError::invalid("catalog", e.to_string()))?;
+        crate::commands::tenants::relied_on_are_defined(&new)?;
         let old = &self.state.catalog;
         let keep = |what: &str, old: Vec<&str>, new: Vec<&str>| -> Result<(), CommandError> {
             for (i, name) in old.iter().enumerate() {

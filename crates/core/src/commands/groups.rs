@@ -22,17 +22,17 @@ impl Tx {
                 if self.actor.principal() == Some(u) || self.actor == Actor::System {
                     return Ok(());
                 }
-                self.require_manage("users.modify", &p, "R38")
+                self.require_manage(crate::perms::USERS_MODIFY, &p, "R38")
             }
             GroupOwner::Tenant(t) => {
                 self.tenant(t)?;
-                if self.may_directly("groups.manage", t)
-                    || self.may("groups.manage", Target::Tenant(t))
+                if self.may_directly(crate::perms::GROUPS_MANAGE, t)
+                    || self.may(crate::perms::GROUPS_MANAGE, Target::Tenant(t))
                         && self.actor_ctx().is_none_or(|c| c.switched.is_none())
                 {
                     Ok(())
                 } else {
-                    self.require("groups.manage", t, "R41")
+                    self.require(crate::perms::GROUPS_MANAGE, t, "R41")
                 }
             }
         }

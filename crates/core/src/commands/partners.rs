@@ -36,11 +36,11 @@ impl Tx {
     /// `partners.manage` held directly in the client: permissions held only through a grant
     /// never propose, approve or change that client's grants (R43).
     fn client_side(&self, client: TenantId) -> bool {
-        self.may_directly("partners.manage", client)
+        self.may_directly(crate::perms::PARTNERS_MANAGE, client)
     }
 
     fn partner_side(&self, partner: TenantId) -> bool {
-        self.may_directly("partners.manage", partner)
+        self.may_directly(crate::perms::PARTNERS_MANAGE, partner)
     }
 
     /// R27's exception for ceilings: the client's actor may put in a ceiling only roles
@@ -614,7 +614,7 @@ impl Tx {
         client: TenantId,
         new: crate::commands::tenants::NewTenant,
     ) -> Result<TenantId, CommandError> {
-        self.require("tenants.manage", client, "R46")?;
+        self.require(crate::perms::TENANTS_MANAGE, client, "R46")?;
         let (grant, creator) = self.acting_grant(client)?;
         let entitlements =
             self.state.catalog.default_entitlements.intersect(self.tenant(client)?.entitlements);
@@ -637,7 +637,7 @@ impl Tx {
         client: TenantId,
         new: crate::commands::tenants::NewTenant,
     ) -> Result<TenantId, CommandError> {
-        self.require("tenants.manage", client, "R46")?;
+        self.require(crate::perms::TENANTS_MANAGE, client, "R46")?;
         let (grant, creator) = self.acting_grant(client)?;
         let c = self.tenant(client)?.clone();
         let Some(former_parent) = c.parent else {
@@ -678,7 +678,7 @@ impl Tx {
                 format!("tenant `{}` is not flagged partner", p.key),
             ));
         }
-        if !self.may_directly("tenants.manage", partner) {
+        if !self.may_directly(crate::perms::TENANTS_MANAGE, partner) {
             return Err(CommandError::forbidden(
                 "R46",
                 format!("you need `tenants.manage` in `{}`", p.key),

@@ -23,7 +23,7 @@ impl Tx {
     /// resources from the console or a service account).
     pub fn create_resource(&mut self, new: NewResource) -> Result<ResourceId, CommandError> {
         self.tenant(new.tenant)?;
-        self.require("tenants.manage", new.tenant, "R32")?;
+        self.require(crate::perms::TENANTS_MANAGE, new.tenant, "R32")?;
         crate::commands::tenants::validate_key("key", &new.key)?;
         names::validate_name(&new.name)
             .map_err(|e| CommandError::invalid("name", e.to_string()))?;

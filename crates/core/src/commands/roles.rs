@@ -100,8 +100,8 @@ impl Tx {
         let assignee_p = self.principal(assignee)?;
         // The assigning permission: `roles.assign` in T, or `instances.grant` on an instance.
         let on_resource = matches!(scope, Scope::Resource { .. });
-        let may_assign = self.may("roles.assign", Target::Tenant(tenant))
-            || (on_resource && self.may("instances.grant", target));
+        let may_assign = self.may(crate::perms::ROLES_ASSIGN, Target::Tenant(tenant))
+            || (on_resource && self.may(crate::perms::INSTANCES_GRANT, target));
         if !may_assign {
             if !self.can_see(tenant) {
                 return Err(CommandError::not_found("tenant", tenant));
@@ -400,7 +400,7 @@ impl Tx {
                 id == p.id
                     || p.owner() == Some(id)
                     || self.in_owner_chain(id, p.id)
-                    || self.may("users.view", Target::Tenant(p.home))
+                    || self.may(crate::perms::USERS_VIEW, Target::Tenant(p.home))
                     || self.can_see_via_assignment(p)
             }
         }
@@ -423,11 +423,13 @@ impl Tx {
     /// client's admin sees Jane's assignment in the client).
     fn can_see_via_assignment(&self, p: &Principal) -> bool {
         p.assignments.iter().any(|a| match a.scope {
-            Scope::Tenant { tenant, .. } => self.may("users.view", Target::Tenant(tenant)),
+            Scope::Tenant { tenant, .. } => {
+                self.may(crate::perms::USERS_VIEW, Target::Tenant(tenant))
+            }
             Scope::Resource { resource } => self
                 .state
                 .resource(resource)
-                .is_some_and(|r| self.may("users.view", Target::Tenant(r.tenant))),
+                .is_some_and(|r| self.may(crate::perms::USERS_VIEW, Target::Tenant(r.tenant))),
             _ => false,
         })
     }

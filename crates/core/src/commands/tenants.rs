@@ -65,8 +65,9 @@ impl Tx {
                 "the deployment is initialised already",
             ));
         }
-        crate::Catalog::from_toml(catalog_toml)
+        let catalog = crate::Catalog::from_toml(catalog_toml)
             .map_err(|e| CommandError::invalid("catalog", e.to_string()))?;
+        relied_on_are_defined(&catalog)?;
         self.put(Change::Catalog { toml: catalog_toml.to_owned() })?;
         self.log("catalog.loaded", None, None, json!({}));
         self.create_root(NewTenant {
@@ -83,10 +84,10 @@ impl Tx {
         new: NewTenant,
     ) -> Result<TenantId, CommandError> {
         self.tenant(parent)?;
-        self.require("tenants.manage", parent, "R1")?;
+        self.require(crate::perms::TENANTS_MANAGE, parent, "R1")?;
         // R46: through a grant, a partner creates a sub-account with a bound grant.
         if self.actor_ctx().is_some_and(|c| c.switched.is_some())
-            && !self.may_directly("tenants.manage", parent)
+            && !self.may_directly(crate::perms::TENANTS_MANAGE, parent)
         {
             return self.create_sub_account(parent, new);
         }
@@ -183,7 +184,7 @@ impl Tx {
                 "the root tenant is entitled to every permission",
             ));
         }
-        self.require_over("entitlements.manage", tenant, "R3")?;
+        self.require_over(crate::perms::ENTITLEMENTS_MANAGE, tenant, "R3")?;
         let mut set = PermSet::EMPTY;
         for name in names {
             let p = self.perm(name)?;
@@ -214,7 +215,7 @@ impl Tx {
                 "the root tenant cannot be suspended",
             ));
         }
-        self.require_over("tenants.manage", tenant, "R8")?;
+        self.require_over(crate::perms::TENANTS_MANAGE, tenant, "R8")?;
         self.log(
             if suspended { "tenant.suspended" } else { "tenant.resumed" },
             Some(tenant.to_string()),
@@ -228,7 +229,7 @@ impl Tx {
     pub fn set_partner(&mut self, tenant: TenantId, partner: bool) -> Result<(), CommandError> {
         let t = self.tenant(tenant)?.clone();
         if t.parent.is_some() {
-            self.require_over("tenants.manage", tenant, "R40")?;
+            self.require_over(crate::perms::TENANTS_MANAGE, tenant, "R40")?;
         } else if self.actor != Actor::System {
             return Err(CommandError::forbidden(
                 "R40",
@@ -254,7 +255,7 @@ impl Tx {
         internal: Option<String>,
     ) -> Result<(), CommandError> {
         let t = self.tenant(tenant)?.clone();
-        self.require("tenants.manage", tenant, "R9")?;
+        self.require(crate::perms::TENANTS_MANAGE, tenant, "R9")?;
         if internal.is_some() && !self.may_see_internal(tenant) {
             return Err(CommandError::forbidden(
                 "R9",
@@ -278,9 +279,9 @@ impl Tx {
         match self.actor {
             Actor::System => true,
             Actor::Principal { ctx, .. } => {
-                self.may_over("tenants.manage", tenant)
+                self.may_over(crate::perms::TENANTS_MANAGE, tenant)
                     || (ctx.switched.is_some()
-                        && self.may("tenants.manage", Target::Tenant(tenant)))
+                        && self.may(crate::perms::TENANTS_MANAGE, Target::Tenant(tenant)))
             }
         }
     }
@@ -293,7 +294,7 @@ impl Tx {
         nested: bool,
     ) -> Result<(), CommandError> {
         let t = self.tenant(tenant)?.clone();
-        self.require("tenants.manage", tenant, "R34")?;
+        self.require(crate::perms::TENANTS_MANAGE, tenant, "R34")?;
         self.log(
             "tenant.delegation_set",
             Some(tenant.to_string()),
@@ -332,8 +333,8 @@ impl Tx {
         if t.parent == Some(new_parent) {
             return Ok(());
         }
-        self.require_over("tenants.manage", tenant, "R1")?;
-        self.require("tenants.manage", new_parent, "R1")?;
+        self.require_over(crate::perms::TENANTS_MANAGE, tenant, "R1")?;
+        self.require(crate::perms::TENANTS_MANAGE, new_parent, "R1")?;
         let subtree = self.state.subtree(tenant);
         let before: Vec<_> = subtree
             .iter()
@@ -363,7 +364,7 @@ impl Tx {
                 ));
             }
             if !self.tenant(*s)?.entitlements.is_subset_of(&ents)
-                && !self.may_over("entitlements.manage", *s)
+                && !self.may_over(crate::perms::ENTITLEMENTS_MANAGE, *s)
             {
                 return Err(CommandError::forbidden(
                     "R1",
@@ -386,4 +387,21 @@ impl Tx {
             .filter(|p| self.may(self.state.catalog.perm_name(*p), Target::Tenant(tenant)))
             .collect()
     }
+}
+
+/// A deployment's catalog defines every permission Deputy's own rules read
+/// ([`crate::perms::RELIED_ON`]): without one, a rule would refuse everyone for good.
+pub(crate) fn relied_on_are_defined(catalog: &crate::Catalog) -> Result<(), CommandError> {
+    let missing = catalog.missing_relied_on();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    let list: Vec<String> = missing.iter().map(|p| format!("`{p}`")).collect();
+    Err(CommandError::invalid(
+        "catalog",
+        format!(
+            "the catalog must define {}: Deputy's own rules rely on them (R25)",
+            list.join(", ")
+        ),
+    ))
 }

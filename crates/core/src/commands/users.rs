@@ -138,7 +138,7 @@ impl Tx {
     pub fn create_user(&mut self, new: NewUser) -> Result<PrincipalId, CommandError> {
         let home = new.home;
         self.tenant(home)?;
-        self.require("users.create", home, "R10")?;
+        self.require(crate::perms::USERS_CREATE, home, "R10")?;
         self.validate_logon(&new.logon)?;
         self.validate_person(&new.first_name, &new.last_name, &new.email)?;
         if !matches!(new.status, Status::Pending | Status::Invited | Status::Active) {
@@ -224,7 +224,7 @@ impl Tx {
         description: String,
     ) -> Result<PrincipalId, CommandError> {
         self.tenant(home)?;
-        self.require("users.create", home, "R24")?;
+        self.require(crate::perms::USERS_CREATE, home, "R24")?;
         self.validate_logon(&name)?;
         let id = self.insert_principal(
             PrincipalKind::ServiceAccount,
@@ -284,7 +284,7 @@ impl Tx {
             ));
         }
         if self.actor.principal() != Some(owner.id) {
-            self.require_manage("users.create", &owner, "R34")?;
+            self.require_manage(crate::perms::USERS_CREATE, &owner, "R34")?;
         }
         self.validate_logon(&new.logon)?;
         self.validate_person(&new.first_name, &new.last_name, &new.email)?;
@@ -399,7 +399,7 @@ impl Tx {
             ));
         }
         if self.actor.principal() != Some(owner_id) {
-            self.require_manage("users.modify", &d, "R34")?;
+            self.require_manage(crate::perms::USERS_MODIFY, &d, "R34")?;
         }
         let owner = self.principal(owner_id)?.clone();
         let access =
@@ -450,7 +450,7 @@ impl Tx {
             return Err(CommandError::not_found("principal", target.id));
         }
         // An owner manages its own delegates (R34).
-        if target.owner() == Some(id) && perm != "impersonate" {
+        if target.owner() == Some(id) && perm != crate::perms::IMPERSONATE {
             return Ok(());
         }
         // A delegate never manages its own owner chain (R29a).
@@ -541,12 +541,14 @@ impl Tx {
             return Err(CommandError::forbidden("R28", "you cannot deactivate yourself"));
         }
         let perm = if matches!(status, Invited) && matches!(p.status, Pending) {
-            "users.create"
+            crate::perms::USERS_CREATE
         } else {
-            "users.modify"
+            crate::perms::USERS_MODIFY
         };
-        if !(perm == "users.create" && self.may("users.create", Target::Tenant(p.home))) {
-            self.require_manage("users.modify", &p, "R28")?;
+        if !(perm == crate::perms::USERS_CREATE
+            && self.may(crate::perms::USERS_CREATE, Target::Tenant(p.home)))
+        {
+            self.require_manage(crate::perms::USERS_MODIFY, &p, "R28")?;
         }
         self.log(
             "principal.status_changed",
@@ -608,7 +610,7 @@ impl Tx {
         if self.actor.principal() == Some(principal) {
             return Err(CommandError::forbidden("R28", "you cannot cancel yourself"));
         }
-        self.require_manage("users.cancel", &p, "R28")?;
+        self.require_manage(crate::perms::USERS_CANCEL, &p, "R28")?;
         self.cancel_cascade(principal, None)
     }
 
@@ -657,7 +659,7 @@ impl Tx {
         principal: PrincipalId,
     ) -> Result<(), CommandError> {
         let t = self.tenant(tenant)?.clone();
-        self.require("roles.assign", tenant, "R4")?;
+        self.require(crate::perms::ROLES_ASSIGN, tenant, "R4")?;
         let p = self.principal(principal)?;
         if p.home != tenant || !p.is_active() || !matches!(p.kind, PrincipalKind::User) {
             return Err(CommandError::conflict(
@@ -687,7 +689,7 @@ impl Tx {
         }
         let is_self = self.actor.principal() == Some(principal);
         if !is_self {
-            self.require_manage("users.modify", &p, "R28")?;
+            self.require_manage(crate::perms::USERS_MODIFY, &p, "R28")?;
         }
         if update.internal_description.is_some() && is_self && self.actor != Actor::System {
             return Err(CommandError::forbidden(

@@ -247,7 +247,7 @@ impl<S: Store + SecretStore> Auth<S> {
                 .principal(principal)
                 .cloned()
                 .ok_or_else(|| deputy_core::CommandError::not_found("principal", principal))?;
-            tx.require_manage("users.modify", &p, rule)
+            tx.require_manage(deputy_core::perms::USERS_MODIFY, &p, rule)
         })
         .map_err(|e| AuthError::Service(ServiceError::Command(e)))?;
         Ok(())
