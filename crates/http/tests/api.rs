@@ -2006,3 +2006,26 @@ async fn r57_views_name_others_with_id_and_key_and_paths_take_either() {
     let by_key = s.get(&op, "/v1/tenants/bakery/resources").await.1;
     assert_eq!(s.get(&op, &format!("/v1/tenants/{}/resources", s.demo.bakery)).await.1, by_key);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn r48_r57_me_and_the_session_answers_agree_on_the_acting_tenant() {
+    let s = start().await;
+    let operator = s.sign_in(s.demo.operator).await;
+    let (_, me) = s.get(&operator, "/v1/me").await;
+    let root = json!({"id": s.demo.root.to_string(), "key": "root"});
+    assert_eq!(me["acting_tenant"], root, "at home: its home");
+    let (status, body) = s
+        .post(&operator, "/v1/session/impersonate", json!({"target": "jane", "reason": "ticket 2"}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let nh = json!({"id": s.demo.natural_health.to_string(), "key": "natural-health"});
+    assert_eq!(body["acting_tenant"], nh, "R48: the target acts, at its home: {body}");
+    let (_, me) = s.get(body["token"].as_str().unwrap(), "/v1/me").await;
+    assert_eq!(me["acting_tenant"], body["acting_tenant"], "/v1/me says the same: {me}");
+    assert_eq!(me["logon"], "operator", "the principal is still the impersonator");
+    let (_, back) =
+        s.post(body["token"].as_str().unwrap(), "/v1/session/stop-impersonating", json!({})).await;
+    assert_eq!(back["acting_tenant"], root, "{back}");
+    let (_, me) = s.get(back["token"].as_str().unwrap(), "/v1/me").await;
+    assert_eq!(me["acting_tenant"], root, "{me}");
+}

@@ -198,7 +198,8 @@ fn principal_id(s: &Snapshot, text: &str) -> Result<PrincipalId, ApiError> {
 pub struct MeView {
     #[serde(flatten)]
     pub principal: PrincipalView,
-    /// The tenant the session acts in: home, or the client switched into (R43).
+    /// The tenant the session acts in: home, or the client switched into (R43); while
+    /// impersonating, the target's home, where the target acts (R48).
     pub acting_tenant: TenantRef,
     /// While impersonating (R48): the principal acted as. The banner says so.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -225,7 +226,8 @@ pub async fn me(
         .map(|t| PrincipalView::of(&s, t, false));
     Ok(Json(MeView {
         principal: PrincipalView::of(&s, p, false),
-        acting_tenant: TenantRef::of(&s, caller.data.switched.map_or(p.home, TenantId)),
+        // Impersonating, the target's home, as the session answers say (R48).
+        acting_tenant: TenantRef::of(&s, caller.acting_tenant(&s).unwrap_or(p.home)),
         impersonation_expires_at: impersonating.as_ref().and(caller.data.impersonation_expires_ms),
         impersonating,
         must_change_password: caller.data.must_change_password,
