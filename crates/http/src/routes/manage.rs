@@ -2,6 +2,8 @@
 //! delegates, security groups, resources, access codes. Each handler resolves the names
 //! in the request and lets the engine decide under every rule, as the caller.
 
+use super::principals::GroupRef;
+use super::refs::{PrincipalRef, ResourceRef, TenantRef};
 use super::{ApiJson, blocking, written};
 use crate::caller::{Authed, Source};
 use crate::openapi::{ErrorsOfMail, ErrorsOfWrite};
@@ -22,10 +24,56 @@ use deputy_service::resolve::{self, NotFound};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-/// The id of what a write created.
+/// The id of what a write created, for what has no human name (a grant).
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Created {
     pub id: String,
+}
+
+/// What a write created, named as every view names it (R57): a tenant or resource as
+/// `{id, key}`, a principal as `{id, logon}`, a group as `{id, name}`, a grant as `{id}`.
+/// `id` stays first and unchanged, so a caller that read only `id` reads it still.
+trait CreatedAs: std::fmt::Display {
+    type View: Serialize;
+    fn view(&self, s: &Snapshot) -> Self::View;
+}
+
+impl CreatedAs for deputy_core::TenantId {
+    type View = TenantRef;
+    fn view(&self, s: &Snapshot) -> TenantRef {
+        TenantRef::of(s, *self)
+    }
+}
+
+impl CreatedAs for deputy_core::ResourceId {
+    type View = ResourceRef;
+    fn view(&self, s: &Snapshot) -> ResourceRef {
+        ResourceRef::of(s, *self)
+    }
+}
+
+impl CreatedAs for deputy_core::PrincipalId {
+    type View = PrincipalRef;
+    fn view(&self, s: &Snapshot) -> PrincipalRef {
+        PrincipalRef::of(s, *self)
+    }
+}
+
+impl CreatedAs for deputy_core::GroupId {
+    type View = GroupRef;
+    fn view(&self, s: &Snapshot) -> GroupRef {
+        GroupRef {
+            id: self.to_string(),
+            name: s.group(*self).map_or_else(String::new, |g| g.name.clone()),
+        }
+    }
+}
+
+impl CreatedAs for deputy_core::GrantId {
+    type View = Created;
+    fn view(&self, _: &Snapshot) -> Created {
+        Created { id: self.to_string() }
+    }
 }
 
 /// Runs `command` as the caller and waits until it is durable.
@@ -40,8 +88,10 @@ async fn run<T: Send + 'static>(
     blocking(move || Ok(worker.deputy().execute(actor, source.as_deref(), command)?)).await
 }
 
-fn created<T: std::fmt::Display>(committed: &Committed<T>) -> Response {
-    written(committed, (StatusCode::CREATED, Json(Created { id: committed.output.to_string() })))
+/// 201 with what was created, named on the state the write made (R57).
+fn created<T: CreatedAs>(app: &AppState, committed: &Committed<T>) -> Response {
+    let view = committed.output.view(&app.deputy().snapshot());
+    written(committed, (StatusCode::CREATED, Json(view)))
 }
 
 fn missing(field: &'static str) -> impl Fn(NotFound) -> ApiError {
@@ -100,7 +150,7 @@ impl NewTenantRequest {
 /// Creates a sub-tenant (R1: `tenants.manage` in the parent).
 #[utoipa::path(post, path = "/v1/tenants/{id}/children", tag = "tenants", request_body = NewTenantRequest,
     params(("id" = String, Path, description = "the parent tenant (id or key)")),
-    responses((status = 201, description = "created: the new tenant's id", body = Created), ErrorsOfWrite))]
+    responses((status = 201, description = "created: the new tenant, `{id, key}`", body = TenantRef), ErrorsOfWrite))]
 pub async fn create_tenant(
     State(app): State<AppState>,
     Authed(caller): Authed,
@@ -112,7 +162,7 @@ pub async fn create_tenant(
     let new = body.into_new();
     let committed =
         run(&app, &caller, source, move |tx| tx.create_tenant(parent, new.clone())).await?;
-    Ok(created(&committed))
+    Ok(created(&app, &committed))
 }
 
 /// Which partner wizard (R46).
@@ -145,14 +195,14 @@ async fn wizard(
         Wizard::ParentAccount => tx.create_parent_account(tenant, new.clone()),
     })
     .await?;
-    Ok(created(&committed))
+    Ok(created(&app, &committed))
 }
 
 /// "New account for a new customer" (R46): a partner creates a tenant under the root that
 /// starts with an active `admin` grant to the partner.
 #[utoipa::path(post, path = "/v1/tenants/{id}/customers", tag = "partners", request_body = NewTenantRequest,
     params(("id" = String, Path, description = "the partner tenant")),
-    responses((status = 201, description = "created: the new customer tenant's id", body = Created), ErrorsOfWrite))]
+    responses((status = 201, description = "created: the new customer tenant, `{id, key}`", body = TenantRef), ErrorsOfWrite))]
 pub async fn create_customer(
     State(app): State<AppState>,
     Authed(caller): Authed,
@@ -166,7 +216,7 @@ pub async fn create_customer(
 /// A sub-account of a client, by its partner through the grant (R46).
 #[utoipa::path(post, path = "/v1/tenants/{id}/sub-accounts", tag = "partners", request_body = NewTenantRequest,
     params(("id" = String, Path, description = "the client tenant")),
-    responses((status = 201, description = "created: the new sub-account's id", body = Created), ErrorsOfWrite))]
+    responses((status = 201, description = "created: the new sub-account, `{id, key}`", body = TenantRef), ErrorsOfWrite))]
 pub async fn create_sub_account(
     State(app): State<AppState>,
     Authed(caller): Authed,
@@ -180,7 +230,7 @@ pub async fn create_sub_account(
 /// A parent account above a client, by its partner through the grant (R46).
 #[utoipa::path(post, path = "/v1/tenants/{id}/parent-account", tag = "partners", request_body = NewTenantRequest,
     params(("id" = String, Path, description = "the client tenant")),
-    responses((status = 201, description = "created: the new parent account's id", body = Created), ErrorsOfWrite))]
+    responses((status = 201, description = "created: the new parent account, `{id, key}`", body = TenantRef), ErrorsOfWrite))]
 pub async fn create_parent_account(
     State(app): State<AppState>,
     Authed(caller): Authed,
@@ -301,7 +351,7 @@ pub async fn propose_grant(
     let committed =
         run(&app, &caller, source, move |tx| tx.propose_grant(client, partner, terms.clone()))
             .await?;
-    Ok(created(&committed))
+    Ok(created(&app, &committed))
 }
 
 fn grant_id(text: &str) -> Result<deputy_core::GrantId, ApiError> {
@@ -439,7 +489,7 @@ fn groups(
 /// `users.create` who outranks the owner.
 #[utoipa::path(post, path = "/v1/principals/{id}/delegates", tag = "delegates", request_body = DelegateRequest,
     params(("id" = String, Path, description = "the owner")),
-    responses((status = 201, description = "created: the new secondary logon's id; its set-password mail is queued unless its password is linked", body = Created), ErrorsOfWrite, ErrorsOfMail))]
+    responses((status = 201, description = "created: the new secondary logon, `{id, logon}`; its set-password mail is queued unless its password is linked", body = PrincipalRef), ErrorsOfWrite, ErrorsOfMail))]
 pub async fn create_delegate(
     State(app): State<AppState>,
     Authed(caller): Authed,
@@ -481,7 +531,7 @@ pub async fn create_delegate(
         .await?;
         committed.revision = app.deputy().snapshot().revision;
     }
-    Ok(created(&committed))
+    Ok(created(&app, &committed))
 }
 
 #[derive(Debug, Clone, Deserialize, ToSchema)]
@@ -531,7 +581,7 @@ pub struct GroupRequest {
 
 /// Creates a security group (R38).
 #[utoipa::path(post, path = "/v1/groups", tag = "groups", request_body = GroupRequest, responses(
-    (status = 201, description = "created: the new group's id", body = Created), ErrorsOfWrite))]
+    (status = 201, description = "created: the new group, `{id, name}`", body = GroupRef), ErrorsOfWrite))]
 pub async fn create_group(
     State(app): State<AppState>,
     Authed(caller): Authed,
@@ -559,7 +609,7 @@ pub async fn create_group(
     let name = body.name;
     let committed =
         run(&app, &caller, source, move |tx| tx.create_group(owner, name.clone())).await?;
-    Ok(created(&committed))
+    Ok(created(&app, &committed))
 }
 
 /// Moves a tenant into a group (R38: out of its old group of the same owner).
@@ -598,7 +648,7 @@ pub struct ResourceRequest {
 /// Creates a resource in a tenant.
 #[utoipa::path(post, path = "/v1/tenants/{id}/resources", tag = "resources", request_body = ResourceRequest,
     params(("id" = String, Path, description = "tenant id or key")),
-    responses((status = 201, description = "created: the new resource's id", body = Created), ErrorsOfWrite))]
+    responses((status = 201, description = "created: the new resource, `{id, key}`", body = ResourceRef), ErrorsOfWrite))]
 pub async fn create_resource(
     State(app): State<AppState>,
     Authed(caller): Authed,
@@ -630,7 +680,7 @@ pub async fn create_resource(
             .transpose()?,
     };
     let committed = run(&app, &caller, source, move |tx| tx.create_resource(new.clone())).await?;
-    Ok(created(&committed))
+    Ok(created(&app, &committed))
 }
 
 #[derive(Debug, Clone, Deserialize, ToSchema)]
@@ -721,6 +771,8 @@ pub struct AccessCodeIssued {
     pub id: String,
     /// Shown once; only its hash is stored.
     pub code: String,
+    /// The tenant whose roles it gives.
+    pub tenant: TenantRef,
 }
 
 /// Issues an access code for a tenant ("Add Access to Another Business", R37a).
@@ -755,7 +807,14 @@ pub async fn issue_access_code(
     .await?;
     let mut response = written(
         &committed,
-        (StatusCode::CREATED, Json(AccessCodeIssued { id: committed.output.to_string(), code })),
+        (
+            StatusCode::CREATED,
+            Json(AccessCodeIssued {
+                id: committed.output.to_string(),
+                code,
+                tenant: TenantRef::of(&s, tenant),
+            }),
+        ),
     );
     response.extensions_mut().insert(crate::idempotency::CarriesSecret);
     Ok(response)
@@ -769,9 +828,11 @@ pub struct RedeemRequest {
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Redeemed {
-    pub tenant: String,
+    /// The tenant the roles hold in.
+    pub tenant: TenantRef,
     /// Who got the roles: the caller, or (for a secondary logon) its owner (R37).
-    pub holder: String,
+    pub holder: PrincipalRef,
+    /// The new assignments' ids (`a12`), as listed in the holder's `assignments`.
     pub assignments: Vec<String>,
 }
 
@@ -788,9 +849,10 @@ pub async fn redeem_access_code(
     let hash = deputy_service::tokens::hash_token(&body.code);
     let committed = run(&app, &caller, source, move |tx| tx.redeem_access_code(&hash)).await?;
     let r = &committed.output;
+    let s = app.deputy().snapshot();
     let view = Redeemed {
-        tenant: r.tenant.to_string(),
-        holder: r.holder.to_string(),
+        tenant: TenantRef::of(&s, r.tenant),
+        holder: PrincipalRef::of(&s, r.holder),
         assignments: r.assignments.iter().map(ToString::to_string).collect(),
     };
     Ok(written(&committed, Json(view)))
@@ -938,7 +1000,7 @@ pub struct ServiceAccountRequest {
 /// API keys next.
 #[utoipa::path(post, path = "/v1/tenants/{id}/service-accounts", tag = "principals", request_body = ServiceAccountRequest,
     params(("id" = String, Path, description = "tenant id or key")),
-    responses((status = 201, description = "created: the new service account's id", body = Created), ErrorsOfWrite))]
+    responses((status = 201, description = "created: the new service account, `{id, logon}`", body = PrincipalRef), ErrorsOfWrite))]
 pub async fn create_service_account(
     State(app): State<AppState>,
     Authed(caller): Authed,
@@ -952,5 +1014,5 @@ pub async fn create_service_account(
         tx.create_service_account(tenant, name.clone(), description.clone())
     })
     .await?;
-    Ok(created(&committed))
+    Ok(created(&app, &committed))
 }

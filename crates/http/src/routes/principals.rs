@@ -1,6 +1,6 @@
 //! Principals: the caller itself, one principal, new users, invitations, API keys.
 
-use super::refs::{PrincipalRef, TenantRef};
+use super::refs::{PrincipalRef, ScopeRef, TenantRef};
 use super::{ApiJson, blocking, written};
 use crate::caller::{Authed, CallerMustChange, Source};
 use crate::openapi::{ErrorsOfHashing, ErrorsOfMail, ErrorsOfRead, ErrorsOfSession, ErrorsOfWrite};
@@ -119,35 +119,25 @@ pub struct AssignmentView {
     pub role: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub permission: Option<String>,
-    /// `tenant`, `resource`, `client` (partner role) or `group` (partner role).
-    pub scope: String,
-    /// The tenant, resource or group id.
-    pub target: String,
-    pub subtree: bool,
+    /// Where it holds: `{type, id, key}` for a tenant (with `subtree`), resource or client
+    /// tenant, `{type: group, id, name}` for a partner's security group.
+    pub target: ScopeRef,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub expires_at: Option<i64>,
 }
 
 impl AssignmentView {
     fn of(s: &Snapshot, a: &deputy_core::Assignment) -> AssignmentView {
-        use deputy_core::{Bundle, Scope};
+        use deputy_core::Bundle;
         let (role, permission) = match a.bundle {
             Bundle::Role(r) => (Some(s.catalog.role_name(r).to_owned()), None),
             Bundle::Permission(x) => (None, Some(s.catalog.perm_name(x).to_owned())),
-        };
-        let (scope, target, subtree) = match a.scope {
-            Scope::Tenant { tenant, subtree } => ("tenant", tenant.to_string(), subtree),
-            Scope::Resource { resource } => ("resource", resource.to_string(), false),
-            Scope::Client { client } => ("client", client.to_string(), false),
-            Scope::Group { group } => ("group", group.to_string(), false),
         };
         AssignmentView {
             id: a.id.to_string(),
             role,
             permission,
-            scope: scope.to_owned(),
-            target,
-            subtree,
+            target: ScopeRef::of(s, a.scope),
             expires_at: a.expires_at,
         }
     }
