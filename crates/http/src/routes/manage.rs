@@ -2,7 +2,6 @@
 //! delegates, security groups, resources, access codes. Each handler resolves the names
 //! in the request and lets the engine decide under every rule, as the caller.
 
-use super::principals::GroupRef;
 use super::refs::{PrincipalRef, ResourceRef, TenantRef};
 use super::{ApiJson, blocking, written};
 use crate::caller::{Authed, Source};
@@ -24,55 +23,63 @@ use deputy_service::resolve::{self, NotFound};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-/// The id of what a write created, for what has no human name (a grant).
+/// What a write created (R57): its `id`, unchanged and first, so a caller that read only
+/// `id` reads it still; beside it the human name of what has one, as every view names it:
+/// `key` for a tenant or resource, `logon` for a principal, `name` for a group. A grant has
+/// only its id. One schema for every creation, so generated clients keep one type.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Created {
     pub id: String,
+    /// A new tenant's or resource's key.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
+    /// A new principal's logon name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub logon: Option<String>,
+    /// A new security group's name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
 }
 
-/// What a write created, named as every view names it (R57): a tenant or resource as
-/// `{id, key}`, a principal as `{id, logon}`, a group as `{id, name}`, a grant as `{id}`.
-/// `id` stays first and unchanged, so a caller that read only `id` reads it still.
-trait CreatedAs: std::fmt::Display {
-    type View: Serialize;
-    fn view(&self, s: &Snapshot) -> Self::View;
+impl Created {
+    fn id(id: impl std::fmt::Display) -> Created {
+        Created { id: id.to_string(), key: None, logon: None, name: None }
+    }
+}
+
+/// How a created entity is named in its [`Created`] answer.
+trait CreatedAs {
+    fn view(&self, s: &Snapshot) -> Created;
 }
 
 impl CreatedAs for deputy_core::TenantId {
-    type View = TenantRef;
-    fn view(&self, s: &Snapshot) -> TenantRef {
-        TenantRef::of(s, *self)
+    fn view(&self, s: &Snapshot) -> Created {
+        Created { key: Some(TenantRef::of(s, *self).key), ..Created::id(self) }
     }
 }
 
 impl CreatedAs for deputy_core::ResourceId {
-    type View = ResourceRef;
-    fn view(&self, s: &Snapshot) -> ResourceRef {
-        ResourceRef::of(s, *self)
+    fn view(&self, s: &Snapshot) -> Created {
+        Created { key: Some(ResourceRef::of(s, *self).key), ..Created::id(self) }
     }
 }
 
 impl CreatedAs for deputy_core::PrincipalId {
-    type View = PrincipalRef;
-    fn view(&self, s: &Snapshot) -> PrincipalRef {
-        PrincipalRef::of(s, *self)
+    fn view(&self, s: &Snapshot) -> Created {
+        Created { logon: Some(PrincipalRef::of(s, *self).logon), ..Created::id(self) }
     }
 }
 
 impl CreatedAs for deputy_core::GroupId {
-    type View = GroupRef;
-    fn view(&self, s: &Snapshot) -> GroupRef {
-        GroupRef {
-            id: self.to_string(),
-            name: s.group(*self).map_or_else(String::new, |g| g.name.clone()),
-        }
+    fn view(&self, s: &Snapshot) -> Created {
+        let name = s.group(*self).map_or_else(String::new, |g| g.name.clone());
+        Created { name: Some(name), ..Created::id(self) }
     }
 }
 
 impl CreatedAs for deputy_core::GrantId {
-    type View = Created;
     fn view(&self, _: &Snapshot) -> Created {
-        Created { id: self.to_string() }
+        Created::id(self)
     }
 }
 
@@ -150,7 +157,7 @@ impl NewTenantRequest {
 /// Creates a sub-tenant (R1: `tenants.manage` in the parent).
 #[utoipa::path(post, path = "/v1/tenants/{id}/children", tag = "tenants", request_body = NewTenantRequest,
     params(("id" = String, Path, description = "the parent tenant (id or key)")),
-    responses((status = 201, description = "created: the new tenant, `{id, key}`", body = TenantRef), ErrorsOfWrite))]
+    responses((status = 201, description = "created: the new tenant, `{id, key}`", body = Created), ErrorsOfWrite))]
 pub async fn create_tenant(
     State(app): State<AppState>,
     Authed(caller): Authed,
@@ -202,7 +209,7 @@ async fn wizard(
 /// starts with an active `admin` grant to the partner.
 #[utoipa::path(post, path = "/v1/tenants/{id}/customers", tag = "partners", request_body = NewTenantRequest,
     params(("id" = String, Path, description = "the partner tenant")),
-    responses((status = 201, description = "created: the new customer tenant, `{id, key}`", body = TenantRef), ErrorsOfWrite))]
+    responses((status = 201, description = "created: the new customer tenant, `{id, key}`", body = Created), ErrorsOfWrite))]
 pub async fn create_customer(
     State(app): State<AppState>,
     Authed(caller): Authed,
@@ -216,7 +223,7 @@ pub async fn create_customer(
 /// A sub-account of a client, by its partner through the grant (R46).
 #[utoipa::path(post, path = "/v1/tenants/{id}/sub-accounts", tag = "partners", request_body = NewTenantRequest,
     params(("id" = String, Path, description = "the client tenant")),
-    responses((status = 201, description = "created: the new sub-account, `{id, key}`", body = TenantRef), ErrorsOfWrite))]
+    responses((status = 201, description = "created: the new sub-account, `{id, key}`", body = Created), ErrorsOfWrite))]
 pub async fn create_sub_account(
     State(app): State<AppState>,
     Authed(caller): Authed,
@@ -230,7 +237,7 @@ pub async fn create_sub_account(
 /// A parent account above a client, by its partner through the grant (R46).
 #[utoipa::path(post, path = "/v1/tenants/{id}/parent-account", tag = "partners", request_body = NewTenantRequest,
     params(("id" = String, Path, description = "the client tenant")),
-    responses((status = 201, description = "created: the new parent account, `{id, key}`", body = TenantRef), ErrorsOfWrite))]
+    responses((status = 201, description = "created: the new parent account, `{id, key}`", body = Created), ErrorsOfWrite))]
 pub async fn create_parent_account(
     State(app): State<AppState>,
     Authed(caller): Authed,
@@ -489,7 +496,7 @@ fn groups(
 /// `users.create` who outranks the owner.
 #[utoipa::path(post, path = "/v1/principals/{id}/delegates", tag = "delegates", request_body = DelegateRequest,
     params(("id" = String, Path, description = "the owner")),
-    responses((status = 201, description = "created: the new secondary logon, `{id, logon}`; its set-password mail is queued unless its password is linked", body = PrincipalRef), ErrorsOfWrite, ErrorsOfMail))]
+    responses((status = 201, description = "created: the new secondary logon, `{id, logon}`; its set-password mail is queued unless its password is linked", body = Created), ErrorsOfWrite, ErrorsOfMail))]
 pub async fn create_delegate(
     State(app): State<AppState>,
     Authed(caller): Authed,
@@ -581,7 +588,7 @@ pub struct GroupRequest {
 
 /// Creates a security group (R38).
 #[utoipa::path(post, path = "/v1/groups", tag = "groups", request_body = GroupRequest, responses(
-    (status = 201, description = "created: the new group, `{id, name}`", body = GroupRef), ErrorsOfWrite))]
+    (status = 201, description = "created: the new group, `{id, name}`", body = Created), ErrorsOfWrite))]
 pub async fn create_group(
     State(app): State<AppState>,
     Authed(caller): Authed,
@@ -648,7 +655,7 @@ pub struct ResourceRequest {
 /// Creates a resource in a tenant.
 #[utoipa::path(post, path = "/v1/tenants/{id}/resources", tag = "resources", request_body = ResourceRequest,
     params(("id" = String, Path, description = "tenant id or key")),
-    responses((status = 201, description = "created: the new resource, `{id, key}`", body = ResourceRef), ErrorsOfWrite))]
+    responses((status = 201, description = "created: the new resource, `{id, key}`", body = Created), ErrorsOfWrite))]
 pub async fn create_resource(
     State(app): State<AppState>,
     Authed(caller): Authed,
@@ -1000,7 +1007,7 @@ pub struct ServiceAccountRequest {
 /// API keys next.
 #[utoipa::path(post, path = "/v1/tenants/{id}/service-accounts", tag = "principals", request_body = ServiceAccountRequest,
     params(("id" = String, Path, description = "tenant id or key")),
-    responses((status = 201, description = "created: the new service account, `{id, logon}`", body = PrincipalRef), ErrorsOfWrite))]
+    responses((status = 201, description = "created: the new service account, `{id, logon}`", body = Created), ErrorsOfWrite))]
 pub async fn create_service_account(
     State(app): State<AppState>,
     Authed(caller): Authed,
