@@ -74,6 +74,7 @@ pub mod catalog;
 pub mod check;
 pub mod commands;
 pub mod cow_vec;
+pub mod groups;
 pub mod ids;
 pub mod lookup;
 pub mod model;

@@ -708,6 +708,46 @@ fn r38_groups_and_kinds_limit_delegate() {
     refused(w.run(home(jane), |tx| tx.delete_group(default)), "R38");
 }
 
+#[test]
+fn r38_r57_a_users_groups_partition_its_businesses_and_default_holds_the_rest() {
+    let mut w = World::new();
+    let nh = w.tenant(w.root, "natural-health");
+    let biz1 = w.tenant(w.root, "biz1");
+    let biz2 = w.tenant(w.root, "biz2");
+    let elsewhere = w.tenant(w.root, "elsewhere");
+    let jane = w.user(nh, "jane");
+    w.user(biz1, "biz1-admin");
+    w.user(biz2, "biz2-admin");
+    w.user(elsewhere, "elsewhere-admin");
+    w.give(jane, "tax-preparer", biz1, false);
+    w.give(jane, "tax-preparer", biz2, false);
+    // Her home and every tenant where she holds a direct role, in id order, once each.
+    assert_eq!(w.s.tenants_of_group_owner(GroupOwner::User(jane)), vec![nh, biz1, biz2]);
+    let payroll =
+        w.run(home(jane), |tx| tx.create_group(GroupOwner::User(jane), "Payroll".into())).unwrap();
+    w.run(home(jane), |tx| tx.place_in_group(payroll, biz1)).unwrap();
+    let default = w.s.default_group(GroupOwner::User(jane)).unwrap();
+    let held = |w: &World, g| w.s.tenants_in_group(w.s.group(g).unwrap());
+    assert_eq!(held(&w, payroll), vec![biz1]);
+    assert_eq!(held(&w, default), vec![nh, biz2], "placed nowhere else");
+}
+
+#[test]
+fn r38_r41_a_partner_tenants_groups_partition_its_active_clients() {
+    let PartnerWorld { mut w, firm, provider, provider_admin, .. } = partner_world();
+    assert_eq!(w.s.tenants_of_group_owner(GroupOwner::Tenant(provider)), vec![firm]);
+    let group = w
+        .run(home(provider_admin), |tx| {
+            tx.create_group(GroupOwner::Tenant(provider), "Law clients".into())
+        })
+        .unwrap();
+    let default = w.s.default_group(GroupOwner::Tenant(provider)).unwrap();
+    assert_eq!(w.s.tenants_in_group(w.s.group(default).unwrap()), vec![firm]);
+    w.run(home(provider_admin), |tx| tx.place_in_group(group, firm)).unwrap();
+    assert_eq!(w.s.tenants_in_group(w.s.group(group).unwrap()), vec![firm]);
+    assert!(w.s.tenants_in_group(w.s.group(default).unwrap()).is_empty());
+}
+
 // ----- partners -----------------------------------------------------------------------------
 
 struct PartnerWorld {

@@ -8,6 +8,8 @@ use deputy_core::commands::roles::NewAssignment;
 use deputy_core::commands::tenants::NewTenant;
 use deputy_core::commands::users::{NewDelegate, NewUser};
 use deputy_core::*;
+use deputy_http::routes::refs::{PrincipalRef, ScopeRef, TargetRef, TenantRef};
+use deputy_http::routes::reports::SubjectView;
 use deputy_service::resolve::{self, NotFound};
 use deputy_service::{Deputy, ServiceError};
 use deputy_store::BoxedBackend;
@@ -1190,11 +1192,13 @@ fn act(cli: &Cli, d: &Deputy<BoxedBackend>) -> Outcome {
             let page = s.lookup_resources(p, x, ty, ctx, d.now(), cursor.as_deref(), *limit)?;
             let names: Vec<String> =
                 page.items.iter().map(|t| resolve::target_name(&s, *t)).collect();
+            // The API's items (R57): `{type, id, key}`.
+            let items: Vec<TargetRef> = page.items.iter().map(|t| TargetRef::of(&s, *t)).collect();
             let mut text = names.join("\n");
             if let Some(next) = &page.next {
                 text.push_str(&format!("\n… more: --cursor {next}"));
             }
-            Ok((json!({"items": names, "next": page.next, "revision": s.revision}), text, 0))
+            Ok((json!({"items": items, "next": page.next, "revision": s.revision}), text, 0))
         }
         Command::LookupSubjects { target, permission, cursor, limit } => {
             let t = resolve::target(&s, target)?;
@@ -1208,7 +1212,10 @@ fn act(cli: &Cli, d: &Deputy<BoxedBackend>) -> Outcome {
             let rows: Vec<_> = page
                 .items
                 .iter()
-                .map(|sub| json!({"principal": s.principal(sub.principal).map(|p| p.logon.clone()), "switched_into": sub.switched.and_then(|c| s.tenant(c)).map(|c| c.key.clone())}))
+                .map(|sub| SubjectView {
+                    principal: PrincipalRef::of(&s, sub.principal),
+                    switched_into: sub.switched.map(|c| TenantRef::of(&s, c)),
+                })
                 .collect();
             let mut text = page
                 .items
@@ -1286,8 +1293,8 @@ fn user(cmd: &UserCmd, s: &State, exec: Exec<'_>, d: &Deputy<BoxedBackend>, who:
             let p = s
                 .principal(resolve::principal(s, logon)?)
                 .ok_or_else(|| Failure::NotFound(logon.clone()))?;
-            let assignments: Vec<_> = p.assignments.iter().map(|a| json!({"id": a.id.to_string(), "role": match a.bundle { Bundle::Role(r) => s.catalog.role_name(r).to_owned(), Bundle::Permission(x) => s.catalog.perm_name(x).to_owned() }, "scope": a.scope, "expires_at": a.expires_at})).collect();
-            let value = json!({"id": p.id.to_string(), "logon": p.logon, "home": s.tenant(p.home).map(|t| t.key.clone()), "status": p.status, "email": p.email, "assignments": assignments});
+            let assignments: Vec<_> = p.assignments.iter().map(|a| json!({"id": a.id.to_string(), "role": match a.bundle { Bundle::Role(r) => s.catalog.role_name(r).to_owned(), Bundle::Permission(x) => s.catalog.perm_name(x).to_owned() }, "target": ScopeRef::of(s, a.scope), "expires_at": a.expires_at})).collect();
+            let value = json!({"id": p.id.to_string(), "logon": p.logon, "home": TenantRef::of(s, p.home), "status": p.status, "email": p.email, "assignments": assignments});
             let text = serde_json::to_string_pretty(&value).unwrap_or_default();
             Ok((value, text, 0))
         }

@@ -4,6 +4,8 @@
 use crate::cli::{Failure, Outcome, done};
 use clap::{Args, Subcommand};
 use deputy_core::*;
+use deputy_http::routes::refs::{PrincipalRef, TenantRef};
+use deputy_http::routes::reports::REVIEW_CSV_HEADER;
 use deputy_service::resolve::{self, NotFound};
 use deputy_service::{CheckItem, Deputy};
 use deputy_store::BoxedBackend;
@@ -102,7 +104,7 @@ pub fn what_if(d: &Deputy<BoxedBackend>, who: Actor, args: &WhatIfArgs) -> Outco
         diff.page(rev, args.cursor.as_deref(), args.limit).map_err(Failure::Usage)?;
     let rows: Vec<_> = page
         .iter()
-        .map(|r| json!({"principal": name(r.principal), "switched_into": r.switched.map(tname), "permission": s.catalog.perm_name(r.permission), "tenant": tname(r.tenant), "change": if r.gained { "gains" } else { "loses" }}))
+        .map(|r| json!({"principal": PrincipalRef::of(&s, r.principal), "switched_into": r.switched.map(|t| TenantRef::of(&s, t)), "permission": s.catalog.perm_name(r.permission), "tenant": TenantRef::of(&s, r.tenant), "change": if r.gained { "gains" } else { "loses" }}))
         .collect();
     let mut text = format!("at revision {rev}, nothing committed:\n");
     if diff.rows.is_empty() {
@@ -153,14 +155,18 @@ pub fn review(d: &Deputy<BoxedBackend>, args: &ReviewArgs) -> Outcome {
     };
     let json_rows: Vec<_> = rows
         .iter()
-        .map(|r| json!({"principal": name(r.principal), "switched_into": r.switched.map(tname), "tenant": tname(r.tenant), "permission": s.catalog.perm_name(r.permission), "reasons": reasons(r)}))
+        .map(|r| json!({"principal": PrincipalRef::of(&s, r.principal), "switched_into": r.switched.map(|t| TenantRef::of(&s, t)), "tenant": TenantRef::of(&s, r.tenant), "permission": s.catalog.perm_name(r.permission), "reasons": reasons(r)}))
         .collect();
     let text = if args.csv {
-        let mut out = String::from("principal,switched_into,tenant,permission,reasons\n");
+        // The API's columns (R57, R72); the reasons in words.
+        let mut out = format!("{REVIEW_CSV_HEADER}\n");
         for r in &rows {
             let line = [
+                r.principal.to_string(),
                 name(r.principal),
+                r.switched.map(|t| t.to_string()).unwrap_or_default(),
                 r.switched.map(tname).unwrap_or_default(),
+                r.tenant.to_string(),
                 tname(r.tenant),
                 s.catalog.perm_name(r.permission).to_owned(),
                 reasons(r).join("; "),
@@ -264,7 +270,7 @@ pub fn access_code(d: &Deputy<BoxedBackend>, who: Actor, cmd: &AccessCodeCmd) ->
                 tx.issue_access_code(t, roles.clone(), hash.clone(), expires)
             })?;
             Ok((
-                json!({"revision": c.revision, "code": token, "id": c.output.to_string()}),
+                json!({"revision": c.revision, "code": token, "id": c.output.to_string(), "tenant": TenantRef::of(&s, t)}),
                 format!("access code for `{tenant}` (shown once, valid {days} days):\n{token}"),
                 0,
             ))
@@ -272,8 +278,16 @@ pub fn access_code(d: &Deputy<BoxedBackend>, who: Actor, cmd: &AccessCodeCmd) ->
         AccessCodeCmd::Redeem { code } => {
             let hash = deputy_service::tokens::hash_token(code);
             let c = d.execute(who, None, |tx| tx.redeem_access_code(&hash))?;
-            let tenant = s.tenant(c.output.tenant).map_or(String::new(), |t| t.key.clone());
-            done(c.revision, format!("access to `{tenant}` added"), json!({"tenant": tenant}))
+            let s = d.snapshot();
+            let (tenant, holder) =
+                (TenantRef::of(&s, c.output.tenant), PrincipalRef::of(&s, c.output.holder));
+            let assignments: Vec<String> =
+                c.output.assignments.iter().map(ToString::to_string).collect();
+            done(
+                c.revision,
+                format!("access to `{}` added", tenant.key),
+                json!({"tenant": tenant, "holder": holder, "assignments": assignments}),
+            )
         }
     }
 }

@@ -215,11 +215,11 @@ fn r67_r72_r54_r37a_reads_and_codes_from_the_cli() {
     assert_eq!(out.status.code(), Some(0));
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert!(
-        v["rows"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|r| r["principal"] == "jane" && r["tenant"] == "bakery" && r["change"] == "loses")
+        v["rows"].as_array().unwrap().iter().any(|r| r["principal"]["logon"] == "jane"
+            && r["principal"]["id"].as_str().is_some_and(|id| id.starts_with('p'))
+            && r["tenant"]["key"] == "bakery"
+            && r["change"] == "loses"),
+        "R57: what-if rows name principals and tenants as the API does: {v}"
     );
     assert_eq!(head(&db), before, "what-if commits nothing");
     // Paged to the end, the pages hold exactly the rows of one unpaged answer (R67, R73).
@@ -243,8 +243,20 @@ fn r67_r72_r54_r37a_reads_and_codes_from_the_cli() {
     assert_eq!(&seen, v["rows"].as_array().unwrap());
     let out = deputy(&db, &["review", "bakery", "--csv"]);
     let csv = String::from_utf8(out.stdout).unwrap();
-    assert!(csv.starts_with("principal,switched_into,tenant,permission,reasons\n"));
-    assert!(csv.lines().any(|l| l.starts_with("jane,,bakery,returns.file,")));
+    assert!(csv.starts_with(
+        "principal_id,principal_logon,switched_into_id,switched_into_key,tenant_id,tenant_key,permission,reasons\n"
+    ));
+    assert!(
+        csv.lines().any(|l| {
+            let f: Vec<&str> = l.split(',').collect();
+            f.len() > 7
+                && f[0].starts_with('p')
+                && f[1..4] == ["jane", "", ""]
+                && f[4].starts_with('t')
+                && f[5..7] == ["bakery", "returns.file"]
+        }),
+        "R57, R72: both the id and the logon or key: {csv}"
+    );
     let out = deputy(
         &db,
         &[
@@ -260,10 +272,13 @@ fn r67_r72_r54_r37a_reads_and_codes_from_the_cli() {
     );
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let code = v["code"].as_str().unwrap().to_owned();
-    assert_eq!(
-        deputy(&db, &["--as", "ann", "access-code", "redeem", &code]).status.code(),
-        Some(0)
-    );
+    assert_eq!(v["tenant"]["key"], "bakery", "R57: the tenant by id and key: {v}");
+    let out = deputy(&db, &["--as", "ann", "--json", "access-code", "redeem", &code]);
+    assert_eq!(out.status.code(), Some(0));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["tenant"]["key"], "bakery", "{v}");
+    assert!(v["tenant"]["id"].as_str().is_some_and(|id| id.starts_with('t')), "{v}");
+    assert_eq!(v["holder"]["logon"], "ann", "R37a: the holder by id and logon: {v}");
     let again = deputy(&db, &["--as", "ann", "access-code", "redeem", &code]);
     assert_eq!(again.status.code(), Some(3));
     assert!(String::from_utf8_lossy(&again.stderr).contains("unknown, used, revoked or expired"));
@@ -418,6 +433,7 @@ fn r1_r19_r24_r18_r48_management_commands() {
     let v: serde_json::Value =
         serde_json::from_slice(&deputy(&db, &["--json", "user", "show", "carl"]).stdout).unwrap();
     assert_eq!(v["logon"], "carl");
+    assert_eq!(v["home"]["key"], "acme", "R57: {v}");
     let out = deputy(&db, &["user", "update", "carl", "--attr", "novalue"]);
     assert_eq!(out.status.code(), Some(2));
     // A check during impersonation never exceeds the impersonator (R48): carl cannot
@@ -536,4 +552,29 @@ fn r20_r23_cli_deactivate_and_cancel_end_sessions_links_and_keys() {
     let auth = open(&db);
     assert!(auth.authenticate(&session.token).is_err());
     assert_eq!(auth.deputy().store().secrets_of(bob.0, SecretKind::Session).unwrap().len(), 0);
+}
+
+#[test]
+fn r53_r57_cli_lookups_answer_the_apis_objects() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("demo.db");
+    assert_eq!(deputy(&db, &["demo", "--no-serve"]).status.code(), Some(0));
+    let out = deputy(&db, &["--json", "lookup-resources", "jim", "returns.file"]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let items = v["items"].as_array().unwrap();
+    assert!(
+        items.iter().any(|t| t["type"] == "resource"
+            && t["key"] == "bakery-withholding"
+            && t["id"].as_str().is_some_and(|id| id.starts_with('r'))),
+        "{v}"
+    );
+    let out = deputy(&db, &["--json", "lookup-subjects", "bakery", "returns.file"]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(
+        v["items"].as_array().unwrap().iter().any(|i| i["principal"]["logon"] == "jane"
+            && i["principal"]["id"].as_str().is_some_and(|id| id.starts_with('p'))),
+        "{v}"
+    );
 }

@@ -1143,7 +1143,7 @@ async fn r53_r67_r72_lookups_what_if_and_reviews_over_http() {
             .as_array()
             .unwrap()
             .iter()
-            .any(|r| r["principal"] == "jane" && r["permission"] == "returns.file")
+            .any(|r| r["principal"]["logon"] == "jane" && r["permission"] == "returns.file")
     );
     let csv = s
         .http
@@ -1155,7 +1155,7 @@ async fn r53_r67_r72_lookups_what_if_and_reviews_over_http() {
         .text()
         .await
         .unwrap();
-    assert!(csv.starts_with("principal,switched_into,tenant,permission,reasons\n"));
+    assert!(csv.starts_with(deputy_http::routes::reports::REVIEW_CSV_HEADER));
     // JSON pages to the end (R73), each page bound to the review's revision.
     let mut rows = 0;
     let mut path = "/v1/tenants/bakery/review?limit=5".to_owned();
@@ -2004,4 +2004,209 @@ async fn r57_views_name_others_with_id_and_key_and_paths_take_either() {
     assert_eq!(s.get(&op, &format!("/v1/tenants/{}", s.demo.bakery)).await.1, bakery);
     let by_key = s.get(&op, "/v1/tenants/bakery/resources").await.1;
     assert_eq!(s.get(&op, &format!("/v1/tenants/{}/resources", s.demo.bakery)).await.1, by_key);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn r48_r57_me_and_the_session_answers_agree_on_the_acting_tenant() {
+    let s = start().await;
+    let operator = s.sign_in(s.demo.operator).await;
+    let (_, me) = s.get(&operator, "/v1/me").await;
+    let root = json!({"id": s.demo.root.to_string(), "key": "root"});
+    assert_eq!(me["acting_tenant"], root, "at home: its home");
+    let (status, body) = s
+        .post(&operator, "/v1/session/impersonate", json!({"target": "jane", "reason": "ticket 2"}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let nh = json!({"id": s.demo.natural_health.to_string(), "key": "natural-health"});
+    assert_eq!(body["acting_tenant"], nh, "R48: the target acts, at its home: {body}");
+    let (_, me) = s.get(body["token"].as_str().unwrap(), "/v1/me").await;
+    assert_eq!(me["acting_tenant"], body["acting_tenant"], "/v1/me says the same: {me}");
+    assert_eq!(me["logon"], "operator", "the principal is still the impersonator");
+    let (_, back) =
+        s.post(body["token"].as_str().unwrap(), "/v1/session/stop-impersonating", json!({})).await;
+    assert_eq!(back["acting_tenant"], root, "{back}");
+    let (_, me) = s.get(back["token"].as_str().unwrap(), "/v1/me").await;
+    assert_eq!(me["acting_tenant"], root, "{me}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn r57_r72_review_rows_name_principals_and_tenants_by_id_and_key_in_json_and_csv() {
+    let s = start().await;
+    let bakery_admin = s.sign_in(s.demo.bakery_admin).await;
+    let jane = json!({"id": s.demo.jane.to_string(), "logon": "jane"});
+    let bakery = json!({"id": s.demo.bakery.to_string(), "key": "bakery"});
+    let (status, review) = s.get(&bakery_admin, "/v1/tenants/bakery/review?limit=1000").await;
+    assert_eq!(status, StatusCode::OK, "{review}");
+    let rows = review["rows"].as_array().unwrap();
+    assert!(
+        rows.iter().any(|r| r["principal"] == jane
+            && r["tenant"] == bakery
+            && r["permission"] == "returns.file"),
+        "{review}"
+    );
+    let (status, hers) = s.get(&bakery_admin, "/v1/principals/jane/review?limit=1000").await;
+    assert_eq!(status, StatusCode::OK, "{hers}");
+    assert!(hers["rows"].as_array().unwrap().iter().all(|r| r["principal"] == jane), "{hers}");
+    assert!(hers["rows"].as_array().unwrap().iter().any(|r| r["tenant"] == bakery), "{hers}");
+    let csv = s
+        .http
+        .get(format!("{}/v1/tenants/bakery/review?format=csv", s.base))
+        .bearer_auth(&bakery_admin)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let mut lines = csv.lines();
+    assert_eq!(
+        lines.next(),
+        Some(
+            "principal_id,principal_logon,switched_into_id,switched_into_key,tenant_id,tenant_key,permission,reasons"
+        )
+    );
+    let row = format!("{},jane,,,{},bakery,returns.file,\"", s.demo.jane, s.demo.bakery);
+    assert!(lines.any(|l| l.starts_with(&row)), "{csv}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn r32_r41_r57_assignment_targets_say_what_the_scope_is_with_id_and_key() {
+    let s = start().await;
+    let operator = s.sign_in(s.demo.operator).await;
+    let (status, jane) = s.get(&operator, "/v1/principals/jane").await;
+    assert_eq!(status, StatusCode::OK, "{jane}");
+    let targets: Vec<&Value> =
+        jane["assignments"].as_array().unwrap().iter().map(|a| &a["target"]).collect();
+    assert!(
+        targets.contains(&&json!({"type": "tenant", "id": s.demo.bakery.to_string(), "key": "bakery", "subtree": false})),
+        "{jane}"
+    );
+    assert!(jane["assignments"][0].get("scope").is_none(), "one naming: the target says it");
+    let (status, sitm) = s.get(&operator, "/v1/principals/sitm").await;
+    assert_eq!(status, StatusCode::OK, "{sitm}");
+    let client = sitm["assignments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["target"]["type"] == "client")
+        .map(|a| &a["target"]);
+    assert_eq!(
+        client,
+        Some(
+            &json!({"type": "client", "id": s.demo.customer_parent.to_string(), "key": s.app.deputy().snapshot().tenant(s.demo.customer_parent).unwrap().key})
+        ),
+        "R41: a partner role for a client names the client: {sitm}"
+    );
+    // /v1/me shows the same assignments.
+    let jane_token = s.sign_in(s.demo.jane).await;
+    let (_, me) = s.get(&jane_token, "/v1/me").await;
+    assert_eq!(me["assignments"], jane["assignments"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn r37a_r57_access_code_answers_name_the_tenant_and_the_holder() {
+    let s = start().await;
+    let bakery_admin = s.sign_in(s.demo.bakery_admin).await;
+    let bakery = json!({"id": s.demo.bakery.to_string(), "key": "bakery"});
+    let (status, issued) = s
+        .post(&bakery_admin, "/v1/tenants/bakery/access-codes", json!({"roles": ["tax-preparer"]}))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{issued}");
+    assert_eq!(issued["tenant"], bakery, "{issued}");
+    let ann = s.sign_in(s.demo.ann).await;
+    let (status, redeemed) =
+        s.post(&ann, "/v1/access-codes/redeem", json!({"code": issued["code"]})).await;
+    assert_eq!(status, StatusCode::OK, "{redeemed}");
+    assert_eq!(redeemed["tenant"], bakery, "{redeemed}");
+    assert_eq!(redeemed["holder"], json!({"id": s.demo.ann.to_string(), "logon": "ann"}));
+    assert!(redeemed["assignments"][0].as_str().is_some_and(|a| a.starts_with('a')));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn r57_created_answers_carry_the_key_or_logon_beside_the_id() {
+    let s = start().await;
+    let operator = s.sign_in(s.demo.operator).await;
+    let (status, tenant) = s
+        .post(&operator, "/v1/tenants/root/children", json!({"key": "new-co", "name": "New Co"}))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{tenant}");
+    let id = tenant["id"].as_str().unwrap().to_owned();
+    assert_eq!(tenant, json!({"id": id, "key": "new-co"}));
+    assert_eq!(s.get(&operator, &format!("/v1/tenants/{id}")).await.1["key"], "new-co");
+    let (status, resource) = s
+        .post(
+            &operator,
+            "/v1/tenants/new-co/resources",
+            json!({"key": "new-co-acct", "name": "Account", "type": "tax-account"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{resource}");
+    assert_eq!(resource["key"], "new-co-acct");
+    assert!(resource["id"].as_str().is_some_and(|r| r.starts_with('r')), "{resource}");
+    let (status, bot) = s
+        .post(&operator, "/v1/tenants/new-co/service-accounts", json!({"name": "new-co-bot"}))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{bot}");
+    assert!(bot["id"].as_str().is_some_and(|p| p.starts_with('p')), "{bot}");
+    assert!(bot["logon"].is_string(), "{bot}");
+    let (status, group) = s
+        .post(&operator, "/v1/groups", json!({"owner_principal": "jane", "name": "Seasonal"}))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{group}");
+    assert_eq!(group["name"], "Seasonal");
+    assert!(group["id"].as_str().is_some_and(|g| g.starts_with("sg")), "{group}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn r21_r57_r58_activity_names_actor_subject_and_tenant_only_where_the_caller_sees() {
+    let s = start().await;
+    let jane = s.sign_in(s.demo.jane).await;
+    let (status, own) = s.get(&jane, "/v1/activity?limit=1000").await;
+    assert_eq!(status, StatusCode::OK, "{own}");
+    let signed_in = own["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["action"] == "auth.signed_in")
+        .unwrap()
+        .clone();
+    let me = json!({"type": "principal", "id": s.demo.jane.to_string(), "logon": "jane"});
+    assert_eq!(signed_in["actor"], me, "{signed_in}");
+    assert_eq!(
+        signed_in["tenant"],
+        json!({"type": "tenant", "id": s.demo.natural_health.to_string(), "key": "natural-health"})
+    );
+    // The operator acts in Natural Health as Jane: Jane may read the tenant's activity but
+    // may not see the operator, so the entry gives the operator's id and not its logon.
+    let operator = s.sign_in(s.demo.operator).await;
+    let (_, body) = s
+        .post(&operator, "/v1/session/impersonate", json!({"target": "jane", "reason": "ticket 3"}))
+        .await;
+    let acting = body["token"].as_str().unwrap().to_owned();
+    let (status, body) = s
+        .post(&acting, "/v1/tenants/natural-health/users", json!({"logon": "via-support", "first_name": "V", "last_name": "S", "email": "v@example.com", "send_invitation": false}))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let operator_id = s.demo.operator.to_string();
+    assert_eq!(
+        s.get(&jane, &format!("/v1/principals/{operator_id}")).await.0,
+        StatusCode::NOT_FOUND,
+        "Jane may not see the operator"
+    );
+    let (status, log) = s.get(&jane, "/v1/activity?tenant=natural-health&limit=1000").await;
+    assert_eq!(status, StatusCode::OK, "{log}");
+    let items = log["items"].as_array().unwrap();
+    let created = items.iter().rev().find(|e| e["action"] == "principal.created").unwrap();
+    assert_eq!(created["actor"], json!({"type": "principal", "id": operator_id}), "{created}");
+    assert_eq!(created["acting_as"], json!([{"impersonating": me}]), "{created}");
+    assert_eq!(created["subject"]["logon"], "via-support", "{created}");
+    // Nothing the caller may not see is named, anywhere in the page.
+    for e in items {
+        for who in [&e["actor"], &e["subject"]] {
+            if who["type"] == "principal" && who.get("logon").is_some() {
+                let id = who["id"].as_str().unwrap();
+                assert_eq!(s.get(&jane, &format!("/v1/principals/{id}")).await.0, StatusCode::OK);
+            }
+        }
+    }
 }

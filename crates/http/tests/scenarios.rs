@@ -469,7 +469,7 @@ async fn s1_tax_portal_secondary_logon_through_the_api_only() {
         .as_array()
         .unwrap()
         .iter()
-        .find(|a| a["role"] == "tax-preparer" && a["target"] == bakery.as_str())
+        .find(|a| a["role"] == "tax-preparer" && a["target"]["id"] == bakery.as_str())
         .unwrap()["id"]
         .as_str()
         .unwrap()

@@ -31,11 +31,7 @@ impl Viewer {
     /// The tenant the session acts in: its home, or the client it switched into (R43);
     /// while impersonating, the target's home, where the target acts (R48).
     pub fn acting_tenant(&self, s: &Snapshot) -> Option<TenantId> {
-        let tenant = match &self.me.impersonating {
-            Some(target) => &target.home.id,
-            None => &self.me.acting_tenant.id,
-        };
-        deputy_service::resolve::tenant(s, tenant).ok()
+        self.caller.acting_tenant(s)
     }
 
     /// Whether the viewer, in its session, holds `permission` in `tenant`.

@@ -205,6 +205,28 @@ impl Caller {
     }
 }
 
+impl Caller {
+    /// The principal the session acts as: the target while impersonating (R48), else the
+    /// principal signed in.
+    pub fn acting_principal(&self) -> PrincipalId {
+        self.data.impersonating.map_or(self.principal, PrincipalId)
+    }
+
+    /// The tenant the session acts in: while impersonating, the target's home, where the
+    /// target acts (R48, R51 step 2: as in the target's home session); else the client
+    /// switched into (R43), or home. One answer for `/v1/me`, the session answers and the
+    /// portal.
+    pub fn acting_tenant(&self, s: &deputy_core::State) -> Option<deputy_core::TenantId> {
+        if let Some(target) = self.data.impersonating {
+            return s.principal(PrincipalId(target)).map(|p| p.home);
+        }
+        self.data
+            .switched
+            .map(deputy_core::TenantId)
+            .or_else(|| s.principal(self.principal).map(|p| p.home))
+    }
+}
+
 /// A new session's secret, handed out once.
 #[derive(Debug, Clone)]
 pub struct NewSession {

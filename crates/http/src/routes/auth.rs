@@ -30,7 +30,8 @@ pub struct SessionCreated {
     /// While impersonating (R48): the principal acted as.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub impersonating: Option<PrincipalRef>,
-    /// Where the session acts: home, or the client switched into (R43).
+    /// Where the session acts: home, or the client switched into (R43); while
+    /// impersonating, the target's home, where the target acts (R48).
     pub acting_tenant: TenantRef,
     /// R14: only a password change is allowed until it is done.
     pub must_change_password: bool,
@@ -62,10 +63,8 @@ pub(crate) fn with_session(app: &AppState, session: NewSession) -> Response {
     );
     let s = app.deputy().snapshot();
     let data = &session.caller.data;
-    // Impersonating, the session acts as the target at its home (R51 step 2).
-    let acting_as = data.impersonating.map_or(session.caller.principal, deputy_core::PrincipalId);
-    let home = s.principal(acting_as).map(|p| p.home);
-    let acting = data.switched.map(deputy_core::TenantId).or(home);
+    // Impersonating, the session acts as the target at its home (R48, R51 step 2).
+    let acting = session.caller.acting_tenant(&s);
     let body = SessionCreated {
         principal: PrincipalRef::of(&s, session.caller.principal),
         impersonating: data

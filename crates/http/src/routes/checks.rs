@@ -213,6 +213,20 @@ pub(crate) fn sees_tenant(app: &AppState, s: &Snapshot, actor: Actor, tenant: Te
         || s.decide(actor, app.deputy().now(), |tx| Ok(tx.can_see(tenant))).is_ok_and(|d| d.output)
 }
 
+impl super::refs::MayName for Sight<'_> {
+    fn principal(&self, p: PrincipalId) -> bool {
+        self.sees(p)
+    }
+
+    fn tenant(&self, t: TenantId) -> bool {
+        self.sees_tenant(t)
+    }
+
+    fn group(&self, owner: deputy_core::GroupOwner) -> bool {
+        super::groups::sees_groups_of(self.app, self.s, self.actor, owner)
+    }
+}
+
 /// Yes-or-no answers remembered for one request (a batch asks the same ones often). The
 /// first answer is kept inline, so a single check does not allocate for it.
 struct Memo<K> {

@@ -8,7 +8,7 @@ use crate::problem::ApiError;
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::{Path, State};
-use deputy_core::{Actor, GrantStatus, Group, GroupOwner, Scope, State as Snapshot, TenantId};
+use deputy_core::{Actor, Group, GroupOwner, State as Snapshot};
 use deputy_service::resolve;
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -38,45 +38,6 @@ pub struct GroupView {
     pub tenants: Vec<TenantRef>,
 }
 
-/// The tenants an owner's groups partition (R38): for a user, its home and every tenant
-/// where it holds a direct role; for a partner tenant, every client with an active grant
-/// to it. Tenants placed explicitly count too.
-fn tenants_of_owner(s: &Snapshot, owner: GroupOwner) -> Vec<TenantId> {
-    let mut tenants: Vec<TenantId> = match owner {
-        GroupOwner::User(u) => s.principal(u).map_or_else(Vec::new, |p| {
-            std::iter::once(p.home)
-                .chain(p.assignments.iter().filter_map(|a| match a.scope {
-                    Scope::Tenant { tenant, .. } => Some(tenant),
-                    Scope::Resource { resource } => s.resource(resource).map(|r| r.tenant),
-                    Scope::Client { .. } | Scope::Group { .. } => None,
-                }))
-                .collect()
-        }),
-        GroupOwner::Tenant(t) => {
-            s.grants_to(t).filter(|g| g.status == GrantStatus::Active).map(|g| g.client).collect()
-        }
-    };
-    tenants.sort_unstable();
-    tenants.dedup();
-    tenants
-}
-
-/// The tenants group `g` holds: those placed in it, and for the Default group every
-/// tenant of its owner placed nowhere else.
-pub fn tenants_in(s: &Snapshot, g: &Group) -> Vec<TenantId> {
-    let mut tenants = s.placed_in(g.id);
-    if g.is_default {
-        tenants.extend(
-            tenants_of_owner(s, g.owner)
-                .into_iter()
-                .filter(|t| s.group_of(g.owner, *t) == Some(g.id)),
-        );
-    }
-    tenants.sort_unstable();
-    tenants.dedup();
-    tenants
-}
-
 impl GroupView {
     pub fn of(s: &Snapshot, g: &Group) -> GroupView {
         let owner = match g.owner {
@@ -92,7 +53,7 @@ impl GroupView {
             name: g.name.clone(),
             owner,
             default: g.is_default,
-            tenants: tenants_in(s, g).into_iter().map(|t| TenantRef::of(s, t)).collect(),
+            tenants: s.tenants_in_group(g).into_iter().map(|t| TenantRef::of(s, t)).collect(),
         }
     }
 }
@@ -100,7 +61,12 @@ impl GroupView {
 /// Whether `actor` may see the groups of `owner`: a user's, whoever may see the user (as
 /// for its secondary logons); a partner tenant's, holders of `partners.manage`,
 /// `groups.manage` or `tenants.view` there (as for its grants).
-fn sees_groups_of(app: &AppState, s: &Snapshot, actor: Actor, owner: GroupOwner) -> bool {
+pub(crate) fn sees_groups_of(
+    app: &AppState,
+    s: &Snapshot,
+    actor: Actor,
+    owner: GroupOwner,
+) -> bool {
     match owner {
         GroupOwner::User(u) => s.principal(u).is_some_and(|p| super::sees(app, s, actor, p)),
         GroupOwner::Tenant(t) => ["partners.manage", "groups.manage", "tenants.view"]

@@ -3,7 +3,7 @@
 
 use super::ApiQuery;
 use super::principals::PrincipalView;
-use super::refs::TenantRef;
+use super::refs::{EntityRef, TenantRef};
 use crate::caller::Authed;
 use crate::openapi::ErrorsOfRead;
 use crate::problem::ApiError;
@@ -168,13 +168,17 @@ pub struct ActivityView {
     pub revision: Option<u64>,
     pub at: i64,
     pub action: String,
+    /// Who did it: a principal (while impersonating, the impersonator, R49), or `system`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub actor: Option<String>,
+    pub actor: Option<EntityRef>,
+    /// Whom or what it was done to.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub subject: Option<String>,
+    pub subject: Option<EntityRef>,
+    /// The tenant it happened in.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub tenant: Option<String>,
-    /// The acting-as chain: switched tenant, impersonated principal.
+    pub tenant: Option<EntityRef>,
+    /// The acting-as chain: `{"switched_into": tenant}`, `{"impersonating": principal}`,
+    /// each named as `actor` is.
     #[schema(value_type = Vec<Object>)]
     pub acting_as: serde_json::Value,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -241,6 +245,9 @@ pub async fn activity(
     let more = entries.len() > limit;
     entries.truncate(limit);
     let next_cursor = if more { entries.last().map(|e| e.seq.to_string()) } else { None };
+    // Named only as far as the caller may see (R58): the stored ids stay, names are added.
+    let sight = super::checks::Sight::new(&app, &s, &caller);
+    let name = |stored: &str| EntityRef::named(&s, &sight, stored);
     let items = entries
         .into_iter()
         .map(|e| ActivityView {
@@ -248,15 +255,30 @@ pub async fn activity(
             revision: e.revision,
             at: e.entry.at_ms,
             action: e.entry.action,
-            actor: e.entry.actor,
-            subject: e.entry.subject,
-            tenant: e.entry.tenant,
-            acting_as: serde_json::from_str(&e.entry.acting_as).unwrap_or(serde_json::Value::Null),
+            actor: e.entry.actor.as_deref().map(name),
+            subject: e.entry.subject.as_deref().map(name),
+            tenant: e.entry.tenant.as_deref().map(name),
+            acting_as: named_chain(&e.entry.acting_as, &name),
             source: e.entry.source,
             details: serde_json::from_str(&e.entry.details).unwrap_or(serde_json::Value::Null),
         })
         .collect();
     Ok(Json(Page { items, next_cursor }))
+}
+
+/// The stored acting-as chain (`[{"switched_into": "t3"}, {"impersonating": "p7"}]`) with
+/// each id named as an [`EntityRef`].
+fn named_chain(stored: &str, name: &impl Fn(&str) -> EntityRef) -> serde_json::Value {
+    let mut chain: serde_json::Value =
+        serde_json::from_str(stored).unwrap_or(serde_json::Value::Null);
+    for link in chain.as_array_mut().into_iter().flatten() {
+        for value in link.as_object_mut().into_iter().flat_map(|o| o.values_mut()) {
+            if let Some(id) = value.as_str() {
+                *value = serde_json::to_value(name(id)).unwrap_or(serde_json::Value::Null);
+            }
+        }
+    }
+    chain
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]

@@ -2,6 +2,7 @@
 //! delegates, security groups, resources, access codes. Each handler resolves the names
 //! in the request and lets the engine decide under every rule, as the caller.
 
+use super::refs::{PrincipalRef, ResourceRef, TenantRef};
 use super::{ApiJson, blocking, written};
 use crate::caller::{Authed, Source};
 use crate::openapi::{ErrorsOfMail, ErrorsOfWrite};
@@ -22,10 +23,64 @@ use deputy_service::resolve::{self, NotFound};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-/// The id of what a write created.
+/// What a write created (R57): its `id`, unchanged and first, so a caller that read only
+/// `id` reads it still; beside it the human name of what has one, as every view names it:
+/// `key` for a tenant or resource, `logon` for a principal, `name` for a group. A grant has
+/// only its id. One schema for every creation, so generated clients keep one type.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Created {
     pub id: String,
+    /// A new tenant's or resource's key.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
+    /// A new principal's logon name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub logon: Option<String>,
+    /// A new security group's name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+}
+
+impl Created {
+    fn id(id: impl std::fmt::Display) -> Created {
+        Created { id: id.to_string(), key: None, logon: None, name: None }
+    }
+}
+
+/// How a created entity is named in its [`Created`] answer.
+trait CreatedAs {
+    fn view(&self, s: &Snapshot) -> Created;
+}
+
+impl CreatedAs for deputy_core::TenantId {
+    fn view(&self, s: &Snapshot) -> Created {
+        Created { key: Some(TenantRef::of(s, *self).key), ..Created::id(self) }
+    }
+}
+
+impl CreatedAs for deputy_core::ResourceId {
+    fn view(&self, s: &Snapshot) -> Created {
+        Created { key: Some(ResourceRef::of(s, *self).key), ..Created::id(self) }
+    }
+}
+
+impl CreatedAs for deputy_core::PrincipalId {
+    fn view(&self, s: &Snapshot) -> Created {
+        Created { logon: Some(PrincipalRef::of(s, *self).logon), ..Created::id(self) }
+    }
+}
+
+impl CreatedAs for deputy_core::GroupId {
+    fn view(&self, s: &Snapshot) -> Created {
+        let name = s.group(*self).map_or_else(String::new, |g| g.name.clone());
+        Created { name: Some(name), ..Created::id(self) }
+    }
+}
+
+impl CreatedAs for deputy_core::GrantId {
+    fn view(&self, _: &Snapshot) -> Created {
+        Created::id(self)
+    }
 }
 
 /// Runs `command` as the caller and waits until it is durable.
@@ -40,8 +95,10 @@ async fn run<T: Send + 'static>(
     blocking(move || Ok(worker.deputy().execute(actor, source.as_deref(), command)?)).await
 }
 
-fn created<T: std::fmt::Display>(committed: &Committed<T>) -> Response {
-    written(committed, (StatusCode::CREATED, Json(Created { id: committed.output.to_string() })))
+/// 201 with what was created, named on the state the write made (R57).
+fn created<T: CreatedAs>(app: &AppState, committed: &Committed<T>) -> Response {
+    let view = committed.output.view(&app.deputy().snapshot());
+    written(committed, (StatusCode::CREATED, Json(view)))
 }
 
 fn missing(field: &'static str) -> impl Fn(NotFound) -> ApiError {
@@ -100,7 +157,7 @@ impl NewTenantRequest {
 /// Creates a sub-tenant (R1: `tenants.manage` in the parent).
 #[utoipa::path(post, path = "/v1/tenants/{id}/children", tag = "tenants", request_body = NewTenantRequest,
     params(("id" = String, Path, description = "the parent tenant (id or key)")),
-    responses((status = 201, description = "created: the new tenant's id", body = Created), ErrorsOfWrite))]
+    responses((status = 201, description = "created: the new tenant, `{id, key}`", body = Created), ErrorsOfWrite))]
 pub async fn create_tenant(
     State(app): State<AppState>,
     Authed(caller): Authed,
@@ -112,7 +169,7 @@ pub async fn create_tenant(
     let new = body.into_new();
     let committed =
         run(&app, &caller, source, move |tx| tx.create_tenant(parent, new.clone())).await?;
-    Ok(created(&committed))
+    Ok(created(&app, &committed))
 }
 
 /// Which partner wizard (R46).
@@ -145,14 +202,14 @@ async fn wizard(
         Wizard::ParentAccount => tx.create_parent_account(tenant, new.clone()),
     })
     .await?;
-    Ok(created(&committed))
+    Ok(created(&app, &committed))
 }
 
 /// "New account for a new customer" (R46): a partner creates a tenant under the root that
 /// starts with an active `admin` grant to the partner.
 #[utoipa::path(post, path = "/v1/tenants/{id}/customers", tag = "partners", request_body = NewTenantRequest,
     params(("id" = String, Path, description = "the partner tenant")),
-    responses((status = 201, description = "created: the new customer tenant's id", body = Created), ErrorsOfWrite))]
+    responses((status = 201, description = "created: the new customer tenant, `{id, key}`", body = Created), ErrorsOfWrite))]
 pub async fn create_customer(
     State(app): State<AppState>,
     Authed(caller): Authed,
@@ -166,7 +223,7 @@ pub async fn create_customer(
 /// A sub-account of a client, by its partner through the grant (R46).
 #[utoipa::path(post, path = "/v1/tenants/{id}/sub-accounts", tag = "partners", request_body = NewTenantRequest,
     params(("id" = String, Path, description = "the client tenant")),
-    responses((status = 201, description = "created: the new sub-account's id", body = Created), ErrorsOfWrite))]
+    responses((status = 201, description = "created: the new sub-account, `{id, key}`", body = Created), ErrorsOfWrite))]
 pub async fn create_sub_account(
     State(app): State<AppState>,
     Authed(caller): Authed,
@@ -180,7 +237,7 @@ pub async fn create_sub_account(
 /// A parent account above a client, by its partner through the grant (R46).
 #[utoipa::path(post, path = "/v1/tenants/{id}/parent-account", tag = "partners", request_body = NewTenantRequest,
     params(("id" = String, Path, description = "the client tenant")),
-    responses((status = 201, description = "created: the new parent account's id", body = Created), ErrorsOfWrite))]
+    responses((status = 201, description = "created: the new parent account, `{id, key}`", body = Created), ErrorsOfWrite))]
 pub async fn create_parent_account(
     State(app): State<AppState>,
     Authed(caller): Authed,
@@ -301,7 +358,7 @@ pub async fn propose_grant(
     let committed =
         run(&app, &caller, source, move |tx| tx.propose_grant(client, partner, terms.clone()))
             .await?;
-    Ok(created(&committed))
+    Ok(created(&app, &committed))
 }
 
 fn grant_id(text: &str) -> Result<deputy_core::GrantId, ApiError> {
@@ -439,7 +496,7 @@ fn groups(
 /// `users.create` who outranks the owner.
 #[utoipa::path(post, path = "/v1/principals/{id}/delegates", tag = "delegates", request_body = DelegateRequest,
     params(("id" = String, Path, description = "the owner")),
-    responses((status = 201, description = "created: the new secondary logon's id; its set-password mail is queued unless its password is linked", body = Created), ErrorsOfWrite, ErrorsOfMail))]
+    responses((status = 201, description = "created: the new secondary logon, `{id, logon}`; its set-password mail is queued unless its password is linked", body = Created), ErrorsOfWrite, ErrorsOfMail))]
 pub async fn create_delegate(
     State(app): State<AppState>,
     Authed(caller): Authed,
@@ -481,7 +538,7 @@ pub async fn create_delegate(
         .await?;
         committed.revision = app.deputy().snapshot().revision;
     }
-    Ok(created(&committed))
+    Ok(created(&app, &committed))
 }
 
 #[derive(Debug, Clone, Deserialize, ToSchema)]
@@ -531,7 +588,7 @@ pub struct GroupRequest {
 
 /// Creates a security group (R38).
 #[utoipa::path(post, path = "/v1/groups", tag = "groups", request_body = GroupRequest, responses(
-    (status = 201, description = "created: the new group's id", body = Created), ErrorsOfWrite))]
+    (status = 201, description = "created: the new group, `{id, name}`", body = Created), ErrorsOfWrite))]
 pub async fn create_group(
     State(app): State<AppState>,
     Authed(caller): Authed,
@@ -559,7 +616,7 @@ pub async fn create_group(
     let name = body.name;
     let committed =
         run(&app, &caller, source, move |tx| tx.create_group(owner, name.clone())).await?;
-    Ok(created(&committed))
+    Ok(created(&app, &committed))
 }
 
 /// Moves a tenant into a group (R38: out of its old group of the same owner).
@@ -598,7 +655,7 @@ pub struct ResourceRequest {
 /// Creates a resource in a tenant.
 #[utoipa::path(post, path = "/v1/tenants/{id}/resources", tag = "resources", request_body = ResourceRequest,
     params(("id" = String, Path, description = "tenant id or key")),
-    responses((status = 201, description = "created: the new resource's id", body = Created), ErrorsOfWrite))]
+    responses((status = 201, description = "created: the new resource, `{id, key}`", body = Created), ErrorsOfWrite))]
 pub async fn create_resource(
     State(app): State<AppState>,
     Authed(caller): Authed,
@@ -630,7 +687,7 @@ pub async fn create_resource(
             .transpose()?,
     };
     let committed = run(&app, &caller, source, move |tx| tx.create_resource(new.clone())).await?;
-    Ok(created(&committed))
+    Ok(created(&app, &committed))
 }
 
 #[derive(Debug, Clone, Deserialize, ToSchema)]
@@ -721,6 +778,8 @@ pub struct AccessCodeIssued {
     pub id: String,
     /// Shown once; only its hash is stored.
     pub code: String,
+    /// The tenant whose roles it gives.
+    pub tenant: TenantRef,
 }
 
 /// Issues an access code for a tenant ("Add Access to Another Business", R37a).
@@ -755,7 +814,14 @@ pub async fn issue_access_code(
     .await?;
     let mut response = written(
         &committed,
-        (StatusCode::CREATED, Json(AccessCodeIssued { id: committed.output.to_string(), code })),
+        (
+            StatusCode::CREATED,
+            Json(AccessCodeIssued {
+                id: committed.output.to_string(),
+                code,
+                tenant: TenantRef::of(&s, tenant),
+            }),
+        ),
     );
     response.extensions_mut().insert(crate::idempotency::CarriesSecret);
     Ok(response)
@@ -769,9 +835,11 @@ pub struct RedeemRequest {
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Redeemed {
-    pub tenant: String,
+    /// The tenant the roles hold in.
+    pub tenant: TenantRef,
     /// Who got the roles: the caller, or (for a secondary logon) its owner (R37).
-    pub holder: String,
+    pub holder: PrincipalRef,
+    /// The new assignments' ids (`a12`), as listed in the holder's `assignments`.
     pub assignments: Vec<String>,
 }
 
@@ -788,9 +856,10 @@ pub async fn redeem_access_code(
     let hash = deputy_service::tokens::hash_token(&body.code);
     let committed = run(&app, &caller, source, move |tx| tx.redeem_access_code(&hash)).await?;
     let r = &committed.output;
+    let s = app.deputy().snapshot();
     let view = Redeemed {
-        tenant: r.tenant.to_string(),
-        holder: r.holder.to_string(),
+        tenant: TenantRef::of(&s, r.tenant),
+        holder: PrincipalRef::of(&s, r.holder),
         assignments: r.assignments.iter().map(ToString::to_string).collect(),
     };
     Ok(written(&committed, Json(view)))
@@ -938,7 +1007,7 @@ pub struct ServiceAccountRequest {
 /// API keys next.
 #[utoipa::path(post, path = "/v1/tenants/{id}/service-accounts", tag = "principals", request_body = ServiceAccountRequest,
     params(("id" = String, Path, description = "tenant id or key")),
-    responses((status = 201, description = "created: the new service account's id", body = Created), ErrorsOfWrite))]
+    responses((status = 201, description = "created: the new service account, `{id, logon}`", body = Created), ErrorsOfWrite))]
 pub async fn create_service_account(
     State(app): State<AppState>,
     Authed(caller): Authed,
@@ -952,5 +1021,5 @@ pub async fn create_service_account(
         tx.create_service_account(tenant, name.clone(), description.clone())
     })
     .await?;
-    Ok(created(&committed))
+    Ok(created(&app, &committed))
 }

@@ -1,6 +1,6 @@
 //! Principals: the caller itself, one principal, new users, invitations, API keys.
 
-use super::refs::{PrincipalRef, TenantRef};
+use super::refs::{PrincipalRef, ScopeRef, TenantRef};
 use super::{ApiJson, blocking, written};
 use crate::caller::{Authed, CallerMustChange, Source};
 use crate::openapi::{ErrorsOfHashing, ErrorsOfMail, ErrorsOfRead, ErrorsOfSession, ErrorsOfWrite};
@@ -119,35 +119,25 @@ pub struct AssignmentView {
     pub role: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub permission: Option<String>,
-    /// `tenant`, `resource`, `client` (partner role) or `group` (partner role).
-    pub scope: String,
-    /// The tenant, resource or group id.
-    pub target: String,
-    pub subtree: bool,
+    /// Where it holds: `{type, id, key}` for a tenant (with `subtree`), resource or client
+    /// tenant, `{type: group, id, name}` for a partner's security group.
+    pub target: ScopeRef,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub expires_at: Option<i64>,
 }
 
 impl AssignmentView {
     fn of(s: &Snapshot, a: &deputy_core::Assignment) -> AssignmentView {
-        use deputy_core::{Bundle, Scope};
+        use deputy_core::Bundle;
         let (role, permission) = match a.bundle {
             Bundle::Role(r) => (Some(s.catalog.role_name(r).to_owned()), None),
             Bundle::Permission(x) => (None, Some(s.catalog.perm_name(x).to_owned())),
-        };
-        let (scope, target, subtree) = match a.scope {
-            Scope::Tenant { tenant, subtree } => ("tenant", tenant.to_string(), subtree),
-            Scope::Resource { resource } => ("resource", resource.to_string(), false),
-            Scope::Client { client } => ("client", client.to_string(), false),
-            Scope::Group { group } => ("group", group.to_string(), false),
         };
         AssignmentView {
             id: a.id.to_string(),
             role,
             permission,
-            scope: scope.to_owned(),
-            target,
-            subtree,
+            target: ScopeRef::of(s, a.scope),
             expires_at: a.expires_at,
         }
     }
@@ -198,7 +188,8 @@ fn principal_id(s: &Snapshot, text: &str) -> Result<PrincipalId, ApiError> {
 pub struct MeView {
     #[serde(flatten)]
     pub principal: PrincipalView,
-    /// The tenant the session acts in: home, or the client switched into (R43).
+    /// The tenant the session acts in: home, or the client switched into (R43); while
+    /// impersonating, the target's home, where the target acts (R48).
     pub acting_tenant: TenantRef,
     /// While impersonating (R48): the principal acted as. The banner says so.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -225,7 +216,8 @@ pub async fn me(
         .map(|t| PrincipalView::of(&s, t, false));
     Ok(Json(MeView {
         principal: PrincipalView::of(&s, p, false),
-        acting_tenant: TenantRef::of(&s, caller.data.switched.map_or(p.home, TenantId)),
+        // Impersonating, the target's home, as the session answers say (R48).
+        acting_tenant: TenantRef::of(&s, caller.acting_tenant(&s).unwrap_or(p.home)),
         impersonation_expires_at: impersonating.as_ref().and(caller.data.impersonation_expires_ms),
         impersonating,
         must_change_password: caller.data.must_change_password,

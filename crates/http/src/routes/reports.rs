@@ -376,10 +376,11 @@ pub struct ReviewParams {
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct ReviewRowView {
-    pub principal: String,
+    pub principal: PrincipalRef,
+    /// Present when the access is held only switched into this client.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub switched_into: Option<String>,
-    pub tenant: String,
+    pub switched_into: Option<TenantRef>,
+    pub tenant: TenantRef,
     pub permission: String,
     /// Why, with provenance (R69): `role via scope, assigned by … at …`.
     #[schema(value_type = Vec<Object>)]
@@ -432,35 +433,58 @@ fn review_response(
         (start, end, (end < rows.len()).then(|| format!("{revision}:{end}")))
     };
     let rows = &rows[start..end];
-    let tname = |t: TenantId| s.tenant(t).map_or(t.to_string(), |t| t.key.clone());
     let views: Vec<ReviewRowView> = rows
         .iter()
         .map(|r| ReviewRowView {
-            principal: s
-                .principal(r.principal)
-                .map_or(r.principal.to_string(), |p| p.logon.to_string()),
-            switched_into: r.switched.map(tname),
-            tenant: tname(r.tenant),
+            principal: PrincipalRef::of(s, r.principal),
+            switched_into: r.switched.map(|t| TenantRef::of(s, t)),
+            tenant: TenantRef::of(s, r.tenant),
             permission: s.catalog.perm_name(r.permission).to_owned(),
             paths: serde_json::to_value(&r.paths).unwrap_or_default(),
         })
         .collect();
     if csv {
-        let mut out = String::from("principal,switched_into,tenant,permission,reasons\n");
-        for v in &views {
-            let reasons = v.paths.to_string().replace('"', "\"\"");
-            out.push_str(&format!(
-                "{},{},{},{},\"{}\"\n",
-                v.principal,
-                v.switched_into.as_deref().unwrap_or(""),
-                v.tenant,
-                v.permission,
-                reasons
-            ));
-        }
-        return Ok(([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], out).into_response());
+        return Ok(([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], review_csv(&views))
+            .into_response());
     }
     Ok(Json(ReviewView { revision, rows: views, next_cursor }).into_response())
+}
+
+/// The header of a review's CSV: each principal and tenant by id and by logon or key, as
+/// in the JSON rows (R57, R72).
+pub const REVIEW_CSV_HEADER: &str = "principal_id,principal_logon,switched_into_id,switched_into_key,tenant_id,tenant_key,permission,reasons";
+
+/// One CSV field: quoted when it holds a separator, a quote or a line break (RFC 4180).
+fn csv_field(value: &str) -> String {
+    if value.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", value.replace('"', "\"\""))
+    } else {
+        value.to_owned()
+    }
+}
+
+/// A whole review as CSV, under [`REVIEW_CSV_HEADER`]; the reasons are the JSON rows'
+/// `paths`.
+fn review_csv(views: &[ReviewRowView]) -> String {
+    let mut out = format!("{REVIEW_CSV_HEADER}\n");
+    for v in views {
+        let (switched_id, switched_key) =
+            v.switched_into.as_ref().map_or(("", ""), |t| (t.id.as_str(), t.key.as_str()));
+        let fields = [
+            v.principal.id.as_str(),
+            v.principal.logon.as_str(),
+            switched_id,
+            switched_key,
+            v.tenant.id.as_str(),
+            v.tenant.key.as_str(),
+            v.permission.as_str(),
+        ];
+        let line: Vec<String> = fields.iter().map(|f| csv_field(f)).collect();
+        // The reasons are always quoted, as before: a JSON array holds commas.
+        let reasons = v.paths.to_string().replace('"', "\"\"");
+        out.push_str(&format!("{},\"{reasons}\"\n", line.join(",")));
+    }
+    out
 }
 
 /// Every principal's effective access in a tenant, with the reasons (R72), as JSON or CSV;

@@ -11,6 +11,7 @@ use axum::response::Response;
 use deputy_http::AppState;
 use deputy_http::routes::ApiQuery;
 use deputy_http::routes::lists::{ActivityParams, activity};
+use deputy_http::routes::refs::EntityRef;
 use maud::html;
 use serde::Deserialize;
 
@@ -24,6 +25,17 @@ pub struct Filters {
     action: String,
     #[serde(default)]
     cursor: Option<String>,
+}
+
+/// An entry's principal or tenant by name when the API named it (the viewer may see it,
+/// R58), else by id alone.
+fn label(s: &deputy_core::State, e: &EntityRef) -> String {
+    match (e.kind.as_str(), &e.logon, &e.key, &e.name) {
+        ("principal", Some(_), _, _) => principal_name(s, &e.id),
+        ("tenant", _, Some(_), _) => tenant_name(s, &e.id),
+        (_, Some(name), _, _) | (_, _, Some(name), _) | (_, _, _, Some(name)) => name.clone(),
+        _ => e.id.clone(),
+    }
 }
 
 fn some(text: &str) -> Option<String> {
@@ -72,9 +84,9 @@ pub async fn page(
                             tr {
                                 td { (when(e.at)) }
                                 td { (e.action) }
-                                td { (e.actor.as_deref().map(|a| principal_name(&s, a)).unwrap_or_default()) }
-                                td { (e.subject.as_deref().map(|a| principal_name(&s, a)).unwrap_or_default()) }
-                                td { (e.tenant.as_deref().map(|t| tenant_name(&s, t)).unwrap_or_default()) }
+                                td { (e.actor.as_ref().map(|a| label(&s, a)).unwrap_or_default()) }
+                                td { (e.subject.as_ref().map(|a| label(&s, a)).unwrap_or_default()) }
+                                td { (e.tenant.as_ref().map(|t| label(&s, t)).unwrap_or_default()) }
                                 td { @if e.acting_as.as_object().is_some_and(|o| !o.is_empty()) { (e.acting_as.to_string()) } }
                                 td { (e.source.clone().unwrap_or_default()) }
                             }

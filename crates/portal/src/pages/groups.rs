@@ -13,7 +13,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum_extra::extract::Form;
-use deputy_core::{GroupOwner, PrincipalId, Scope, State as Snapshot, TenantId};
+use deputy_core::{GroupOwner, PrincipalId, State as Snapshot, TenantId};
 use deputy_http::AppState;
 use deputy_http::caller::Source;
 use deputy_http::routes::ApiJson;
@@ -26,19 +26,10 @@ fn owner(s: &Snapshot, viewer: &Viewer) -> Option<PrincipalId> {
     deputy_service::resolve::principal(s, &viewer.acting_principal().id).ok()
 }
 
-/// The businesses the owner acts in: its home and every tenant it holds a role in.
+/// The businesses the owner acts in: the tenants its groups partition (R38), as
+/// `GET /v1/groups/{id}` reads them.
 fn businesses(s: &Snapshot, owner: PrincipalId) -> Vec<TenantId> {
-    let Some(p) = s.principal(owner) else { return vec![] };
-    let mut tenants: Vec<TenantId> = std::iter::once(p.home)
-        .chain(p.assignments.iter().filter_map(|a| match a.scope {
-            Scope::Tenant { tenant, .. } => Some(tenant),
-            Scope::Resource { resource } => s.resource(resource).map(|r| r.tenant),
-            Scope::Client { .. } | Scope::Group { .. } => None,
-        }))
-        .collect();
-    tenants.sort_unstable();
-    tenants.dedup();
-    tenants
+    s.tenants_of_group_owner(GroupOwner::User(owner))
 }
 
 fn groups(s: &Snapshot, owner: PrincipalId) -> Vec<(String, String)> {

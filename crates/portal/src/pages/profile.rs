@@ -25,12 +25,14 @@ pub async fn home() -> Response {
 /// An assignment in words: "admin in Natural Health (and below)".
 pub(crate) fn assignment_text(s: &Snapshot, a: &AssignmentView) -> String {
     let what = a.role.clone().or_else(|| a.permission.clone()).unwrap_or_default();
-    let place = match a.scope.as_str() {
-        "tenant" => tenant_name(s, &a.target),
-        "client" => format!("client {}", tenant_name(s, &a.target)),
-        other => format!("{other} {}", a.target),
+    let t = &a.target;
+    let place = match t.kind.as_str() {
+        "tenant" => tenant_name(s, &t.id),
+        "client" => format!("client {}", tenant_name(s, &t.id)),
+        "group" => format!("group {}", t.name.as_deref().unwrap_or(&t.id)),
+        other => format!("{other} {}", t.key.as_deref().unwrap_or(&t.id)),
     };
-    let below = if a.subtree { " and below" } else { "" };
+    let below = if t.subtree == Some(true) { " and below" } else { "" };
     format!("{what} in {place}{below}")
 }
 
