@@ -2022,6 +2022,17 @@ async fn r48_r57_me_and_the_session_answers_agree_on_the_acting_tenant() {
     let (_, me) = s.get(body["token"].as_str().unwrap(), "/v1/me").await;
     assert_eq!(me["acting_tenant"], body["acting_tenant"], "/v1/me says the same: {me}");
     assert_eq!(me["logon"], "operator", "the principal is still the impersonator");
+    // The access token says the same (R48, R71): `sub` is Jane, homed and acting at
+    // Natural Health, and `act` names the operator.
+    let (status, issued) =
+        s.post(body["token"].as_str().unwrap(), "/v1/auth/token", json!({})).await;
+    assert_eq!(status, StatusCode::OK, "{issued}");
+    let payload = issued["access_token"].as_str().unwrap().split('.').nth(1).unwrap().to_owned();
+    let claims: Value = serde_json::from_slice(&base64_url(&payload)).unwrap();
+    assert_eq!(claims["sub"], s.demo.jane.to_string(), "{claims}");
+    assert_eq!(claims["tenant"], s.demo.natural_health.to_string(), "{claims}");
+    assert_eq!(claims["acting_tenant"], s.demo.natural_health.to_string(), "{claims}");
+    assert_eq!(claims["act"]["sub"], s.demo.operator.to_string(), "{claims}");
     let (_, back) =
         s.post(body["token"].as_str().unwrap(), "/v1/session/stop-impersonating", json!({})).await;
     assert_eq!(back["acting_tenant"], root, "{back}");

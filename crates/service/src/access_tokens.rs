@@ -113,11 +113,19 @@ fn signing_key(keys: &[SigningKeyRow], now_ms: i64) -> Option<&SigningKeyRow> {
     keys.iter().filter(|k| k.activates_ms <= now_ms).max_by_key(|k| (k.activates_ms, k.created_ms))
 }
 
+/// The tenants a token names: `sub`'s home, and where the session acts (the target's home
+/// while impersonating, the client when switched; R48, R51 step 2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TokenTenants {
+    pub home: TenantId,
+    pub acting: TenantId,
+}
+
 /// Signs an access token for a session.
 pub fn issue(
     store: &impl SecretStore,
     caller: &Caller,
-    home: TenantId,
+    tenants: TokenTenants,
     issuer: &str,
     audience: &str,
     epoch: u64,
@@ -136,8 +144,8 @@ pub fn issue(
         iss: issuer.to_owned(),
         aud: audience.to_owned(),
         sub: sub.to_string(),
-        tenant: home.to_string(),
-        acting_tenant: caller.data.switched.map_or(home, TenantId).to_string(),
+        tenant: tenants.home.to_string(),
+        acting_tenant: tenants.acting.to_string(),
         // A handle derived from the session's hash: never the session secret itself.
         sid: caller.secret_hash.chars().take(16).collect(),
         epoch: format!("{epoch:x}"),

@@ -709,13 +709,16 @@ impl<S: Store + SecretStore> Auth<S> {
             )));
         }
         let s = self.deputy.snapshot();
-        let home =
-            s.principal(caller.principal).map(|p| p.home).ok_or(AuthError::Unauthenticated)?;
+        // `sub` is the target while impersonating: its home, and the session's one acting
+        // tenant (what /v1/me and the session answers say too).
+        let sub = caller.data.impersonating.map_or(caller.principal, PrincipalId);
+        let home = s.principal(sub).map(|p| p.home).ok_or(AuthError::Unauthenticated)?;
+        let acting = caller.acting_tenant(&s).unwrap_or(home);
         let origin = self.settings.public_origin.trim_end_matches('/');
         Ok(crate::access_tokens::issue(
             self.store(),
             caller,
-            home,
+            crate::access_tokens::TokenTenants { home, acting },
             origin,
             origin,
             self.deputy.epoch(),
