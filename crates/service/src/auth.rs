@@ -254,10 +254,22 @@ impl<S: Store + SecretStore> std::fmt::Debug for Auth<S> {
     }
 }
 
+/// The principal id of the decoy password row (R15): beyond any id a principal gets.
+const DECOY_PASSWORD_ROW: u32 = u32::MAX;
+
 impl<S: Store + SecretStore> Auth<S> {
     pub fn new(deputy: Arc<Deputy<S>>, settings: AuthSettings) -> Result<Self, AuthError> {
         let hasher = Hasher::new(settings.hash_cost, settings.hash_limits);
         let dummy_phc = hasher.permit()?.hash(&passwords::generate()?)?;
+        // R15: an unknown logon reads this decoy row, a real row found like anyone's, so
+        // that a miss is not faster than a hit. Its hash is of a random password nobody
+        // holds, and no principal has its id.
+        deputy.store().put_password(&PasswordRow {
+            principal: DECOY_PASSWORD_ROW,
+            phc: dummy_phc.clone(),
+            must_change: false,
+            changed_ms: 0,
+        })?;
         Ok(Auth { deputy, settings, hasher, dummy_phc, credentials: RwLock::new(HashMap::new()) })
     }
 
@@ -405,8 +417,8 @@ impl<S: Store + SecretStore> Auth<S> {
             Some(d) if d.linked_password => p.owner().unwrap_or(p.id),
             _ => p.id,
         });
-        // The same read for unknown logons: of a row that cannot exist.
-        let stored = self.store().password(password_of.map_or(u32::MAX, |id| id.0))?;
+        // The same read for unknown logons: of the decoy row, found as a real one is.
+        let stored = self.store().password(password_of.map_or(DECOY_PASSWORD_ROW, |id| id.0))?;
         let matches = permit.verify(password, stored.as_ref().map_or(&self.dummy_phc, |r| &r.phc));
         let can_sign_in = principal.is_some_and(|p| {
             p.status == Status::Active
