@@ -82,24 +82,26 @@ fn nav_items(app: &AppState, viewer: &Viewer) -> Vec<NavItem> {
         items.push(NavItem { href: "/logons", label: "Manage Secondary Logons" });
     }
     let acting_tenant = viewer.acting_tenant(&s);
-    if acting_tenant.is_some_and(|t| viewer.holds(app, &s, "users.view", t)) {
+    if acting_tenant.is_some_and(|t| viewer.holds(app, &s, deputy_core::perms::USERS_VIEW, t)) {
         items.push(NavItem { href: "/users", label: "Admin → Users" });
     }
-    if acting_tenant.is_some_and(|t| viewer.holds(app, &s, "tenants.view", t)) {
+    if acting_tenant.is_some_and(|t| viewer.holds(app, &s, deputy_core::perms::TENANTS_VIEW, t)) {
         items.push(NavItem { href: "/tenants", label: "Tenants" });
     }
     if let Some(t) = acting_tenant {
         // R42: a partner sees its clients; every tenant sees who may act in it.
         let partner = s.tenant(t).is_some_and(|x| x.partner);
-        if partner && viewer.holds(app, &s, "tenants.view", t) {
+        if partner && viewer.holds(app, &s, deputy_core::perms::TENANTS_VIEW, t) {
             items.push(NavItem { href: "/customers", label: "My Customers" });
         }
-        if viewer.holds(app, &s, "partners.manage", t) || viewer.holds(app, &s, "tenants.view", t) {
+        if viewer.holds(app, &s, deputy_core::perms::PARTNERS_MANAGE, t)
+            || viewer.holds(app, &s, deputy_core::perms::TENANTS_VIEW, t)
+        {
             items.push(NavItem { href: "/partners", label: "Partner Access" });
         }
     }
     items.push(NavItem { href: "/activity", label: "Activity" });
-    if s.root().is_some_and(|root| viewer.holds(app, &s, "outbox.view", root)) {
+    if s.root().is_some_and(|root| viewer.holds(app, &s, deputy_core::perms::OUTBOX_VIEW, root)) {
         items.push(NavItem { href: "/outbox", label: "Outbox" });
     }
     items

@@ -209,7 +209,7 @@ fn token_of(app: &AppState, s: &Snapshot) -> String {
 /// Whether the caller may see tenant `tenant` (R58): its home, `tenants.view` or
 /// `users.view` there (the engine's `can_see`), or `checks.read` there.
 pub(crate) fn sees_tenant(app: &AppState, s: &Snapshot, actor: Actor, tenant: TenantId) -> bool {
-    super::holds(app, s, actor, "checks.read", tenant)
+    super::holds(app, s, actor, deputy_core::perms::CHECKS_READ, tenant)
         || s.decide(actor, app.deputy().now(), |tx| Ok(tx.can_see(tenant))).is_ok_and(|d| d.output)
 }
 
@@ -280,7 +280,7 @@ impl<'a> Sight<'a> {
             s,
             actor: caller.actor(),
             now: app.deputy().now(),
-            checks_read: s.catalog.permission_id("checks.read"),
+            checks_read: s.catalog.permission_id(deputy_core::perms::CHECKS_READ),
             reads: Memo::new(),
             admits: Memo::new(),
             sees: Memo::new(),
@@ -321,8 +321,13 @@ impl<'a> Sight<'a> {
         // path asks this); the engine's whole rule needs a transaction.
         self.sees.get(p, || {
             self.s.principal(p).is_some_and(|principal| {
-                super::holds(self.app, self.s, self.actor, "users.view", principal.home)
-                    || super::sees(self.app, self.s, self.actor, principal)
+                super::holds(
+                    self.app,
+                    self.s,
+                    self.actor,
+                    deputy_core::perms::USERS_VIEW,
+                    principal.home,
+                ) || super::sees(self.app, self.s, self.actor, principal)
             })
         })
     }

@@ -69,9 +69,13 @@ pub(crate) fn sees_groups_of(
 ) -> bool {
     match owner {
         GroupOwner::User(u) => s.principal(u).is_some_and(|p| super::sees(app, s, actor, p)),
-        GroupOwner::Tenant(t) => ["partners.manage", "groups.manage", "tenants.view"]
-            .iter()
-            .any(|x| super::holds(app, s, actor, x, t)),
+        GroupOwner::Tenant(t) => [
+            deputy_core::perms::PARTNERS_MANAGE,
+            deputy_core::perms::GROUPS_MANAGE,
+            deputy_core::perms::TENANTS_VIEW,
+        ]
+        .iter()
+        .any(|x| super::holds(app, s, actor, x, t)),
     }
 }
 

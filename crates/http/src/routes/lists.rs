@@ -85,10 +85,10 @@ pub async fn tenant_principals(
     let s = app.deputy().snapshot();
     let not_found = || ApiError::not_found(format!("no tenant `{id}`"));
     let tenant = resolve::tenant(&s, &id).map_err(|_| not_found())?;
-    if !super::holds(&app, &s, caller.actor(), "users.view", tenant) {
+    if !super::holds(&app, &s, caller.actor(), deputy_core::perms::USERS_VIEW, tenant) {
         return Err(not_found());
     }
-    let manages = super::holds(&app, &s, caller.actor(), "users.modify", tenant);
+    let manages = super::holds(&app, &s, caller.actor(), deputy_core::perms::USERS_MODIFY, tenant);
     let mut ids: Vec<u32> = s.members(tenant).map(|p| p.id.0).collect();
     ids.sort_unstable();
     let page = page(ids.into_iter(), &params, |id| {
@@ -124,19 +124,23 @@ pub async fn tenant_children(
         Actor::Principal { id, .. } => s.principal(id).map(|p| p.home),
         Actor::System => None,
     };
-    if home != Some(tenant) && !super::holds(&app, &s, actor, "tenants.view", tenant) {
+    if home != Some(tenant)
+        && !super::holds(&app, &s, actor, deputy_core::perms::TENANTS_VIEW, tenant)
+    {
         return Err(not_found());
     }
     let mut ids: Vec<u32> = s.children(tenant).map(|t| t.0).collect();
     ids.sort_unstable();
     let page = page(ids.into_iter(), &params, |id| {
         let t = s.tenant(TenantId(id))?;
-        super::holds(&app, &s, actor, "tenants.view", t.id).then(|| TenantSummary {
-            id: t.id.to_string(),
-            key: t.key.clone(),
-            name: t.name.clone(),
-            partner: t.partner,
-            suspended: t.suspended,
+        super::holds(&app, &s, actor, deputy_core::perms::TENANTS_VIEW, t.id).then(|| {
+            TenantSummary {
+                id: t.id.to_string(),
+                key: t.key.clone(),
+                name: t.name.clone(),
+                partner: t.partner,
+                suspended: t.suspended,
+            }
         })
     })?;
     Ok(Json(page))
@@ -210,7 +214,7 @@ pub async fn activity(
         })
         .transpose()?;
     if let Some(t) = tenant
-        && !super::holds(&app, &s, actor, "activity.view", t)
+        && !super::holds(&app, &s, actor, deputy_core::perms::ACTIVITY_VIEW, t)
     {
         return Err(ApiError::not_found(format!("no tenant `{t}`")).field("tenant"));
     }
@@ -221,7 +225,11 @@ pub async fn activity(
             })?;
             let home = s.principal(id).map(|x| x.home);
             let own = id == caller.principal;
-            if !own && !home.is_some_and(|h| super::holds(&app, &s, actor, "activity.view", h)) {
+            if !own
+                && !home.is_some_and(|h| {
+                    super::holds(&app, &s, actor, deputy_core::perms::ACTIVITY_VIEW, h)
+                })
+            {
                 return Err(ApiError::not_found(format!("no principal `{p}`")).field("principal"));
             }
             Some(id)
@@ -342,8 +350,8 @@ pub async fn grant(
         id.parse::<deputy_core::GrantId>().ok().and_then(|g| s.grant(g)).ok_or_else(not_found)?;
     let actor = caller.actor();
     let sees = |t: TenantId| {
-        super::holds(&app, &s, actor, "partners.manage", t)
-            || super::holds(&app, &s, actor, "tenants.view", t)
+        super::holds(&app, &s, actor, deputy_core::perms::PARTNERS_MANAGE, t)
+            || super::holds(&app, &s, actor, deputy_core::perms::TENANTS_VIEW, t)
     };
     if !sees(g.client) && !sees(g.partner) {
         return Err(not_found());
@@ -366,8 +374,8 @@ pub async fn tenant_grants(
     let not_found = || ApiError::not_found(format!("no tenant `{id}`"));
     let tenant = resolve::tenant(&s, &id).map_err(|_| not_found())?;
     let actor = caller.actor();
-    if !super::holds(&app, &s, actor, "partners.manage", tenant)
-        && !super::holds(&app, &s, actor, "tenants.view", tenant)
+    if !super::holds(&app, &s, actor, deputy_core::perms::PARTNERS_MANAGE, tenant)
+        && !super::holds(&app, &s, actor, deputy_core::perms::TENANTS_VIEW, tenant)
     {
         return Err(not_found());
     }

@@ -243,7 +243,7 @@ pub async fn get_principal(
     Ok(Json(PrincipalView::of(
         &s,
         p,
-        super::holds(&app, &s, caller.actor(), "users.modify", p.home),
+        super::holds(&app, &s, caller.actor(), deputy_core::perms::USERS_MODIFY, p.home),
     )))
 }
 

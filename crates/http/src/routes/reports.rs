@@ -505,7 +505,7 @@ pub async fn review_tenant(
     let s = app.deputy().snapshot();
     let not_found = || ApiError::not_found(format!("no tenant `{id}`"));
     let tenant = resolve::tenant(&s, &id).map_err(|_| not_found())?;
-    if !holds(&app, &s, caller.actor(), "users.view", tenant) {
+    if !holds(&app, &s, caller.actor(), deputy_core::perms::USERS_VIEW, tenant) {
         return Err(not_found());
     }
     let (rows, revision) = app.deputy().review_tenant(tenant);
@@ -669,7 +669,8 @@ pub struct ApiKeyView {
 }
 
 fn may_manage_keys(app: &AppState, s: &Snapshot, caller: &Caller, account: PrincipalId) -> bool {
-    s.principal(account).is_some_and(|p| holds(app, s, caller.actor(), "keys.manage", p.home))
+    s.principal(account)
+        .is_some_and(|p| holds(app, s, caller.actor(), deputy_core::perms::KEYS_MANAGE, p.home))
 }
 
 /// A service account's API keys, with their last use (R24).
@@ -817,7 +818,7 @@ pub async fn outbox(
 ) -> Result<Json<MailPage>, ApiError> {
     let s = app.deputy().snapshot();
     let root = s.root().ok_or_else(|| ApiError::not_found("no outbox"))?;
-    if !holds(&app, &s, caller.actor(), "outbox.view", root) {
+    if !holds(&app, &s, caller.actor(), deputy_core::perms::OUTBOX_VIEW, root) {
         return Err(ApiError::not_found("no outbox"));
     }
     let limit = page_limit(params.limit)?;

@@ -55,9 +55,11 @@ fn view(s: &deputy_core::State, t: &Tenant, internal: bool) -> TenantView {
 pub(crate) fn may_view(app: &AppState, s: &Snapshot, actor: Actor, tenant: TenantId) -> bool {
     let Actor::Principal { id: acting, .. } = actor else { return false };
     s.principal(acting).is_some_and(|p| p.home == tenant)
-        || super::holds(app, s, actor, "tenants.view", tenant)
-        || s.decide(actor, app.deputy().now(), |tx| Ok(tx.may_over("tenants.manage", tenant)))
-            .is_ok_and(|d| d.output)
+        || super::holds(app, s, actor, deputy_core::perms::TENANTS_VIEW, tenant)
+        || s.decide(actor, app.deputy().now(), |tx| {
+            Ok(tx.may_over(deputy_core::perms::TENANTS_MANAGE, tenant))
+        })
+        .is_ok_and(|d| d.output)
 }
 
 /// One tenant: the caller's home, or one where it holds `tenants.view` (else 404, R58).

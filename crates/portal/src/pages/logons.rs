@@ -116,7 +116,7 @@ async fn render_list(
     };
     // R17: warn when a linked logon could manage users.
     let may_manage_users = deputy_service::resolve::tenant(&s, &owner.home.id)
-        .is_ok_and(|t| viewer.holds(app, &s, "users.modify", t));
+        .is_ok_and(|t| viewer.holds(app, &s, deputy_core::perms::USERS_MODIFY, t));
     let (status, error, form) = match refused {
         Some((status, error, form)) => (status, Some(error), form),
         None => (StatusCode::OK, None, NewLogonForm::default()),

@@ -94,7 +94,7 @@ async fn render(
     // R42: "Access Received" shows only once some client granted access.
     let show_received = !received.is_empty();
     let on_received = show_received && tab.as_deref() == Some("received");
-    let manages = viewer.holds(app, &s, "partners.manage", here);
+    let manages = viewer.holds(app, &s, deputy_core::perms::PARTNERS_MANAGE, here);
     let roles: Vec<String> = s.catalog.roles.iter().map(|r| r.name.clone()).collect();
     // R70: both sides are told, here as by mail, before a grant expires.
     let soon = app.deputy().now() + EXPIRY_NOTICE_MS;
@@ -291,9 +291,9 @@ async fn render_received(
         let id = grant.parse::<deputy_core::GrantId>().ok()?;
         s.grants_to(h).find(|g| g.id == id).cloned()
     });
-    let Some(g) =
-        found.filter(|_| here.is_some_and(|h| viewer.holds(app, &s, "partners.manage", h)))
-    else {
+    let Some(g) = found.filter(|_| {
+        here.is_some_and(|h| viewer.holds(app, &s, deputy_core::perms::PARTNERS_MANAGE, h))
+    }) else {
         let body = html! { (error_box(Some(&format!("no grant `{grant}`")))) };
         return page_with_status(app, viewer, flash, StatusCode::NOT_FOUND, "Manage Access", body);
     };
@@ -490,7 +490,7 @@ pub async fn customers(State(app): State<AppState>, viewer: Viewer, flash: Flash
                         @let may = s.may_switch_into(me, *c, now);
                         td { @if may { "yes" } @else { "no: no roles given to you there" } }
                         td {
-                            @if viewer.acting_tenant(&s) == Some(*c) && viewer.holds(&app, &s, "users.view", *c) {
+                            @if viewer.acting_tenant(&s) == Some(*c) && viewer.holds(&app, &s, deputy_core::perms::USERS_VIEW, *c) {
                                 a href=(format!("/users?tenant={c}")) { "Its users" } " "
                             }
                             @if may && viewer.me.impersonating.is_none() {
@@ -525,7 +525,8 @@ pub async fn change_form(
     let s = app.deputy().snapshot();
     let here = viewer.acting_tenant(&s);
     let found = grant_terms(&app, &grant).filter(|g| {
-        Some(g.client) == here && here.is_some_and(|h| viewer.holds(&app, &s, "partners.manage", h))
+        Some(g.client) == here
+            && here.is_some_and(|h| viewer.holds(&app, &s, deputy_core::perms::PARTNERS_MANAGE, h))
     });
     let Some(g) = found else {
         let body = html! { (error_box(Some(&format!("no grant `{grant}`")))) };

@@ -63,26 +63,26 @@ async fn render(
     .map(|axum::Json(p)| p.items)
     .unwrap_or_default();
     let id = deputy_service::resolve::tenant(&s, &t.id).ok();
-    let manages = id.is_some_and(|x| viewer.holds(app, &s, "tenants.manage", x));
+    let manages = id.is_some_and(|x| viewer.holds(app, &s, deputy_core::perms::TENANTS_MANAGE, x));
     let parent_visible = t
         .parent
         .as_ref()
         .map(|p| p.id.as_str())
         .and_then(|p| deputy_service::resolve::tenant(&s, p).ok())
-        .is_some_and(|p| viewer.holds(app, &s, "tenants.view", p));
+        .is_some_and(|p| viewer.holds(app, &s, deputy_core::perms::TENANTS_VIEW, p));
     // R3: only from above; the tenant's own admins do not entitle themselves.
     let entitles = t
         .parent
         .as_ref()
         .map(|p| p.id.as_str())
         .and_then(|p| deputy_service::resolve::tenant(&s, p).ok())
-        .is_some_and(|p| viewer.holds(app, &s, "entitlements.manage", p));
+        .is_some_and(|p| viewer.holds(app, &s, deputy_core::perms::ENTITLEMENTS_MANAGE, p));
     // The path from the root: names link where the viewer may look (R58).
     let mut ancestors = Vec::new();
     let mut up = id.and_then(|x| s.tenant(x)).and_then(|x| x.parent);
     while let Some(a) = up {
         let Some(at) = s.tenant(a) else { break };
-        let visible = viewer.holds(app, &s, "tenants.view", a);
+        let visible = viewer.holds(app, &s, deputy_core::perms::TENANTS_VIEW, a);
         ancestors.push((visible.then_some(a), at.name.clone()));
         up = at.parent;
     }
@@ -93,7 +93,7 @@ async fn render(
         .as_ref()
         .map(|p| p.id.as_str())
         .and_then(|p| deputy_service::resolve::tenant(&s, p).ok())
-        .is_some_and(|p| viewer.holds(app, &s, "tenants.manage", p));
+        .is_some_and(|p| viewer.holds(app, &s, deputy_core::perms::TENANTS_MANAGE, p));
     let (status, error) = refused.map_or((StatusCode::OK, None), |(s, e)| (s, Some(e)));
     let body = html! {
         nav aria-label="Tenant path" {
@@ -361,7 +361,7 @@ fn subtree(
     let Ok(id) = deputy_service::resolve::tenant(s, tenant) else { return html! {} };
     let mut children: Vec<_> = s
         .children(id)
-        .filter(|c| viewer.holds(app, s, "tenants.view", *c))
+        .filter(|c| viewer.holds(app, s, deputy_core::perms::TENANTS_VIEW, *c))
         .filter_map(|c| s.tenant(c))
         .collect();
     children.sort_by_key(|c| c.id);

@@ -163,7 +163,8 @@ async fn render_list(
         }
     };
     let tenant_id = deputy_service::resolve::tenant(&s, &tenant).ok();
-    let may_add = tenant_id.is_some_and(|t| viewer.holds(app, &s, "users.create", t));
+    let may_add =
+        tenant_id.is_some_and(|t| viewer.holds(app, &s, deputy_core::perms::USERS_CREATE, t));
     let roles = tenant_id.map(|t| givable_roles(app, &s, viewer, t)).unwrap_or_default();
     let (status, error, form, fresh) = match refused {
         Some((status, error, form)) => (status, Some(error), form, false),
