@@ -1156,6 +1156,21 @@ async fn r53_r67_r72_lookups_what_if_and_reviews_over_http() {
         .await
         .unwrap();
     assert!(csv.starts_with(deputy_http::routes::reports::REVIEW_CSV_HEADER));
+    // The CSV is the whole review: paging parameters are read alike and refused when
+    // malformed (R57), a well-formed cursor changes nothing.
+    for (query, status) in [("cursor=%1Bx", 400), ("limit=0", 400), ("cursor=1:1", 200)] {
+        let r = s
+            .http
+            .get(format!("{}/v1/tenants/bakery/review?format=csv&{query}", s.base))
+            .bearer_auth(&bakery_admin)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), status, "{query}");
+        if status == 200 {
+            assert_eq!(r.text().await.unwrap(), csv, "{query}: the whole review");
+        }
+    }
     // JSON pages to the end (R73), each page bound to the review's revision.
     let mut rows = 0;
     let mut path = "/v1/tenants/bakery/review?limit=5".to_owned();

@@ -404,30 +404,40 @@ fn review_response(
     params: &ReviewParams,
 ) -> Result<Response, ApiError> {
     let csv = csv(params)?;
+    // The paging parameters are read whatever the format, so a malformed one is refused
+    // alike (R57); a CSV review is the whole review and pages nothing.
+    let limit = page_limit(params.limit)?;
+    let cursor = params
+        .cursor
+        .as_deref()
+        .map(|c| {
+            let bad = || {
+                ApiError::bad_request(format!("`{c}` is not a cursor of this review"))
+                    .field("cursor")
+            };
+            let (rev, offset) = c.split_once(':').ok_or_else(bad)?;
+            Ok::<_, ApiError>((
+                rev.parse::<u64>().map_err(|_| bad())?,
+                offset.parse::<usize>().map_err(|_| bad())?,
+            ))
+        })
+        .transpose()?;
     // A JSON page: rows after the cursor's offset, computed on the same revision.
     let (start, end, next_cursor) = if csv {
         (0, rows.len(), None)
     } else {
-        let limit = page_limit(params.limit)?;
-        let start = match params.cursor.as_deref() {
+        let start = match cursor {
             None => 0,
-            Some(c) => {
-                let bad = || {
-                    ApiError::bad_request(format!("`{c}` is not a cursor of this review"))
-                        .field("cursor")
-                };
-                let (rev, offset) = c.split_once(':').ok_or_else(bad)?;
-                if rev.parse::<u64>().map_err(|_| bad())? != revision {
-                    return Err(ApiError::new(
-                        StatusCode::CONFLICT,
-                        "review-changed",
-                        "The review changed since the first page",
-                        "access changed since the first page was computed; start again without a cursor",
-                    )
-                    .field("cursor"));
-                }
-                offset.parse::<usize>().map_err(|_| bad())?.min(rows.len())
+            Some((rev, _)) if rev != revision => {
+                return Err(ApiError::new(
+                    StatusCode::CONFLICT,
+                    "review-changed",
+                    "The review changed since the first page",
+                    "access changed since the first page was computed; start again without a cursor",
+                )
+                .field("cursor"));
             }
+            Some((_, offset)) => offset.min(rows.len()),
         };
         let end = (start + limit).min(rows.len());
         (start, end, (end < rows.len()).then(|| format!("{revision}:{end}")))
