@@ -1,0 +1,105 @@
+//! Access codes (R37a): issued for a tenant, redeemed by a user or a secondary logon's owner.
+
+use super::*;
+
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AccessCodeRequest {
+    /// Roles the code gives in the tenant; each one the issuer could give itself (R27).
+    pub roles: Vec<String>,
+    /// Days until it expires (default 30).
+    #[serde(default)]
+    pub days: Option<i64>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct AccessCodeIssued {
+    pub id: String,
+    /// Shown once; only its hash is stored.
+    pub code: String,
+    /// The tenant whose roles it gives.
+    pub tenant: TenantRef,
+}
+
+/// Issues an access code for a tenant ("Add Access to Another Business", R37a).
+#[utoipa::path(post, path = "/v1/tenants/{id}/access-codes", tag = "access-codes", request_body = AccessCodeRequest,
+    params(("id" = String, Path, description = "tenant id or key")),
+    responses((status = 201, description = "issued: the code, shown this once", body = AccessCodeIssued), ErrorsOfWrite))]
+pub async fn issue_access_code(
+    State(app): State<AppState>,
+    Authed(caller): Authed,
+    Source(source): Source,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<AccessCodeRequest>,
+) -> Result<Response, ApiError> {
+    let s = app.deputy().snapshot();
+    let tenant = resolve::tenant(&s, &id).map_err(missing("id"))?;
+    let roles = roles(&s, &body.roles, "roles")?;
+    let days = body.days.unwrap_or(30);
+    if !(1..=365).contains(&days) {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid",
+            "The request is not valid",
+            "days: between 1 and 365",
+        )
+        .field("days"));
+    }
+    let (code, hash) = deputy_service::tokens::new_token().map_err(ApiError::internal)?;
+    let expires_at = app.deputy().now() + days * 86_400_000;
+    let committed = run(&app, &caller, source, move |tx| {
+        tx.issue_access_code(tenant, roles.clone(), hash.clone(), expires_at)
+    })
+    .await?;
+    let mut response = written(
+        &committed,
+        (
+            StatusCode::CREATED,
+            Json(AccessCodeIssued {
+                id: committed.output.to_string(),
+                code,
+                tenant: TenantRef::of(&s, tenant),
+            }),
+        ),
+    );
+    response.extensions_mut().insert(crate::idempotency::CarriesSecret);
+    Ok(response)
+}
+
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RedeemRequest {
+    pub code: String,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Redeemed {
+    /// The tenant the roles hold in.
+    pub tenant: TenantRef,
+    /// Who got the roles: the caller, or (for a secondary logon) its owner (R37).
+    pub holder: PrincipalRef,
+    /// The new assignments' ids (`a12`), as listed in the holder's `assignments`.
+    pub assignments: Vec<String>,
+}
+
+/// Redeems an access code: its roles in its tenant, as a direct assignment (R37a; for a
+/// secondary logon, on its owner, R37).
+#[utoipa::path(post, path = "/v1/access-codes/redeem", tag = "access-codes", request_body = RedeemRequest, responses(
+    (status = 200, description = "redeemed: the roles given, and to whom", body = Redeemed), ErrorsOfWrite))]
+pub async fn redeem_access_code(
+    State(app): State<AppState>,
+    Authed(caller): Authed,
+    Source(source): Source,
+    ApiJson(body): ApiJson<RedeemRequest>,
+) -> Result<Response, ApiError> {
+    let hash = deputy_service::tokens::hash_token(&body.code);
+    let committed = run(&app, &caller, source, move |tx| tx.redeem_access_code(&hash)).await?;
+    let r = &committed.output;
+    let s = app.deputy().snapshot();
+    let view = Redeemed {
+        tenant: TenantRef::of(&s, r.tenant),
+        holder: PrincipalRef::of(&s, r.holder),
+        assignments: r.assignments.iter().map(ToString::to_string).collect(),
+    };
+    Ok(written(&committed, Json(view)))
+}

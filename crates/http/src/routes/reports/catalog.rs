@@ -1,0 +1,112 @@
+//! The catalog over HTTP (R25): read with its `ETag`, replaced only with a matching `If-Match`.
+
+use super::*;
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct CatalogView {
+    /// The catalog as TOML (R25).
+    pub toml: String,
+}
+
+/// The catalog's entity tag: a digest of its TOML, so it changes exactly when the
+/// catalog does, alike on every replica.
+pub fn catalog_etag(source: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(source.as_bytes());
+    format!("\"{}\"", hex::encode(&digest[..16]))
+}
+
+fn with_etag(mut response: Response, etag: &str) -> Response {
+    if let Ok(value) = axum::http::HeaderValue::from_str(etag) {
+        response.headers_mut().insert(header::ETAG, value);
+    }
+    response
+}
+
+/// The permission catalog and roles (R25), with its `ETag` for a guarded change.
+#[utoipa::path(get, path = "/v1/catalog", tag = "catalog", responses(
+    (status = 200, description = "the catalog", body = CatalogView,
+        headers(("ETag" = String, description = "the catalog's entity tag: send it as `If-Match` to change it"))),
+    ErrorsOfCaller))]
+pub async fn catalog(State(app): State<AppState>, Authed(_caller): Authed) -> Response {
+    let toml = app.deputy().snapshot().catalog.source.clone();
+    let etag = catalog_etag(&toml);
+    with_etag(Json(CatalogView { toml }).into_response(), &etag)
+}
+
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CatalogChange {
+    pub toml: String,
+}
+
+/// Whether an `If-Match` value holds `etag` (strong comparison; `*` holds any).
+fn if_match_holds(if_match: &str, etag: &str) -> bool {
+    if_match.split(',').map(str::trim).any(|tag| tag == "*" || tag == etag)
+}
+
+/// Replaces the catalog (R25: `catalog.manage` in the root; cycles refused; existing ids
+/// kept). Guarded: `If-Match` must carry the `ETag` of the catalog being replaced (or
+/// `*`), else nothing changes (412; 428 without `If-Match`).
+#[utoipa::path(put, path = "/v1/catalog", tag = "catalog", request_body = CatalogChange,
+    params(("If-Match" = String, Header, description = "the `ETag` of the catalog this change replaces, from `GET /v1/catalog` (or `*`)")),
+    responses(
+    (status = 204, description = "changed", headers(("ETag" = String, description = "the new catalog's entity tag"))),
+    ErrorsOfWrite,
+    (status = 412, description = "`If-Match` does not hold the current catalog's `ETag`: it changed since it was read; nothing changed", body = Problem, content_type = "application/problem+json"),
+    (status = 428, description = "no `If-Match`: a catalog change must name the catalog it replaces", body = Problem, content_type = "application/problem+json")))]
+pub async fn change_catalog(
+    State(app): State<AppState>,
+    Authed(caller): Authed,
+    headers: axum::http::HeaderMap,
+    ApiJson(body): ApiJson<CatalogChange>,
+) -> Result<Response, ApiError> {
+    let if_match = headers
+        .get(header::IF_MATCH)
+        .map(|v| v.to_str().map(str::to_owned))
+        .transpose()
+        .map_err(|_| ApiError::bad_request("`If-Match` is not visible ASCII").field("If-Match"))?
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::PRECONDITION_REQUIRED,
+                "precondition-required",
+                "A precondition is required",
+                "send `If-Match` with the `ETag` of `GET /v1/catalog`, so a change never overwrites one made since it was read",
+            )
+            .field("If-Match")
+            .rule("R25")
+        })?;
+    let worker = app.clone();
+    let actor = caller.actor();
+    let committed = blocking(move || {
+        Ok(worker.deputy().execute(actor, None, |tx| {
+            // Decided on the state the change is made on, so two racing editors cannot
+            // both pass (a writer that loses a race decides again on the newer state).
+            if !if_match_holds(&if_match, &catalog_etag(&tx.state().catalog.source)) {
+                return Err(deputy_core::CommandError::conflict(
+                    Some("R25"),
+                    Some("If-Match"),
+                    "the catalog changed since this `ETag` was read; read it again",
+                ));
+            }
+            tx.change_catalog(&body.toml)
+        })?)
+    })
+    .await
+    .map_err(|e| {
+        if e.status() == StatusCode::CONFLICT && e.problem().field.as_deref() == Some("If-Match") {
+            ApiError::new(
+                StatusCode::PRECONDITION_FAILED,
+                "precondition-failed",
+                "The precondition failed",
+                e.problem().detail,
+            )
+            .field("If-Match")
+            .rule("R25")
+        } else {
+            e
+        }
+    })?;
+    let etag = catalog_etag(&app.deputy().snapshot().catalog.source);
+    Ok(with_etag(super::super::written(&committed, StatusCode::NO_CONTENT), &etag))
+}
