@@ -15,7 +15,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use deputy_store::secrets::{Idempotent, SecretStore, StoredAnswer};
 use sha2::{Digest, Sha256};
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::sync::LazyLock;
 
 const KEEP_MS: i64 = 24 * 3_600_000;
@@ -51,9 +51,11 @@ fn problem(status: StatusCode, slug: &'static str, title: &'static str, detail: 
 /// Whether the request is a write (POST, PUT, PATCH, DELETE) that the OpenAPI document
 /// declares on the matched route.
 fn is_documented_write(request: &Request) -> bool {
-    static WRITES: LazyLock<HashSet<(Method, String)>> = LazyLock::new(|| {
+    // Route template → its documented write methods; looked up by the matched route's
+    // `&str`, so a request allocates nothing here.
+    static WRITES: LazyLock<HashMap<String, Vec<Method>>> = LazyLock::new(|| {
         let doc = <crate::openapi::ApiDoc as utoipa::OpenApi>::openapi();
-        let mut writes = HashSet::new();
+        let mut writes: HashMap<String, Vec<Method>> = HashMap::new();
         for (path, item) in doc.paths.paths {
             let methods = [
                 (Method::POST, item.post.is_some()),
@@ -61,10 +63,10 @@ fn is_documented_write(request: &Request) -> bool {
                 (Method::PATCH, item.patch.is_some()),
                 (Method::DELETE, item.delete.is_some()),
             ];
-            for (method, present) in methods {
-                if present {
-                    writes.insert((method, path.clone()));
-                }
+            let present: Vec<Method> =
+                methods.into_iter().filter_map(|(m, present)| present.then_some(m)).collect();
+            if !present.is_empty() {
+                writes.insert(path, present);
             }
         }
         writes
@@ -72,7 +74,7 @@ fn is_documented_write(request: &Request) -> bool {
     let Some(route) = request.extensions().get::<axum::extract::MatchedPath>() else {
         return false;
     };
-    WRITES.contains(&(request.method().clone(), route.as_str().to_owned()))
+    WRITES.get(route.as_str()).is_some_and(|methods| methods.contains(request.method()))
 }
 
 pub async fn idempotency(State(app): State<AppState>, request: Request, next: Next) -> Response {
