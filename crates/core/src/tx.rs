@@ -80,6 +80,17 @@ impl CommandError {
         }
     }
 
+    /// A name the caller gave that names nothing it may see (R58: the same words for
+    /// both), blaming the input field that gave it.
+    pub fn unknown(field: &'static str, message: impl Into<String>) -> Self {
+        CommandError {
+            kind: ErrorKind::NotFound,
+            rule: None,
+            field: Some(field),
+            message: message.into(),
+        }
+    }
+
     pub fn invalid(field: &'static str, message: impl Into<String>) -> Self {
         CommandError {
             kind: ErrorKind::Invalid,

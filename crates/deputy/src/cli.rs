@@ -10,6 +10,8 @@ use deputy_core::commands::users::{NewDelegate, NewUser};
 use deputy_core::*;
 use deputy_http::routes::refs::{PrincipalRef, ScopeRef, TargetRef, TenantRef};
 use deputy_http::routes::reports::SubjectView;
+use deputy_service::auth::{Auth, AuthSettings};
+use deputy_service::ops::Asker;
 use deputy_service::resolve::{self, NotFound};
 use deputy_service::{Deputy, ServiceError};
 use deputy_store::BoxedBackend;
@@ -500,6 +502,20 @@ impl From<ServiceError> for Failure {
     }
 }
 
+impl From<deputy_service::auth::AuthError> for Failure {
+    fn from(e: deputy_service::auth::AuthError) -> Self {
+        use deputy_service::auth::AuthError;
+        match e {
+            AuthError::Service(e) => e.into(),
+            AuthError::Password(_) => Failure::Usage(e.to_string()),
+            AuthError::TooManyMails { .. } | AuthError::Busy(_) => Failure::Conflict(e.to_string()),
+            AuthError::LinkInvalid | AuthError::SignInFailed | AuthError::Unauthenticated => {
+                Failure::Forbidden(e.to_string())
+            }
+        }
+    }
+}
+
 impl From<deputy_store::StoreError> for Failure {
     fn from(e: deputy_store::StoreError) -> Self {
         Failure::Internal(e.to_string())
@@ -779,8 +795,8 @@ fn execute(cli: Cli) -> Outcome {
             Ok((json!({"mail": json_rows}), text.trim_end().to_owned(), 0))
         }
         _ => {
-            let d = initialised(&cli.db)?;
-            act(&cli, &d)
+            let auth = console_auth(initialised(&cli.db)?)?;
+            act(&cli, &auth)
         }
     }
 }
@@ -827,7 +843,14 @@ fn activity(cli: &Cli, cmd: &ActivityCmd) -> Outcome {
     }
 }
 
-fn act(cli: &Cli, d: &Deputy<BoxedBackend>) -> Outcome {
+/// The service over the console's database: what the operations run on.
+fn console_auth(d: Deputy<BoxedBackend>) -> Result<Auth<BoxedBackend>, Failure> {
+    Auth::new(std::sync::Arc::new(d), AuthSettings::default())
+        .map_err(|e| Failure::Internal(e.to_string()))
+}
+
+fn act(cli: &Cli, auth: &Auth<BoxedBackend>) -> Outcome {
+    let d: &Deputy<BoxedBackend> = auth.deputy();
     let s = d.snapshot();
     // Checks take `--switched` as the checked principal's session; writes need `--as`.
     let reads_only = matches!(
@@ -932,7 +955,7 @@ fn act(cli: &Cli, d: &Deputy<BoxedBackend>) -> Outcome {
             // Handled in `manage`.
             _ => Err(Failure::Internal("unhandled tenant command".into())),
         },
-        Command::User(cmd) => user(cmd, &s, &exec, d, who),
+        Command::User(cmd) => user(cmd, &s, &exec, auth, who),
         Command::Delegate(cmd) => match cmd {
             DelegateCmd::Create {
                 logon,
@@ -1241,7 +1264,13 @@ fn act(cli: &Cli, d: &Deputy<BoxedBackend>) -> Outcome {
     }
 }
 
-fn user(cmd: &UserCmd, s: &State, exec: Exec<'_>, d: &Deputy<BoxedBackend>, who: Actor) -> Outcome {
+fn user(
+    cmd: &UserCmd,
+    s: &State,
+    exec: Exec<'_>,
+    auth: &Auth<BoxedBackend>,
+    who: Actor,
+) -> Outcome {
     match cmd {
         UserCmd::Create { logon, tenant, first, last, email, phone, roles, status } => {
             let home = resolve::tenant(s, tenant)?;
@@ -1299,20 +1328,24 @@ fn user(cmd: &UserCmd, s: &State, exec: Exec<'_>, d: &Deputy<BoxedBackend>, who:
             Ok((value, text, 0))
         }
         UserCmd::Activate { logon } | UserCmd::Deactivate { logon } => {
-            let p = resolve::principal(s, logon)?;
             let status = if matches!(cmd, UserCmd::Activate { .. }) {
                 Status::Active
             } else {
                 Status::Deactivated
             };
             // The service's use case, so the same sessions and links die as over the API.
-            let (c, _) = deputy_service::lifecycle::set_status(d, who, None, p, status, None)?;
+            let c = deputy_service::ops::users::set_status(
+                auth,
+                Asker::new(who, None),
+                logon,
+                status,
+                None,
+            )?;
             let token = json!({"token": c.token().to_string()});
             done(c.revision, format!("`{logon}` is {}", status.as_str()), token)
         }
         UserCmd::Cancel { logon } => {
-            let p = resolve::principal(s, logon)?;
-            let (c, _) = deputy_service::lifecycle::cancel(d, who, None, p)?;
+            let c = deputy_service::ops::users::cancel(auth, Asker::new(who, None), logon)?;
             let token = json!({"token": c.token().to_string()});
             done(c.revision, format!("`{logon}` is cancelled"), token)
         }

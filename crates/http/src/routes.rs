@@ -14,7 +14,7 @@ pub mod session;
 pub mod tenants;
 
 use crate::problem::ApiError;
-use crate::state::AppState;
+use crate::state::{AppState, Backend};
 use axum::Router;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{FromRequest, MatchedPath, Request, State};
@@ -23,6 +23,7 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use deputy_core::{Actor, Principal, State as Snapshot, Target, TenantId};
+use deputy_service::auth::{Auth, AuthError};
 use deputy_service::{Committed, Token};
 use std::sync::Arc;
 use std::time::Instant;
@@ -189,6 +190,16 @@ pub async fn blocking<T: Send + 'static>(
     work: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
 ) -> Result<T, ApiError> {
     tokio::task::spawn_blocking(work).await.map_err(ApiError::internal)?
+}
+
+/// Runs a service operation ([`deputy_service::ops`]) off the async workers (a commit
+/// waits for an fsync, a password for its hash), answering its refusal as a problem.
+pub async fn op<T: Send + 'static>(
+    app: &AppState,
+    work: impl FnOnce(&Auth<Backend>) -> Result<T, AuthError> + Send + 'static,
+) -> Result<T, ApiError> {
+    let worker = app.clone();
+    blocking(move || work(worker.auth()).map_err(ApiError::from)).await
 }
 
 /// The newest snapshot, or one at least as fresh as an optional consistency token (R50).

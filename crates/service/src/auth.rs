@@ -5,7 +5,7 @@
 //! checked against a dummy hash, failures are counted per logon name (known or not) and per
 //! source address, and a locked or throttled account answers like a wrong password.
 
-use crate::deputy::{Committed, Deputy, ServiceError};
+use crate::deputy::{Deputy, ServiceError};
 use crate::hashing::{Busy, HashLimits, Hasher};
 use crate::passwords::{self, HashCost, PasswordError};
 use crate::telemetry::SignInFailure;
@@ -124,6 +124,12 @@ pub enum AuthError {
     TooManyMails { retry_after_s: u64 },
     #[error(transparent)]
     Service(#[from] ServiceError),
+}
+
+impl From<deputy_core::CommandError> for AuthError {
+    fn from(e: deputy_core::CommandError) -> Self {
+        AuthError::Service(e.into())
+    }
 }
 
 impl From<StoreError> for AuthError {
@@ -651,32 +657,13 @@ impl<S: Store + SecretStore> Auth<S> {
         Ok(session)
     }
 
-    /// Activates or deactivates a principal (R11, R28) and ends what dies with the change
-    /// ([`lifecycle::set_status`]), also in this process's credential cache.
-    pub fn set_status(
-        &self,
-        actor: Actor,
-        principal: PrincipalId,
-        status: Status,
-        reason: Option<String>,
-        source: Option<&str>,
-    ) -> Result<Committed<()>, AuthError> {
-        let (committed, revoked) =
-            lifecycle::set_status(&self.deputy, actor, source, principal, status, reason)?;
+    /// Ends what dies with a committed status change of `principal` (R23, R12, R13, R20,
+    /// R36: [`lifecycle::revoke_after_status_change`]), in the store and in this process's
+    /// credential cache. The operations that change a status call it after their commit.
+    pub fn end_secrets_after_status_change(&self, principal: PrincipalId) -> Result<(), AuthError> {
+        let revoked = lifecycle::revoke_after_status_change(&self.deputy, principal)?;
         revoked.into_iter().for_each(|p| self.forget_principal(p));
-        Ok(committed)
-    }
-
-    /// Cancels a principal and its delegates and ends all their secrets (R20, R36).
-    pub fn cancel(
-        &self,
-        actor: Actor,
-        principal: PrincipalId,
-        source: Option<&str>,
-    ) -> Result<Committed<()>, AuthError> {
-        let (committed, revoked) = lifecycle::cancel(&self.deputy, actor, source, principal)?;
-        revoked.into_iter().for_each(|p| self.forget_principal(p));
-        Ok(committed)
+        Ok(())
     }
 
     /// Lifts a sign-in lock (R16) by a holder of `users.modify` over the principal; audited.

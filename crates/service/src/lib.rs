@@ -14,6 +14,7 @@ pub mod deputy;
 pub mod hashing;
 pub mod lifecycle;
 pub mod mail;
+pub mod ops;
 pub mod passwords;
 pub mod resolve;
 pub mod telemetry;

@@ -1,14 +1,15 @@
 //! Status changes and what dies with them (R11, R12, R13, R20, R23, R36), for every shell.
 //!
-//! The API, the portal and the CLI change a principal's status only through these
-//! functions, so the same secrets end whichever shell made the change. They are also
+//! The API, the portal and the CLI change a principal's status only through
+//! [`crate::ops::users`] (and R44's replacements through [`crate::ops::partners`]), which
+//! end these after the commit, so the same secrets end whichever shell made the change. They are also
 //! refused at use on their own: every session, invitation and reset carries the
 //! principal's status serial from when it was made ([`deputy_core::Principal::status_serial`]),
 //! and one from before a status change no longer works, even if a revocation here was
 //! never reached (another process, a crash between the commit and the deletion).
 
-use crate::deputy::{Committed, Deputy, ServiceError};
-use deputy_core::{Actor, PrincipalId, Status};
+use crate::deputy::{Deputy, ServiceError};
+use deputy_core::{PrincipalId, Status};
 use deputy_store::Store;
 use deputy_store::secrets::{SecretKind, SecretStore};
 
@@ -52,31 +53,4 @@ pub fn revoke_after_status_change<S: Store + SecretStore>(
         pending.extend(s.delegates_of(p));
     }
     Ok(done)
-}
-
-/// Activates or deactivates a principal (R11, R28), then ends what dies with the change.
-pub fn set_status<S: Store + SecretStore>(
-    deputy: &Deputy<S>,
-    actor: Actor,
-    source: Option<&str>,
-    principal: PrincipalId,
-    status: Status,
-    reason: Option<String>,
-) -> Result<(Committed<()>, Vec<PrincipalId>), ServiceError> {
-    let committed =
-        deputy.execute(actor, source, |tx| tx.set_status(principal, status, reason.clone()))?;
-    let revoked = revoke_after_status_change(deputy, principal)?;
-    Ok((committed, revoked))
-}
-
-/// Cancels a principal and its delegates (R20, R36), then ends every secret of theirs.
-pub fn cancel<S: Store + SecretStore>(
-    deputy: &Deputy<S>,
-    actor: Actor,
-    source: Option<&str>,
-    principal: PrincipalId,
-) -> Result<(Committed<()>, Vec<PrincipalId>), ServiceError> {
-    let committed = deputy.execute(actor, source, |tx| tx.cancel(principal))?;
-    let revoked = revoke_after_status_change(deputy, principal)?;
-    Ok((committed, revoked))
 }

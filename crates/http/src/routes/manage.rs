@@ -3,7 +3,7 @@
 //! in the request and lets the engine decide under every rule, as the caller.
 
 use super::refs::{PrincipalRef, ResourceRef, TenantRef};
-use super::{ApiJson, blocking, written};
+use super::{ApiJson, op, written};
 use crate::caller::{Authed, Source};
 use crate::openapi::{ErrorsOfMail, ErrorsOfWrite};
 use crate::problem::ApiError;
@@ -12,13 +12,11 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use deputy_core::commands::partners::GrantTerms;
-use deputy_core::commands::resources::NewResource;
 use deputy_core::commands::tenants::NewTenant;
-use deputy_core::commands::users::NewDelegate;
-use deputy_core::{CommandError, GroupOwner, KindId, RoleId, Scope, State as Snapshot, Tx};
+use deputy_core::{CommandError, KindId, RoleId, State as Snapshot};
 use deputy_service::Committed;
-use deputy_service::auth::Caller;
+use deputy_service::auth::{AuthError, Caller};
+use deputy_service::ops::{self, Asker, tenants::Wizard};
 use deputy_service::resolve::{self, NotFound};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -86,18 +84,6 @@ impl CreatedAs for deputy_core::GrantId {
     fn view(&self, _: &Snapshot) -> Created {
         Created::id(self)
     }
-}
-
-/// Runs `command` as the caller and waits until it is durable.
-async fn run<T: Send + 'static>(
-    app: &AppState,
-    caller: &Caller,
-    source: Option<String>,
-    command: impl Fn(&mut Tx) -> Result<T, CommandError> + Send + 'static,
-) -> Result<Committed<T>, ApiError> {
-    let worker = app.clone();
-    let actor = caller.actor();
-    blocking(move || Ok(worker.deputy().execute(actor, source.as_deref(), command)?)).await
 }
 
 /// 201 with what was created, named on the state the write made (R57).
@@ -170,19 +156,12 @@ pub async fn create_tenant(
     Path(id): Path<String>,
     ApiJson(body): ApiJson<NewTenantRequest>,
 ) -> Result<Response, ApiError> {
-    let parent = resolve::tenant(&app.deputy().snapshot(), &id).map_err(missing("id"))?;
     let new = body.into_new();
-    let committed =
-        run(&app, &caller, source, move |tx| tx.create_tenant(parent, new.clone())).await?;
+    let committed = op(&app, move |ctx| {
+        ops::tenants::create(ctx, Asker::new(caller.actor(), source.as_deref()), &id, new)
+    })
+    .await?;
     Ok(created(&app, &committed))
-}
-
-/// Which partner wizard (R46).
-#[derive(Debug, Clone, Copy)]
-enum Wizard {
-    Customer,
-    SubAccount,
-    ParentAccount,
 }
 
 async fn wizard(
@@ -193,18 +172,10 @@ async fn wizard(
     body: NewTenantRequest,
     which: Wizard,
 ) -> Result<Response, ApiError> {
-    // R58: a tenant the caller cannot see answers exactly as a missing one, before any rule
-    // may refuse (403) or conflict (409) about it.
-    let s = app.deputy().snapshot();
-    let tenant = resolve::tenant(&s, &id)
-        .ok()
-        .filter(|t| super::checks::sees_tenant(&app, &s, caller.actor(), *t))
-        .ok_or_else(|| missing("id")(NotFound(format!("no tenant with key `{id}`"))))?;
     let new = body.into_new();
-    let committed = run(&app, &caller, source, move |tx| match which {
-        Wizard::Customer => tx.create_customer(tenant, new.clone()),
-        Wizard::SubAccount => tx.create_sub_account(tenant, new.clone()),
-        Wizard::ParentAccount => tx.create_parent_account(tenant, new.clone()),
+    let committed = op(&app, move |ctx| {
+        let by = Asker::new(caller.actor(), source.as_deref());
+        ops::tenants::create_account(ctx, by, &id, which, new)
     })
     .await?;
     Ok(created(&app, &committed))
@@ -272,10 +243,11 @@ pub async fn set_entitlements(
     Path(id): Path<String>,
     ApiJson(body): ApiJson<Entitlements>,
 ) -> Result<Response, ApiError> {
-    let tenant = resolve::tenant(&app.deputy().snapshot(), &id).map_err(missing("id"))?;
-    let committed =
-        run(&app, &caller, source, move |tx| tx.set_entitlements(tenant, &body.permissions))
-            .await?;
+    let committed = op(&app, move |ctx| {
+        let by = Asker::new(caller.actor(), source.as_deref());
+        ops::tenants::set_entitlements(ctx, by, &id, &body.permissions)
+    })
+    .await?;
     Ok(written(&committed, StatusCode::NO_CONTENT))
 }
 
@@ -296,9 +268,11 @@ pub async fn set_suspended(
     Path(id): Path<String>,
     ApiJson(body): ApiJson<Flag>,
 ) -> Result<Response, ApiError> {
-    let tenant = resolve::tenant(&app.deputy().snapshot(), &id).map_err(missing("id"))?;
-    let committed =
-        run(&app, &caller, source, move |tx| tx.set_suspended(tenant, body.value)).await?;
+    let committed = op(&app, move |ctx| {
+        let by = Asker::new(caller.actor(), source.as_deref());
+        ops::tenants::set_suspended(ctx, by, &id, body.value)
+    })
+    .await?;
     Ok(written(&committed, StatusCode::NO_CONTENT))
 }
 
@@ -313,9 +287,11 @@ pub async fn set_partner(
     Path(id): Path<String>,
     ApiJson(body): ApiJson<Flag>,
 ) -> Result<Response, ApiError> {
-    let tenant = resolve::tenant(&app.deputy().snapshot(), &id).map_err(missing("id"))?;
-    let committed =
-        run(&app, &caller, source, move |tx| tx.set_partner(tenant, body.value)).await?;
+    let committed = op(&app, move |ctx| {
+        let by = Asker::new(caller.actor(), source.as_deref());
+        ops::tenants::set_partner(ctx, by, &id, body.value)
+    })
+    .await?;
     Ok(written(&committed, StatusCode::NO_CONTENT))
 }
 
@@ -340,16 +316,6 @@ pub struct DelegateRequest {
     pub linked_password: bool,
 }
 
-fn groups(
-    s: &Snapshot,
-    names: &Option<Vec<String>>,
-) -> Result<Option<Vec<deputy_core::GroupId>>, ApiError> {
-    names
-        .as_ref()
-        .map(|gs| gs.iter().map(|g| resolve::group(s, g).map_err(missing("groups"))).collect())
-        .transpose()
-}
-
 /// Creates a secondary logon of `{id}` (R34): by its owner, or by a holder of
 /// `users.create` who outranks the owner.
 #[utoipa::path(post, path = "/v1/principals/{id}/delegates", tag = "delegates", request_body = DelegateRequest,
@@ -362,40 +328,23 @@ pub async fn create_delegate(
     Path(id): Path<String>,
     ApiJson(body): ApiJson<DelegateRequest>,
 ) -> Result<Response, ApiError> {
-    let s = app.deputy().snapshot();
-    let new = NewDelegate {
-        owner: resolve::principal(&s, &id).map_err(missing("id"))?,
+    let spec = ops::users::DelegateSpec {
         logon: body.logon,
         first_name: body.first_name,
         last_name: body.last_name,
         email: body.email,
-        groups: groups(&s, &body.groups)?,
-        kinds: kinds(&s, &body.kinds)?,
-        roles: roles(&s, &body.roles, "roles")?,
+        access: ops::users::DelegateAccess {
+            groups: body.groups,
+            kinds: body.kinds,
+            roles: body.roles,
+        },
         linked_password: body.linked_password,
     };
-    let linked = new.linked_password;
-    let mut committed =
-        run(&app, &caller, source.clone(), move |tx| tx.create_delegate(new.clone())).await?;
-    // R34: the new secondary logon gets its set-password mail (R12), unless linked (R17).
-    if !linked
-        && app
-            .deputy()
-            .snapshot()
-            .principal(committed.output)
-            .is_some_and(|p| p.status != deputy_core::Status::Active)
-    {
-        let (worker, actor, delegate) = (app.clone(), caller.actor(), committed.output);
-        blocking(move || {
-            worker
-                .auth()
-                .invite(actor, delegate, source.as_deref())
-                .map(|_| ())
-                .map_err(ApiError::from)
-        })
-        .await?;
-        committed.revision = app.deputy().snapshot().revision;
-    }
+    let committed = op(&app, move |ctx| {
+        let by = Asker::new(caller.actor(), source.as_deref());
+        ops::users::create_delegate(ctx, by, &id, spec)
+    })
+    .await?;
     Ok(created(&app, &committed))
 }
 
@@ -421,12 +370,11 @@ pub async fn set_delegate_access(
     Path(id): Path<String>,
     ApiJson(body): ApiJson<DelegateAccessRequest>,
 ) -> Result<Response, ApiError> {
-    let s = app.deputy().snapshot();
-    let delegate = resolve::principal(&s, &id).map_err(missing("id"))?;
-    let (g, k, r) =
-        (groups(&s, &body.groups)?, kinds(&s, &body.kinds)?, roles(&s, &body.roles, "roles")?);
-    let committed = run(&app, &caller, source, move |tx| {
-        tx.set_delegate_access(delegate, g.clone(), k.clone(), r.clone())
+    let access =
+        ops::users::DelegateAccess { groups: body.groups, kinds: body.kinds, roles: body.roles };
+    let committed = op(&app, move |ctx| {
+        let by = Asker::new(caller.actor(), source.as_deref());
+        ops::users::set_delegate_access(ctx, by, &id, &access)
     })
     .await?;
     Ok(written(&committed, StatusCode::NO_CONTENT))
@@ -453,27 +401,21 @@ pub async fn create_group(
     Source(source): Source,
     ApiJson(body): ApiJson<GroupRequest>,
 ) -> Result<Response, ApiError> {
-    let s = app.deputy().snapshot();
-    let owner = match (&body.owner_principal, &body.owner_tenant) {
-        (Some(p), None) => {
-            GroupOwner::User(resolve::principal(&s, p).map_err(missing("owner_principal"))?)
-        }
-        (None, Some(t)) => {
-            GroupOwner::Tenant(resolve::tenant(&s, t).map_err(missing("owner_tenant"))?)
-        }
-        _ => {
-            return Err(ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "invalid",
-                "The request is not valid",
-                "give exactly one of `owner_principal` and `owner_tenant`",
-            )
-            .field("owner_principal"));
-        }
-    };
-    let name = body.name;
-    let committed =
-        run(&app, &caller, source, move |tx| tx.create_group(owner, name.clone())).await?;
+    let committed = op(&app, move |ctx| {
+        let owner = match (&body.owner_principal, &body.owner_tenant) {
+            (Some(p), None) => ops::groups::Owner::User(p.clone()),
+            (None, Some(t)) => ops::groups::Owner::Tenant(t.clone()),
+            _ => {
+                return Err(AuthError::from(CommandError::invalid(
+                    "owner_principal",
+                    "give exactly one of `owner_principal` and `owner_tenant`",
+                )));
+            }
+        };
+        let by = Asker::new(caller.actor(), source.as_deref());
+        ops::groups::create(ctx, by, owner, &body.name)
+    })
+    .await?;
     Ok(created(&app, &committed))
 }
 
@@ -487,10 +429,10 @@ pub async fn place_in_group(
     Source(source): Source,
     Path((id, tenant)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
-    let s = app.deputy().snapshot();
-    let group = resolve::group(&s, &id).map_err(missing("id"))?;
-    let tenant = resolve::tenant(&s, &tenant).map_err(missing("tenant"))?;
-    let committed = run(&app, &caller, source, move |tx| tx.place_in_group(group, tenant)).await?;
+    let committed = op(&app, move |ctx| {
+        ops::groups::place(ctx, Asker::new(caller.actor(), source.as_deref()), &id, &tenant)
+    })
+    .await?;
     Ok(written(&committed, StatusCode::NO_CONTENT))
 }
 
@@ -521,30 +463,17 @@ pub async fn create_resource(
     Path(id): Path<String>,
     ApiJson(body): ApiJson<ResourceRequest>,
 ) -> Result<Response, ApiError> {
-    let s = app.deputy().snapshot();
-    let new = NewResource {
-        tenant: resolve::tenant(&s, &id).map_err(missing("id"))?,
+    let spec = ops::resources::ResourceSpec {
         key: body.key,
         name: body.name,
-        resource_type: s.catalog.type_id(&body.resource_type).ok_or_else(|| {
-            ApiError::not_found(format!("no resource type `{}`", body.resource_type)).field("type")
-        })?,
-        kind: body
-            .kind
-            .as_deref()
-            .map(|k| {
-                s.catalog.kind_by_name(k).ok_or_else(|| {
-                    ApiError::not_found(format!("no kind named `{k}`")).field("kind")
-                })
-            })
-            .transpose()?,
-        parent: body
-            .parent
-            .as_deref()
-            .map(|p| resolve::resource(&s, p).map_err(missing("parent")))
-            .transpose()?,
+        resource_type: body.resource_type,
+        kind: body.kind,
+        parent: body.parent,
     };
-    let committed = run(&app, &caller, source, move |tx| tx.create_resource(new.clone())).await?;
+    let committed = op(&app, move |ctx| {
+        ops::resources::create(ctx, Asker::new(caller.actor(), source.as_deref()), &id, spec)
+    })
+    .await?;
     Ok(created(&app, &committed))
 }
 
@@ -582,7 +511,6 @@ pub async fn update_profile(
     ApiJson(body): ApiJson<ProfileRequest>,
 ) -> Result<Response, ApiError> {
     use deputy_core::AttributeValue;
-    let principal = resolve::principal(&app.deputy().snapshot(), &id).map_err(missing("id"))?;
     let attributes = body
         .attributes
         .into_iter()
@@ -616,8 +544,10 @@ pub async fn update_profile(
         internal_description: body.internal_description,
         attributes,
     };
-    let committed =
-        run(&app, &caller, source, move |tx| tx.update_profile(principal, update.clone())).await?;
+    let committed = op(&app, move |ctx| {
+        ops::users::update_profile(ctx, Asker::new(caller.actor(), source.as_deref()), &id, update)
+    })
+    .await?;
     Ok(written(&committed, StatusCode::NO_CONTENT))
 }
 
@@ -661,50 +591,18 @@ pub async fn update_tenant(
     Path(id): Path<String>,
     ApiJson(body): ApiJson<TenantUpdate>,
 ) -> Result<Response, ApiError> {
-    let s = app.deputy().snapshot();
-    let tenant = resolve::tenant(&s, &id).map_err(missing("id"))?;
-    let parent = body
-        .parent
-        .as_deref()
-        .map(|p| resolve::tenant(&s, p).map_err(missing("parent")))
-        .transpose()?;
-    let role = body
-        .default_role
-        .as_deref()
-        .map(|r| resolve::role(&s, r).map_err(missing("default_role")))
-        .transpose()?;
-    let contact = body
-        .contact
-        .as_deref()
-        .map(|c| resolve::principal(&s, c).map_err(missing("contact")))
-        .transpose()?;
-    let current =
-        s.tenant(tenant).ok_or_else(|| ApiError::not_found(format!("no tenant `{id}`")))?;
-    let delegation = match (body.delegates_allowed, body.nested_delegates_allowed) {
-        (None, None) => None,
-        (a, n) => Some((
-            a.unwrap_or(current.delegates_allowed),
-            n.unwrap_or(current.nested_delegates_allowed),
-        )),
+    let change = ops::tenants::TenantChange {
+        name: body.name,
+        description: body.description,
+        internal_description: body.internal_description,
+        parent: body.parent,
+        default_role: body.default_role,
+        delegates_allowed: body.delegates_allowed,
+        nested_delegates_allowed: body.nested_delegates_allowed,
+        contact: body.contact,
     };
-    let (name, description, internal) = (body.name, body.description, body.internal_description);
-    let committed = run(&app, &caller, source, move |tx| {
-        if name.is_some() || description.is_some() || internal.is_some() {
-            tx.describe_tenant(tenant, name.clone(), description.clone(), internal.clone())?;
-        }
-        if let Some(p) = parent {
-            tx.move_tenant(tenant, p)?;
-        }
-        if let Some(r) = role {
-            tx.set_default_role(tenant, r)?;
-        }
-        if let Some((allowed, nested)) = delegation {
-            tx.set_delegation(tenant, allowed, nested)?;
-        }
-        if let Some(c) = contact {
-            tx.set_contact_person(tenant, c)?;
-        }
-        Ok(())
+    let committed = op(&app, move |ctx| {
+        ops::tenants::change(ctx, Asker::new(caller.actor(), source.as_deref()), &id, change)
     })
     .await?;
     Ok(written(&committed, StatusCode::NO_CONTENT))
@@ -720,8 +618,10 @@ pub async fn delete_group(
     Source(source): Source,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let group = resolve::group(&app.deputy().snapshot(), &id).map_err(missing("id"))?;
-    let committed = run(&app, &caller, source, move |tx| tx.delete_group(group)).await?;
+    let committed = op(&app, move |ctx| {
+        ops::groups::delete(ctx, Asker::new(caller.actor(), source.as_deref()), &id)
+    })
+    .await?;
     Ok(written(&committed, StatusCode::NO_CONTENT))
 }
 
@@ -746,10 +646,9 @@ pub async fn create_service_account(
     Path(id): Path<String>,
     ApiJson(body): ApiJson<ServiceAccountRequest>,
 ) -> Result<Response, ApiError> {
-    let tenant = resolve::tenant(&app.deputy().snapshot(), &id).map_err(missing("id"))?;
-    let (name, description) = (body.name, body.description);
-    let committed = run(&app, &caller, source, move |tx| {
-        tx.create_service_account(tenant, name.clone(), description.clone())
+    let committed = op(&app, move |ctx| {
+        let by = Asker::new(caller.actor(), source.as_deref());
+        ops::users::create_service_account(ctx, by, &id, &body.name, &body.description)
     })
     .await?;
     Ok(created(&app, &committed))

@@ -1,7 +1,7 @@
 //! Principals: the caller itself, one principal, new users, invitations, API keys.
 
 use super::refs::{PrincipalRef, ScopeRef, TenantRef};
-use super::{ApiJson, blocking, written};
+use super::{ApiJson, blocking, op, written};
 use crate::caller::{Authed, CallerMustChange, Source};
 use crate::openapi::{ErrorsOfHashing, ErrorsOfMail, ErrorsOfRead, ErrorsOfSession, ErrorsOfWrite};
 use crate::problem::ApiError;
@@ -10,8 +10,10 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use deputy_core::commands::users::NewUser;
-use deputy_core::{Principal, PrincipalId, PrincipalKind, State as Snapshot, Status, TenantId};
+use deputy_core::{Principal, PrincipalId, PrincipalKind, State as Snapshot, Status};
+use deputy_service::auth::AuthError;
+use deputy_service::ops::users::{FirstAccess, NewPassword, UserSpec};
+use deputy_service::ops::{self, Asker};
 use deputy_service::resolve;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -179,6 +181,13 @@ impl PrincipalView {
     }
 }
 
+/// The view of a principal a write just changed, on the state it made.
+fn principal_view(app: &AppState, id: PrincipalId) -> Result<PrincipalView, ApiError> {
+    let s = app.deputy().snapshot();
+    let p = s.principal(id).ok_or_else(|| ApiError::not_found("no such principal"))?;
+    Ok(PrincipalView::of(&s, p, true))
+}
+
 fn principal_id(s: &Snapshot, text: &str) -> Result<PrincipalId, ApiError> {
     resolve::principal(s, text).map_err(|_| ApiError::not_found(format!("no principal `{text}`")))
 }
@@ -307,43 +316,17 @@ pub async fn create_user(
     Path(tenant): Path<String>,
     ApiJson(body): ApiJson<NewUserRequest>,
 ) -> Result<Response, ApiError> {
-    let s = app.deputy().snapshot();
-    let home: TenantId = resolve::tenant(&s, &tenant)
-        .map_err(|_| ApiError::not_found(format!("no tenant `{tenant}`")))?;
-    let roles = body
-        .roles
-        .iter()
-        .map(|r| {
-            resolve::role(&s, r).map_err(|e| {
-                ApiError::new(
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    "invalid",
-                    "The request is not valid",
-                    e.0,
-                )
-                .field("roles")
-            })
-        })
-        .collect::<Result<Vec<_>, _>>()?;
-    let worker = app.clone();
-    let actor = caller.actor();
-    let password = match body.password {
-        None => None,
-        Some(PasswordChoice { generate: true, value: None }) => {
-            Some((deputy_service::passwords::generate().map_err(ApiError::internal)?, true))
-        }
-        Some(PasswordChoice { generate: false, value: Some(v) }) => {
-            let names = [body.first_name.as_str(), body.last_name.as_str()];
-            let context = deputy_service::passwords::PasswordContext {
-                logon: &body.logon,
-                email: &body.email,
-                other_inputs: &names,
-            };
-            deputy_service::passwords::validate_for(&v, &context).map_err(|e| {
-                ApiError::from(deputy_service::auth::AuthError::Password(e)).field("password.value")
-            })?;
-            Some((v, false))
-        }
+    let access = match body.password {
+        None if body.send_invitation => FirstAccess::Invitation,
+        None => FirstAccess::Pending,
+        Some(PasswordChoice { generate: true, value: None }) => FirstAccess::Password {
+            password: NewPassword::Generate,
+            must_change: body.must_change_password,
+        },
+        Some(PasswordChoice { generate: false, value: Some(v) }) => FirstAccess::Password {
+            password: NewPassword::Given(v),
+            must_change: body.must_change_password,
+        },
         Some(_) => {
             return Err(ApiError::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
@@ -354,39 +337,32 @@ pub async fn create_user(
             .field("password"));
         }
     };
-    let (committed, view, generated) = blocking(move || {
-        let deputy = worker.deputy();
-        let new = NewUser {
-            home,
-            logon: body.logon,
-            first_name: body.first_name,
-            last_name: body.last_name,
-            email: body.email,
-            phone: body.phone,
-            roles,
-            status: if password.is_some() { Status::Active } else { Status::Pending },
-        };
-        let mut committed =
-            deputy.execute(actor, source.as_deref(), |tx| tx.create_user(new.clone()))?;
-        let mut generated = None;
-        if let Some((value, was_generated)) = password {
-            worker.auth().set_password(committed.output, &value, body.must_change_password)?;
-            generated = was_generated.then_some(value);
-        } else if body.send_invitation {
-            worker.auth().invite(actor, committed.output, source.as_deref())?;
-            committed.revision = deputy.snapshot().revision;
-        }
-        let s = deputy.snapshot();
-        let p = s
-            .principal(committed.output)
-            .ok_or_else(|| ApiError::internal("created principal vanished"))?;
-        let view = PrincipalView::of(&s, p, true);
-        Ok((committed, view, generated))
+    let spec = UserSpec {
+        logon: body.logon,
+        first_name: body.first_name,
+        last_name: body.last_name,
+        email: body.email,
+        phone: body.phone,
+        roles: body.roles,
+    };
+    let worker = app.clone();
+    let created = blocking(move || {
+        let by = Asker::new(caller.actor(), source.as_deref());
+        ops::users::create_user(worker.auth(), by, &tenant, spec, access).map_err(|e| match e {
+            AuthError::Password(_) => ApiError::from(e).field("password.value"),
+            e => ApiError::from(e),
+        })
     })
     .await?;
+    let s = app.deputy().snapshot();
+    let p = s
+        .principal(created.committed.output)
+        .ok_or_else(|| ApiError::internal("created principal vanished"))?;
+    let view = PrincipalView::of(&s, p, true);
+    let generated = created.generated_password;
     let carries_secret = generated.is_some();
     let mut response = written(
-        &committed,
+        &created.committed,
         (StatusCode::CREATED, Json(UserCreated { principal: view, generated_password: generated })),
     );
     if carries_secret {
@@ -414,26 +390,11 @@ pub async fn invite(
     Source(source): Source,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let s = app.deputy().snapshot();
-    let p = s
-        .principal(principal_id(&s, &id)?)
-        .ok_or_else(|| ApiError::not_found("no such principal"))?;
-    if !super::sees(&app, &s, caller.actor(), p) {
-        return Err(ApiError::not_found(format!("no principal `{id}`")));
-    }
-    let (pid, email) = (p.id, p.email.to_string());
-    let worker = app.clone();
-    let actor = caller.actor();
-    blocking(move || {
-        worker.auth().invite(actor, pid, source.as_deref()).map(|_| ()).map_err(ApiError::from)
+    let email = op(&app, move |ctx| {
+        ops::users::invite(ctx, Asker::new(caller.actor(), source.as_deref()), &id)
     })
     .await?;
-    let token = app.deputy().token();
-    let mut response = (StatusCode::ACCEPTED, Json(InvitationSent { email })).into_response();
-    if let Ok(value) = axum::http::HeaderValue::from_str(&token.to_string()) {
-        response.headers_mut().insert(super::CONSISTENCY_TOKEN.clone(), value);
-    }
-    Ok(response)
+    Ok(super::with_current_token(&app, (StatusCode::ACCEPTED, Json(InvitationSent { email }))))
 }
 
 #[derive(Debug, Clone, Deserialize, ToSchema)]
@@ -464,15 +425,9 @@ pub async fn create_api_key(
     Path(id): Path<String>,
     ApiJson(body): ApiJson<NewApiKey>,
 ) -> Result<Response, ApiError> {
-    let s = app.deputy().snapshot();
-    let account = principal_id(&s, &id)?;
-    let worker = app.clone();
-    let actor = caller.actor();
-    let key = blocking(move || {
-        worker
-            .auth()
-            .create_api_key(actor, account, &body.name, body.expires_at)
-            .map_err(ApiError::from)
+    let key = op(&app, move |ctx| {
+        let by = Asker::new(caller.actor(), None);
+        ops::users::create_api_key(ctx, by, &id, &body.name, body.expires_at)
     })
     .await?;
     Ok((StatusCode::CREATED, Json(ApiKeyCreated { key })).into_response())
@@ -517,25 +472,12 @@ pub async fn set_status(
             .field("status"));
         }
     };
-    let s = app.deputy().snapshot();
-    let principal = principal_id(&s, &id)?;
-    let worker = app.clone();
-    let actor = caller.actor();
-    let (committed, view) = blocking(move || {
-        // R23, R12: sessions and pending links die with the status change.
-        let committed = worker.auth().set_status(
-            actor,
-            principal,
-            status,
-            body.reason.clone(),
-            source.as_deref(),
-        )?;
-        let s = worker.deputy().snapshot();
-        let p = s.principal(principal).ok_or_else(|| ApiError::not_found("no such principal"))?;
-        Ok((committed, PrincipalView::of(&s, p, true)))
+    let committed = op(&app, move |ctx| {
+        let by = Asker::new(caller.actor(), source.as_deref());
+        ops::users::set_status(ctx, by, &id, status, body.reason)
     })
     .await?;
-    Ok(written(&committed, Json(view)))
+    Ok(written(&committed, Json(principal_view(&app, committed.output)?)))
 }
 
 /// Cancels a principal: terminal; its sessions, API keys and pending links end, and its
@@ -551,18 +493,11 @@ pub async fn cancel(
     Source(source): Source,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let s = app.deputy().snapshot();
-    let principal = principal_id(&s, &id)?;
-    let worker = app.clone();
-    let actor = caller.actor();
-    let (committed, view) = blocking(move || {
-        let committed = worker.auth().cancel(actor, principal, source.as_deref())?;
-        let s = worker.deputy().snapshot();
-        let p = s.principal(principal).ok_or_else(|| ApiError::not_found("no such principal"))?;
-        Ok((committed, PrincipalView::of(&s, p, true)))
+    let committed = op(&app, move |ctx| {
+        ops::users::cancel(ctx, Asker::new(caller.actor(), source.as_deref()), &id)
     })
     .await?;
-    Ok(written(&committed, Json(view)))
+    Ok(written(&committed, Json(principal_view(&app, committed.output)?)))
 }
 
 /// Where a new assignment holds (R32).
@@ -621,18 +556,7 @@ pub async fn assign(
     Path(id): Path<String>,
     ApiJson(body): ApiJson<NewAssignmentRequest>,
 ) -> Result<Response, ApiError> {
-    use deputy_core::{Bundle, Scope};
-    let s = app.deputy().snapshot();
-    let principal = principal_id(&s, &id)?;
-    let bundle = match (&body.role, &body.permission) {
-        (Some(r), None) => Bundle::Role(resolve::role(&s, r).map_err(|e| invalid("role", e.0))?),
-        (None, Some(x)) => {
-            Bundle::Permission(resolve::permission(&s, x).map_err(|e| invalid("permission", e.0))?)
-        }
-        _ => return Err(invalid("role", "give exactly one of `role` and `permission`")),
-    };
-    let not_found =
-        |field: &'static str, e: resolve::NotFound| ApiError::not_found(e.0).field(field);
+    use deputy_service::ops::roles::{Given, Place};
     for (field, given) in [("client", &body.client), ("group", &body.group)] {
         if given.is_some() {
             return Err(invalid(
@@ -642,26 +566,20 @@ pub async fn assign(
             .rule("R41"));
         }
     }
-    let scope = match (&body.tenant, &body.resource) {
-        (Some(t), None) => Scope::Tenant {
-            tenant: resolve::tenant(&s, t).map_err(|e| not_found("tenant", e))?,
-            subtree: body.subtree,
-        },
-        (None, Some(r)) => Scope::Resource {
-            resource: resolve::resource(&s, r).map_err(|e| not_found("resource", e))?,
-        },
+    let given = match (body.role, body.permission) {
+        (Some(r), None) => Given::Role(r),
+        (None, Some(x)) => Given::Permission(x),
+        _ => return Err(invalid("role", "give exactly one of `role` and `permission`")),
+    };
+    let place = match (body.tenant, body.resource) {
+        (Some(tenant), None) => Place::Tenant { tenant, subtree: body.subtree },
+        (None, Some(r)) => Place::Resource(r),
         _ => return Err(invalid("tenant", "give exactly one of `tenant` and `resource`")),
     };
-    let worker = app.clone();
-    let actor = caller.actor();
-    let committed = blocking(move || {
-        let new = deputy_core::commands::roles::NewAssignment {
-            principal,
-            bundle,
-            scope,
-            expires_at: body.expires_at,
-        };
-        Ok(worker.deputy().execute(actor, source.as_deref(), |tx| tx.assign(new))?)
+    let expires_at = body.expires_at;
+    let committed = op(&app, move |ctx| {
+        let by = Asker::new(caller.actor(), source.as_deref());
+        ops::roles::assign(ctx, by, &id, given, place, expires_at)
     })
     .await?;
     let created = AssignmentCreated { id: committed.output.to_string() };
@@ -682,17 +600,8 @@ pub async fn unassign(
     Source(source): Source,
     Path((id, assignment)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
-    let s = app.deputy().snapshot();
-    let principal = principal_id(&s, &id)?;
-    let assignment: deputy_core::AssignmentId = assignment.parse().map_err(|_| {
-        ApiError::not_found(format!("no assignment `{assignment}`")).field("assignment")
-    })?;
-    let worker = app.clone();
-    let actor = caller.actor();
-    let committed = blocking(move || {
-        Ok(worker
-            .deputy()
-            .execute(actor, source.as_deref(), |tx| tx.unassign(principal, assignment))?)
+    let committed = op(&app, move |ctx| {
+        ops::roles::unassign(ctx, Asker::new(caller.actor(), source.as_deref()), &id, &assignment)
     })
     .await?;
     Ok(written(&committed, StatusCode::NO_CONTENT))
@@ -710,13 +619,8 @@ pub async fn password_reset(
     Source(source): Source,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let s = app.deputy().snapshot();
-    let principal = principal_id(&s, &id)?;
-    let email = s.principal(principal).map(|p| p.email.to_string()).unwrap_or_default();
-    let worker = app.clone();
-    let actor = caller.actor();
-    blocking(move || {
-        worker.auth().reset_by_admin(actor, principal, source.as_deref()).map_err(ApiError::from)
+    let email = op(&app, move |ctx| {
+        ops::users::reset_password(ctx, Asker::new(caller.actor(), source.as_deref()), &id)
     })
     .await?;
     Ok(super::with_current_token(&app, (StatusCode::ACCEPTED, Json(InvitationSent { email }))))
@@ -734,12 +638,8 @@ pub async fn unlock(
     Source(source): Source,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    let s = app.deputy().snapshot();
-    let principal = principal_id(&s, &id)?;
-    let worker = app.clone();
-    let actor = caller.actor();
-    blocking(move || {
-        worker.auth().unlock_by_admin(actor, principal, source.as_deref()).map_err(ApiError::from)
+    op(&app, move |ctx| {
+        ops::users::unlock(ctx, Asker::new(caller.actor(), source.as_deref()), &id)
     })
     .await?;
     Ok(StatusCode::NO_CONTENT)

@@ -3,7 +3,7 @@
 
 use super::checks::{Sight, admitted_principal, admitted_switch};
 use super::refs::{PrincipalRef, TargetRef, TenantRef};
-use super::{ApiJson, ApiQuery, blocking, holds, page_limit};
+use super::{ApiJson, ApiQuery, blocking, holds, op, page_limit};
 use crate::caller::Authed;
 use crate::openapi::{ErrorsOfCaller, ErrorsOfRead, ErrorsOfWrite};
 use crate::problem::{ApiError, Problem};
@@ -14,6 +14,7 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use deputy_core::{PrincipalId, State as Snapshot, Status, Target, TenantId};
 use deputy_service::auth::Caller;
+use deputy_service::ops::{self, Asker};
 use deputy_service::resolve::{self, NotFound};
 use deputy_store::secrets::{SecretKind, SecretStore};
 use serde::{Deserialize, Serialize};

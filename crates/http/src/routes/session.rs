@@ -2,7 +2,7 @@
 //! (R23): the old token stops working and a new one is set.
 
 use super::auth::with_session;
-use super::{ApiJson, blocking};
+use super::{ApiJson, op};
 use crate::caller::{Authed, Source};
 use crate::openapi::ErrorsOfWrite;
 use crate::problem::ApiError;
@@ -10,9 +10,7 @@ use crate::state::AppState;
 use axum::extract::State;
 use axum::http::HeaderValue;
 use axum::response::Response;
-use deputy_core::commands::access::MAX_IMPERSONATION_MS;
-use deputy_service::auth::SessionData;
-use deputy_service::resolve;
+use deputy_service::ops;
 use serde::Deserialize;
 use utoipa::ToSchema;
 
@@ -47,15 +45,6 @@ fn with_token(mut response: Response, token: deputy_service::Token) -> Response 
 
 /// What the caller may not see answers exactly as what does not exist (R58): the
 /// engine's "not found" becomes the handler's own for a name that resolves to nothing.
-fn unseen_as(e: deputy_service::ServiceError, missing: impl FnOnce() -> ApiError) -> ApiError {
-    match e {
-        deputy_service::ServiceError::Command(c) if c.kind == deputy_core::ErrorKind::NotFound => {
-            missing()
-        }
-        other => other.into(),
-    }
-}
-
 /// Switches the session into a client tenant, or home (R43, "Switch Tenant").
 #[utoipa::path(post, path = "/v1/session/switch", tag = "session", request_body = SwitchRequest, responses(
     (status = 200, description = "switched: the new session; the old token stopped working (R23)", body = crate::routes::auth::SessionCreated),
@@ -66,21 +55,9 @@ pub async fn switch(
     Source(source): Source,
     ApiJson(body): ApiJson<SwitchRequest>,
 ) -> Result<Response, ApiError> {
-    let s = app.deputy().snapshot();
-    let name = body.tenant.clone();
-    let missing = move || ApiError::not_found(format!("no tenant `{name}`")).field("tenant");
-    let tenant = resolve::tenant(&s, &body.tenant).map_err(|_| missing())?;
-    let worker = app.clone();
-    let (session, token) = blocking(move || {
-        let committed = worker
-            .deputy()
-            .execute(caller.actor(), source.as_deref(), |tx| tx.switch_tenant(tenant))
-            .map_err(|e| unseen_as(e, missing))?;
-        let data =
-            SessionData { switched: committed.output.switched.map(|t| t.0), ..caller.data.clone() };
-        Ok((worker.auth().rotate(&caller, data)?, committed.token()))
-    })
-    .await?;
+    let (session, token) =
+        op(&app, move |ctx| ops::sessions::switch(ctx, &caller, source.as_deref(), &body.tenant))
+            .await?;
     Ok(with_token(with_session(&app, session), token))
 }
 
@@ -95,44 +72,14 @@ pub async fn impersonate(
     Source(source): Source,
     ApiJson(body): ApiJson<ImpersonateRequest>,
 ) -> Result<Response, ApiError> {
-    let s = app.deputy().snapshot();
-    let name = body.target.clone();
-    let missing = move || ApiError::not_found(format!("no principal `{name}`")).field("target");
-    let target = resolve::principal(&s, &body.target).map_err(|_| missing())?;
-    let minutes = body.minutes.unwrap_or(MAX_IMPERSONATION_MS / 60_000);
-    let worker = app.clone();
-    let (session, token) = blocking(move || {
-        let committed = worker
-            .deputy()
-            .execute(caller.actor(), source.as_deref(), |tx| {
-                tx.start_impersonation(
-                    target,
-                    &body.reason,
-                    minutes.saturating_mul(60_000),
-                    MAX_IMPERSONATION_MS,
-                )
-            })
-            .map_err(|e| unseen_as(e, missing))?;
-        let data = SessionData {
-            impersonating: Some(target.0),
-            impersonation_expires_ms: Some(committed.output.expires_at),
-            ..caller.data.clone()
+    let (session, token) = op(&app, move |ctx| {
+        let ask = ops::sessions::Impersonate {
+            target: &body.target,
+            reason: &body.reason,
+            minutes: body.minutes,
+            notify_target: body.notify_target,
         };
-        if body.notify_target {
-            let s = worker.deputy().snapshot();
-            let who = s
-                .principal(caller.principal)
-                .map_or_else(|| caller.principal.to_string(), |p| p.display_name());
-            worker.auth().notify(
-                target,
-                "Your account is being accessed by support",
-                &format!(
-                    "{who} is acting as you for up to {minutes} minutes.\nReason: {}\n",
-                    body.reason
-                ),
-            )?;
-        }
-        Ok((worker.auth().rotate(&caller, data)?, committed.token()))
+        ops::sessions::impersonate(ctx, &caller, source.as_deref(), ask)
     })
     .await?;
     Ok(with_token(with_session(&app, session), token))
@@ -147,18 +94,8 @@ pub async fn stop_impersonating(
     Authed(caller): Authed,
     Source(source): Source,
 ) -> Result<Response, ApiError> {
-    let worker = app.clone();
-    let (session, token) = blocking(move || {
-        let committed = worker
-            .deputy()
-            .execute(caller.actor(), source.as_deref(), |tx| tx.stop_impersonation())?;
-        let data = SessionData {
-            impersonating: None,
-            impersonation_expires_ms: None,
-            ..caller.data.clone()
-        };
-        Ok((worker.auth().rotate(&caller, data)?, committed.token()))
-    })
-    .await?;
+    let (session, token) =
+        op(&app, move |ctx| ops::sessions::stop_impersonating(ctx, &caller, source.as_deref()))
+            .await?;
     Ok(with_token(with_session(&app, session), token))
 }

@@ -32,36 +32,18 @@ pub async fn issue_access_code(
     Path(id): Path<String>,
     ApiJson(body): ApiJson<AccessCodeRequest>,
 ) -> Result<Response, ApiError> {
-    let s = app.deputy().snapshot();
-    let tenant = resolve::tenant(&s, &id).map_err(missing("id"))?;
-    let roles = roles(&s, &body.roles, "roles")?;
-    let days = body.days.unwrap_or(30);
-    if !(1..=365).contains(&days) {
-        return Err(ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid",
-            "The request is not valid",
-            "days: between 1 and 365",
-        )
-        .field("days"));
-    }
-    let (code, hash) = deputy_service::tokens::new_token().map_err(ApiError::internal)?;
-    let expires_at = app.deputy().now() + days * 86_400_000;
-    let committed = run(&app, &caller, source, move |tx| {
-        tx.issue_access_code(tenant, roles.clone(), hash.clone(), expires_at)
+    let committed = op(&app, move |ctx| {
+        let by = Asker::new(caller.actor(), source.as_deref());
+        ops::access::issue_code(ctx, by, &id, &body.roles, body.days)
     })
     .await?;
-    let mut response = written(
-        &committed,
-        (
-            StatusCode::CREATED,
-            Json(AccessCodeIssued {
-                id: committed.output.to_string(),
-                code,
-                tenant: TenantRef::of(&s, tenant),
-            }),
-        ),
-    );
+    let issued = &committed.output;
+    let view = AccessCodeIssued {
+        id: issued.id.to_string(),
+        code: issued.code.clone(),
+        tenant: TenantRef::of(&app.deputy().snapshot(), issued.tenant),
+    };
+    let mut response = written(&committed, (StatusCode::CREATED, Json(view)));
     response.extensions_mut().insert(crate::idempotency::CarriesSecret);
     Ok(response)
 }
@@ -92,8 +74,10 @@ pub async fn redeem_access_code(
     Source(source): Source,
     ApiJson(body): ApiJson<RedeemRequest>,
 ) -> Result<Response, ApiError> {
-    let hash = deputy_service::tokens::hash_token(&body.code);
-    let committed = run(&app, &caller, source, move |tx| tx.redeem_access_code(&hash)).await?;
+    let committed = op(&app, move |ctx| {
+        ops::access::redeem_code(ctx, Asker::new(caller.actor(), source.as_deref()), &body.code)
+    })
+    .await?;
     let r = &committed.output;
     let s = app.deputy().snapshot();
     let view = Redeemed {

@@ -2,6 +2,19 @@
 //! and roles given to a partner's users for a client.
 
 use super::*;
+use deputy_service::ops::partners::{For, TermsSpec};
+
+impl GrantRequest {
+    fn terms(&self) -> TermsSpec {
+        TermsSpec {
+            ceiling: self.ceiling.clone(),
+            kinds: self.kinds.clone(),
+            subtree: self.subtree,
+            expires_at: self.expires_at,
+            auto_extend: self.auto_extend,
+        }
+    }
+}
 
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -34,24 +47,12 @@ pub async fn propose_grant(
     Path(id): Path<String>,
     ApiJson(body): ApiJson<GrantRequest>,
 ) -> Result<Response, ApiError> {
-    let s = app.deputy().snapshot();
-    let client = resolve::tenant(&s, &id).map_err(missing("id"))?;
-    let partner = resolve::tenant(&s, &body.partner).map_err(missing("partner"))?;
-    let terms = GrantTerms {
-        ceiling: roles(&s, &body.ceiling, "ceiling")?,
-        kinds: kinds(&s, &body.kinds)?,
-        subtree: body.subtree,
-        expires_at: body.expires_at,
-        auto_extend: body.auto_extend,
-    };
-    let committed =
-        run(&app, &caller, source, move |tx| tx.propose_grant(client, partner, terms.clone()))
-            .await?;
+    let committed = op(&app, move |ctx| {
+        let by = Asker::new(caller.actor(), source.as_deref());
+        ops::partners::propose(ctx, by, &id, &body.partner, &body.terms())
+    })
+    .await?;
     Ok(created(&app, &committed))
-}
-
-fn grant_id(text: &str) -> Result<deputy_core::GrantId, ApiError> {
-    text.parse().map_err(|_| ApiError::not_found(format!("no grant `{text}`")).field("id"))
 }
 
 /// Approves a proposed grant (R40: `partners.manage` in the client).
@@ -64,8 +65,10 @@ pub async fn approve_grant(
     Source(source): Source,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let grant = grant_id(&id)?;
-    let committed = run(&app, &caller, source, move |tx| tx.approve_grant(grant)).await?;
+    let committed = op(&app, move |ctx| {
+        ops::partners::approve(ctx, Asker::new(caller.actor(), source.as_deref()), &id)
+    })
+    .await?;
     Ok(written(&committed, StatusCode::NO_CONTENT))
 }
 
@@ -79,8 +82,10 @@ pub async fn revoke_grant(
     Source(source): Source,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let grant = grant_id(&id)?;
-    let committed = run(&app, &caller, source, move |tx| tx.revoke_grant(grant)).await?;
+    let committed = op(&app, move |ctx| {
+        ops::partners::revoke(ctx, Asker::new(caller.actor(), source.as_deref()), &id)
+    })
+    .await?;
     Ok(written(&committed, StatusCode::NO_CONTENT))
 }
 
@@ -119,28 +124,20 @@ pub async fn give_partner_role(
     Path(id): Path<String>,
     ApiJson(body): ApiJson<PartnerRoleRequest>,
 ) -> Result<Response, ApiError> {
-    let s = app.deputy().snapshot();
-    let user = resolve::principal(&s, &id).map_err(missing("id"))?;
-    let role = resolve::role(&s, &body.role).map_err(missing("role"))?;
-    let scope = match (&body.client, &body.group) {
-        (Some(c), None) => {
-            Scope::Client { client: resolve::tenant(&s, c).map_err(missing("client"))? }
-        }
-        (None, Some(g)) => Scope::Group { group: resolve::group(&s, g).map_err(missing("group"))? },
-        _ => {
-            return Err(ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "invalid",
-                "The request is not valid",
-                "give exactly one of `client` and `group`",
-            )
-            .field("client"));
-        }
-    };
-    let expires_at = body.expires_at;
-    let committed =
-        run(&app, &caller, source, move |tx| tx.give_partner_role(user, scope, role, expires_at))
-            .await?;
+    let committed = op(&app, move |ctx| {
+        let target = match (&body.client, &body.group) {
+            (Some(c), None) => For::Client(c.clone()),
+            (None, Some(g)) => For::Group(g.clone()),
+            _ => {
+                let refused =
+                    CommandError::invalid("client", "give exactly one of `client` and `group`");
+                return Err(AuthError::from(refused));
+            }
+        };
+        let by = Asker::new(caller.actor(), source.as_deref());
+        ops::partners::give_role(ctx, by, &id, &body.role, target, body.expires_at)
+    })
+    .await?;
     let o = &committed.output;
     let view = PartnerRoleGiven {
         assignment: o.assignment.map(|a| a.to_string()),
@@ -161,16 +158,14 @@ pub async fn change_grant(
     Path(id): Path<String>,
     ApiJson(body): ApiJson<GrantRequest>,
 ) -> Result<Response, ApiError> {
-    let s = app.deputy().snapshot();
-    let grant = grant_id(&id)?;
-    let terms = GrantTerms {
-        ceiling: roles(&s, &body.ceiling, "ceiling")?,
-        kinds: kinds(&s, &body.kinds)?,
-        subtree: body.subtree,
-        expires_at: body.expires_at,
-        auto_extend: body.auto_extend,
-    };
-    let committed =
-        run(&app, &caller, source, move |tx| tx.change_grant(grant, terms.clone())).await?;
+    let committed = op(&app, move |ctx| {
+        ops::partners::change(
+            ctx,
+            Asker::new(caller.actor(), source.as_deref()),
+            &id,
+            &body.terms(),
+        )
+    })
+    .await?;
     Ok(written(&committed, StatusCode::NO_CONTENT))
 }

@@ -91,18 +91,11 @@ pub async fn revoke_api_key(
     Authed(caller): Authed,
     Path((id, key)): Path<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
-    let s = app.deputy().snapshot();
-    let not_found = || ApiError::not_found(format!("no API key `{key}` of `{id}`"));
-    let account = resolve::principal(&s, &id).map_err(|_| not_found())?;
-    if !may_manage_keys(&app, &s, &caller, account) || key.len() != 16 {
-        return Err(not_found());
-    }
-    let worker = app.clone();
-    let handle = key.clone();
-    let deleted =
-        blocking(move || worker.auth().revoke_api_key(account, &handle).map_err(ApiError::from))
-            .await?;
-    if deleted { Ok(StatusCode::NO_CONTENT) } else { Err(not_found()) }
+    op(&app, move |ctx| {
+        ops::users::revoke_api_key(ctx, Asker::new(caller.actor(), None), &id, &key)
+    })
+    .await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// A page of a service account's keys: after the key whose id is the cursor.

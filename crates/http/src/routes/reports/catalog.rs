@@ -10,11 +10,7 @@ pub struct CatalogView {
 
 /// The catalog's entity tag: a digest of its TOML, so it changes exactly when the
 /// catalog does, alike on every replica.
-pub fn catalog_etag(source: &str) -> String {
-    use sha2::{Digest, Sha256};
-    let digest = Sha256::digest(source.as_bytes());
-    format!("\"{}\"", hex::encode(&digest[..16]))
-}
+pub use deputy_service::ops::access::catalog_etag;
 
 fn with_etag(mut response: Response, etag: &str) -> Response {
     if let Ok(value) = axum::http::HeaderValue::from_str(etag) {
@@ -38,11 +34,6 @@ pub async fn catalog(State(app): State<AppState>, Authed(_caller): Authed) -> Re
 #[serde(deny_unknown_fields)]
 pub struct CatalogChange {
     pub toml: String,
-}
-
-/// Whether an `If-Match` value holds `etag` (strong comparison; `*` holds any).
-fn if_match_holds(if_match: &str, etag: &str) -> bool {
-    if_match.split(',').map(str::trim).any(|tag| tag == "*" || tag == etag)
 }
 
 /// Replaces the catalog (R25: `catalog.manage` in the root; cycles refused; existing ids
@@ -76,21 +67,8 @@ pub async fn change_catalog(
             .field("If-Match")
             .rule("R25")
         })?;
-    let worker = app.clone();
-    let actor = caller.actor();
-    let committed = blocking(move || {
-        Ok(worker.deputy().execute(actor, None, |tx| {
-            // Decided on the state the change is made on, so two racing editors cannot
-            // both pass (a writer that loses a race decides again on the newer state).
-            if !if_match_holds(&if_match, &catalog_etag(&tx.state().catalog.source)) {
-                return Err(deputy_core::CommandError::conflict(
-                    Some("R25"),
-                    Some("If-Match"),
-                    "the catalog changed since this `ETag` was read; read it again",
-                ));
-            }
-            tx.change_catalog(&body.toml)
-        })?)
+    let committed = op(&app, move |ctx| {
+        ops::access::change_catalog(ctx, Asker::new(caller.actor(), None), &if_match, &body.toml)
     })
     .await
     .map_err(|e| {
