@@ -1,8 +1,10 @@
 //! Deputy's admin portal (R59): server-rendered pages for the people who manage access.
 //!
-//! - **Same rules, same answers.** Every action calls the API's own handler functions
-//!   with the signed-in caller, so the portal authorizes, validates and refuses exactly as
-//!   the API does; a refusal shows the API's message, which names the rule.
+//! - **Same rules, same answers.** Every write calls the service's operation for it
+//!   ([`deputy_service::ops`], through [`call::op`]) as the signed-in caller, the same one
+//!   the API's handler calls, so the portal authorizes, validates and refuses exactly as
+//!   the API does; a refusal shows the engine's message, which names the rule. Reads and
+//!   the sign-in flows still go through the API's handler functions.
 //! - **No JavaScript.** Plain forms, POST-redirect-GET; a success notice rides a
 //!   one-shot cookie ([`flash`]).
 //! - **Defences** ([`guard`]): every state-changing request needs a same-origin source and a

@@ -53,7 +53,7 @@ pub struct InvitationAccept {
 }
 
 /// The session cookie (R23): HttpOnly, SameSite=Lax; `__Host-` and Secure over https.
-pub(crate) fn with_session(app: &AppState, session: NewSession) -> Response {
+pub fn with_session(app: &AppState, session: NewSession) -> Response {
     let config = app.config();
     let cookie = format!(
         "{}={}; Path=/; HttpOnly; SameSite=Lax{}",

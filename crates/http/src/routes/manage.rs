@@ -499,6 +499,48 @@ pub struct ProfileRequest {
     pub attributes: serde_json::Map<String, serde_json::Value>,
 }
 
+impl ProfileRequest {
+    /// The engine's profile update: attributes typed (R18), a value of no attribute type
+    /// refused naming `attributes`.
+    pub fn into_update(self) -> Result<deputy_core::commands::users::ProfileUpdate, ApiError> {
+        use deputy_core::AttributeValue;
+        let attributes = self
+            .attributes
+            .into_iter()
+            .map(|(k, v)| {
+                let value = match v {
+                    serde_json::Value::Null => None,
+                    serde_json::Value::Bool(b) => Some(AttributeValue::Bool(b)),
+                    serde_json::Value::Number(n) if n.is_i64() => {
+                        n.as_i64().map(AttributeValue::Integer)
+                    }
+                    serde_json::Value::String(t) => Some(AttributeValue::Text(t)),
+                    _ => {
+                        return Err(ApiError::new(
+                            StatusCode::UNPROCESSABLE_ENTITY,
+                            "invalid",
+                            "The request is not valid",
+                            format!("attribute `{k}`: a boolean, an integer, text or null"),
+                        )
+                        .field("attributes"));
+                    }
+                };
+                Ok((k, value))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let update = deputy_core::commands::users::ProfileUpdate {
+            first_name: self.first_name,
+            last_name: self.last_name,
+            email: self.email,
+            phone: self.phone,
+            description: self.description,
+            internal_description: self.internal_description,
+            attributes,
+        };
+        Ok(update)
+    }
+}
+
 /// Changes a principal's profile: its own, or one it manages (R18, R28).
 #[utoipa::path(patch, path = "/v1/principals/{id}", tag = "principals", request_body = ProfileRequest,
     params(("id" = String, Path, description = "principal id or logon name")),
@@ -510,40 +552,7 @@ pub async fn update_profile(
     Path(id): Path<String>,
     ApiJson(body): ApiJson<ProfileRequest>,
 ) -> Result<Response, ApiError> {
-    use deputy_core::AttributeValue;
-    let attributes = body
-        .attributes
-        .into_iter()
-        .map(|(k, v)| {
-            let value = match v {
-                serde_json::Value::Null => None,
-                serde_json::Value::Bool(b) => Some(AttributeValue::Bool(b)),
-                serde_json::Value::Number(n) if n.is_i64() => {
-                    n.as_i64().map(AttributeValue::Integer)
-                }
-                serde_json::Value::String(t) => Some(AttributeValue::Text(t)),
-                _ => {
-                    return Err(ApiError::new(
-                        StatusCode::UNPROCESSABLE_ENTITY,
-                        "invalid",
-                        "The request is not valid",
-                        format!("attribute `{k}`: a boolean, an integer, text or null"),
-                    )
-                    .field("attributes"));
-                }
-            };
-            Ok((k, value))
-        })
-        .collect::<Result<Vec<_>, _>>()?;
-    let update = deputy_core::commands::users::ProfileUpdate {
-        first_name: body.first_name,
-        last_name: body.last_name,
-        email: body.email,
-        phone: body.phone,
-        description: body.description,
-        internal_description: body.internal_description,
-        attributes,
-    };
+    let update = body.into_update()?;
     let committed = op(&app, move |ctx| {
         ops::users::update_profile(ctx, Asker::new(caller.actor(), source.as_deref()), &id, update)
     })

@@ -16,8 +16,7 @@ use axum_extra::extract::Form;
 use deputy_core::{GroupOwner, PrincipalId, State as Snapshot, TenantId};
 use deputy_http::AppState;
 use deputy_http::caller::Source;
-use deputy_http::routes::ApiJson;
-use deputy_http::routes::manage::{GroupRequest, create_group, delete_group};
+use deputy_service::ops;
 use maud::html;
 use serde::Deserialize;
 
@@ -158,12 +157,13 @@ pub async fn create(
     viewer: Viewer,
     Form(form): Form<GroupForm>,
 ) -> Response {
-    let request = GroupRequest {
-        owner_principal: Some(viewer.acting_principal().id.clone()),
-        owner_tenant: None,
-        name: form.name.clone(),
-    };
-    match create_group(State(app.clone()), viewer.authed(), source, ApiJson(request)).await {
+    let owner = ops::groups::Owner::User(viewer.acting_principal().id.clone());
+    let name = form.name.clone();
+    match call::op(&app, &viewer, &source, move |ctx, by| {
+        ops::groups::create(ctx, by, owner, &name)
+    })
+    .await
+    {
         Ok(_) => redirect_with(&app, "/logons/groups", &format!("Group {} created.", form.name)),
         Err(e) => {
             render_groups(&app, &viewer, &Flash::default(), Some((e.status(), call::refusal(&e))))
@@ -177,7 +177,7 @@ pub async fn delete(
     viewer: Viewer,
     Path(id): Path<String>,
 ) -> Response {
-    match delete_group(State(app.clone()), viewer.authed(), source, Path(id)).await {
+    match call::op(&app, &viewer, &source, move |ctx, by| ops::groups::delete(ctx, by, &id)).await {
         Ok(_) => {
             redirect_with(&app, "/logons/groups", "Group deleted; its businesses are in Default.")
         }

@@ -13,10 +13,10 @@ use axum_extra::extract::Form;
 use deputy_core::{GroupAccess, KindAccess, State as Snapshot};
 use deputy_http::AppState;
 use deputy_http::caller::Source;
+use deputy_http::routes::ApiQuery;
 use deputy_http::routes::lists::{PageParams, delegates};
-use deputy_http::routes::manage::{DelegateRequest, create_delegate};
 use deputy_http::routes::principals as api;
-use deputy_http::routes::{ApiJson, ApiQuery};
+use deputy_service::ops;
 use maud::{Markup, html};
 use serde::Deserialize;
 
@@ -183,24 +183,18 @@ pub async fn create(
         let refused = Some((StatusCode::UNPROCESSABLE_ENTITY, e, form));
         return render_list(&app, &viewer, &Flash::default(), refused).await;
     }
-    let request = DelegateRequest {
+    let spec = ops::users::DelegateSpec {
         logon: form.logon.clone(),
         first_name: form.first_name.clone(),
         last_name: form.last_name.clone(),
         email: form.email.clone(),
-        groups: None,
-        kinds: None,
-        roles: vec![],
+        access: ops::users::DelegateAccess::default(),
         linked_password: form.linked_password.is_some(),
     };
     let owner = viewer.acting_principal().id.clone();
-    match create_delegate(
-        State(app.clone()),
-        viewer.authed(),
-        source,
-        Path(owner),
-        ApiJson(request),
-    )
+    match call::op(&app, &viewer, &source, move |ctx, by| {
+        ops::users::create_delegate(ctx, by, &owner, spec)
+    })
     .await
     {
         Ok(_) => {
@@ -287,11 +281,11 @@ pub async fn detail(
     render_detail(&app, &viewer, &flash, id, None).await
 }
 
-async fn after(
+async fn after<T>(
     app: &AppState,
     viewer: &Viewer,
     id: String,
-    answer: Result<Response, deputy_http::problem::ApiError>,
+    answer: Result<T, deputy_http::problem::ApiError>,
     notice: &str,
 ) -> Response {
     match answer {
@@ -309,7 +303,9 @@ pub async fn resend(
     viewer: Viewer,
     Path(id): Path<String>,
 ) -> Response {
-    let answer = api::invite(State(app.clone()), viewer.authed(), source, Path(id.clone())).await;
+    let who = id.clone();
+    let answer =
+        call::op(&app, &viewer, &source, move |ctx, by| ops::users::invite(ctx, by, &who)).await;
     after(&app, &viewer, id, answer, "The logon access e-mail was sent again.").await
 }
 
@@ -415,18 +411,15 @@ pub async fn change_access(
     Path(id): Path<String>,
     Form(form): Form<AccessForm>,
 ) -> Response {
-    let request = deputy_http::routes::manage::DelegateAccessRequest {
+    let access = ops::users::DelegateAccess {
         groups: (form.scope == "groups").then_some(form.groups),
         kinds: (form.kind_scope == "kinds").then_some(form.kinds),
         roles: form.roles,
     };
-    let answer = deputy_http::routes::manage::set_delegate_access(
-        State(app.clone()),
-        viewer.authed(),
-        source,
-        Path(id.clone()),
-        ApiJson(request),
-    )
+    let who = id.clone();
+    let answer = call::op(&app, &viewer, &source, move |ctx, by| {
+        ops::users::set_delegate_access(ctx, by, &who, &access)
+    })
     .await;
     after(&app, &viewer, id, answer, "Access saved.").await
 }
@@ -442,15 +435,16 @@ pub async fn settings(
 ) -> Response {
     let current = api::get_principal(State(app.clone()), viewer.authed(), Path(id.clone())).await;
     let Ok(axum::Json(d)) = current else {
-        return after(&app, &viewer, id, current.map(|_| Response::default()), "").await;
+        return after(&app, &viewer, id, current.map(|_| ()), "").await;
     };
-    let answer = deputy_http::routes::manage::update_profile(
-        State(app.clone()),
-        viewer.authed(),
-        source,
-        Path(id.clone()),
-        ApiJson(form.changes(&d)),
-    )
+    let update = match form.changes(&d).into_update() {
+        Ok(update) => update,
+        Err(e) => return after(&app, &viewer, id, Err::<(), _>(e), "").await,
+    };
+    let who = id.clone();
+    let answer = call::op(&app, &viewer, &source, move |ctx, by| {
+        ops::users::update_profile(ctx, by, &who, update)
+    })
     .await;
     after(&app, &viewer, id, answer, "Settings saved.").await
 }

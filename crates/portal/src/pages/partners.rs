@@ -16,12 +16,10 @@ use axum_extra::extract::Form;
 use deputy_core::{Bundle, GrantStatus, GroupOwner, Scope, TenantId};
 use deputy_http::AppState;
 use deputy_http::caller::Source;
+use deputy_http::routes::ApiQuery;
 use deputy_http::routes::lists::{GrantView, PageParams, tenant_grants};
-use deputy_http::routes::manage::{
-    GrantRequest, PartnerRoleRequest, approve_grant, give_partner_role, propose_grant, revoke_grant,
-};
-use deputy_http::routes::principals::unassign;
-use deputy_http::routes::{ApiJson, ApiQuery};
+use deputy_service::ops;
+use deputy_service::ops::partners::{For, TermsSpec};
 use maud::{Markup, html};
 use serde::Deserialize;
 
@@ -209,16 +207,18 @@ pub async fn propose(
 ) -> Response {
     let s = app.deputy().snapshot();
     let here = viewer.acting_tenant(&s).map(|t| t.to_string()).unwrap_or_default();
-    let request = GrantRequest {
-        partner: form.partner.clone(),
+    let terms = TermsSpec {
         ceiling: form.ceiling,
         kinds: None,
         subtree: form.subtree.is_some(),
         expires_at: None,
         auto_extend: false,
     };
-    match propose_grant(State(app.clone()), viewer.authed(), source, Path(here), ApiJson(request))
-        .await
+    let partner = form.partner.clone();
+    match call::op(&app, &viewer, &source, move |ctx, by| {
+        ops::partners::propose(ctx, by, &here, &partner, &terms)
+    })
+    .await
     {
         Ok(_) => redirect_with(&app, "/partners", &format!("Access granted to {}.", form.partner)),
         Err(e) => {
@@ -234,7 +234,9 @@ pub async fn approve(
     viewer: Viewer,
     Path(grant): Path<String>,
 ) -> Response {
-    match approve_grant(State(app.clone()), viewer.authed(), source, Path(grant)).await {
+    match call::op(&app, &viewer, &source, move |ctx, by| ops::partners::approve(ctx, by, &grant))
+        .await
+    {
         Ok(_) => redirect_with(&app, "/partners", "Grant approved."),
         Err(e) => {
             render(&app, &viewer, &Flash::default(), None, Some((e.status(), call::refusal(&e))))
@@ -267,7 +269,9 @@ pub async fn revoke(
         let change = serde_json::json!({"action": "revoke_grant", "grant": grant});
         return preview(&app, &viewer, change, "Revoke access?", confirm, "/partners").await;
     }
-    match revoke_grant(State(app.clone()), viewer.authed(), source, Path(grant)).await {
+    match call::op(&app, &viewer, &source, move |ctx, by| ops::partners::revoke(ctx, by, &grant))
+        .await
+    {
         Ok(_) => redirect_with(&app, "/partners", "Access revoked."),
         Err(e) => {
             render(&app, &viewer, &Flash::default(), None, Some((e.status(), call::refusal(&e))))
@@ -410,20 +414,19 @@ pub async fn give(
     Form(form): Form<GiveForm>,
 ) -> Response {
     let by_group = form.through.starts_with("sg");
-    let request = PartnerRoleRequest {
-        role: form.role.clone(),
-        client: if by_group { None } else { client_of(&app, &grant).map(|c| c.to_string()) },
-        group: by_group.then(|| form.through.clone()),
-        expires_at: None,
+    let target = if by_group {
+        Some(For::Group(form.through.clone()))
+    } else {
+        client_of(&app, &grant).map(|c| For::Client(c.to_string()))
     };
     let back = format!("/partners/received/{grant}");
-    match give_partner_role(
-        State(app.clone()),
-        viewer.authed(),
-        source,
-        Path(form.user),
-        ApiJson(request),
-    )
+    let (user, role) = (form.user.clone(), form.role.clone());
+    match call::op(&app, &viewer, &source, move |ctx, by| {
+        let target = target.ok_or_else(|| {
+            deputy_core::CommandError::invalid("client", "this grant names no client")
+        })?;
+        ops::partners::give_role(ctx, by, &user, &role, target, None)
+    })
     .await
     {
         Ok(_) => redirect_with(&app, &back, &format!("Role {} given.", form.role)),
@@ -447,7 +450,11 @@ pub async fn remove(
     Path((grant, user, assignment)): Path<(String, String, String)>,
 ) -> Response {
     let back = format!("/partners/received/{grant}");
-    match unassign(State(app.clone()), viewer.authed(), source, Path((user, assignment))).await {
+    match call::op(&app, &viewer, &source, move |ctx, by| {
+        ops::roles::unassign(ctx, by, &user, &assignment)
+    })
+    .await
+    {
         Ok(_) => redirect_with(&app, &back, "Access removed."),
         Err(e) => {
             render_received(
@@ -602,21 +609,10 @@ pub async fn change(
             "expires_at": expires_at, "auto_extend": auto_extend});
         return preview(&app, &viewer, change, "Change access?", confirm, "/partners").await;
     }
-    let request = GrantRequest {
-        partner: String::new(),
-        ceiling: form.ceiling,
-        kinds,
-        subtree,
-        expires_at,
-        auto_extend,
-    };
-    let answer = deputy_http::routes::manage::change_grant(
-        State(app.clone()),
-        viewer.authed(),
-        source,
-        Path(grant),
-        ApiJson(request),
-    )
+    let terms = TermsSpec { ceiling: form.ceiling, kinds, subtree, expires_at, auto_extend };
+    let answer = call::op(&app, &viewer, &source, move |ctx, by| {
+        ops::partners::change(ctx, by, &grant, &terms)
+    })
     .await;
     match answer {
         Ok(_) => redirect_with(&app, "/partners", "Access changed."),
@@ -698,18 +694,14 @@ pub async fn create_group(
 ) -> Response {
     let s = app.deputy().snapshot();
     let here = viewer.acting_tenant(&s).map(|t| t.to_string());
-    let request = deputy_http::routes::manage::GroupRequest {
-        owner_principal: None,
-        owner_tenant: here,
-        name: form.name.clone(),
-    };
     let back = "/partners?tab=received";
-    let answer = deputy_http::routes::manage::create_group(
-        State(app.clone()),
-        viewer.authed(),
-        source,
-        ApiJson(request),
-    )
+    let name = form.name.clone();
+    let answer = call::op(&app, &viewer, &source, move |ctx, by| {
+        let owner = here.map(ops::groups::Owner::Tenant).ok_or_else(|| {
+            deputy_core::CommandError::invalid("owner_tenant", "no tenant to own the group")
+        })?;
+        ops::groups::create(ctx, by, owner, &name)
+    })
     .await;
     match answer {
         Ok(_) => redirect_with(&app, back, &format!("Group {} created.", form.name)),

@@ -84,7 +84,7 @@ pub(crate) async fn place_in_group(
     form: PlaceForm,
     action: &str,
     back: &str,
-) -> Result<Result<Response, deputy_http::problem::ApiError>, Response> {
+) -> Result<Result<deputy_service::Committed<()>, deputy_http::problem::ApiError>, Response> {
     if form.confirm.is_none() {
         let confirm = html! {
             form method="post" action=(action) {
@@ -100,12 +100,9 @@ pub(crate) async fn place_in_group(
         });
         return Err(preview(app, viewer, change, "Move to another group?", confirm, back).await);
     }
-    let path = axum::extract::Path((form.group, form.tenant));
-    Ok(deputy_http::routes::manage::place_in_group(
-        State(app.clone()),
-        viewer.authed(),
-        source,
-        path,
-    )
+    let (group, tenant) = (form.group, form.tenant);
+    Ok(crate::call::op(app, viewer, &source, move |ctx, by| {
+        deputy_service::ops::groups::place(ctx, by, &group, &tenant)
+    })
     .await)
 }

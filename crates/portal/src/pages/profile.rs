@@ -5,16 +5,16 @@ use crate::call;
 use crate::flash::{Flash, redirect_with, see_other};
 use crate::layout::{csrf, error_box, page_with_status};
 use crate::viewer::Viewer;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum_extra::extract::Form;
 use deputy_core::State as Snapshot;
 use deputy_http::AppState;
 use deputy_http::caller::Source;
-use deputy_http::routes::ApiJson;
-use deputy_http::routes::manage::{ProfileRequest, update_profile};
+use deputy_http::routes::manage::ProfileRequest;
 use deputy_http::routes::principals::{AssignmentView, PrincipalView};
+use deputy_service::ops;
 use maud::{Markup, html};
 use serde::Deserialize;
 
@@ -136,9 +136,16 @@ pub async fn update(
     Form(form): Form<ProfileForm>,
 ) -> Response {
     let me = viewer.acting_principal().clone();
-    let request = form.changes(&me);
-    match update_profile(State(app.clone()), viewer.authed(), source, Path(me.id), ApiJson(request))
-        .await
+    let update = match form.changes(&me).into_update() {
+        Ok(update) => update,
+        Err(e) => {
+            return render(&app, &viewer, &Flash::default(), e.status(), Some(&call::refusal(&e)));
+        }
+    };
+    match call::op(&app, &viewer, &source, move |ctx, by| {
+        ops::users::update_profile(ctx, by, &me.id, update)
+    })
+    .await
     {
         Ok(_) => redirect_with(&app, "/profile", "Your details were saved."),
         Err(e) => render(&app, &viewer, &Flash::default(), e.status(), Some(&call::refusal(&e))),
@@ -158,13 +165,9 @@ pub async fn redeem(
     viewer: Viewer,
     Form(form): Form<RedeemForm>,
 ) -> Response {
-    let request = deputy_http::routes::manage::RedeemRequest { code: form.code.trim().to_owned() };
-    match deputy_http::routes::manage::redeem_access_code(
-        State(app.clone()),
-        viewer.authed(),
-        source,
-        ApiJson(request),
-    )
+    match call::op(&app, &viewer, &source, move |ctx, by| {
+        ops::access::redeem_code(ctx, by, &form.code)
+    })
     .await
     {
         Ok(_) => redirect_with(&app, "/profile", "Access added."),

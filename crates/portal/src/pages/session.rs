@@ -13,12 +13,8 @@ use axum_extra::extract::Form;
 use deputy_core::{GrantStatus, TenantId};
 use deputy_http::AppState;
 use deputy_http::caller::Source;
-use deputy_http::routes::ApiJson;
 use deputy_http::routes::principals::get_principal;
-use deputy_http::routes::session::{
-    ImpersonateRequest, SwitchRequest, impersonate as api_impersonate,
-    stop_impersonating as api_stop, switch as api_switch,
-};
+use deputy_service::ops;
 use maud::html;
 use serde::Deserialize;
 
@@ -96,8 +92,12 @@ pub async fn switch(
     Form(form): Form<SwitchForm>,
 ) -> Response {
     let name = tenant_name(&app.deputy().snapshot(), &form.tenant);
-    let request = SwitchRequest { tenant: form.tenant };
-    match api_switch(State(app.clone()), viewer.authed(), source, ApiJson(request)).await {
+    let tenant = form.tenant;
+    let switched = call::session_op(&app, &viewer, &source, move |ctx, caller, source| {
+        ops::sessions::switch(ctx, caller, source, &tenant)
+    })
+    .await;
+    match switched {
         Ok(switched) => {
             let mut response = redirect_with(&app, "/", &format!("You now act in {name}."));
             call::carry_cookies(&switched, &mut response);
@@ -166,13 +166,18 @@ pub async fn impersonate(
     Path(id): Path<String>,
     Form(form): Form<ImpersonateForm>,
 ) -> Response {
-    let request = ImpersonateRequest {
-        target: id.clone(),
-        reason: form.reason,
-        minutes: form.minutes,
-        notify_target: form.notify_target.is_some(),
-    };
-    match api_impersonate(State(app.clone()), viewer.authed(), source, ApiJson(request)).await {
+    let target = id.clone();
+    let started = call::session_op(&app, &viewer, &source, move |ctx, caller, source| {
+        let ask = ops::sessions::Impersonate {
+            target: &target,
+            reason: &form.reason,
+            minutes: form.minutes,
+            notify_target: form.notify_target.is_some(),
+        };
+        ops::sessions::impersonate(ctx, caller, source, ask)
+    })
+    .await;
+    match started {
         Ok(started) => {
             let mut response = redirect_with(&app, "/profile", "Impersonation started.");
             call::carry_cookies(&started, &mut response);
@@ -187,7 +192,8 @@ pub async fn stop_impersonating(
     source: Source,
     viewer: Viewer,
 ) -> Response {
-    match api_stop(State(app.clone()), viewer.authed(), source).await {
+    let stopped = call::session_op(&app, &viewer, &source, ops::sessions::stop_impersonating).await;
+    match stopped {
         Ok(stopped) => {
             let mut response = redirect_with(&app, "/profile", "Impersonation stopped.");
             call::carry_cookies(&stopped, &mut response);

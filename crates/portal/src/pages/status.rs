@@ -4,13 +4,12 @@
 use super::preview::preview;
 use crate::layout::csrf;
 use crate::viewer::Viewer;
-use axum::extract::{Path, State};
 use axum::response::Response;
+use deputy_core::{PrincipalId, Status};
 use deputy_http::AppState;
 use deputy_http::caller::Source;
 use deputy_http::problem::ApiError;
-use deputy_http::routes::ApiJson;
-use deputy_http::routes::principals::{StatusChange, set_status};
+use deputy_service::Committed;
 use maud::{Markup, html};
 use serde::Deserialize;
 
@@ -52,7 +51,7 @@ pub(crate) async fn change(
     id: &str,
     base: &str,
     form: StatusForm,
-) -> Result<(Result<Response, ApiError>, &'static str), Response> {
+) -> Result<(Result<Committed<PrincipalId>, ApiError>, &'static str), Response> {
     if form.status == "deactivated" && form.confirm.is_none() {
         let confirm = html! {
             form method="post" action=(format!("{base}/status")) {
@@ -66,14 +65,11 @@ pub(crate) async fn change(
         return Err(preview(app, viewer, change, "Deactivate?", confirm, base).await);
     }
     let notice = if form.status == "active" { "Reactivated." } else { "Deactivated." };
-    let request = StatusChange { status: form.status, reason: None };
-    let answer = set_status(
-        State(app.clone()),
-        viewer.authed(),
-        source,
-        Path(id.to_owned()),
-        ApiJson(request),
-    )
+    let status = if form.status == "active" { Status::Active } else { Status::Deactivated };
+    let who = id.to_owned();
+    let answer = crate::call::op(app, viewer, &source, move |ctx, by| {
+        deputy_service::ops::users::set_status(ctx, by, &who, status, None)
+    })
     .await;
     Ok((answer, notice))
 }

@@ -11,15 +11,14 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum_extra::extract::Form;
+use deputy_core::commands::tenants::NewTenant;
 use deputy_http::AppState;
 use deputy_http::caller::Source;
+use deputy_http::routes::ApiQuery;
 use deputy_http::routes::lists::{PageParams, tenant_children};
-use deputy_http::routes::manage::{
-    NewTenantRequest, create_customer, create_parent_account, create_sub_account, create_tenant,
-};
-use deputy_http::routes::session::{SwitchRequest, switch};
 use deputy_http::routes::tenants::get_tenant;
-use deputy_http::routes::{ApiJson, ApiQuery};
+use deputy_service::ops;
+use deputy_service::ops::tenants::Wizard;
 use maud::html;
 use serde::Deserialize;
 
@@ -222,40 +221,37 @@ pub async fn create(
     Form(form): Form<NewAccountForm>,
 ) -> Response {
     let at = query.tenant.clone().unwrap_or_default();
-    let request = NewTenantRequest {
+    let new = NewTenant {
         key: form.key.clone(),
         name: form.name.clone(),
         description: form.description.clone(),
         internal_description: String::new(),
     };
-    let (state, authed, path) = (State(app.clone()), viewer.authed(), Path(at.clone()));
-    let answer = match form.kind.as_str() {
-        "sub-account" => {
-            create_sub_account(state, authed, source.clone(), path, ApiJson(request)).await
-        }
-        "parent-account" => {
-            create_parent_account(state, authed, source.clone(), path, ApiJson(request)).await
-        }
-        "customer" => create_customer(state, authed, source.clone(), path, ApiJson(request)).await,
-        _ => create_tenant(state, authed, source.clone(), path, ApiJson(request)).await,
-    };
-    let created = match answer {
-        Ok(created) => call::body_json(created).await,
+    let kind = form.kind.clone();
+    let answer = call::op(&app, &viewer, &source, move |ctx, by| match kind.as_str() {
+        "sub-account" => ops::tenants::create_account(ctx, by, &at, Wizard::SubAccount, new),
+        "parent-account" => ops::tenants::create_account(ctx, by, &at, Wizard::ParentAccount, new),
+        "customer" => ops::tenants::create_account(ctx, by, &at, Wizard::Customer, new),
+        _ => ops::tenants::create(ctx, by, &at, new),
+    })
+    .await;
+    let id = match answer {
+        Ok(created) => created.output.to_string(),
         Err(e) => {
             let refused = Some((e.status(), call::refusal(&e)));
             return render(&app, &viewer, &Flash::default(), query.tenant, refused).await;
         }
     };
-    let id = created["id"].as_str().unwrap_or_default().to_owned();
     let next = format!("/users?tenant={id}#add");
     let notice = format!("Account {} created. Now add its first user.", form.name);
     if form.kind == "sub-tenant" {
         return redirect_with(&app, &next, &notice);
     }
     // R46: the partner acts in the new account from now on.
-    let switched =
-        switch(State(app.clone()), viewer.authed(), source, ApiJson(SwitchRequest { tenant: id }))
-            .await;
+    let switched = call::session_op(&app, &viewer, &source, move |ctx, caller, source| {
+        ops::sessions::switch(ctx, caller, source, &id)
+    })
+    .await;
     let mut response = redirect_with(&app, &next, &notice);
     if let Ok(switched) = switched {
         call::carry_cookies(&switched, &mut response);
@@ -276,14 +272,10 @@ pub async fn set_entitlements(
     Path(id): Path<String>,
     Form(form): Form<EntitlementsForm>,
 ) -> Response {
-    let request = deputy_http::routes::manage::Entitlements { permissions: form.permissions };
-    let answer = deputy_http::routes::manage::set_entitlements(
-        State(app.clone()),
-        viewer.authed(),
-        source,
-        Path(id.clone()),
-        ApiJson(request),
-    )
+    let tenant = id.clone();
+    let answer = call::op(&app, &viewer, &source, move |ctx, by| {
+        ops::tenants::set_entitlements(ctx, by, &tenant, &form.permissions)
+    })
     .await;
     match answer {
         Ok(_) => redirect_with(
@@ -311,29 +303,20 @@ pub async fn set_flag(
     viewer: Viewer,
     Path((id, flag, value)): Path<(String, String, String)>,
 ) -> Response {
-    let request = deputy_http::routes::manage::Flag { value: value == "on" };
-    let (state, authed, path) = (State(app.clone()), viewer.authed(), Path(id.clone()));
-    let (answer, notice) = match flag.as_str() {
-        "suspended" => (
-            deputy_http::routes::manage::set_suspended(
-                state,
-                authed,
-                source,
-                path,
-                ApiJson(request),
-            )
-            .await,
-            if value == "on" { "The tenant is suspended." } else { "The suspension is lifted." },
-        ),
-        _ => (
-            deputy_http::routes::manage::set_partner(state, authed, source, path, ApiJson(request))
-                .await,
-            if value == "on" {
-                "The tenant is a partner now."
-            } else {
-                "The tenant is no longer a partner."
-            },
-        ),
+    let (on, tenant, suspend) = (value == "on", id.clone(), flag == "suspended");
+    let answer = call::op(&app, &viewer, &source, move |ctx, by| {
+        if suspend {
+            ops::tenants::set_suspended(ctx, by, &tenant, on)
+        } else {
+            ops::tenants::set_partner(ctx, by, &tenant, on)
+        }
+    })
+    .await;
+    let notice = match (suspend, on) {
+        (true, true) => "The tenant is suspended.",
+        (true, false) => "The suspension is lifted.",
+        (false, true) => "The tenant is a partner now.",
+        (false, false) => "The tenant is no longer a partner.",
     };
     match answer {
         Ok(_) => redirect_with(&app, &format!("/tenants?tenant={id}"), notice),

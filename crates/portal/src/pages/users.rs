@@ -15,11 +15,12 @@ use axum_extra::extract::Form;
 use deputy_core::{Actor, State as Snapshot, TenantId};
 use deputy_http::AppState;
 use deputy_http::caller::Source;
+use deputy_http::routes::ApiQuery;
 use deputy_http::routes::lists::{PageParams, tenant_principals};
-use deputy_http::routes::principals::{
-    self as api, NewAssignmentRequest, NewUserRequest, PasswordChoice, PrincipalView,
-};
-use deputy_http::routes::{ApiJson, ApiQuery};
+use deputy_http::routes::principals::{self as api, PrincipalView};
+use deputy_service::ops;
+use deputy_service::ops::roles::{Given, Place};
+use deputy_service::ops::users::{FirstAccess, NewPassword, UserSpec};
 use maud::{Markup, html};
 use serde::Deserialize;
 
@@ -219,35 +220,33 @@ pub async fn create(
         let refused = Some((StatusCode::UNPROCESSABLE_ENTITY, e, form));
         return render_list(&app, &viewer, &Flash::default(), query, refused).await;
     }
-    let password = match form.password_mode.as_str() {
-        "generate" => Some(PasswordChoice { generate: true, value: None }),
-        "enter" => Some(PasswordChoice { generate: false, value: Some(form.password.clone()) }),
-        _ => None,
+    let must_change = form.must_change.is_some();
+    let access = match form.password_mode.as_str() {
+        "generate" => FirstAccess::Password { password: NewPassword::Generate, must_change },
+        "enter" => FirstAccess::Password {
+            password: NewPassword::Given(form.password.clone()),
+            must_change,
+        },
+        _ if form.send_invitation.is_some() => FirstAccess::Invitation,
+        _ => FirstAccess::Pending,
     };
-    let request = NewUserRequest {
+    let spec = UserSpec {
         logon: form.logon.clone(),
         first_name: form.first_name.clone(),
         last_name: form.last_name.clone(),
         email: form.email.clone(),
         phone: Some(form.phone.clone()).filter(|p| !p.is_empty()),
         roles: form.roles.clone(),
-        send_invitation: form.send_invitation.is_some() && password.is_none(),
-        password,
-        must_change_password: form.must_change.is_some(),
     };
-    let created = api::create_user(
-        State(app.clone()),
-        viewer.authed(),
-        source,
-        Path(tenant.clone()),
-        ApiJson(request),
-    )
+    let at = tenant.clone();
+    let created = call::op(&app, &viewer, &source, move |ctx, by| {
+        ops::users::create_user(ctx, by, &at, spec, access)
+    })
     .await;
     match created {
-        Ok(answer) => {
-            let body = call::body_json(answer).await;
-            let id = body["id"].as_str().unwrap_or_default().to_owned();
-            if let Some(generated) = body["generated_password"].as_str() {
+        Ok(created) => {
+            let id = created.committed.output.to_string();
+            if let Some(generated) = created.generated_password {
                 // R14: shown once to the creator, never mailed; so not a redirect.
                 let page = html! {
                     p.notice role="status" { "User " (form.logon) " was added." }
@@ -263,7 +262,12 @@ pub async fn create(
                     page,
                 );
             }
-            let invited = if body["status"] == "invited" { "; an invitation was sent" } else { "" };
+            let invited = app
+                .deputy()
+                .snapshot()
+                .principal(created.committed.output)
+                .is_some_and(|p| p.status == deputy_core::Status::Invited);
+            let invited = if invited { "; an invitation was sent" } else { "" };
             redirect_with(
                 &app,
                 &format!("/users/{id}"),
@@ -379,11 +383,11 @@ pub async fn detail(
 }
 
 /// The answer to an action on a user: back to the user with a notice, or the refusal.
-async fn after(
+async fn after<T>(
     app: &AppState,
     viewer: &Viewer,
     id: String,
-    answer: Result<Response, deputy_http::problem::ApiError>,
+    answer: Result<T, deputy_http::problem::ApiError>,
     notice: &str,
 ) -> Response {
     match answer {
@@ -415,7 +419,9 @@ pub async fn invite(
     viewer: Viewer,
     Path(id): Path<String>,
 ) -> Response {
-    let answer = api::invite(State(app.clone()), viewer.authed(), source, Path(id.clone())).await;
+    let who = id.clone();
+    let answer =
+        call::op(&app, &viewer, &source, move |ctx, by| ops::users::invite(ctx, by, &who)).await;
     after(&app, &viewer, id, answer, "The logon access e-mail was sent.").await
 }
 
@@ -425,8 +431,10 @@ pub async fn reset(
     viewer: Viewer,
     Path(id): Path<String>,
 ) -> Response {
+    let who = id.clone();
     let answer =
-        api::password_reset(State(app.clone()), viewer.authed(), source, Path(id.clone())).await;
+        call::op(&app, &viewer, &source, move |ctx, by| ops::users::reset_password(ctx, by, &who))
+            .await;
     after(&app, &viewer, id, answer, "A password reset e-mail was sent.").await
 }
 
@@ -437,19 +445,11 @@ pub async fn make_contact(
     Path(id): Path<String>,
 ) -> Response {
     let home = super::home_of(&app.deputy().snapshot(), &id).unwrap_or_default();
-    let answer = match serde_json::from_value(serde_json::json!({ "contact": id })) {
-        Ok(update) => {
-            deputy_http::routes::manage::update_tenant(
-                State(app.clone()),
-                viewer.authed(),
-                source,
-                Path(home),
-                ApiJson(update),
-            )
-            .await
-        }
-        Err(e) => Err(deputy_http::problem::ApiError::internal(e)),
-    };
+    let change = ops::tenants::TenantChange { contact: Some(id.clone()), ..Default::default() };
+    let answer = call::op(&app, &viewer, &source, move |ctx, by| {
+        ops::tenants::change(ctx, by, &home, change)
+    })
+    .await;
     after(&app, &viewer, id, answer, "This user is now the contact person.").await
 }
 
@@ -485,23 +485,16 @@ async fn assign_at_home(
     subtree: bool,
     notice: &str,
 ) -> Response {
-    let request = NewAssignmentRequest {
-        role,
-        permission,
-        tenant: super::home_of(&app.deputy().snapshot(), &id),
-        subtree,
-        resource: None,
-        client: None,
-        group: None,
-        expires_at: None,
+    let given = match (role, permission) {
+        (Some(r), _) => Given::Role(r),
+        (None, p) => Given::Permission(p.unwrap_or_default()),
     };
-    let answer = api::assign(
-        State(app.clone()),
-        viewer.authed(),
-        source,
-        Path(id.clone()),
-        ApiJson(request),
-    )
+    let tenant = super::home_of(&app.deputy().snapshot(), &id).unwrap_or_default();
+    let place = Place::Tenant { tenant, subtree };
+    let who = id.clone();
+    let answer = call::op(app, viewer, &source, move |ctx, by| {
+        ops::roles::assign(ctx, by, &who, given, place, None)
+    })
     .await;
     after(app, viewer, id, answer, notice).await
 }
@@ -533,9 +526,11 @@ pub async fn remove_role(
         return preview(&app, &viewer, change, "Remove role?", confirm, &format!("/users/{id}"))
             .await;
     }
-    let answer =
-        api::unassign(State(app.clone()), viewer.authed(), source, Path((id.clone(), assignment)))
-            .await;
+    let who = id.clone();
+    let answer = call::op(&app, &viewer, &source, move |ctx, by| {
+        ops::roles::unassign(ctx, by, &who, &assignment)
+    })
+    .await;
     after(&app, &viewer, id, answer, "Role removed.").await
 }
 
@@ -568,7 +563,9 @@ pub async fn cancel(
         )
         .await;
     }
-    let answer = api::cancel(State(app.clone()), viewer.authed(), source, Path(id.clone())).await;
+    let who = id.clone();
+    let answer =
+        call::op(&app, &viewer, &source, move |ctx, by| ops::users::cancel(ctx, by, &who)).await;
     after(&app, &viewer, id, answer, "The account was cancelled.").await
 }
 
@@ -606,19 +603,14 @@ pub async fn issue_code(
     Form(form): Form<CodeForm>,
 ) -> Response {
     let tenant = query.tenant.clone().unwrap_or_default();
-    let request = deputy_http::routes::manage::AccessCodeRequest { roles: form.roles, days: None };
-    let issued = deputy_http::routes::manage::issue_access_code(
-        State(app.clone()),
-        viewer.authed(),
-        source,
-        Path(tenant.clone()),
-        ApiJson(request),
-    )
+    let at = tenant.clone();
+    let issued = call::op(&app, &viewer, &source, move |ctx, by| {
+        ops::access::issue_code(ctx, by, &at, &form.roles, None)
+    })
     .await;
     match issued {
-        Ok(answer) => {
-            let body = call::body_json(answer).await;
-            let code = body["code"].as_str().unwrap_or_default().to_owned();
+        Ok(issued) => {
+            let code = issued.output.code;
             let page = html! {
                 p { "The access code, shown this once: " code #access-code { (code) } }
                 p { a href=(format!("/users?tenant={tenant}")) { "Back to the users" } }
