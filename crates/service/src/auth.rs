@@ -19,7 +19,7 @@ use std::sync::{Arc, PoisonError, RwLock};
 use std::time::{Duration, Instant};
 
 mod credentials;
-mod grant_notices;
+pub(crate) mod grant_notices;
 mod links;
 
 /// How long a session or key read from the store is trusted without reading it again.

@@ -24,19 +24,7 @@ impl<S: Store + SecretStore> Auth<S> {
         }
         let done = self.deputy.execute(Actor::System, None, |tx| tx.grant_upkeep(window_ms))?;
         let s = self.deputy.snapshot();
-        let admin = s.catalog.role_id("admin");
-        let admins_of = |tenant: deputy_core::TenantId| -> Vec<PrincipalId> {
-            s.members(tenant)
-                .filter(|p| p.status == Status::Active && p.owner().is_none())
-                .filter(|p| {
-                    p.assignments.iter().any(|a| {
-                        Some(a.bundle) == admin.map(deputy_core::Bundle::Role)
-                            && matches!(a.scope, deputy_core::Scope::Tenant { tenant: t, .. } if t == tenant)
-                    })
-                })
-                .map(|p| p.id)
-                .collect()
-        };
+        let admins_of = |tenant| tenant_admins(&s, tenant);
         let key = |t: deputy_core::TenantId| s.tenant(t).map_or(t.to_string(), |t| t.name.clone());
         let mut n = 0;
         for event in done.output {
@@ -97,4 +85,23 @@ impl<S: Store + SecretStore> Auth<S> {
         )?;
         Ok(())
     }
+}
+
+/// The active, non-delegate admins of `tenant` (its own users holding `admin` there): who
+/// is told of what happens to the tenant's access (R44, R70).
+pub(crate) fn tenant_admins(
+    s: &deputy_core::State,
+    tenant: deputy_core::TenantId,
+) -> Vec<PrincipalId> {
+    let admin = s.catalog.admin_role;
+    s.members(tenant)
+        .filter(|p| p.status == Status::Active && p.owner().is_none())
+        .filter(|p| {
+            p.assignments.iter().any(|a| {
+                a.bundle == deputy_core::Bundle::Role(admin)
+                    && matches!(a.scope, deputy_core::Scope::Tenant { tenant: t, .. } if t == tenant)
+            })
+        })
+        .map(|p| p.id)
+        .collect()
 }

@@ -116,7 +116,37 @@ pub fn give_role<S: Store + SecretStore>(
     for replaced in &committed.output.replaced {
         ctx.end_secrets_after_status_change(*replaced)?;
     }
+    tell_of_replacements(ctx, &committed.output)?;
     Ok(committed)
+}
+
+/// R44: the client's admins are told which of its accounts partner access replaced.
+fn tell_of_replacements<S: Store + SecretStore>(
+    ctx: &Auth<S>,
+    outcome: &PartnerRoleOutcome,
+) -> Result<(), AuthError> {
+    let s = ctx.deputy().snapshot();
+    let Some(first) = outcome.replaced.first().and_then(|p| s.principal(*p)) else {
+        return Ok(());
+    };
+    let client = first.home;
+    let names: Vec<String> = outcome
+        .replaced
+        .iter()
+        .filter_map(|p| s.principal(*p))
+        .map(|p| format!("{} ({})", p.display_name(), p.logon))
+        .collect();
+    let tenant = s.tenant(client).map_or_else(|| client.to_string(), |t| t.name.clone());
+    let body = format!(
+        "These accounts of {tenant} were deactivated, replaced by partner access: the same people now reach {tenant} through their partner's accounts.\n{}\n",
+        names.join("\n")
+    );
+    for admin in crate::auth::grant_notices::tenant_admins(&s, client) {
+        if !outcome.replaced.contains(&admin) {
+            ctx.notify(admin, "Accounts replaced by partner access", &body)?;
+        }
+    }
+    Ok(())
 }
 
 /// Extends grants due for auto-extension and notices the admins of those about to expire
