@@ -1,6 +1,11 @@
 //! Scenarios of SPEC §11 through the API only, on a fresh deployment: nothing is set up
-//! behind the API's back except the first admin's password.
+//! behind the API's back except the first admin's password. The files of
+//! `deputy-scenarios` run by its driver through [`api::Api`], a runner that signs in as
+//! each actor; what only the API can say stays here in Rust.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+#[path = "scenarios/api.rs"]
+mod api;
 
 use deputy_http::{AppState, HttpConfig};
 use deputy_service::Deputy;
@@ -348,150 +353,6 @@ async fn s2_data_platform_through_the_api_only() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn s1_tax_portal_secondary_logon_through_the_api_only() {
-    use reqwest::Method;
-    let s = start().await;
-    let operator = s.sign_in("operator", PASSWORD).await;
-    for (key, name) in [
-        ("natural-health", "Natural Health LLC"),
-        ("bakery", "Sunrise Bakery"),
-        ("florist", "Rose Florist"),
-    ] {
-        s.post(&operator, "/v1/tenants/root/children", json!({"key": key, "name": name})).await;
-    }
-    let jane = s.invite_and_join(&operator, "natural-health", "jane", "jane@nh.example").await;
-    let _nora = s.invite_and_join(&jane, "natural-health", "nora", "nora@nh.example").await;
-    s.post(
-        &jane,
-        "/v1/principals/nora/assignments",
-        json!({"role": "admin", "tenant": "natural-health"}),
-    )
-    .await;
-    let bakery_admin =
-        s.invite_and_join(&operator, "bakery", "bakery-admin", "bea@bakery.example").await;
-    let florist_admin =
-        s.invite_and_join(&operator, "florist", "florist-admin", "fred@florist.example").await;
-    for (admin, tenant) in [(&bakery_admin, "bakery"), (&florist_admin, "florist")] {
-        // Each business gives Jane `tax-preparer` with an access code she redeems (R37a).
-        let code = s
-            .post(
-                admin,
-                &format!("/v1/tenants/{tenant}/access-codes"),
-                json!({"roles": ["tax-preparer"]}),
-            )
-            .await;
-        let redeemed =
-            s.post(&jane, "/v1/access-codes/redeem", json!({"code": code["code"]})).await;
-        assert_eq!(redeemed["assignments"].as_array().unwrap().len(), 1, "{redeemed}");
-    }
-    for (admin, tenant, key, kind) in [
-        (&bakery_admin, "bakery", "bakery-withholding", "Withholding"),
-        (&bakery_admin, "bakery", "bakery-sales-use", "Sales & Use"),
-        (&florist_admin, "florist", "florist-withholding", "Withholding"),
-    ] {
-        s.post(
-            admin,
-            &format!("/v1/tenants/{tenant}/resources"),
-            json!({"key": key, "name": key, "type": "tax-account", "kind": kind}),
-        )
-        .await;
-    }
-    // Jane creates secondary logon Jim: he gets a set-password mail and Full Access.
-    s.post(
-        &jane,
-        "/v1/principals/jane/delegates",
-        json!({"logon": "jim", "first_name": "Jim", "last_name": "Doe", "email": "jim@nh.example"}),
-    )
-    .await;
-    let mail = s.app.deputy().store().outbox(0, 10_000).unwrap();
-    let link = mail.iter().rev().find(|m| m.recipient == "jim@nh.example").unwrap().body.clone();
-    let token = link
-        .lines()
-        .find(|l| l.contains("/invitation/"))
-        .unwrap()
-        .rsplit('/')
-        .next()
-        .unwrap()
-        .to_owned();
-    let (status, _, _) = s
-        .call(
-            Method::POST,
-            None,
-            "/v1/auth/invitations/accept",
-            json!({"token": token, "password": PASSWORD}),
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK);
-    let file =
-        |target: &str| json!({"principal": "jim", "permission": "returns.file", "target": target});
-    assert_eq!(
-        s.check(&operator, file("resource:florist-withholding")).await["allowed"],
-        true,
-        "Full Access at first"
-    );
-    // Jane makes "Payroll clients", moves the bakery into it, limits Jim to it and to Withholding.
-    let group = s
-        .post(&jane, "/v1/groups", json!({"owner_principal": "jane", "name": "Payroll clients"}))
-        .await;
-    let group = group["id"].as_str().unwrap().to_owned();
-    s.ok(Method::PUT, &jane, &format!("/v1/groups/{group}/tenants/bakery"), json!({})).await;
-    s.ok(
-        Method::PUT,
-        &jane,
-        "/v1/principals/jim/delegate-access",
-        json!({"groups": [group], "kinds": ["Withholding"]}),
-    )
-    .await;
-    for permission in ["returns.view", "returns.file", "payments.make"] {
-        let answer = s.check(&operator, json!({"principal": "jim", "permission": permission, "target": "resource:bakery-withholding"})).await;
-        assert_eq!(answer["allowed"], true, "{permission}: {answer}");
-    }
-    assert_eq!(
-        s.check(&operator, file("resource:bakery-sales-use")).await["allowed"],
-        false,
-        "another kind"
-    );
-    assert_eq!(
-        s.check(&operator, file("bakery")).await["allowed"],
-        false,
-        "the business as a tenant target"
-    );
-    assert_eq!(
-        s.check(&operator, file("resource:florist-withholding")).await["allowed"],
-        false,
-        "another tenant"
-    );
-    // The bakery's admin removes Jane's role: Jim loses it in the same revision.
-    let (_, jane_view, _) =
-        s.call(Method::GET, Some(&bakery_admin), "/v1/principals/jane", json!({})).await;
-    let bakery = s.app.deputy().snapshot().tenant_by_key("bakery").unwrap().to_string();
-    let assignment = jane_view["assignments"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|a| a["role"] == "tax-preparer" && a["target"]["id"] == bakery.as_str())
-        .unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let (_, token) = s
-        .ok(
-            Method::DELETE,
-            &bakery_admin,
-            &format!("/v1/principals/jane/assignments/{assignment}"),
-            json!({}),
-        )
-        .await;
-    let mut after = file("resource:bakery-withholding");
-    after["consistency_token"] = json!(token.unwrap());
-    assert_eq!(s.check(&operator, after).await["allowed"], false);
-    // The operator cancels Jane (Natural Health keeps Nora as admin): Jim is cancelled too.
-    s.post(&operator, "/v1/principals/jane/cancel", json!({})).await;
-    let (_, jim, _) = s.call(Method::GET, Some(&operator), "/v1/principals/jim", json!({})).await;
-    assert_eq!(jim["status"], "cancelled");
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn s3_backup_portal_ranks_wizard_and_impersonation_through_the_api_only() {
     use reqwest::Method;
     let s = start().await;
@@ -634,4 +495,9 @@ async fn s3_backup_portal_ranks_wizard_and_impersonation_through_the_api_only() 
         actions.contains(&"impersonation.started") && actions.contains(&"impersonation.stopped"),
         "{log}"
     );
+}
+
+#[test]
+fn s1_tax_portal_secondary_logon() {
+    api::run_file(&deputy_scenarios::S1);
 }

@@ -1,10 +1,15 @@
-//! Scenarios S1–S4 of SPEC §11, end to end through the service layer on a SQLite file.
+//! Scenarios S1–S4 of SPEC §11, end to end through the service layer on a SQLite file: the
+//! files of `deputy-scenarios` run by its driver, and what a file cannot say (reopening the
+//! file, racing replicas).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use deputy_core::commands::roles::NewAssignment;
 use deputy_core::commands::tenants::NewTenant;
 use deputy_core::commands::users::NewUser;
 use deputy_core::*;
+use deputy_scenarios::commands::{Commands, operator};
+use deputy_scenarios::{ScenarioFile, driver};
+use deputy_service::demo::layer::Service;
 use deputy_service::demo::{self, Demo};
 use deputy_service::{Deputy, ServiceError};
 use deputy_store::BoxedBackend;
@@ -58,58 +63,23 @@ fn new_user(home: TenantId, logon: &str, status: Status) -> NewUser {
     }
 }
 
+/// Runs a scenario file on a fresh deployment on a SQLite file: the root, its first admin
+/// `operator`, then the file's world and steps, every command committed through `Deputy`.
+fn run_file(file: &ScenarioFile) {
+    let dir = tempfile::tempdir().unwrap();
+    let d =
+        Deputy::open(deputy_backends::open_file(dir.path().join("deputy.db")).unwrap()).unwrap();
+    let root = d.initialise(None, "root", "Tax Agency").unwrap().output;
+    d.execute(Actor::System, None, |tx| tx.create_user(operator(root))).unwrap();
+    let mut runner = Commands::new(Service::new(&d));
+    if let Err(failures) = driver::run(&mut runner, file) {
+        panic!("{failures}");
+    }
+}
+
 #[test]
 fn s1_tax_portal_secondary_logon() {
-    let f = fixture();
-    let m = f.demo.clone();
-    let home = Context::HOME;
-    // Jim files and pays on the payroll client's Withholding account…
-    for perm in ["returns.view", "returns.file", "payments.make"] {
-        assert!(f.check(m.jim, perm, Target::Resource(m.bakery_withholding), home), "{perm}");
-    }
-    // …and nothing else.
-    assert!(!f.check(m.jim, "returns.file", Target::Resource(m.bakery_sales), home), "other kind");
-    assert!(!f.check(m.jim, "returns.file", Target::Tenant(m.bakery), home), "tenant target");
-    assert!(
-        !f.check(m.jim, "returns.file", Target::Resource(m.florist_withholding), home),
-        "other client"
-    );
-    assert!(
-        f.check(m.jane, "returns.file", Target::Resource(m.florist_withholding), home),
-        "Jane herself may"
-    );
-    // The bakery's admin removes Jane's role: Jim loses it in the same revision.
-    let s = f.d.snapshot();
-    let jane_role = s
-        .principal(m.jane)
-        .unwrap()
-        .assignments
-        .iter()
-        .find(|a| a.scope == Scope::Tenant { tenant: m.bakery, subtree: false })
-        .unwrap()
-        .id;
-    let done =
-        f.d.execute(Actor::at_home(m.bakery_admin), None, |tx| tx.unassign(m.jane, jane_role))
-            .unwrap();
-    let s = f.d.snapshot_at_least(done.revision).unwrap();
-    let file = s.catalog.permission_id("returns.file").unwrap();
-    assert!(
-        !s.check(m.jim, file, Target::Resource(m.bakery_withholding), home, f.d.now())
-            .unwrap()
-            .is_allowed()
-    );
-    let why =
-        s.explain(m.jim, file, Target::Resource(m.bakery_withholding), home, f.d.now()).unwrap();
-    assert!(why.reason.unwrap().contains("is limited by owner `jane`"));
-    // The operator cancels Jane (Natural Health keeps Nora): Jim is cancelled.
-    f.d.execute(Actor::at_home(m.operator), None, |tx| tx.cancel(m.jane)).unwrap();
-    let s = f.d.snapshot();
-    assert_eq!(s.principal(m.jim).unwrap().status, Status::Cancelled);
-    assert_eq!(
-        s.tenant(m.natural_health).unwrap().contact,
-        Some(m.nh_second_admin),
-        "R4 hands over the contact person"
-    );
+    run_file(&deputy_scenarios::S1);
 }
 
 #[test]
