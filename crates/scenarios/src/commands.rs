@@ -124,9 +124,11 @@ impl<E: Execute> Commands<E> {
     ) -> Result<Result<T, Outcome>, String> {
         match self.layer.execute(actor, command) {
             Ok(t) => Ok(Ok(t)),
-            Err(Failed::Refused(e)) => {
-                Ok(Err(Outcome::Refused { rule: e.rule.map(str::to_owned), message: e.message }))
-            }
+            Err(Failed::Refused(e)) => Ok(Err(Outcome::Refused {
+                rule: e.rule.map(str::to_owned),
+                message: e.message,
+                status: None,
+            })),
             Err(Failed::Broken(e)) => Err(e),
         }
     }
@@ -352,6 +354,10 @@ impl<E: Execute> Commands<E> {
                     .filter_map(|p| s.principal(*p).map(|p| p.logon.to_string()))
                     .collect();
                 Ok(Outcome::Done { replaced })
+            }
+            Action::SwitchTenant { tenant: t } => {
+                let t = tenant(&s, t)?;
+                done(self.run(actor, |tx| tx.switch_tenant(t).map(drop))?)
             }
             Action::SetStatus { principal: p, status } => {
                 let p = principal(&s, p)?;

@@ -36,8 +36,8 @@ pub trait Runner {
 pub enum Outcome {
     /// Done; `replaced` names the accounts a partner role replaced (R44).
     Done { replaced: Vec<String> },
-    /// Refused by the rules: nothing changed.
-    Refused { rule: Option<String>, message: String },
+    /// Refused by the rules: nothing changed. `status` is the HTTP status, where there is one.
+    Refused { rule: Option<String>, message: String, status: Option<u16> },
 }
 
 impl Outcome {
@@ -96,7 +96,7 @@ impl Explained {
                 text.push_str(&format!("because {r}\n"));
             }
         }
-        text
+        crate::snapshot::redact_times(&text)
     }
 }
 
@@ -297,14 +297,26 @@ fn run_step<R: Runner>(
         };
         let outcome = runner.write(step.actor.as_deref(), session, action)?;
         match (&step.refused, outcome) {
-            (None, Outcome::Done { .. }) => {}
+            (None, Outcome::Done { replaced }) => {
+                if let Action::GivePartnerRole(PartnerRoleDef { replaces: Some(expected), .. }) =
+                    action
+                    && *expected != replaced
+                {
+                    return Err(format!("replaced {replaced:?}, expected {expected:?}"));
+                }
+            }
             (None, Outcome::Refused { message, .. }) => return Err(format!("refused: {message}")),
             (Some(rule), Outcome::Done { .. }) => {
                 return Err(format!("done, but the file expects a refusal by {rule}"));
             }
-            (Some(rule), Outcome::Refused { rule: got, message }) => {
+            (Some(rule), Outcome::Refused { rule: got, message, status }) => {
                 if got.as_deref() != Some(rule.as_str()) {
                     return Err(format!("refused by {got:?}, expected {rule}: {message}"));
+                }
+                if let (Some(want), Some(got)) = (step.http_status, status)
+                    && want != got
+                {
+                    return Err(format!("refused with HTTP status {got}, expected {want}"));
                 }
                 if let Some(says) = &step.says
                     && *says.get_ref() != message
@@ -313,8 +325,8 @@ fn run_step<R: Runner>(
                 }
             }
         }
-    } else if step.refused.is_some() || step.says.is_some() {
-        return Err("`refused` and `says` belong to a step that writes".into());
+    } else if step.refused.is_some() || step.says.is_some() || step.http_status.is_some() {
+        return Err("`refused`, `says` and `http_status` belong to a step that writes".into());
     }
     for session in sessions(step, SessionName::None)? {
         for (list, allowed) in [(&step.allowed, true), (&step.denied, false)] {

@@ -48,5 +48,14 @@ macro_rules! file {
 /// S1: a tax portal's primary logon, her secondary logon, groups and kinds.
 pub const S1: ScenarioFile = file!("s1-tax-portal.toml");
 
+/// S2: a data platform's contact person, customer manager, requirements and entitlements.
+pub const S2: ScenarioFile = file!("s2-data-platform.toml");
+
+/// S3: a backup portal's wizard, ranked admins and impersonation.
+pub const S3: ScenarioFile = file!("s3-backup-portal.toml");
+
+/// S4: a legal-tech partner's access within a ceiling, and its revocation.
+pub const S4: ScenarioFile = file!("s4-legal-tech.toml");
+
 /// Every scenario, in the order the demo loads them.
-pub const ALL: &[ScenarioFile] = &[S1];
+pub const ALL: &[ScenarioFile] = &[S1, S2, S3, S4];

@@ -214,6 +214,8 @@ pub struct Step {
     pub refused: Option<String>,
     /// The refusal's exact words, a snapshot (`UPDATE_EXPECT=1` rewrites it).
     pub says: Option<Spanned<String>>,
+    /// The refusal's HTTP status (checked where the layer answers one).
+    pub http_status: Option<u16>,
     /// The writer's or the checked principal's session: `none` or `home` (default none for
     /// checks; home for writers).
     pub context: Option<Contexts>,
@@ -297,6 +299,10 @@ pub enum Action {
         partner: String,
     },
     GivePartnerRole(PartnerRoleDef),
+    /// Switch the actor's session into a client (R43).
+    SwitchTenant {
+        tenant: String,
+    },
     SetStatus {
         principal: String,
         status: String,

@@ -99,9 +99,63 @@ fn literal(text: &str) -> String {
     }
 }
 
+/// The text with every instant (`2026-11-22T10:00Z`, seconds and fractions optional)
+/// replaced by `<time>`: a snapshot must read the same on every run and every layer, and
+/// only the engine has a fixed clock.
+pub fn redact_times(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = String::with_capacity(text.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match instant_len(&bytes[i..]) {
+            Some(n) => {
+                out.push_str("<time>");
+                i += n;
+            }
+            None => {
+                let c = text[i..].chars().next().unwrap_or(' ');
+                out.push(c);
+                i += c.len_utf8();
+            }
+        }
+    }
+    out
+}
+
+/// The length of an instant at the start of `b`, if one starts there.
+fn instant_len(b: &[u8]) -> Option<usize> {
+    let digit = |i: usize| b.get(i).is_some_and(u8::is_ascii_digit);
+    let at = |i: usize, c: u8| b.get(i) == Some(&c);
+    let date = (0..4).all(digit) && at(4, b'-') && digit(5) && digit(6) && at(7, b'-');
+    let time = digit(8) && digit(9) && at(10, b'T') && digit(11) && digit(12) && at(13, b':');
+    if !(date && time && digit(14) && digit(15)) {
+        return None;
+    }
+    let mut n = 16;
+    if at(n, b':') && digit(n + 1) && digit(n + 2) {
+        n += 3;
+        if at(n, b'.') {
+            n += 1;
+            while digit(n) {
+                n += 1;
+            }
+        }
+    }
+    at(n, b'Z').then_some(n + 1)
+}
+
 #[cfg(test)]
 mod tests {
-    use super::literal;
+    use super::{literal, redact_times};
+
+    #[test]
+    fn instants_are_redacted() {
+        assert_eq!(
+            redact_times("revoked at 2026-01-01T00:00Z, expired 2026-11-22T10:00:05.120Z."),
+            "revoked at <time>, expired <time>."
+        );
+        assert_eq!(redact_times("2026-01-01 and Zürich"), "2026-01-01 and Zürich");
+    }
 
     #[test]
     fn literals_read_back_as_the_text() {

@@ -16,3 +16,18 @@ fn run(file: &ScenarioFile) {
 fn s1_tax_portal_secondary_logon() {
     run(&deputy_scenarios::S1);
 }
+
+#[test]
+fn s2_data_platform_contact_person_customer_manager_entitlements() {
+    run(&deputy_scenarios::S2);
+}
+
+#[test]
+fn s3_backup_portal_ranked_admins() {
+    run(&deputy_scenarios::S3);
+}
+
+#[test]
+fn s4_legal_tech_partner_access_and_revocation_token() {
+    run(&deputy_scenarios::S4);
+}

@@ -6,16 +6,18 @@ use super::{PASSWORD, Server, start};
 use deputy_scenarios::ScenarioFile;
 use deputy_scenarios::driver::{self, Answer, Explained, Outcome, PathText, Runner};
 use deputy_scenarios::model::*;
+use deputy_store::secrets::SecretStore;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use std::collections::HashMap;
 
 /// Runs a scenario file on a fresh deployment through the API.
-pub fn run_file(file: &ScenarioFile) {
+pub fn run_file(file: &ScenarioFile) -> Api {
     let mut api = Api::new();
     if let Err(failures) = driver::run(&mut api, file) {
         panic!("{failures}");
     }
+    api
 }
 
 /// A signed-in principal: its session's token and where it acts.
@@ -40,6 +42,21 @@ pub struct Api {
 }
 
 impl Api {
+    /// The current session token of a signed-in principal.
+    pub fn session(&self, logon: &str) -> String {
+        self.sessions[logon].token.clone()
+    }
+
+    /// The password a principal signs in with (a generated one, where the step had one).
+    pub fn password(&self, logon: &str) -> String {
+        self.passwords.get(logon).cloned().unwrap_or_else(|| PASSWORD.into())
+    }
+
+    /// The consistency token of the last write.
+    pub fn last_token(&self) -> Option<String> {
+        self.last.clone()
+    }
+
     pub fn new() -> Api {
         let rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
@@ -60,7 +77,7 @@ impl Api {
         api
     }
 
-    fn call(
+    pub fn call(
         &self,
         method: Method,
         token: Option<&str>,
@@ -161,14 +178,12 @@ impl Api {
         if status.is_client_error() {
             let rule = value["rule"].as_str().map(str::to_owned);
             let message = value["detail"].as_str().unwrap_or_default().to_owned();
-            return Ok(Err(Outcome::Refused {
-                rule,
-                message: if status == StatusCode::NOT_FOUND {
-                    format!("not found: {message}")
-                } else {
-                    message
-                },
-            }));
+            let message = if status == StatusCode::NOT_FOUND {
+                format!("not found: {message}")
+            } else {
+                message
+            };
+            return Ok(Err(Outcome::Refused { rule, message, status: Some(status.as_u16()) }));
         }
         Err(format!("{path}: {status} {value}"))
     }
@@ -419,6 +434,7 @@ impl Api {
                     body,
                 )?
             }
+            Action::SwitchTenant { .. } => return Err("switching is done by `write`".into()),
             Action::SetStatus { principal, status } => self.send(
                 token,
                 Method::POST,
@@ -489,13 +505,16 @@ impl Api {
         }
     }
 
-    /// A logon for an id the API answered with (`p12`).
+    /// A logon for a principal id as explain's paths carry it.
     fn logon_of(&mut self, id: &Value) -> String {
-        let Some(id) = id.as_str() else { return id.to_string() };
-        self.principal(id)
-            .ok()
-            .and_then(|p| p["logon"].as_str().map(str::to_owned))
-            .unwrap_or_else(|| id.to_owned())
+        let id = match serde_json::from_value::<deputy_core::PrincipalId>(id.clone()) {
+            Ok(id) => id.to_string(),
+            Err(_) => match id.as_str() {
+                Some(id) => id.to_owned(),
+                None => return id.to_string(),
+            },
+        };
+        self.principal(&id).ok().and_then(|p| p["logon"].as_str().map(str::to_owned)).unwrap_or(id)
     }
 }
 
@@ -535,6 +554,11 @@ impl Runner for Api {
             }
             None => self.token(actor, session)?,
         };
+        if let Action::SwitchTenant { tenant } = action {
+            let switched = Session { switched_into: Some(tenant.clone()), ..session.clone() };
+            self.token(actor, &switched)?;
+            return Ok(Outcome::DONE);
+        }
         match self.write_as(&token, action)? {
             Ok(v) => {
                 let replaced = match v["replaced"].as_array() {
@@ -560,15 +584,11 @@ impl Runner for Api {
         let catalog = self.server.app.deputy().snapshot().catalog.clone();
         let mut paths = Vec::new();
         for p in a["paths"].as_array().into_iter().flatten() {
-            let holds = match (p["role"].as_str(), p["permission"].as_str()) {
-                (Some(r), _) => format!(
-                    "role `{}`",
-                    catalog.role_name(r.parse().map_err(|_| format!("role {r}"))?)
-                ),
-                (None, Some(x)) => format!(
-                    "permission `{}`",
-                    catalog.perm_name(x.parse().map_err(|_| format!("permission {x}"))?)
-                ),
+            let role = serde_json::from_value::<deputy_core::RoleId>(p["role"].clone());
+            let permission = serde_json::from_value::<deputy_core::PermId>(p["permission"].clone());
+            let holds = match (role, permission) {
+                (Ok(r), _) => format!("role `{}`", catalog.role_name(r)),
+                (Err(_), Ok(x)) => format!("permission `{}`", catalog.perm_name(x)),
                 _ => "nothing named".into(),
             };
             let through = p["through_delegates"].as_array().cloned().unwrap_or_default();
