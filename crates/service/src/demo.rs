@@ -1,6 +1,8 @@
 //! The example deployment of `deputy demo`: the people and tenants of scenarios S1–S4
 //! (SPEC §11), built through the same use cases as everything else.
 
+pub mod layer;
+
 use crate::{Deputy, ServiceError};
 use deputy_core::commands::partners::GrantTerms;
 use deputy_core::commands::resources::NewResource;
