@@ -2,18 +2,16 @@
 //! or, with `--json`, for machines.
 
 use clap::{Args, Parser, Subcommand};
-use deputy_core::commands::partners::GrantTerms;
-use deputy_core::commands::resources::NewResource;
-use deputy_core::commands::roles::NewAssignment;
 use deputy_core::commands::tenants::NewTenant;
-use deputy_core::commands::users::{NewDelegate, NewUser};
 use deputy_core::*;
 use deputy_http::routes::refs::{PrincipalRef, ScopeRef, TargetRef, TenantRef};
 use deputy_http::routes::reports::SubjectView;
-use deputy_service::auth::{Auth, AuthSettings};
-use deputy_service::ops::Asker;
+use deputy_service::auth::Auth;
+use deputy_service::ops::tenants::Wizard;
+use deputy_service::ops::users::FirstAccess;
+use deputy_service::ops::{self, Asker};
 use deputy_service::resolve::{self, NotFound};
-use deputy_service::{Deputy, ServiceError};
+use deputy_service::{Committed, Deputy, ServiceError};
 use deputy_store::BoxedBackend;
 use deputy_store::{ActivityQuery, Store, VerifyReport};
 use serde_json::json;
@@ -41,6 +39,11 @@ struct Cli {
     /// Without it or `--switched`, no session: direct and partner paths alike (R51).
     #[arg(long, global = true, conflicts_with = "switched")]
     home: bool,
+    /// A TOML configuration file (see docs/configuration.md): `serve` runs on it; the
+    /// other commands take from it what the service needs, such as the public origin that
+    /// links in mail point at.
+    #[arg(long, global = true, env = "DEPUTY_CONFIG")]
+    config: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
@@ -60,9 +63,6 @@ enum Command {
     /// Serve the HTTP API on the database (created and migrated when needed). On first
     /// start: the root tenant and a first admin, whose one-time password is printed.
     Serve {
-        /// A TOML configuration file (see docs/configuration.md).
-        #[arg(long, env = "DEPUTY_CONFIG")]
-        config: Option<PathBuf>,
         /// Address to listen on (overrides the file and DEPUTY_LISTEN).
         #[arg(long)]
         listen: Option<String>,
@@ -528,11 +528,6 @@ impl From<CheckError> for Failure {
     }
 }
 
-/// Runs one command as the CLI's actor and returns its output and revision.
-pub(crate) type Exec<'a> = &'a dyn Fn(
-    &dyn Fn(&mut Tx) -> Result<serde_json::Value, CommandError>,
-) -> Result<(serde_json::Value, u64), Failure>;
-
 pub(crate) type Outcome = Result<(serde_json::Value, String, u8), Failure>;
 
 pub fn run() -> ExitCode {
@@ -612,14 +607,23 @@ pub(crate) fn done(revision: u64, what: String, extra: serde_json::Value) -> Out
     Ok((value, format!("{what} (revision {revision})"), 0))
 }
 
-fn parse_status(text: &str) -> Result<Status, Failure> {
+/// How a new user first gets in (R12), from `--status`: `invited` sends the invitation.
+fn first_access(text: &str) -> Result<FirstAccess, Failure> {
     match text {
-        "pending" => Ok(Status::Pending),
-        "invited" => Ok(Status::Invited),
-        "active" => Ok(Status::Active),
+        "pending" => Ok(FirstAccess::Pending),
+        "invited" => Ok(FirstAccess::Invitation),
+        "active" => Ok(FirstAccess::Active),
         other => Err(Failure::Usage(format!(
             "--status: `{other}` is not one of pending, invited, active"
         ))),
+    }
+}
+
+/// A grant id as typed (`g3`), refused in the argument's words before anything is asked.
+pub(crate) fn grant_id(text: &str) -> Result<(), Failure> {
+    match text.parse::<GrantId>() {
+        Ok(_) => Ok(()),
+        Err(_) => Err(Failure::Usage(format!("grant: `{text}` is not a grant id like `g3`"))),
     }
 }
 
@@ -650,12 +654,9 @@ fn execute(cli: Cli) -> Outcome {
             serve_demo(&cli, listen, &outcome.1)?;
             Ok((json!({}), String::new(), 0))
         }
-        Command::Serve { config, listen, public_origin } => {
-            let mut raw = match config {
-                Some(path) => crate::config::RawConfig::from_file(path).map_err(Failure::Usage)?,
-                None => crate::config::RawConfig::default(),
-            }
-            .with_env(|name| std::env::var(name).ok());
+        Command::Serve { listen, public_origin } => {
+            let mut raw =
+                crate::config::RawConfig::load(cli.config.as_deref()).map_err(Failure::Usage)?;
             // `--db` (or DEPUTY_DB) wins over the file unless it is left at its default.
             if raw.database.is_none() || cli.db != "deputy.db" {
                 raw.database = Some(cli.db.clone());
@@ -747,23 +748,10 @@ fn execute(cli: Cli) -> Outcome {
         }
         Command::Activity(cmd) => activity(&cli, cmd),
         Command::Unlock { logon } => {
-            use deputy_store::secrets::SecretStore;
-            let d = initialised(&cli.db)?;
-            let s = d.snapshot();
-            let p = resolve::principal(&s, logon)?;
-            d.store().clear_sign_in_failures(
-                &deputy_service::auth::Auth::<BoxedBackend>::failure_key(logon),
-            )?;
-            d.store().append_activity(&[deputy_store::NewActivity {
-                at_ms: d.now(),
-                action: "auth.unlocked".into(),
-                actor: Some("cli".into()),
-                subject: Some(p.to_string()),
-                tenant: s.principal(p).map(|x| x.home.to_string()),
-                acting_as: "[]".into(),
-                source: None,
-                details: "{}".into(),
-            }])?;
+            // As the console operator whatever `--as` says, like every maintenance command.
+            let auth = console_auth(&cli, initialised(&cli.db)?)?;
+            ops::users::unlock(&auth, Asker::CONSOLE, logon)?;
+            let p = resolve::principal(&auth.deputy().snapshot(), logon)?;
             Ok((json!({"unlocked": p.to_string()}), format!("unlocked `{logon}`"), 0))
         }
         Command::Outbox { after, limit } => {
@@ -795,7 +783,7 @@ fn execute(cli: Cli) -> Outcome {
             Ok((json!({"mail": json_rows}), text.trim_end().to_owned(), 0))
         }
         _ => {
-            let auth = console_auth(initialised(&cli.db)?)?;
+            let auth = console_auth(&cli, initialised(&cli.db)?)?;
             act(&cli, &auth)
         }
     }
@@ -843,10 +831,23 @@ fn activity(cli: &Cli, cmd: &ActivityCmd) -> Outcome {
     }
 }
 
-/// The service over the console's database: what the operations run on.
-fn console_auth(d: Deputy<BoxedBackend>) -> Result<Auth<BoxedBackend>, Failure> {
-    Auth::new(std::sync::Arc::new(d), AuthSettings::default())
-        .map_err(|e| Failure::Internal(e.to_string()))
+/// The service over the console's database: what the operations run on, with the settings
+/// the server would have (links in mail point at its public origin).
+fn console_auth(cli: &Cli, d: Deputy<BoxedBackend>) -> Result<Auth<BoxedBackend>, Failure> {
+    let settings =
+        crate::config::service_settings(cli.config.as_deref()).map_err(Failure::Usage)?;
+    Auth::new(std::sync::Arc::new(d), settings).map_err(|e| Failure::Internal(e.to_string()))
+}
+
+/// A write that made something: its revision, its id under `key`, and the token of its
+/// revision.
+pub(crate) fn made<T: ToString>(c: &Committed<T>, what: String, key: &str) -> Outcome {
+    done(c.revision, what, json!({key: c.output.to_string(), "token": c.token().to_string()}))
+}
+
+/// A name list given as repeated flags: none given means "not narrowed".
+pub(crate) fn narrowed(names: &[String]) -> Option<Vec<String>> {
+    (!names.is_empty()).then(|| names.to_vec())
 }
 
 fn act(cli: &Cli, auth: &Auth<BoxedBackend>) -> Outcome {
@@ -861,15 +862,7 @@ fn act(cli: &Cli, auth: &Auth<BoxedBackend>) -> Outcome {
             | Command::LookupSubjects { .. }
     );
     let who = if reads_only { Actor::System } else { actor(cli, &s)? };
-    let exec = |f: &dyn Fn(&mut Tx) -> Result<serde_json::Value, CommandError>| -> Result<(serde_json::Value, u64), Failure> {
-        let c = d.execute(who, None, f)?;
-        let token = c.token().to_string();
-        let mut output = c.output;
-        if let Some(obj) = output.as_object_mut() {
-            obj.insert("token".into(), json!(token));
-        }
-        Ok((output, c.revision))
-    };
+    let by = Asker::new(who, None);
     match &cli.command {
         Command::Tenant(
             cmd @ (TenantCmd::Move { .. }
@@ -878,37 +871,30 @@ fn act(cli: &Cli, auth: &Auth<BoxedBackend>) -> Outcome {
             | TenantCmd::Describe { .. }
             | TenantCmd::Delegation { .. }
             | TenantCmd::CreateParent { .. }),
-        ) => crate::manage::tenant(cmd, &s, &exec),
+        ) => crate::manage::tenant(cmd, auth, by),
         Command::User(
             cmd
             @ (UserCmd::Invite { .. } | UserCmd::ServiceAccount { .. } | UserCmd::Update { .. }),
-        ) => crate::manage::user(cmd, &s, &exec),
+        ) => crate::manage::user(cmd, auth, by),
         Command::Tenant(cmd) => match cmd {
             TenantCmd::Create { key, parent, name, description } => {
-                let parent = resolve::tenant(&s, parent)?;
                 let new = NewTenant {
                     key: key.clone(),
                     name: name.clone().unwrap_or_else(|| key.clone()),
                     description: description.clone(),
                     ..Default::default()
                 };
-                let (v, rev) = exec(&|tx| {
-                    tx.create_tenant(parent, new.clone()).map(|t| json!({"tenant": t.to_string()}))
-                })?;
-                done(rev, format!("created tenant `{key}`"), v)
+                let c = ops::tenants::create(auth, by, parent, new)?;
+                made(&c, format!("created tenant `{key}`"), "tenant")
             }
             TenantCmd::CreateCustomer { key, partner, name } => {
-                let partner = resolve::tenant(&s, partner)?;
                 let new = NewTenant {
                     key: key.clone(),
                     name: name.clone().unwrap_or_else(|| key.clone()),
                     ..Default::default()
                 };
-                let (v, rev) = exec(&|tx| {
-                    tx.create_customer(partner, new.clone())
-                        .map(|t| json!({"tenant": t.to_string()}))
-                })?;
-                done(rev, format!("created customer `{key}`"), v)
+                let c = ops::tenants::create_account(auth, by, partner, Wizard::Customer, new)?;
+                made(&c, format!("created customer `{key}`"), "tenant")
             }
             TenantCmd::List => {
                 let rows: Vec<_> = s.tenants().map(|t| json!({"id": t.id.to_string(), "key": t.key, "name": t.name, "parent": t.parent.and_then(|p| s.tenant(p)).map(|p| p.key.clone()), "partner": t.partner, "suspended": t.suspended})).collect();
@@ -929,25 +915,22 @@ fn act(cli: &Cli, auth: &Auth<BoxedBackend>) -> Outcome {
                 Ok((json!({"tenants": rows}), text, 0))
             }
             TenantCmd::Entitle { tenant, permissions } => {
-                let t = resolve::tenant(&s, tenant)?;
-                let (_, rev) = exec(&|tx| tx.set_entitlements(t, permissions).map(|_| json!({})))?;
-                done(rev, format!("entitlements of `{tenant}` set"), json!({}))
+                let c = ops::tenants::set_entitlements(auth, by, tenant, permissions)?;
+                done(c.revision, format!("entitlements of `{tenant}` set"), json!({}))
             }
             TenantCmd::Suspend { tenant } | TenantCmd::Resume { tenant } => {
                 let suspend = matches!(cmd, TenantCmd::Suspend { .. });
-                let t = resolve::tenant(&s, tenant)?;
-                let (_, rev) = exec(&|tx| tx.set_suspended(t, suspend).map(|_| json!({})))?;
+                let c = ops::tenants::set_suspended(auth, by, tenant, suspend)?;
                 done(
-                    rev,
+                    c.revision,
                     format!("tenant `{tenant}` {}", if suspend { "suspended" } else { "resumed" }),
                     json!({}),
                 )
             }
             TenantCmd::Partner { tenant, off } => {
-                let t = resolve::tenant(&s, tenant)?;
-                let (_, rev) = exec(&|tx| tx.set_partner(t, !off).map(|_| json!({})))?;
+                let c = ops::tenants::set_partner(auth, by, tenant, !off)?;
                 done(
-                    rev,
+                    c.revision,
                     format!("tenant `{tenant}` partner flag {}", if *off { "off" } else { "on" }),
                     json!({}),
                 )
@@ -955,7 +938,7 @@ fn act(cli: &Cli, auth: &Auth<BoxedBackend>) -> Outcome {
             // Handled in `manage`.
             _ => Err(Failure::Internal("unhandled tenant command".into())),
         },
-        Command::User(cmd) => user(cmd, &s, &exec, auth, who),
+        Command::User(cmd) => user(cmd, &s, auth, by),
         Command::Delegate(cmd) => match cmd {
             DelegateCmd::Create {
                 logon,
@@ -968,64 +951,57 @@ fn act(cli: &Cli, auth: &Auth<BoxedBackend>) -> Outcome {
                 roles,
                 linked,
             } => {
-                let owner = resolve::principal(&s, owner)?;
-                let (groups, kinds, roles) = resolve::delegate_access(&s, groups, kinds, roles)?;
-                let new = NewDelegate {
-                    owner,
+                let spec = ops::users::DelegateSpec {
                     logon: logon.clone(),
                     first_name: first.clone(),
                     last_name: last.clone(),
                     email: email.clone(),
-                    groups,
-                    kinds,
-                    roles,
+                    access: ops::users::DelegateAccess {
+                        groups: narrowed(groups),
+                        kinds: narrowed(kinds),
+                        roles: roles.clone(),
+                    },
                     linked_password: *linked,
                 };
-                let (v, rev) = exec(&|tx| {
-                    tx.create_delegate(new.clone()).map(|p| json!({"principal": p.to_string()}))
-                })?;
-                done(rev, format!("created secondary logon `{logon}`"), v)
+                let c = ops::users::create_delegate(auth, by, owner, spec)?;
+                made(&c, format!("created secondary logon `{logon}`"), "principal")
             }
             DelegateCmd::Access { logon, groups, kinds, roles } => {
-                let p = resolve::principal(&s, logon)?;
-                let (groups, kinds, roles) = resolve::delegate_access(&s, groups, kinds, roles)?;
-                let (_, rev) = exec(&|tx| {
-                    tx.set_delegate_access(p, groups.clone(), kinds.clone(), roles.clone())
-                        .map(|_| json!({}))
-                })?;
-                done(rev, format!("access of `{logon}` changed"), json!({}))
+                let access = ops::users::DelegateAccess {
+                    groups: narrowed(groups),
+                    kinds: narrowed(kinds),
+                    roles: roles.clone(),
+                };
+                let c = ops::users::set_delegate_access(auth, by, logon, &access)?;
+                done(c.revision, format!("access of `{logon}` changed"), json!({}))
             }
         },
         Command::Assign { logon, role, tenant, subtree, resource } => {
-            let p = resolve::principal(&s, logon)?;
-            let bundle = match resolve::role(&s, role) {
-                Ok(r) => Bundle::Role(r),
-                Err(_) => Bundle::Permission(
-                    resolve::permission(&s, role)
-                        .map_err(|_| NotFound(format!("no role or permission named `{role}`")))?,
-                ),
+            use ops::roles::{Given, Place};
+            // One argument names a role or, failing that, a single permission (R26).
+            let given = if resolve::role(&s, role).is_ok() {
+                Given::Role(role.clone())
+            } else if resolve::permission(&s, role).is_ok() {
+                Given::Permission(role.clone())
+            } else {
+                return Err(Failure::NotFound(format!("no role or permission named `{role}`")));
             };
-            let scope = match (tenant, resource) {
-                (Some(t), _) => {
-                    Scope::Tenant { tenant: resolve::tenant(&s, t)?, subtree: *subtree }
-                }
-                (None, Some(r)) => Scope::Resource { resource: resolve::resource(&s, r)? },
+            let place = match (tenant, resource) {
+                (Some(t), _) => Place::Tenant { tenant: t.clone(), subtree: *subtree },
+                (None, Some(r)) => Place::Resource(r.clone()),
                 (None, None) => return Err(Failure::Usage("give --tenant or --resource".into())),
             };
-            let a = NewAssignment { principal: p, bundle, scope, expires_at: None };
-            let (v, rev) =
-                exec(&|tx| tx.assign(a).map(|id| json!({"assignment": id.to_string()})))?;
-            done(rev, format!("gave `{role}` to `{logon}`"), v)
+            let c = ops::roles::assign(auth, by, logon, given, place, None)?;
+            made(&c, format!("gave `{role}` to `{logon}`"), "assignment")
         }
         Command::Unassign { logon, assignment } => {
-            let p = resolve::principal(&s, logon)?;
-            let a: AssignmentId = assignment.parse().map_err(|_| {
-                Failure::Usage(format!(
+            if assignment.parse::<AssignmentId>().is_err() {
+                return Err(Failure::Usage(format!(
                     "assignment: `{assignment}` is not an assignment id like `a12`"
-                ))
-            })?;
-            let (_, rev) = exec(&|tx| tx.unassign(p, a).map(|_| json!({})))?;
-            done(rev, format!("removed {assignment} from `{logon}`"), json!({}))
+                )));
+            }
+            let c = ops::roles::unassign(auth, by, logon, assignment)?;
+            done(c.revision, format!("removed {assignment} from `{logon}`"), json!({}))
         }
         Command::Resource(ResourceCmd::Create {
             key,
@@ -1035,116 +1011,76 @@ fn act(cli: &Cli, auth: &Auth<BoxedBackend>) -> Outcome {
             parent,
             name,
         }) => {
-            let t = resolve::tenant(&s, tenant)?;
-            let ty = s
-                .catalog
-                .type_id(resource_type)
-                .ok_or_else(|| NotFound(format!("no resource type `{resource_type}`")))?;
-            let kind = kind
-                .as_deref()
-                .map(|k| {
-                    s.catalog.kind_id(ty, k).ok_or_else(|| {
-                        Failure::Usage(format!("--kind: `{k}` is not a kind of `{resource_type}`"))
-                    })
-                })
-                .transpose()?;
-            let parent = parent.as_deref().map(|p| resolve::resource(&s, p)).transpose()?;
-            let new = NewResource {
-                tenant: t,
+            let spec = ops::resources::ResourceSpec {
                 key: key.clone(),
                 name: name.clone().unwrap_or_else(|| key.clone()),
-                resource_type: ty,
-                kind,
-                parent,
+                resource_type: resource_type.clone(),
+                kind: kind.clone(),
+                parent: parent.clone(),
             };
-            let (v, rev) = exec(&|tx| {
-                tx.create_resource(new.clone()).map(|r| json!({"resource": r.to_string()}))
-            })?;
-            done(rev, format!("created resource `{key}`"), v)
+            let c = ops::resources::create(auth, by, tenant, spec)?;
+            made(&c, format!("created resource `{key}`"), "resource")
         }
         Command::Group(cmd) => match cmd {
             GroupCmd::Create { name, user, tenant } => {
                 let owner = match (user, tenant) {
-                    (Some(u), _) => GroupOwner::User(resolve::principal(&s, u)?),
-                    (None, Some(t)) => GroupOwner::Tenant(resolve::tenant(&s, t)?),
+                    (Some(u), _) => ops::groups::Owner::User(u.clone()),
+                    (None, Some(t)) => ops::groups::Owner::Tenant(t.clone()),
                     (None, None) => return Err(Failure::Usage("give --user or --tenant".into())),
                 };
-                let (v, rev) = exec(&|tx| {
-                    tx.create_group(owner, name.clone()).map(|g| json!({"group": g.to_string()}))
-                })?;
-                done(
-                    rev,
-                    format!("created group `{name}` ({})", v["group"].as_str().unwrap_or("?")),
-                    v,
-                )
+                let c = ops::groups::create(auth, by, owner, name)?;
+                made(&c, format!("created group `{name}` ({})", c.output), "group")
             }
             GroupCmd::Place { group, tenant } => {
-                let g = resolve::group(&s, group)?;
-                let t = resolve::tenant(&s, tenant)?;
-                let (_, rev) = exec(&|tx| tx.place_in_group(g, t).map(|_| json!({})))?;
-                done(rev, format!("placed `{tenant}` in {group}"), json!({}))
+                let c = ops::groups::place(auth, by, group, tenant)?;
+                done(c.revision, format!("placed `{tenant}` in {group}"), json!({}))
             }
             GroupCmd::Delete { group } => {
-                let g = resolve::group(&s, group)?;
-                let (_, rev) = exec(&|tx| tx.delete_group(g).map(|_| json!({})))?;
-                done(rev, format!("deleted {group}"), json!({}))
+                let c = ops::groups::delete(auth, by, group)?;
+                done(c.revision, format!("deleted {group}"), json!({}))
             }
         },
         Command::Grant(cmd) => match cmd {
             GrantCmd::Propose { client, partner, ceiling, subtree } => {
-                let (c, p) = (resolve::tenant(&s, client)?, resolve::tenant(&s, partner)?);
-                let ceiling =
-                    ceiling.iter().map(|r| resolve::role(&s, r)).collect::<Result<Vec<_>, _>>()?;
-                let terms = GrantTerms { ceiling, subtree: *subtree, ..Default::default() };
-                let (v, rev) = exec(&|tx| {
-                    tx.propose_grant(c, p, terms.clone()).map(|g| json!({"grant": g.to_string()}))
-                })?;
-                done(
-                    rev,
-                    format!(
-                        "grant {} from `{client}` to `{partner}`",
-                        v["grant"].as_str().unwrap_or("?")
-                    ),
-                    v,
-                )
+                let terms = ops::partners::TermsSpec {
+                    ceiling: ceiling.clone(),
+                    subtree: *subtree,
+                    ..Default::default()
+                };
+                let c = ops::partners::propose(auth, by, client, partner, &terms)?;
+                made(&c, format!("grant {} from `{client}` to `{partner}`", c.output), "grant")
             }
             GrantCmd::Approve { grant } | GrantCmd::Revoke { grant } => {
-                let g: GrantId = grant.parse().map_err(|_| {
-                    Failure::Usage(format!("grant: `{grant}` is not a grant id like `g3`"))
-                })?;
+                grant_id(grant)?;
                 let approve = matches!(cmd, GrantCmd::Approve { .. });
-                let (_, rev) = exec(&|tx| {
-                    if approve { tx.approve_grant(g) } else { tx.revoke_grant(g) }
-                        .map(|_| json!({}))
-                })?;
+                let c = if approve {
+                    ops::partners::approve(auth, by, grant)?
+                } else {
+                    ops::partners::revoke(auth, by, grant)?
+                };
                 done(
-                    rev,
+                    c.revision,
                     format!("grant {grant} {}", if approve { "approved" } else { "revoked" }),
                     json!({}),
                 )
             }
             GrantCmd::Change { grant, ceiling, kinds, subtree, days, auto_extend } => {
-                let g: GrantId = grant.parse().map_err(|_| {
-                    Failure::Usage(format!("grant: `{grant}` is not a grant id like `g3`"))
-                })?;
-                let ceiling =
-                    ceiling.iter().map(|r| resolve::role(&s, r)).collect::<Result<Vec<_>, _>>()?;
-                let (_, kinds, _) = resolve::delegate_access(&s, &[], kinds, &[])?;
+                grant_id(grant)?;
                 if days.is_some_and(|d| d < 1) {
                     return Err(Failure::Usage("--days: at least 1".into()));
                 }
                 let now = d.now();
                 let expires_at =
                     days.map(|n| n.saturating_mul(24 * 60 * 60 * 1000).saturating_add(now));
-                let terms = GrantTerms {
-                    ceiling,
-                    kinds,
+                let terms = ops::partners::TermsSpec {
+                    ceiling: ceiling.clone(),
+                    kinds: narrowed(kinds),
                     subtree: *subtree,
                     expires_at,
                     auto_extend: *auto_extend,
                 };
-                let (_, rev) = exec(&|tx| tx.change_grant(g, terms.clone()).map(|_| json!({})))?;
-                done(rev, format!("grant {grant} changed"), json!({}))
+                let c = ops::partners::change(auth, by, grant, &terms)?;
+                done(c.revision, format!("grant {grant} changed"), json!({}))
             }
             GrantCmd::Upkeep { days } => {
                 if who != Actor::System {
@@ -1153,10 +1089,14 @@ fn act(cli: &Cli, auth: &Auth<BoxedBackend>) -> Outcome {
                     ));
                 }
                 let window = days.saturating_mul(24 * 60 * 60 * 1000);
-                let (v, rev) =
-                    exec(&|tx| tx.grant_upkeep(window).map(|done| json!({"done": done})))?;
-                let n = v["done"].as_array().map_or(0, |d| d.len());
-                done(rev, format!("{n} grants extended or noticed"), v)
+                // R70: the server's upkeep, expiry and extension notices mailed as it does.
+                let mails = ops::partners::upkeep(auth, window)?;
+                let token = d.token();
+                done(
+                    token.revision,
+                    format!("grant upkeep done: {mails} notices queued for mail"),
+                    json!({"mails": mails, "token": token.to_string()}),
+                )
             }
             GrantCmd::List => {
                 let name = |t: TenantId| s.tenant(t).map_or(t.to_string(), |t| t.key.clone());
@@ -1179,22 +1119,22 @@ fn act(cli: &Cli, auth: &Auth<BoxedBackend>) -> Outcome {
             }
         },
         Command::PartnerRole { logon, role, client, group } => {
-            let (p, r) = (resolve::principal(&s, logon)?, resolve::role(&s, role)?);
-            let (scope, what) = match (client, group) {
-                (Some(c), _) => (Scope::Client { client: resolve::tenant(&s, c)? }, c.clone()),
-                (None, Some(g)) => (Scope::Group { group: resolve::group(&s, g)? }, g.clone()),
+            let (target, what) = match (client, group) {
+                (Some(c), _) => (ops::partners::For::Client(c.clone()), c.clone()),
+                (None, Some(g)) => (ops::partners::For::Group(g.clone()), g.clone()),
                 (None, None) => return Err(Failure::Usage("give --client or --group".into())),
             };
-            let (v, rev) = exec(&|tx| {
-                tx.give_partner_role(p, scope, r, None)
-                    .map(|o| serde_json::to_value(o).unwrap_or_default())
-            })?;
-            done(rev, format!("gave `{role}` for `{what}` to `{logon}`"), v)
+            let c = ops::partners::give_role(auth, by, logon, role, target, None)?;
+            let mut v = serde_json::to_value(&c.output).unwrap_or_default();
+            if let Some(obj) = v.as_object_mut() {
+                obj.insert("token".into(), json!(c.token().to_string()));
+            }
+            done(c.revision, format!("gave `{role}` for `{what}` to `{logon}`"), v)
         }
         Command::WhatIf(cmd) => crate::reports::what_if(d, who, cmd),
         Command::Review(args) => crate::reports::review(d, args),
         Command::BatchCheck { file } => crate::reports::batch_check(d, file),
-        Command::AccessCode(cmd) => crate::reports::access_code(d, who, cmd),
+        Command::AccessCode(cmd) => crate::reports::access_code(auth, by, cmd),
         Command::Check(args) | Command::Explain(args) => {
             check(cli, d, args, matches!(cli.command, Command::Explain(_)))
         }
@@ -1264,31 +1204,19 @@ fn act(cli: &Cli, auth: &Auth<BoxedBackend>) -> Outcome {
     }
 }
 
-fn user(
-    cmd: &UserCmd,
-    s: &State,
-    exec: Exec<'_>,
-    auth: &Auth<BoxedBackend>,
-    who: Actor,
-) -> Outcome {
+fn user(cmd: &UserCmd, s: &State, auth: &Auth<BoxedBackend>, by: Asker<'_>) -> Outcome {
     match cmd {
         UserCmd::Create { logon, tenant, first, last, email, phone, roles, status } => {
-            let home = resolve::tenant(s, tenant)?;
-            let roles = roles.iter().map(|r| resolve::role(s, r)).collect::<Result<Vec<_>, _>>()?;
-            let new = NewUser {
-                home,
+            let spec = ops::users::UserSpec {
                 logon: logon.clone(),
                 first_name: first.clone(),
                 last_name: last.clone(),
                 email: email.clone(),
                 phone: phone.clone(),
-                roles,
-                status: parse_status(status)?,
+                roles: roles.clone(),
             };
-            let (v, rev) = exec(&|tx| {
-                tx.create_user(new.clone()).map(|p| json!({"principal": p.to_string()}))
-            })?;
-            done(rev, format!("created user `{logon}`"), v)
+            let created = ops::users::create_user(auth, by, tenant, spec, first_access(status)?)?;
+            made(&created.committed, format!("created user `{logon}`"), "principal")
         }
         UserCmd::List { tenant } => {
             let t = resolve::tenant(s, tenant)?;
@@ -1334,18 +1262,12 @@ fn user(
                 Status::Deactivated
             };
             // The service's use case, so the same sessions and links die as over the API.
-            let c = deputy_service::ops::users::set_status(
-                auth,
-                Asker::new(who, None),
-                logon,
-                status,
-                None,
-            )?;
+            let c = ops::users::set_status(auth, by, logon, status, None)?;
             let token = json!({"token": c.token().to_string()});
             done(c.revision, format!("`{logon}` is {}", status.as_str()), token)
         }
         UserCmd::Cancel { logon } => {
-            let c = deputy_service::ops::users::cancel(auth, Asker::new(who, None), logon)?;
+            let c = ops::users::cancel(auth, by, logon)?;
             let token = json!({"token": c.token().to_string()});
             done(c.revision, format!("`{logon}` is cancelled"), token)
         }

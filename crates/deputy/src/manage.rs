@@ -2,58 +2,76 @@
 //! roles, contact persons, descriptions, delegation settings, parent accounts (R46),
 //! invitations, service accounts and profiles.
 
-use crate::cli::{Exec, Failure, Outcome, TenantCmd, UserCmd, done};
+use crate::cli::{Failure, Outcome, TenantCmd, UserCmd, done, made};
+use deputy_core::AttributeValue;
 use deputy_core::commands::tenants::NewTenant;
 use deputy_core::commands::users::ProfileUpdate;
-use deputy_core::{AttributeValue, State, Status};
-use deputy_service::resolve;
+use deputy_service::auth::Auth;
+use deputy_service::ops::tenants::{TenantChange, Wizard};
+use deputy_service::ops::{self, Asker};
+use deputy_store::BoxedBackend;
 use serde_json::json;
 
-pub fn tenant(cmd: &TenantCmd, s: &State, exec: Exec<'_>) -> Outcome {
+pub fn tenant(cmd: &TenantCmd, auth: &Auth<BoxedBackend>, by: Asker<'_>) -> Outcome {
+    let change =
+        |tenant: &str, change: TenantChange| ops::tenants::change(auth, by, tenant, change);
     match cmd {
         TenantCmd::Move { tenant, parent } => {
-            let (t, p) = (resolve::tenant(s, tenant)?, resolve::tenant(s, parent)?);
-            let (_, rev) = exec(&|tx| tx.move_tenant(t, p).map(|_| json!({})))?;
-            done(rev, format!("moved `{tenant}` under `{parent}`"), json!({}))
+            let c = change(
+                tenant,
+                TenantChange { parent: Some(parent.clone()), ..Default::default() },
+            )?;
+            done(c.revision, format!("moved `{tenant}` under `{parent}`"), json!({}))
         }
         TenantCmd::DefaultRole { tenant, role } => {
-            let (t, r) = (resolve::tenant(s, tenant)?, resolve::role(s, role)?);
-            let (_, rev) = exec(&|tx| tx.set_default_role(t, r).map(|_| json!({})))?;
-            done(rev, format!("new principals of `{tenant}` get `{role}`"), json!({}))
+            let c = change(
+                tenant,
+                TenantChange { default_role: Some(role.clone()), ..Default::default() },
+            )?;
+            done(c.revision, format!("new principals of `{tenant}` get `{role}`"), json!({}))
         }
         TenantCmd::Contact { tenant, logon } => {
-            let (t, p) = (resolve::tenant(s, tenant)?, resolve::principal(s, logon)?);
-            let (_, rev) = exec(&|tx| tx.set_contact_person(t, p).map(|_| json!({})))?;
-            done(rev, format!("`{logon}` is the contact person of `{tenant}`"), json!({}))
+            let c = change(
+                tenant,
+                TenantChange { contact: Some(logon.clone()), ..Default::default() },
+            )?;
+            done(c.revision, format!("`{logon}` is the contact person of `{tenant}`"), json!({}))
         }
         TenantCmd::Describe { tenant, name, description, internal } => {
-            let t = resolve::tenant(s, tenant)?;
-            let (_, rev) = exec(&|tx| {
-                tx.describe_tenant(t, name.clone(), description.clone(), internal.clone())
-                    .map(|_| json!({}))
-            })?;
-            done(rev, format!("`{tenant}` described"), json!({}))
+            let c = change(
+                tenant,
+                TenantChange {
+                    name: name.clone(),
+                    description: description.clone(),
+                    internal_description: internal.clone(),
+                    ..Default::default()
+                },
+            )?;
+            done(c.revision, format!("`{tenant}` described"), json!({}))
         }
         TenantCmd::Delegation { tenant, allowed, nested } => {
-            let t = resolve::tenant(s, tenant)?;
-            let (_, rev) = exec(&|tx| tx.set_delegation(t, *allowed, *nested).map(|_| json!({})))?;
+            let c = change(
+                tenant,
+                TenantChange {
+                    delegates_allowed: Some(*allowed),
+                    nested_delegates_allowed: Some(*nested),
+                    ..Default::default()
+                },
+            )?;
             done(
-                rev,
+                c.revision,
                 format!("secondary logons in `{tenant}`: allowed {allowed}, nested {nested}"),
                 json!({}),
             )
         }
         TenantCmd::CreateParent { key, client, name } => {
-            let c = resolve::tenant(s, client)?;
             let new = NewTenant {
                 key: key.clone(),
                 name: name.clone().unwrap_or_else(|| key.clone()),
                 ..Default::default()
             };
-            let (v, rev) = exec(&|tx| {
-                tx.create_parent_account(c, new.clone()).map(|t| json!({"tenant": t.to_string()}))
-            })?;
-            done(rev, format!("created `{key}` as the parent account of `{client}`"), v)
+            let c = ops::tenants::create_account(auth, by, client, Wizard::ParentAccount, new)?;
+            made(&c, format!("created `{key}` as the parent account of `{client}`"), "tenant")
         }
         _ => Err(Failure::Internal("unhandled tenant command".into())),
     }
@@ -80,23 +98,19 @@ fn attribute(text: &str) -> Result<(String, Option<AttributeValue>), Failure> {
     Ok((key.to_owned(), value))
 }
 
-pub fn user(cmd: &UserCmd, s: &State, exec: Exec<'_>) -> Outcome {
+pub fn user(cmd: &UserCmd, auth: &Auth<BoxedBackend>, by: Asker<'_>) -> Outcome {
     match cmd {
         UserCmd::Invite { logon } => {
-            let p = resolve::principal(s, logon)?;
-            let (_, rev) = exec(&|tx| tx.set_status(p, Status::Invited, None).map(|_| json!({})))?;
-            done(rev, format!("`{logon}` is invited"), json!({}))
+            // R12: the invitation mail goes out (a resend: the older link dies).
+            ops::users::invite(auth, by, logon)?;
+            let revision = auth.deputy().snapshot().revision;
+            done(revision, format!("`{logon}` is invited"), json!({}))
         }
         UserCmd::ServiceAccount { name, tenant, description } => {
-            let t = resolve::tenant(s, tenant)?;
-            let (v, rev) = exec(&|tx| {
-                tx.create_service_account(t, name.clone(), description.clone())
-                    .map(|p| json!({"principal": p.to_string()}))
-            })?;
-            done(rev, format!("created service account `{name}`"), v)
+            let c = ops::users::create_service_account(auth, by, tenant, name, description)?;
+            made(&c, format!("created service account `{name}`"), "principal")
         }
         UserCmd::Update { logon, first, last, email, phone, description, internal, attributes } => {
-            let p = resolve::principal(s, logon)?;
             let attributes =
                 attributes.iter().map(|a| attribute(a)).collect::<Result<Vec<_>, _>>()?;
             let update = ProfileUpdate {
@@ -108,8 +122,8 @@ pub fn user(cmd: &UserCmd, s: &State, exec: Exec<'_>) -> Outcome {
                 internal_description: internal.clone(),
                 attributes,
             };
-            let (_, rev) = exec(&|tx| tx.update_profile(p, update.clone()).map(|_| json!({})))?;
-            done(rev, format!("`{logon}` updated"), json!({}))
+            let c = ops::users::update_profile(auth, by, logon, update)?;
+            done(c.revision, format!("`{logon}` updated"), json!({}))
         }
         _ => Err(Failure::Internal("unhandled user command".into())),
     }

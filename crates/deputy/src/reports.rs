@@ -6,6 +6,8 @@ use clap::{Args, Subcommand};
 use deputy_core::*;
 use deputy_http::routes::refs::{PrincipalRef, TenantRef};
 use deputy_http::routes::reports::REVIEW_CSV_HEADER;
+use deputy_service::auth::Auth;
+use deputy_service::ops::{self, Asker};
 use deputy_service::resolve::{self, NotFound};
 use deputy_service::{CheckItem, Deputy};
 use deputy_store::BoxedBackend;
@@ -253,32 +255,27 @@ pub fn batch_check(d: &Deputy<BoxedBackend>, file: &PathBuf) -> Outcome {
     Ok((json!({"revision": rev, "results": results}), text, 0))
 }
 
-pub fn access_code(d: &Deputy<BoxedBackend>, who: Actor, cmd: &AccessCodeCmd) -> Outcome {
-    let s = d.snapshot();
+pub fn access_code(auth: &Auth<BoxedBackend>, by: Asker<'_>, cmd: &AccessCodeCmd) -> Outcome {
     match cmd {
         AccessCodeCmd::Issue { tenant, roles, days } => {
-            let t = resolve::tenant(&s, tenant)?;
-            let roles =
-                roles.iter().map(|r| resolve::role(&s, r)).collect::<Result<Vec<_>, _>>()?;
             if !(1..=365).contains(days) {
                 return Err(Failure::Usage("--days: between 1 and 365".into()));
             }
-            let (token, hash) = deputy_service::tokens::new_token()
-                .map_err(|e| Failure::Internal(e.to_string()))?;
-            let expires = d.now() + days * 24 * 60 * 60 * 1000;
-            let c = d.execute(who, None, |tx| {
-                tx.issue_access_code(t, roles.clone(), hash.clone(), expires)
-            })?;
+            let c = ops::access::issue_code(auth, by, tenant, roles, Some(*days))?;
+            let s = auth.deputy().snapshot();
+            let issued = &c.output;
             Ok((
-                json!({"revision": c.revision, "code": token, "id": c.output.to_string(), "tenant": TenantRef::of(&s, t)}),
-                format!("access code for `{tenant}` (shown once, valid {days} days):\n{token}"),
+                json!({"revision": c.revision, "code": issued.code, "id": issued.id.to_string(), "tenant": TenantRef::of(&s, issued.tenant)}),
+                format!(
+                    "access code for `{tenant}` (shown once, valid {days} days):\n{}",
+                    issued.code
+                ),
                 0,
             ))
         }
         AccessCodeCmd::Redeem { code } => {
-            let hash = deputy_service::tokens::hash_token(code);
-            let c = d.execute(who, None, |tx| tx.redeem_access_code(&hash))?;
-            let s = d.snapshot();
+            let c = ops::access::redeem_code(auth, by, code)?;
+            let s = auth.deputy().snapshot();
             let (tenant, holder) =
                 (TenantRef::of(&s, c.output.tenant), PrincipalRef::of(&s, c.output.holder));
             let assignments: Vec<String> =
