@@ -2,6 +2,7 @@
 //! the environment (`DEPUTY_*`), then flags, each overriding the one before; then one
 //! validation that names the setting at fault.
 
+use deputy_service::auth::AuthSettings;
 use serde::Deserialize;
 use std::net::{IpAddr, SocketAddr};
 use std::path::Path;
@@ -48,6 +49,15 @@ impl RawConfig {
         let text = std::fs::read_to_string(path)
             .map_err(|e| format!("cannot read config file `{}`: {e}", path.display()))?;
         toml::from_str(&text).map_err(|e| format!("config file `{}`: {e}", path.display()))
+    }
+
+    /// The file when one is named (`--config`, `DEPUTY_CONFIG`), then the environment.
+    pub fn load(path: Option<&Path>) -> Result<RawConfig, String> {
+        let file = match path {
+            Some(path) => RawConfig::from_file(path)?,
+            None => RawConfig::default(),
+        };
+        Ok(file.with_env(|name| std::env::var(name).ok()))
     }
 
     /// Overrides from `DEPUTY_*` variables (`vars` is the environment, for tests).
@@ -137,6 +147,18 @@ impl Config {
         if self.origin_from_listen { format!("http://{bound}") } else { self.public_origin.clone() }
     }
 
+    /// The service's settings (R13, R15, R61): what `serve` runs with once it knows its
+    /// public origin, and what the console's operations run with.
+    pub fn service_settings(&self, public_origin: String) -> AuthSettings {
+        AuthSettings {
+            public_origin,
+            hash_limits: self.hash_limits,
+            mails_per_recipient: self.mails_per_recipient_hour,
+            mails_per_source: self.mails_per_source_hour,
+            ..AuthSettings::default()
+        }
+    }
+
     pub fn validate(raw: RawConfig) -> Result<Config, String> {
         let listen_text = raw.listen.unwrap_or_else(|| "127.0.0.1:8080".into());
         let listen: SocketAddr = listen_text.parse().map_err(|_| {
@@ -221,6 +243,14 @@ impl Config {
             mail_from: raw.mail_from.unwrap_or_else(|| "Deputy <deputy@deputy.invalid>".into()),
         })
     }
+}
+
+/// The settings the console's operations run with: those of the server on the same
+/// configuration (file, then environment), so the links its mail carries point where the
+/// server's do.
+pub fn service_settings(path: Option<&Path>) -> Result<AuthSettings, String> {
+    let config = Config::validate(RawConfig::load(path)?)?;
+    Ok(config.service_settings(config.public_origin.clone()))
 }
 
 #[cfg(test)]

@@ -6,8 +6,6 @@
 
 mod cli;
 mod config;
-mod manage;
-mod reports;
 mod serve;
 mod smtp;
 

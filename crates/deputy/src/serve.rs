@@ -5,7 +5,7 @@
 use crate::config::{Config, LogFormat, MetricsSetting};
 use deputy_http::{AppState, HttpConfig, MetricsAccess};
 use deputy_service::Deputy;
-use deputy_service::auth::{Auth, AuthSettings};
+use deputy_service::auth::Auth;
 use std::sync::Arc;
 
 fn init_logs(format: LogFormat) {
@@ -61,13 +61,7 @@ pub fn serve(config: Config) -> Result<(), String> {
     let local = listener.local_addr().map_err(|e| e.to_string())?;
     listener.set_nonblocking(true).map_err(|e| e.to_string())?;
     let public_origin = config.origin_for(local);
-    let settings = AuthSettings {
-        public_origin: public_origin.clone(),
-        hash_limits: config.hash_limits,
-        mails_per_recipient: config.mails_per_recipient_hour,
-        mails_per_source: config.mails_per_source_hour,
-        ..AuthSettings::default()
-    };
+    let settings = config.service_settings(public_origin.clone());
     let first_start = !deputy.is_initialised();
     if first_start {
         deputy.initialise(None, &config.root_key, &config.root_name).map_err(|e| e.to_string())?;

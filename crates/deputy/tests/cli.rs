@@ -578,3 +578,146 @@ fn r53_r57_cli_lookups_answer_the_apis_objects() {
         "{v}"
     );
 }
+
+/// The mail the outbox holds, as `outbox --json` answers it.
+fn outbox(db: &Path) -> Vec<serde_json::Value> {
+    let out = deputy(db, &["--json", "outbox", "--limit", "1000"]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    v["mail"].as_array().unwrap().clone()
+}
+
+fn status_of(db: &Path, logon: &str) -> String {
+    let v: serde_json::Value =
+        serde_json::from_slice(&deputy(db, &["--json", "user", "show", logon]).stdout).unwrap();
+    v["status"].as_str().unwrap().to_owned()
+}
+
+fn create_user(db: &Path, logon: &str, status: Option<&str>) -> Output {
+    let email = format!("{logon}@example.com");
+    let mut args = vec![
+        "user", "create", logon, "--tenant", "acme", "--first", "F", "--last", "L", "--email",
+        &email,
+    ];
+    if let Some(status) = status {
+        args.extend(["--status", status]);
+    }
+    deputy(db, &args)
+}
+
+/// R12: the console's invitation is the server's: the mail with its link goes out, and the
+/// link points at the deployment's public origin.
+#[test]
+fn r12_user_invite_queues_the_invitation_in_the_outbox() {
+    let (_d, db) = setup();
+    assert_eq!(create_user(&db, "bob", Some("pending")).status.code(), Some(0));
+    assert!(outbox(&db).is_empty(), "a pending user gets no mail yet");
+    let out = Command::new(env!("CARGO_BIN_EXE_deputy"))
+        .env("DEPUTY_PUBLIC_ORIGIN", "https://deputy.example.com")
+        .arg("--db")
+        .arg(&db)
+        .args(["user", "invite", "bob"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("`bob` is invited (revision "));
+    assert_eq!(status_of(&db, "bob"), "invited");
+    let mail = outbox(&db);
+    assert_eq!(mail.len(), 1, "{mail:?}");
+    assert_eq!(mail[0]["recipient"], "bob@example.com");
+    let body = mail[0]["body"].as_str().unwrap();
+    assert!(body.contains("https://deputy.example.com/invitation/"), "{body}");
+}
+
+/// R12: `--status` says how a new user first gets in: `invited` (the default) sends the
+/// invitation, `pending` waits for one, `active` needs none.
+#[test]
+fn r12_user_create_status_invited_sends_the_invitation() {
+    let (_d, db) = setup();
+    for (logon, status) in [("carol", None), ("dave", Some("pending")), ("erin", Some("active"))] {
+        let out = create_user(&db, logon, status);
+        assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    }
+    assert_eq!(
+        [status_of(&db, "carol"), status_of(&db, "dave"), status_of(&db, "erin")],
+        ["invited", "pending", "active"]
+    );
+    let mail = outbox(&db);
+    let to: Vec<_> = mail.iter().map(|m| m["recipient"].as_str().unwrap()).collect();
+    assert_eq!(to, ["carol@example.com"], "only the invited user is mailed");
+    assert!(mail[0]["body"].as_str().unwrap().contains("/invitation/"));
+    let out = create_user(&db, "fred", Some("asleep"));
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--status"));
+}
+
+/// R34, R12: a secondary logon made at the console gets its set-password mail, unless it
+/// signs in with its owner's password (R17).
+#[test]
+fn r34_r12_delegate_create_sends_the_set_password_mail() {
+    let (_d, db) = setup();
+    let ok = |args: &[&str]| {
+        let out = deputy(&db, args);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    ok(&["tenant", "delegation", "acme", "--allowed", "true"]);
+    let delegate = |logon: &str, linked: bool| {
+        let email = format!("{logon}@example.com");
+        let mut args =
+            vec!["delegate", "create", logon, "--owner", "alice", "--first", "A", "--last", "S"];
+        args.extend(["--email", &email]);
+        if linked {
+            args.push("--linked");
+        }
+        ok(&args);
+    };
+    delegate("alice-assistant", false);
+    delegate("alice-linked", true);
+    let mail = outbox(&db);
+    let to: Vec<_> = mail.iter().map(|m| m["recipient"].as_str().unwrap()).collect();
+    assert_eq!(to, ["alice-assistant@example.com"], "{mail:?}");
+    assert_eq!(status_of(&db, "alice-assistant"), "invited");
+}
+
+/// R70: the console's grant upkeep is the server's: the admins of both sides are told
+/// by mail that a grant ends soon.
+#[test]
+fn r70_grant_upkeep_mails_the_expiry_notices() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("demo.db");
+    assert_eq!(deputy(&db, &["demo", "--no-serve"]).status.code(), Some(0));
+    let grants: serde_json::Value =
+        serde_json::from_slice(&deputy(&db, &["--json", "grant", "list"]).stdout).unwrap();
+    let id = grants["grants"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["client"] == "law-firm")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let out = deputy(
+        &db,
+        &["--as", "firm-admin", "grant", "change", &id, "--ceiling", "paralegal", "--days", "3"],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let before = outbox(&db).len();
+    let out = deputy(&db, &["grant", "upkeep", "--days", "7"]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let mail = outbox(&db);
+    let notices: Vec<_> =
+        mail[before..].iter().filter(|m| m["subject"] == "Partner access ends soon").collect();
+    assert!(!notices.is_empty(), "{mail:?}");
+    assert!(notices.iter().all(|m| m["body"].as_str().unwrap().contains("ends in about")));
+    assert_eq!(
+        deputy(&db, &["--as", "firm-admin", "grant", "upkeep"]).status.code(),
+        Some(2),
+        "upkeep is the console's"
+    );
+}

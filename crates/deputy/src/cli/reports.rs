@@ -1,16 +1,16 @@
-//! CLI commands that read rather than change: what-if previews (R67), access reviews as
-//! JSON or CSV (R72), batch checks (R54); and access codes (R37a), whose token is shown once.
+//! Reports at the console, all reads: what-if previews (R67), access reviews as text or
+//! CSV (R72), the activity log and its verification (R21, R22), and the mail outbox (R61).
 
-use crate::cli::{Failure, Outcome, done};
+use super::checks::describe_path;
+use super::{Cli, Failure, Outcome, initialised};
 use clap::{Args, Subcommand};
 use deputy_core::*;
 use deputy_http::routes::refs::{PrincipalRef, TenantRef};
 use deputy_http::routes::reports::REVIEW_CSV_HEADER;
-use deputy_service::resolve::{self, NotFound};
-use deputy_service::{CheckItem, Deputy};
-use deputy_store::BoxedBackend;
+use deputy_service::Deputy;
+use deputy_service::resolve;
+use deputy_store::{ActivityQuery, BoxedBackend, VerifyReport};
 use serde_json::json;
-use std::path::PathBuf;
 use std::time::Duration;
 
 #[derive(Debug, Args)]
@@ -51,23 +51,21 @@ pub struct ReviewArgs {
 }
 
 #[derive(Debug, Subcommand)]
-pub enum AccessCodeCmd {
-    /// Issue a code for TENANT carrying roles; the code is printed once.
-    Issue {
-        tenant: String,
-        #[arg(long = "role", required = true)]
-        roles: Vec<String>,
-        #[arg(long, default_value_t = 30)]
-        days: i64,
+pub enum ActivityCmd {
+    List {
+        #[arg(long, default_value_t = 50)]
+        limit: usize,
+        #[arg(long, default_value_t = 0)]
+        after: u64,
     },
-    /// Redeem a code (run with --as the redeemer).
-    Redeem { code: String },
+    /// Recompute the hash chain and name the first broken entry (R22).
+    Verify,
 }
 
 /// The time a what-if may take before it reports where it stopped.
 const WHAT_IF_BUDGET: Duration = Duration::from_secs(10);
 
-pub fn what_if(d: &Deputy<BoxedBackend>, who: Actor, args: &WhatIfArgs) -> Outcome {
+pub(super) fn what_if(d: &Deputy<BoxedBackend>, who: Actor, args: &WhatIfArgs) -> Outcome {
     let cmd = &args.change;
     let s = d.snapshot();
     let (diff, rev) = match cmd {
@@ -141,7 +139,7 @@ fn csv_field(text: &str) -> String {
     }
 }
 
-pub fn review(d: &Deputy<BoxedBackend>, args: &ReviewArgs) -> Outcome {
+pub(super) fn review(d: &Deputy<BoxedBackend>, args: &ReviewArgs) -> Outcome {
     let s = d.snapshot();
     let (rows, rev) = if args.principal {
         d.review_principal(resolve::principal(&s, &args.subject)?)
@@ -151,7 +149,7 @@ pub fn review(d: &Deputy<BoxedBackend>, args: &ReviewArgs) -> Outcome {
     let name = |p: PrincipalId| s.principal(p).map_or(p.to_string(), |p| p.logon.to_string());
     let tname = |t: TenantId| s.tenant(t).map_or(t.to_string(), |t| t.key.clone());
     let reasons = |r: &deputy_core::review::ReviewRow| {
-        r.paths.iter().map(|p| crate::cli::describe_path(&s, p)).collect::<Vec<_>>()
+        r.paths.iter().map(|p| describe_path(&s, p)).collect::<Vec<_>>()
     };
     let json_rows: Vec<_> = rows
         .iter()
@@ -195,99 +193,73 @@ pub fn review(d: &Deputy<BoxedBackend>, args: &ReviewArgs) -> Outcome {
     Ok((json!({"revision": rev, "rows": json_rows}), text, 0))
 }
 
-pub fn batch_check(d: &Deputy<BoxedBackend>, file: &PathBuf) -> Outcome {
-    let text = std::fs::read_to_string(file)
-        .map_err(|e| Failure::Usage(format!("cannot read `{}`: {e}", file.display())))?;
-    let doc: Vec<serde_json::Value> = serde_json::from_str(&text)
-        .map_err(|e| Failure::Usage(format!("`{}` is not a JSON array: {e}", file.display())))?;
-    let s = d.snapshot();
-    let mut items = Vec::with_capacity(doc.len());
-    for (i, v) in doc.iter().enumerate() {
-        let field = |k: &str| {
-            v.get(k).and_then(|x| x.as_str()).ok_or_else(|| {
-                Failure::Usage(format!("item {i}: `{k}` is missing or not a string"))
-            })
-        };
-        let principal = resolve::principal(&s, field("principal")?)
-            .map_err(|e| Failure::NotFound(format!("item {i}: {e}")))?;
-        let permission = resolve::permission(&s, field("permission")?)
-            .map_err(|e| Failure::NotFound(format!("item {i}: {e}")))?;
-        let target = resolve::target(&s, field("target")?)
-            .map_err(|e| Failure::NotFound(format!("item {i}: {e}")))?;
-        let switched = v
-            .get("switched_into")
-            .and_then(|x| x.as_str())
-            .map(|t| resolve::tenant(&s, t))
-            .transpose()
-            .map_err(|e: NotFound| Failure::NotFound(format!("item {i}: {e}")))?;
-        items.push(CheckItem {
-            principal,
-            permission,
-            target,
-            ctx: Context { switched, impersonation: None, sessionless: false },
-        });
+pub(super) fn activity(cli: &Cli, cmd: &ActivityCmd) -> Outcome {
+    let d = initialised(&cli.db)?;
+    match cmd {
+        ActivityCmd::List { limit, after } => {
+            let entries = d.store().activity(&ActivityQuery {
+                after_seq: *after,
+                limit: *limit,
+                ..Default::default()
+            })?;
+            let rows: Vec<_> = entries
+                .iter()
+                .map(|e| json!({"seq": e.seq, "revision": e.revision, "at_ms": e.entry.at_ms, "action": e.entry.action, "actor": e.entry.actor, "subject": e.entry.subject, "tenant": e.entry.tenant, "acting_as": e.entry.acting_as, "details": e.entry.details}))
+                .collect();
+            let text = entries
+                .iter()
+                .map(|e| {
+                    format!(
+                        "{:>6}  {:<32} actor={} subject={} tenant={}",
+                        e.seq,
+                        e.entry.action,
+                        e.entry.actor.as_deref().unwrap_or("-"),
+                        e.entry.subject.as_deref().unwrap_or("-"),
+                        e.entry.tenant.as_deref().unwrap_or("-")
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join("\n");
+            Ok((json!({"entries": rows}), text, 0))
+        }
+        ActivityCmd::Verify => match deputy_store::verify_activity(d.store())? {
+            VerifyReport::Intact { entries } => Ok((
+                json!({"intact": true, "entries": entries}),
+                format!("activity log intact: {entries} entries verified"),
+                0,
+            )),
+            VerifyReport::Broken { seq, reason } => {
+                Err(Failure::Conflict(format!("activity log broken at entry {seq}: {reason}")))
+            }
+        },
     }
-    let (answers, rev) = d.check_batch(&items, Some(s.revision))?;
-    let results: Vec<_> = answers
-        .iter()
-        .map(|a| match a {
-            Ok(decision) => json!({"allowed": decision.is_allowed()}),
-            Err(e) => json!({"error": e.to_string()}),
-        })
-        .collect();
-    let text = answers
-        .iter()
-        .enumerate()
-        .map(|(i, a)| {
-            format!(
-                "{i}: {}",
-                match a {
-                    Ok(d) if d.is_allowed() => "allowed".to_owned(),
-                    Ok(_) => "denied".to_owned(),
-                    Err(e) => format!("error: {e}"),
-                }
-            )
-        })
-        .collect::<Vec<_>>()
-        .join("\n");
-    Ok((json!({"revision": rev, "results": results}), text, 0))
 }
 
-pub fn access_code(d: &Deputy<BoxedBackend>, who: Actor, cmd: &AccessCodeCmd) -> Outcome {
-    let s = d.snapshot();
-    match cmd {
-        AccessCodeCmd::Issue { tenant, roles, days } => {
-            let t = resolve::tenant(&s, tenant)?;
-            let roles =
-                roles.iter().map(|r| resolve::role(&s, r)).collect::<Result<Vec<_>, _>>()?;
-            if !(1..=365).contains(days) {
-                return Err(Failure::Usage("--days: between 1 and 365".into()));
-            }
-            let (token, hash) = deputy_service::tokens::new_token()
-                .map_err(|e| Failure::Internal(e.to_string()))?;
-            let expires = d.now() + days * 24 * 60 * 60 * 1000;
-            let c = d.execute(who, None, |tx| {
-                tx.issue_access_code(t, roles.clone(), hash.clone(), expires)
-            })?;
-            Ok((
-                json!({"revision": c.revision, "code": token, "id": c.output.to_string(), "tenant": TenantRef::of(&s, t)}),
-                format!("access code for `{tenant}` (shown once, valid {days} days):\n{token}"),
-                0,
-            ))
-        }
-        AccessCodeCmd::Redeem { code } => {
-            let hash = deputy_service::tokens::hash_token(code);
-            let c = d.execute(who, None, |tx| tx.redeem_access_code(&hash))?;
-            let s = d.snapshot();
-            let (tenant, holder) =
-                (TenantRef::of(&s, c.output.tenant), PrincipalRef::of(&s, c.output.holder));
-            let assignments: Vec<String> =
-                c.output.assignments.iter().map(ToString::to_string).collect();
-            done(
-                c.revision,
-                format!("access to `{}` added", tenant.key),
-                json!({"tenant": tenant, "holder": holder, "assignments": assignments}),
-            )
-        }
+pub(super) fn outbox(cli: &Cli, after: i64, limit: usize) -> Outcome {
+    use deputy_store::secrets::SecretStore;
+    let store = deputy_backends::open(&cli.db)?;
+    let rows = store.outbox(after, limit)?;
+    let mut text = String::new();
+    for m in &rows {
+        let state = match (m.sent_ms, &m.last_error) {
+            (Some(_), _) => "sent".to_owned(),
+            (None, Some(e)) => format!("not sent after {} attempts: {e}", m.attempts),
+            (None, None) => "queued".to_owned(),
+        };
+        text.push_str(&format!(
+            "#{} to {} — {} [{state}]\n{}\n\n",
+            m.id,
+            m.recipient,
+            m.subject,
+            m.body.trim_end()
+        ));
     }
+    if rows.is_empty() {
+        text.push_str("the outbox is empty");
+    }
+    let json_rows: Vec<_> = rows
+                .iter()
+                .map(|m| json!({"id": m.id, "recipient": m.recipient, "subject": m.subject, "body": m.body, "sent_ms": m.sent_ms, "attempts": m.attempts, "last_error": m.last_error}))
+                .collect();
+    Ok((json!({"mail": json_rows}), text.trim_end().to_owned(), 0))
 }
