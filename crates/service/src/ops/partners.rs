@@ -150,7 +150,7 @@ fn tell_of_replacements<S: Store + SecretStore>(
 }
 
 /// Extends grants due for auto-extension and notices the admins of those about to expire
-/// (R70), by mail. Returns how many grants it acted on.
+/// (R70), by mail. Returns how many mails it queued (one per admin told).
 pub fn upkeep<S: Store + SecretStore>(ctx: &Auth<S>, window_ms: i64) -> Result<usize, AuthError> {
     ctx.grant_upkeep(window_ms)
 }
