@@ -8,6 +8,9 @@ use deputy_service::Deputy;
 use deputy_service::auth::Auth;
 use std::sync::Arc;
 
+/// How often a server looks for commits made by other processes (R63a).
+const FOLLOW_EVERY: std::time::Duration = std::time::Duration::from_millis(50);
+
 fn init_logs(format: LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("DEPUTY_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
@@ -153,6 +156,22 @@ pub fn serve(config: Config) -> Result<(), String> {
                 }
             });
         }
+        // R63a: what another process commits (the console on the same database, another
+        // replica) reaches this one's checks within a poll.
+        let follower = app.clone();
+        tokio::spawn(async move {
+            let mut every = tokio::time::interval(FOLLOW_EVERY);
+            every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                every.tick().await;
+                let deputy = follower.deputy().clone();
+                match tokio::task::spawn_blocking(move || deputy.follow()).await {
+                    Ok(Ok(n)) if n > 0 => tracing::debug!(revisions = n, "followed the store"),
+                    Ok(Err(e)) => tracing::error!(error = %e, "following the store failed"),
+                    _ => {}
+                }
+            }
+        });
         // R71 and R70: signing keys age and rotate, and expiring grants are announced,
         // while the server runs.
         let keeper = app.clone();

@@ -297,3 +297,44 @@ fn r61_the_default_public_origin_names_the_bound_port_and_r62_metrics_are_guarde
     assert_eq!(request(&guarded.addr, "GET", "/metrics", None, Some("wrong-token")).0, 404);
     assert_eq!(request(&guarded.addr, "GET", "/metrics", None, Some(token)).0, 200);
 }
+
+#[test]
+fn r63a_a_write_made_with_the_console_reaches_the_running_servers_checks() {
+    let server = serve_with(&[]);
+    let addr = &server.addr;
+    let sign_in = |password: &str| {
+        let body = format!("{{\"logon\":\"admin\",\"password\":\"{password}\"}}");
+        let (code, body) = request(addr, "POST", "/v1/auth/sign-in", Some(&body), None);
+        assert_eq!(code, 200, "{body}");
+        let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+        v["token"].as_str().unwrap().to_owned()
+    };
+    // R14: the first admin changes the one-time password before anything else.
+    let first = sign_in(&server.password);
+    let new = "a much longer passphrase for the operator";
+    let change =
+        format!("{{\"current_password\":\"{}\",\"new_password\":\"{new}\"}}", server.password);
+    let (code, body) = request(addr, "POST", "/v1/auth/password", Some(&change), Some(&first));
+    assert!(code < 300, "{code} {body}");
+    let token = sign_in(new);
+    let check = r#"{"principal":"bob","permission":"users.view","target":"root"}"#;
+    assert_eq!(request(addr, "POST", "/v1/check", Some(check), Some(&token)).0, 404, "no bob yet");
+    let db = server._dir.path().join("deputy.db");
+    let out = Command::new(env!("CARGO_BIN_EXE_deputy"))
+        .args(["user", "create", "bob", "--tenant", "root", "--first", "Bob", "--last", "Console"])
+        .args(["--email", "bob@example.com", "--status", "active", "--db"])
+        .arg(&db)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    // No consistency token is shown: the server finds the console's commit on its own.
+    let mut answer = (0, String::new());
+    for _ in 0..200 {
+        answer = request(addr, "POST", "/v1/check", Some(check), Some(&token));
+        if answer.0 == 200 {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(answer.0, 200, "the server follows the store: {}", answer.1);
+}

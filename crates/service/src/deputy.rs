@@ -234,6 +234,18 @@ impl<S: Store> Deputy<S> {
         Token { epoch: self.epoch, revision: self.snapshot().revision }
     }
 
+    /// Follows the store (R63a): when another process committed (the CLI on the same
+    /// file, another replica), replays what it wrote so checks see it. Cheap when nothing
+    /// changed: one read of the store's head. Returns how many revisions it caught up.
+    pub fn follow(&self) -> Result<u64, ServiceError> {
+        let before = self.current.load().revision;
+        if self.store.head()? <= before {
+            return Ok(0);
+        }
+        self.refresh()?;
+        Ok(self.current.load().revision.saturating_sub(before))
+    }
+
     /// Catches up with changes other replicas committed.
     pub fn refresh(&self) -> Result<(), ServiceError> {
         let _flush = lock(&self.flusher);

@@ -236,3 +236,22 @@ fn r49_r68_impersonation_is_audited_with_both_identities_and_reason() {
         "the target is the subject"
     );
 }
+
+#[test]
+fn r63a_follow_replays_what_another_process_committed_to_the_same_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("deputy.db");
+    let server = Deputy::open(deputy_backends::open_file(&path).unwrap()).unwrap();
+    server.initialise(None, "root", "Root").unwrap();
+    let console = Deputy::open(deputy_backends::open_file(&path).unwrap()).unwrap();
+    assert_eq!(server.follow().unwrap(), 0, "nothing new: one read of the head");
+    let root = console.snapshot().root().unwrap();
+    let new = NewTenant { key: "acme".into(), name: "Acme".into(), ..Default::default() };
+    let made =
+        console.execute(Actor::System, None, |tx| tx.create_tenant(root, new.clone())).unwrap();
+    assert!(server.snapshot().tenant_by_key("acme").is_none(), "not seen before following");
+    assert_eq!(server.revision_lag().unwrap(), 1);
+    assert_eq!(server.follow().unwrap(), 1);
+    assert_eq!(server.snapshot().tenant_by_key("acme"), Some(made.output));
+    assert_eq!(server.revision_lag().unwrap(), 0);
+}
