@@ -16,6 +16,9 @@ pub struct AccessChange {
     pub switched: Option<TenantId>,
     pub permission: PermId,
     pub tenant: TenantId,
+    /// `Some(r)`: on this resource of `tenant` only, the tenant-wide answer being unchanged
+    /// (a delegate limited to kinds, a role on one account).
+    pub resource: Option<ResourceId>,
     /// `true`: gained; `false`: lost.
     pub gained: bool,
 }
@@ -263,21 +266,34 @@ pub fn diff_access(
             let mut tenants = before.reachable_tenants(*principal, switched);
             tenants.extend(after.reachable_tenants(*principal, switched));
             for tenant in tenants {
+                let mut resources: BTreeSet<ResourceId> = before.resources_of(tenant).collect();
+                resources.extend(after.resources_of(tenant));
                 for x in 0..n_perms {
                     let x = PermId(x);
+                    let allowed = |s: &State, target| {
+                        s.check(*principal, x, target, ctx, now).is_ok_and(|d| d.is_allowed())
+                    };
                     let target = Target::Tenant(tenant);
-                    let was =
-                        before.check(*principal, x, target, ctx, now).is_ok_and(|d| d.is_allowed());
-                    let will =
-                        after.check(*principal, x, target, ctx, now).is_ok_and(|d| d.is_allowed());
+                    let (was, will) = (allowed(before, target), allowed(after, target));
+                    let row = |resource, gained| AccessChange {
+                        principal: *principal,
+                        switched,
+                        permission: x,
+                        tenant,
+                        resource,
+                        gained,
+                    };
                     if was != will {
-                        rows.push(AccessChange {
-                            principal: *principal,
-                            switched,
-                            permission: x,
-                            tenant,
-                            gained: will,
-                        });
+                        rows.push(row(None, will));
+                        // The tenant's row says it for every resource in it.
+                        continue;
+                    }
+                    for r in &resources {
+                        let target = Target::Resource(*r);
+                        let (was, will) = (allowed(before, target), allowed(after, target));
+                        if was != will {
+                            rows.push(row(Some(*r), will));
+                        }
                     }
                 }
             }
@@ -300,6 +316,7 @@ mod tests {
                 switched: None,
                 permission: PermId(0),
                 tenant: TenantId(0),
+                resource: None,
                 gained: false,
             })
             .collect();

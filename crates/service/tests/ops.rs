@@ -189,3 +189,31 @@ fn r58_a_wizard_from_a_tenant_the_asker_cannot_see_answers_as_a_missing_one() {
         "the same words for both"
     );
 }
+
+#[test]
+fn r67_what_if_by_names_shows_who_loses_and_commits_nothing() {
+    let f = fixture();
+    let m = f.demo.clone();
+    let before = f.auth.deputy().snapshot().revision;
+    let change = ops::access::PendingChange::Deactivate { principal: f.logon(m.jane) };
+    let budget = std::time::Duration::from_secs(10);
+    let (diff, revision) = ops::access::what_if(&f.auth, Asker::CONSOLE, &change, budget).unwrap();
+    assert_eq!(revision, before);
+    assert_eq!(f.auth.deputy().snapshot().revision, before, "nothing committed");
+    assert_eq!(f.auth.deputy().snapshot().principal(m.jane).unwrap().status, Status::Active);
+    let losers: std::collections::BTreeSet<_> =
+        diff.rows.iter().filter(|r| !r.gained).map(|r| r.principal).collect();
+    assert!(losers.contains(&m.jane), "{losers:?}");
+    assert!(losers.contains(&m.jim), "R36: her secondary logon loses with her: {losers:?}");
+    let file = f.auth.deputy().snapshot().catalog.permission_id("returns.file").unwrap();
+    assert!(
+        diff.rows.iter().any(|r| r.principal == m.jim
+            && r.permission == file
+            && r.resource == Some(m.bakery_withholding)
+            && !r.gained),
+        "R67: a kind-limited delegate's loss shows on the accounts it had"
+    );
+    let unknown = ops::access::PendingChange::Cancel { principal: "nobody".into() };
+    let e = refusal(ops::access::what_if(&f.auth, Asker::CONSOLE, &unknown, budget).unwrap_err());
+    assert_eq!((e.kind, e.field), (ErrorKind::NotFound, Some("principal")));
+}

@@ -59,6 +59,7 @@ fn r67_what_if_on_grant_revocation_names_partner_users() {
         switched: Some(m.law_firm),
         permission: view,
         tenant: m.law_firm,
+        resource: None,
         gained: false
     }));
 }

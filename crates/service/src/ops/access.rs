@@ -85,3 +85,76 @@ pub fn change_catalog<S: Store + SecretStore>(
         tx.change_catalog(toml)
     })
 }
+
+/// A pending change to preview (R67), by the names a caller types.
+#[derive(Debug, Clone)]
+pub enum PendingChange {
+    Deactivate {
+        principal: String,
+    },
+    Cancel {
+        principal: String,
+    },
+    Unassign {
+        principal: String,
+        assignment: String,
+    },
+    RevokeGrant {
+        grant: String,
+    },
+    /// New terms for a grant (R40): narrowing shows who loses, widening who gains.
+    ChangeGrant {
+        grant: String,
+        terms: super::partners::TermsSpec,
+    },
+    PlaceInGroup {
+        group: String,
+        tenant: String,
+    },
+}
+
+/// Who would gain or lose which access if `change` were made: decided by the engine as
+/// the asker on the newest state, compared within `budget` (R73), never committed (R67).
+/// Returns the difference and the revision it was computed on.
+pub fn what_if<S: Store + SecretStore>(
+    ctx: &Auth<S>,
+    by: Asker<'_>,
+    change: &PendingChange,
+    budget: std::time::Duration,
+) -> Result<(deputy_core::review::AccessDiff, u64), AuthError> {
+    let d = ctx.deputy();
+    let answer = match change {
+        PendingChange::Deactivate { principal } => d.what_if(by.actor, budget, |tx| {
+            let p = names::principal(tx.state(), principal, "principal")?;
+            tx.set_status(p, deputy_core::Status::Deactivated, None)
+        }),
+        PendingChange::Cancel { principal } => d.what_if(by.actor, budget, |tx| {
+            let p = names::principal(tx.state(), principal, "principal")?;
+            tx.cancel(p)
+        }),
+        PendingChange::Unassign { principal, assignment } => {
+            let a = names::assignment(assignment, "assignment")?;
+            d.what_if(by.actor, budget, |tx| {
+                let p = names::principal(tx.state(), principal, "principal")?;
+                tx.unassign(p, a)
+            })
+        }
+        PendingChange::RevokeGrant { grant } => {
+            let g = names::grant(grant, "grant")?;
+            d.what_if(by.actor, budget, |tx| tx.revoke_grant(g))
+        }
+        PendingChange::ChangeGrant { grant, terms } => {
+            let g = names::grant(grant, "grant")?;
+            d.what_if(by.actor, budget, |tx| {
+                let terms = terms.resolve(tx.state())?;
+                tx.change_grant(g, terms)
+            })
+        }
+        PendingChange::PlaceInGroup { group, tenant } => d.what_if(by.actor, budget, |tx| {
+            let g = names::group(tx.state(), group, "group")?;
+            let t = names::tenant(tx.state(), tenant, "tenant")?;
+            tx.place_in_group(g, t)
+        }),
+    };
+    Ok(answer?)
+}

@@ -23,7 +23,7 @@ pub struct TermsSpec {
 }
 
 impl TermsSpec {
-    fn resolve(&self, s: &State) -> Result<GrantTerms, deputy_core::CommandError> {
+    pub(crate) fn resolve(&self, s: &State) -> Result<GrantTerms, deputy_core::CommandError> {
         Ok(GrantTerms {
             ceiling: names::roles(s, &self.ceiling, "ceiling")?,
             kinds: names::kinds(s, self.kinds.as_deref(), "kinds")?,
