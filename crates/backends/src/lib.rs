@@ -4,10 +4,12 @@
 //! holds the box and never names a database; a new backend is a new arm here.
 //!
 //! URLs: `sqlite:PATH` (or a bare path, as before) for the embedded default,
-//! `sqlite::memory:` for a database that lives as long as the process (tests, demos).
-//! `postgres://…` is recognised and refused with a clear error until that backend lands.
+//! `sqlite::memory:` for a database that lives as long as the process (tests, demos),
+//! `postgres://user@host:port/database` (or `postgresql://…`) for the production backend,
+//! whose tables live in the schema `deputy` of that database.
 
 use deputy_store::{Backend, StoreError};
+use deputy_store_postgres::PostgresStore;
 use deputy_store_sqlite::SqliteStore;
 use std::path::{Path, PathBuf};
 
@@ -18,7 +20,8 @@ pub enum Location {
     Sqlite(PathBuf),
     /// SQLite in memory: gone with the process.
     SqliteInMemory,
-    /// A PostgreSQL URL (not served by this build yet).
+    /// A PostgreSQL URL, as given (it may carry a password: never print it; the
+    /// backend's `location()` is the printable form).
     Postgres(String),
 }
 
@@ -44,7 +47,7 @@ impl Location {
         }
         if let Some((scheme, _)) = url.split_once("://") {
             return Err(StoreError::Invalid(format!(
-                "unknown database scheme `{scheme}`: use `sqlite:PATH` (or a path)"
+                "unknown database scheme `{scheme}`: use `sqlite:PATH` (or a path) or `postgres://…`"
             )));
         }
         Ok(Location::Sqlite(PathBuf::from(url)))
@@ -56,7 +59,7 @@ pub fn open(url: &str) -> Result<Box<dyn Backend>, StoreError> {
     match Location::parse(url)? {
         Location::Sqlite(path) => Ok(Box::new(SqliteStore::open(path)?)),
         Location::SqliteInMemory => in_memory(),
-        Location::Postgres(_) => Err(not_yet()),
+        Location::Postgres(url) => Ok(Box::new(PostgresStore::open(&url)?)),
     }
 }
 
@@ -71,27 +74,22 @@ pub fn in_memory() -> Result<Box<dyn Backend>, StoreError> {
 }
 
 /// Restores the backup at `backup` (made by [`deputy_store::Maintenance::backup_to`]) into a
-/// new database at `url`, which must not exist yet, with a new epoch (R66).
+/// new database at `url`, which must not exist yet, with a new epoch (R66). For PostgreSQL
+/// the database must exist and hold no Deputy schema; a backup restores into the backend
+/// that made it.
 pub fn restore(backup: &Path, url: &str) -> Result<Box<dyn Backend>, StoreError> {
     match Location::parse(url)? {
         Location::Sqlite(path) => Ok(Box::new(SqliteStore::restore(backup, &path)?)),
         Location::SqliteInMemory => {
             Err(StoreError::Invalid("a backup is restored into a file, not into memory".into()))
         }
-        Location::Postgres(_) => Err(not_yet()),
+        Location::Postgres(url) => Ok(Box::new(PostgresStore::restore(backup, &url)?)),
     }
-}
-
-fn not_yet() -> StoreError {
-    StoreError::Invalid(
-        "this build of deputy serves SQLite only; PostgreSQL (`postgres://…`) is not built in yet"
-            .into(),
-    )
 }
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used)]
+    #![allow(clippy::unwrap_used, clippy::panic)]
     use super::*;
 
     #[test]
@@ -105,6 +103,12 @@ mod tests {
         for bad in ["", "sqlite:", "mysql://h/db"] {
             assert!(matches!(Location::parse(bad), Err(StoreError::Invalid(_))), "{bad}");
         }
-        assert!(matches!(open("postgres://127.0.0.1/x"), Err(StoreError::Invalid(_))));
+        match open("postgres://deputy:pw@127.0.0.1:1/x") {
+            Err(StoreError::Backend(message)) => {
+                assert!(message.contains("postgres://deputy@127.0.0.1:1/x"), "{message}");
+                assert!(!message.contains("pw"), "{message}");
+            }
+            other => panic!("an unreachable server must be a backend error, got {other:?}"),
+        }
     }
 }

@@ -1,7 +1,16 @@
-//! The box everything above the port holds passes every conformance suite, so it forwards
-//! each operation to the backend it opened; and a backup restores through the opener into
-//! a new epoch (R66).
-#![allow(clippy::unwrap_used)]
+//! The box everything above the port holds passes every conformance suite on every backend,
+//! so it forwards each operation to the backend it opened; a backup restores through the
+//! opener into a new epoch (R66); and the service runs on PostgreSQL as on SQLite.
+//!
+//! The PostgreSQL cases run against a real server (`DEPUTY_TEST_POSTGRES`, by default the
+//! local one `.ci/run` starts), each in a database of its own; an unreachable server fails
+//! them with a message saying so.
+#![allow(clippy::unwrap_used, clippy::panic)]
+
+use std::cell::RefCell;
+
+use deputy_store::{BoxedBackend, Commit, Maintenance, Store};
+use deputy_store_postgres::scratch::ScratchDatabase;
 
 mod store {
     deputy_store_conformance::conformance_tests!(|| deputy_backends::in_memory().unwrap());
@@ -17,9 +26,41 @@ mod maintenance {
     );
 }
 
+/// A fresh database on the test server, or a failed test that says why.
+fn scratch_database() -> ScratchDatabase {
+    ScratchDatabase::create().unwrap_or_else(|error| panic!("{error}"))
+}
+
+/// Opens `postgres://…` through the opener, as the binary does.
+fn open(url: &str) -> BoxedBackend {
+    deputy_backends::open(url).unwrap_or_else(|error| panic!("{error}"))
+}
+
+/// A factory of boxed PostgreSQL backends, each on a database of its own, dropped with it.
+fn postgres() -> impl Fn() -> BoxedBackend {
+    let databases = RefCell::new(Vec::<ScratchDatabase>::new());
+    move || {
+        let database = scratch_database();
+        let backend = open(database.url());
+        databases.borrow_mut().push(database);
+        backend
+    }
+}
+
+mod postgres_store {
+    deputy_store_conformance::conformance_tests!(super::postgres());
+}
+
+mod postgres_secrets {
+    deputy_store_conformance::secret_conformance_tests!(super::postgres());
+}
+
+mod postgres_maintenance {
+    deputy_store_conformance::maintenance_conformance_tests!(super::postgres());
+}
+
 #[test]
 fn r66_a_backup_restores_through_the_opener_with_a_new_epoch() {
-    use deputy_store::{Commit, Maintenance, Store};
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite:{}", dir.path().join("live.db").display());
     let live = deputy_backends::open(&url).unwrap();
@@ -33,4 +74,86 @@ fn r66_a_backup_restores_through_the_opener_with_a_new_epoch() {
     assert_ne!(restored.epoch().unwrap(), live.epoch().unwrap(), "a restore starts a new epoch");
     assert!(deputy_backends::restore(&backup, &target).is_err(), "never over an existing database");
     assert!(deputy_backends::restore(&backup, "sqlite::memory:").is_err());
+}
+
+#[test]
+fn r66_a_postgres_backup_restores_through_the_opener_with_a_new_epoch() {
+    use deputy_store::secrets::{NewMail, SecretStore};
+    let (live_database, target_database) = (scratch_database(), scratch_database());
+    let live = open(live_database.url());
+    assert!(live.location().starts_with("postgres://"), "{}", live.location());
+    let activity = deputy_store::NewActivity {
+        at_ms: 1,
+        action: "user.created".into(),
+        acting_as: "[]".into(),
+        details: "{\"note\":\"tab\\there, newline\\nthere, back\\\\slash\"}".into(),
+        ..Default::default()
+    };
+    let commit = Commit { at_ms: 1, payload: "{\"n\":1}".into(), activity: vec![activity] };
+    live.commit(0, &commit).unwrap();
+    live.commit(1, &Commit { payload: "{\"n\":2}".into(), ..commit.clone() }).unwrap();
+    let mail =
+        NewMail { recipient: "a@example.com".into(), subject: "s".into(), body: "b\n".into() };
+    let queued = live.queue_mail(&mail, 5).unwrap();
+    live.save_checkpoint(&deputy_store::Checkpoint { revision: 1, blob: vec![0, 1, 255] }).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let backup = dir.path().join("backup");
+    live.backup_to(&backup).unwrap();
+
+    let restored = deputy_backends::restore(&backup, target_database.url()).unwrap();
+    assert_eq!(restored.head().unwrap(), 2);
+    assert_eq!(restored.changes_after(0, 10).unwrap(), live.changes_after(0, 10).unwrap());
+    assert_eq!(restored.load_checkpoint().unwrap(), live.load_checkpoint().unwrap());
+    assert_eq!(restored.outbox(0, 10).unwrap(), live.outbox(0, 10).unwrap());
+    assert!(matches!(
+        deputy_store::verify_activity(&restored).unwrap(),
+        deputy_store::VerifyReport::Intact { entries: 2 }
+    ));
+    assert_ne!(restored.epoch().unwrap(), live.epoch().unwrap(), "a restore starts a new epoch");
+    assert_eq!(restored.commit(2, &commit).unwrap(), 3, "the restored feed goes on");
+    assert!(restored.queue_mail(&mail, 6).unwrap() > queued, "and so do the outbox's ids");
+    assert!(
+        deputy_backends::restore(&backup, target_database.url()).is_err(),
+        "never over an existing deputy schema"
+    );
+}
+
+/// The service on PostgreSQL: S1's world is built through `Deputy`, Jim (Jane's secondary
+/// logon) may file on the bakery's withholding account, and a replica opened afresh replays
+/// the feed from PostgreSQL to the same answer at the same revision.
+#[test]
+fn r63_the_service_runs_and_replays_on_postgres() {
+    use deputy_core::{Context, Decision, Target};
+    use deputy_service::{CheckItem, Deputy};
+
+    let database = scratch_database();
+    let d = Deputy::open(open(database.url())).unwrap();
+    d.initialise(None, "root", "Tax Agency").unwrap();
+    let demo = deputy_service::demo::build(&d).unwrap();
+    let file = d.snapshot().catalog.permission_id("returns.file").unwrap();
+    let items = [
+        CheckItem {
+            principal: demo.jim,
+            permission: file,
+            target: Target::Resource(demo.bakery_withholding),
+            ctx: Context::HOME,
+        },
+        CheckItem {
+            principal: demo.jim,
+            permission: file,
+            target: Target::Resource(demo.bakery_sales),
+            ctx: Context::HOME,
+        },
+    ];
+    let revision = d.snapshot().revision;
+    let (answers, at) = d.check_batch(&items, Some(revision)).unwrap();
+    assert_eq!(at, revision);
+    assert_eq!(answers[0], Ok(Decision::Allowed), "S1: Jim files on the bakery's withholding");
+    assert!(answers[1] != Ok(Decision::Allowed), "S1: but not on its sales and use account");
+    drop(d);
+
+    let replica = Deputy::open(open(database.url())).unwrap();
+    assert_eq!(replica.snapshot().revision, revision, "replayed to the same revision");
+    let (again, at) = replica.check_batch(&items, Some(revision)).unwrap();
+    assert_eq!((again, at), (answers, revision), "and to the same answers");
 }
