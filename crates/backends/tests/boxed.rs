@@ -48,15 +48,15 @@ fn postgres() -> impl Fn() -> BoxedBackend {
 }
 
 mod postgres_store {
-    deputy_store_conformance::conformance_tests!(super::postgres());
+    deputy_store_conformance::conformance_tests!(if deputy_store_postgres::scratch::server_available() => super::postgres());
 }
 
 mod postgres_secrets {
-    deputy_store_conformance::secret_conformance_tests!(super::postgres());
+    deputy_store_conformance::secret_conformance_tests!(if deputy_store_postgres::scratch::server_available() => super::postgres());
 }
 
 mod postgres_maintenance {
-    deputy_store_conformance::maintenance_conformance_tests!(super::postgres());
+    deputy_store_conformance::maintenance_conformance_tests!(if deputy_store_postgres::scratch::server_available() => super::postgres());
 }
 
 #[test]
@@ -78,6 +78,9 @@ fn r66_a_backup_restores_through_the_opener_with_a_new_epoch() {
 
 #[test]
 fn r66_a_postgres_backup_restores_through_the_opener_with_a_new_epoch() {
+    if !deputy_store_postgres::scratch::server_available() {
+        return;
+    }
     use deputy_store::secrets::{NewMail, SecretStore};
     let (live_database, target_database) = (scratch_database(), scratch_database());
     let live = open(live_database.url());
@@ -123,6 +126,9 @@ fn r66_a_postgres_backup_restores_through_the_opener_with_a_new_epoch() {
 /// the feed from PostgreSQL to the same answer at the same revision.
 #[test]
 fn r63_the_service_runs_and_replays_on_postgres() {
+    if !deputy_store_postgres::scratch::server_available() {
+        return;
+    }
     use deputy_core::{Context, Decision, Target};
     use deputy_service::{CheckItem, Deputy};
 

@@ -349,10 +349,11 @@ fn r63_the_database_is_a_url_or_a_path_and_unknown_schemes_are_refused() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
-    // A scheme this build does not serve says so and creates nothing.
+    // A scheme this build does not serve says so, a PostgreSQL server that does not answer
+    // says so, and neither creates anything.
     for (url, words) in [
         ("mysql://127.0.0.1/deputy", "unknown database scheme"),
-        ("postgres://127.0.0.1/deputy", "PostgreSQL"),
+        ("postgres://127.0.0.1:1/deputy", "PostgreSQL"),
     ] {
         let out = Command::new(env!("CARGO_BIN_EXE_deputy"))
             .current_dir(dir.path())

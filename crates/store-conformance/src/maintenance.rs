@@ -36,16 +36,25 @@ pub fn location_names_the_backend<S: Store + Maintenance>(new_store: impl Fn() -
 /// One `#[test]` per case, each on a fresh store.
 #[macro_export]
 macro_rules! maintenance_conformance_tests {
-    ($new_store:expr) => {
-        $crate::maintenance_conformance_tests!(@cases $new_store;
+    // `if READY => NEW_STORE`: each case returns at once when READY is false (a server
+    // the machine does not have, and was not required to). First: an expression arm
+    // would try to read `if …` as an expression and fail.
+    (if $ready:expr => $new_store:expr) => {
+        $crate::maintenance_conformance_tests!(@cases $ready, $new_store;
             r66_backups_are_new_files_of_a_live_store,
             location_names_the_backend,
         );
     };
-    (@cases $new_store:expr; $($case:ident),* $(,)?) => {
+    ($new_store:expr) => {
+        $crate::maintenance_conformance_tests!(if true => $new_store);
+    };
+    (@cases $ready:expr, $new_store:expr; $($case:ident),* $(,)?) => {
         $(
             #[test]
             fn $case() {
+                if !$ready {
+                    return;
+                }
                 $crate::maintenance::$case($new_store);
             }
         )*

@@ -4,8 +4,9 @@
 //! through the server's maintenance database and dropped, with whatever connections are
 //! still open to it, when the guard is dropped. So tests run in parallel and leave nothing
 //! behind. The server is the one [`SERVER_VARIABLE`] names, by default the local one the
-//! CI starts; when it cannot be reached the test fails with a message saying so, it is
-//! never skipped.
+//! CI starts. A machine without one (a newcomer's `cargo test --workspace`) skips these
+//! tests saying so, as the browser tests do without Chromium; with
+//! `DEPUTY_POSTGRES_TESTS=required` (as `.ci/run` sets) a missing server fails them.
 
 use std::collections::hash_map::RandomState;
 use std::hash::BuildHasher;
@@ -16,6 +17,31 @@ use postgres::{Config, NoTls};
 
 /// The environment variable naming the server's maintenance database.
 pub const SERVER_VARIABLE: &str = "DEPUTY_TEST_POSTGRES";
+
+/// Set to `required` to fail, not skip, the PostgreSQL tests when no server answers.
+pub const REQUIRED_VARIABLE: &str = "DEPUTY_POSTGRES_TESTS";
+
+/// Whether the test server answers. Asked once per test process; when it does not, says
+/// so on stderr and answers `false`, or panics when [`REQUIRED_VARIABLE`] is `required`.
+// A test helper: failing the test is its job when the server was required.
+#[allow(clippy::panic)]
+pub fn server_available() -> bool {
+    static AVAILABLE: std::sync::OnceLock<Result<(), String>> = std::sync::OnceLock::new();
+    let server = std::env::var(SERVER_VARIABLE).unwrap_or_else(|_| DEFAULT_SERVER.to_owned());
+    let answer = AVAILABLE.get_or_init(|| connect(&server).map(drop).map_err(|e| e.to_string()));
+    match answer {
+        Ok(()) => true,
+        Err(why) if std::env::var(REQUIRED_VARIABLE).is_ok_and(|v| v == "required") => {
+            panic!("{REQUIRED_VARIABLE}=required, but {why}")
+        }
+        Err(why) => {
+            eprintln!(
+                "skipping a PostgreSQL test: {why} (set {REQUIRED_VARIABLE}=required to fail instead)"
+            );
+            false
+        }
+    }
+}
 
 /// The server the tests use when [`SERVER_VARIABLE`] is not set.
 pub const DEFAULT_SERVER: &str = "postgres://postgres@127.0.0.1:5432/postgres";
