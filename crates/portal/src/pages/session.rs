@@ -13,7 +13,7 @@ use axum_extra::extract::Form;
 use deputy_core::{GrantStatus, TenantId};
 use deputy_http::AppState;
 use deputy_http::caller::Source;
-use deputy_http::routes::principals::get_principal;
+use deputy_http::routes::users::get_principal;
 use deputy_service::ops;
 use maud::html;
 use serde::Deserialize;
