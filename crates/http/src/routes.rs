@@ -1,17 +1,22 @@
 //! The router: every route, the shared middleware, and the helpers handlers share.
 
-pub mod auth;
+pub mod access;
+pub mod activity;
+pub mod catalog;
 pub mod checks;
+pub mod created;
 pub mod groups;
 pub mod health;
-pub mod lists;
-pub mod manage;
-pub mod principals;
+pub mod outbox;
+pub mod paging;
+pub mod partners;
 pub mod refs;
 pub mod reports;
 pub mod resources;
-pub mod session;
+pub mod roles;
+pub mod sessions;
 pub mod tenants;
+pub mod users;
 
 use crate::problem::ApiError;
 use crate::state::{AppState, Backend};
@@ -426,78 +431,81 @@ pub fn routes(app: AppState) -> Router {
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(health::metrics))
         .route("/v1/openapi.json", get(crate::openapi::document))
-        .route("/v1/auth/sign-in", post(auth::sign_in))
-        .route("/v1/auth/sign-out", post(auth::sign_out))
-        .route("/v1/auth/password", post(auth::change_password))
-        .route("/v1/auth/invitations/accept", post(auth::accept_invitation))
-        .route("/v1/auth/forgot-password", post(auth::forgot_password))
-        .route("/v1/auth/token", post(auth::access_token))
-        .route("/.well-known/jwks.json", get(auth::jwks))
-        .route("/v1/auth/reset", post(auth::reset_password))
-        .route("/v1/me", get(principals::me))
+        .route("/v1/auth/sign-in", post(sessions::sign_in))
+        .route("/v1/auth/sign-out", post(sessions::sign_out))
+        .route("/v1/auth/password", post(sessions::change_password))
+        .route("/v1/auth/invitations/accept", post(sessions::accept_invitation))
+        .route("/v1/auth/forgot-password", post(sessions::forgot_password))
+        .route("/v1/auth/token", post(sessions::access_token))
+        .route("/.well-known/jwks.json", get(sessions::jwks))
+        .route("/v1/auth/reset", post(sessions::reset_password))
+        .route("/v1/me", get(users::me))
         .route("/v1/check", post(checks::check))
         .route("/v1/check/batch", post(checks::check_batch))
         .route("/v1/explain", post(checks::explain))
-        .route("/v1/session/switch", post(session::switch))
-        .route("/v1/session/impersonate", post(session::impersonate))
-        .route("/v1/session/stop-impersonating", post(session::stop_impersonating))
-        .route("/v1/principals/{id}", get(principals::get_principal).patch(manage::update_profile))
-        .route("/v1/tenants/{id}/access-codes", post(manage::issue_access_code))
-        .route("/v1/access-codes/redeem", post(manage::redeem_access_code))
-        .route("/v1/lookup/resources", post(reports::lookup_resources))
-        .route("/v1/lookup/subjects", post(reports::lookup_subjects))
+        .route("/v1/session/switch", post(sessions::switch))
+        .route("/v1/session/impersonate", post(sessions::impersonate))
+        .route("/v1/session/stop-impersonating", post(sessions::stop_impersonating))
+        .route("/v1/principals/{id}", get(users::get_principal).patch(users::update_profile))
+        .route("/v1/tenants/{id}/access-codes", post(access::issue_access_code))
+        .route("/v1/access-codes/redeem", post(access::redeem_access_code))
+        .route("/v1/lookup/resources", post(checks::lookup_resources))
+        .route("/v1/lookup/subjects", post(checks::lookup_subjects))
         .route("/v1/what-if", post(reports::what_if))
         .route("/v1/tenants/{id}/review", get(reports::review_tenant))
         .route("/v1/principals/{id}/review", get(reports::review_principal))
-        .route("/v1/catalog", get(reports::catalog).put(reports::change_catalog))
-        .route("/v1/principals/{id}/api-keys/{key}", axum::routing::delete(reports::revoke_api_key))
-        .route("/v1/outbox", get(reports::outbox))
-        .route("/v1/principals/{id}/status", post(principals::set_status))
-        .route("/v1/principals/{id}/cancel", post(principals::cancel))
-        .route("/v1/principals/{id}/password-reset", post(principals::password_reset))
-        .route("/v1/principals/{id}/unlock", post(principals::unlock))
-        .route("/v1/principals/{id}/assignments", post(principals::assign))
+        .route("/v1/catalog", get(catalog::catalog).put(catalog::change_catalog))
+        .route("/v1/principals/{id}/api-keys/{key}", axum::routing::delete(users::revoke_api_key))
+        .route("/v1/outbox", get(outbox::outbox))
+        .route("/v1/principals/{id}/status", post(users::set_status))
+        .route("/v1/principals/{id}/cancel", post(users::cancel))
+        .route("/v1/principals/{id}/password-reset", post(users::password_reset))
+        .route("/v1/principals/{id}/unlock", post(users::unlock))
+        .route("/v1/principals/{id}/assignments", post(roles::assign))
         .route(
             "/v1/principals/{id}/assignments/{assignment}",
-            axum::routing::delete(principals::unassign),
+            axum::routing::delete(roles::unassign),
         )
-        .route("/v1/principals/{id}/invitation", post(principals::invite))
+        .route("/v1/principals/{id}/invitation", post(users::invite))
         .route(
             "/v1/principals/{id}/api-keys",
-            post(principals::create_api_key).get(reports::list_api_keys),
+            post(users::create_api_key).get(users::list_api_keys),
         )
-        .route("/v1/tenants/{id}", get(tenants::get_tenant).patch(manage::update_tenant))
-        .route("/v1/grants/{id}", get(lists::grant).put(manage::change_grant))
-        .route("/v1/groups/{id}", get(groups::get_group).delete(manage::delete_group))
-        .route("/v1/tenants/{id}/service-accounts", post(manage::create_service_account))
-        .route("/v1/principals/{id}/delegates", get(lists::delegates).post(manage::create_delegate))
-        .route("/v1/tenants/{id}/users", post(principals::create_user))
-        .route("/v1/tenants/{id}/principals", get(lists::tenant_principals))
-        .route("/v1/tenants/{id}/children", get(lists::tenant_children))
-        .route("/v1/activity", get(lists::activity))
-        .route("/v1/tenants/{id}/children", post(manage::create_tenant))
-        .route("/v1/tenants/{id}/customers", post(manage::create_customer))
-        .route("/v1/tenants/{id}/sub-accounts", post(manage::create_sub_account))
-        .route("/v1/tenants/{id}/parent-account", post(manage::create_parent_account))
-        .route("/v1/tenants/{id}/entitlements", axum::routing::put(manage::set_entitlements))
-        .route("/v1/tenants/{id}/suspended", axum::routing::put(manage::set_suspended))
-        .route("/v1/tenants/{id}/partner", axum::routing::put(manage::set_partner))
-        .route("/v1/tenants/{id}/grants", post(manage::propose_grant).get(lists::tenant_grants))
+        .route("/v1/tenants/{id}", get(tenants::get_tenant).patch(tenants::update_tenant))
+        .route("/v1/grants/{id}", get(partners::grant).put(partners::change_grant))
+        .route("/v1/groups/{id}", get(groups::get_group).delete(groups::delete_group))
+        .route("/v1/tenants/{id}/service-accounts", post(users::create_service_account))
+        .route("/v1/principals/{id}/delegates", get(users::delegates).post(users::create_delegate))
+        .route("/v1/tenants/{id}/users", post(users::create_user))
+        .route("/v1/tenants/{id}/principals", get(users::tenant_principals))
+        .route("/v1/tenants/{id}/children", get(tenants::tenant_children))
+        .route("/v1/activity", get(activity::activity))
+        .route("/v1/tenants/{id}/children", post(tenants::create_tenant))
+        .route("/v1/tenants/{id}/customers", post(tenants::create_customer))
+        .route("/v1/tenants/{id}/sub-accounts", post(tenants::create_sub_account))
+        .route("/v1/tenants/{id}/parent-account", post(tenants::create_parent_account))
+        .route("/v1/tenants/{id}/entitlements", axum::routing::put(tenants::set_entitlements))
+        .route("/v1/tenants/{id}/suspended", axum::routing::put(tenants::set_suspended))
+        .route("/v1/tenants/{id}/partner", axum::routing::put(tenants::set_partner))
+        .route(
+            "/v1/tenants/{id}/grants",
+            post(partners::propose_grant).get(partners::tenant_grants),
+        )
         .route(
             "/v1/tenants/{id}/resources",
-            post(manage::create_resource).get(resources::tenant_resources),
+            post(resources::create_resource).get(resources::tenant_resources),
         )
         .route("/v1/resources/{id}", get(resources::get_resource))
         .route("/v1/tenants", get(tenants::list_tenants))
-        .route("/v1/grants/{id}/approve", post(manage::approve_grant))
-        .route("/v1/grants/{id}/revoke", post(manage::revoke_grant))
-        .route("/v1/principals/{id}/partner-roles", post(manage::give_partner_role))
+        .route("/v1/grants/{id}/approve", post(partners::approve_grant))
+        .route("/v1/grants/{id}/revoke", post(partners::revoke_grant))
+        .route("/v1/principals/{id}/partner-roles", post(partners::give_partner_role))
         .route(
             "/v1/principals/{id}/delegate-access",
-            axum::routing::put(manage::set_delegate_access),
+            axum::routing::put(users::set_delegate_access),
         )
-        .route("/v1/groups", post(manage::create_group))
-        .route("/v1/groups/{id}/tenants/{tenant}", axum::routing::put(manage::place_in_group))
+        .route("/v1/groups", post(groups::create_group))
+        .route("/v1/groups/{id}/tenants/{tenant}", axum::routing::put(groups::place_in_group))
         .method_not_allowed_fallback(method_not_allowed)
         .route_layer(middleware::from_fn_with_state(app.clone(), crate::idempotency::idempotency))
         .route_layer(middleware::from_fn_with_state(app.clone(), crate::csrf::api_guard))

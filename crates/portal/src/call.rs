@@ -40,7 +40,7 @@ pub async fn session_op(
     let (caller, source) = (viewer.caller.clone(), source.0.clone());
     let (session, _) =
         deputy_http::routes::op(app, move |ctx| work(ctx, &caller, source.as_deref())).await?;
-    Ok(deputy_http::routes::auth::with_session(app, session))
+    Ok(deputy_http::routes::sessions::with_session(app, session))
 }
 
 /// The JSON body of a handler's answer (a handful of kilobytes at most).

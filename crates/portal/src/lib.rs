@@ -76,16 +76,22 @@ async fn not_found(uri: axum::http::Uri) -> axum::response::Response {
 fn page_routes(app: AppState) -> Router {
     use pages::*;
     Router::new()
-        .route("/", get(profile::home))
+        .route("/", get(users::profile::home))
         .route("/portal.css", get(layout::stylesheet))
         .route("/crown.svg", get(layout::crown_image))
-        .route("/sign-in", get(sign_in::form).post(sign_in::submit))
-        .route("/sign-out", post(sign_in::sign_out))
-        .route("/forgot-password", get(public::forgot_form).post(public::forgot))
-        .route("/invitation/{token}", get(public::invitation_form).post(public::invitation))
-        .route("/reset/{token}", get(public::reset_form).post(public::reset))
-        .route("/password", get(password::form).post(password::submit))
-        .route("/profile", get(profile::page).post(profile::update))
+        .route("/sign-in", get(sessions::sign_in::form).post(sessions::sign_in::submit))
+        .route("/sign-out", post(sessions::sign_in::sign_out))
+        .route(
+            "/forgot-password",
+            get(sessions::public::forgot_form).post(sessions::public::forgot),
+        )
+        .route(
+            "/invitation/{token}",
+            get(sessions::public::invitation_form).post(sessions::public::invitation),
+        )
+        .route("/reset/{token}", get(sessions::public::reset_form).post(sessions::public::reset))
+        .route("/password", get(sessions::password::form).post(sessions::password::submit))
+        .route("/profile", get(users::profile::page).post(users::profile::update))
         .route("/users", get(users::list))
         .route("/users/new", post(users::create))
         .route("/users/{id}", get(users::detail))
@@ -94,26 +100,29 @@ fn page_routes(app: AppState) -> Router {
         .route("/users/{id}/password-reset", post(users::reset))
         .route("/users/{id}/contact", post(users::make_contact))
         .route("/users/{id}/cancel", post(users::cancel))
-        .route("/users/{id}/roles", post(users::give_role))
-        .route("/users/{id}/permissions", post(users::give_permission))
-        .route("/users/{id}/roles/{assignment}/remove", post(users::remove_role))
-        .route("/logons", get(logons::list).post(logons::create))
+        .route("/users/{id}/roles", post(roles::give_role))
+        .route("/users/{id}/permissions", post(roles::give_permission))
+        .route("/users/{id}/roles/{assignment}/remove", post(roles::remove_role))
+        .route("/logons", get(users::delegates::list).post(users::delegates::create))
         .route("/logons/customers", get(groups::customer_security))
         .route("/logons/place", post(groups::place))
         .route("/logons/groups", get(groups::list).post(groups::create))
         .route("/logons/groups/{id}/delete", post(groups::delete))
-        .route("/logons/{id}/access", post(logons::change_access))
-        .route("/logons/{id}/settings", post(logons::settings))
-        .route("/logons/{id}", get(logons::detail))
-        .route("/logons/{id}/invitation", post(logons::resend))
-        .route("/logons/{id}/status", post(logons::set_status))
-        .route("/switch", get(session::switch_form).post(session::switch))
-        .route("/impersonate/{id}", get(session::impersonate_form).post(session::impersonate))
-        .route("/stop-impersonating", post(session::stop_impersonating))
+        .route("/logons/{id}/access", post(users::delegates::change_access))
+        .route("/logons/{id}/settings", post(users::delegates::settings))
+        .route("/logons/{id}", get(users::delegates::detail))
+        .route("/logons/{id}/invitation", post(users::delegates::resend))
+        .route("/logons/{id}/status", post(users::delegates::set_status))
+        .route("/switch", get(sessions::switch::switch_form).post(sessions::switch::switch))
+        .route(
+            "/impersonate/{id}",
+            get(sessions::switch::impersonate_form).post(sessions::switch::impersonate),
+        )
+        .route("/stop-impersonating", post(sessions::switch::stop_impersonating))
         .route("/activity", get(activity::page))
         .route("/outbox", get(outbox::page))
-        .route("/access-codes", post(profile::redeem))
-        .route("/users/access-code", post(users::issue_code))
+        .route("/access-codes", post(access::redeem))
+        .route("/users/access-code", post(access::issue_code))
         .route("/tenants", get(tenants::page))
         .route("/tenants/new", post(tenants::create))
         .route("/tenants/{id}/entitlements", post(tenants::set_entitlements))
@@ -126,8 +135,14 @@ fn page_routes(app: AppState) -> Router {
         .route("/partners/grants/{grant}/approve", post(partners::approve))
         .route("/partners/grants/{grant}/revoke", post(partners::revoke))
         .route("/partners/grants/{grant}/change", get(partners::change_form).post(partners::change))
-        .route("/partners/received/{grant}", get(partners::received).post(partners::give))
-        .route("/partners/received/{grant}/remove/{user}/{assignment}", post(partners::remove))
+        .route(
+            "/partners/received/{grant}",
+            get(partners::received::received).post(partners::received::give),
+        )
+        .route(
+            "/partners/received/{grant}/remove/{user}/{assignment}",
+            post(partners::received::remove),
+        )
         .route_layer(axum::middleware::from_fn_with_state(app.clone(), guard::same_origin))
         .with_state(app)
 }

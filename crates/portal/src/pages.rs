@@ -1,17 +1,13 @@
 //! The portal's pages, one module per area of R59.
 
+pub mod access;
 pub mod activity;
 pub mod groups;
-pub mod logons;
 pub mod outbox;
 pub mod partners;
-pub mod password;
 pub mod preview;
-pub mod profile;
-pub mod public;
-pub mod session;
-pub mod sign_in;
-pub mod status;
+pub mod roles;
+pub mod sessions;
 pub mod tenants;
 pub mod users;
 

@@ -7,7 +7,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use deputy_core::{Actor, State as Snapshot, TenantId};
 use deputy_http::AppState;
 use deputy_http::caller::{Authed, CallerMustChange, authenticate};
-use deputy_http::routes::principals::{MeView, me};
+use deputy_http::routes::users::{MeView, me};
 use deputy_service::auth::Caller;
 
 /// A signed-in caller, its own view of itself, and the CSRF token its forms carry.
@@ -40,7 +40,7 @@ impl Viewer {
     }
 
     /// The principal whose access the pages show: the impersonated one while impersonating.
-    pub fn acting_principal(&self) -> &deputy_http::routes::principals::PrincipalView {
+    pub fn acting_principal(&self) -> &deputy_http::routes::users::PrincipalView {
         self.me.impersonating.as_ref().unwrap_or(&self.me.principal)
     }
 }

@@ -4,8 +4,8 @@
 use super::{Cli, Failure, Outcome};
 use clap::Args;
 use deputy_core::*;
+use deputy_http::routes::checks::SubjectView;
 use deputy_http::routes::refs::{PrincipalRef, TargetRef, TenantRef};
-use deputy_http::routes::reports::SubjectView;
 use deputy_service::resolve::{self, NotFound};
 use deputy_service::{CheckItem, Deputy};
 use deputy_store::BoxedBackend;

@@ -1,5 +1,6 @@
-//! Checks over HTTP (R50–R55): check, batch check and explain. They answer callers holding
-//! `checks.read` in the target's tenant (R58); for anyone else the target does not exist.
+//! Checks over HTTP (R50–R55): check, batch check and explain, and in `lookups` the
+//! lookups (R53, R73). They answer callers holding `checks.read` in the target's tenant
+//! (R58); for anyone else the target does not exist.
 //!
 //! The principal asked about (and an impersonator) must be one the caller may ask about
 //! ([`Sight::admits`]): one it may see, or one with standing in a tenant where it holds
@@ -25,6 +26,9 @@ use serde::{Deserialize, Serialize};
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use utoipa::ToSchema;
+
+mod lookups;
+pub use lookups::*;
 
 /// One check: may `principal` do `permission` on `target`?
 #[derive(Debug, Clone, Deserialize, ToSchema)]

@@ -1,16 +1,22 @@
 //! Security groups as the API shows them (R38, R41, R57): one group with the tenants it
-//! holds, for those who may see its owner's groups.
+//! holds, for those who may see its owner's groups; created, tenants placed in them, deleted.
 
+use super::created::{Created, created};
 use super::refs::{PrincipalRef, TenantRef};
-use crate::caller::Authed;
-use crate::openapi::ErrorsOfRead;
+use super::{ApiJson, op, written};
+use crate::caller::{Authed, Source};
+use crate::openapi::{ErrorsOfRead, ErrorsOfWrite};
 use crate::problem::ApiError;
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::{Path, State};
-use deputy_core::{Actor, Group, GroupOwner, State as Snapshot};
+use axum::http::StatusCode;
+use axum::response::Response;
+use deputy_core::{Actor, CommandError, Group, GroupOwner, State as Snapshot};
+use deputy_service::auth::AuthError;
+use deputy_service::ops::{self, Asker};
 use deputy_service::resolve;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 /// Who owns a group: a user (to scope its secondary logons) or a partner tenant (to give
@@ -97,4 +103,77 @@ pub async fn get_group(
         .filter(|g| sees_groups_of(&app, &s, caller.actor(), g.owner))
         .ok_or_else(not_found)?;
     Ok(Json(GroupView::of(&s, g)))
+}
+
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GroupRequest {
+    /// A user owning the group (to scope its delegates); or give `owner_tenant`.
+    #[serde(default)]
+    pub owner_principal: Option<String>,
+    /// A partner tenant owning the group (to give its users clients in bulk).
+    #[serde(default)]
+    pub owner_tenant: Option<String>,
+    pub name: String,
+}
+
+/// Creates a security group (R38).
+#[utoipa::path(post, path = "/v1/groups", tag = "groups", request_body = GroupRequest, responses(
+    (status = 201, description = "created: the new group, `{id, name}`", body = Created), ErrorsOfWrite))]
+pub async fn create_group(
+    State(app): State<AppState>,
+    Authed(caller): Authed,
+    Source(source): Source,
+    ApiJson(body): ApiJson<GroupRequest>,
+) -> Result<Response, ApiError> {
+    let committed = op(&app, move |ctx| {
+        let owner = match (&body.owner_principal, &body.owner_tenant) {
+            (Some(p), None) => ops::groups::Owner::User(p.clone()),
+            (None, Some(t)) => ops::groups::Owner::Tenant(t.clone()),
+            _ => {
+                return Err(AuthError::from(CommandError::invalid(
+                    "owner_principal",
+                    "give exactly one of `owner_principal` and `owner_tenant`",
+                )));
+            }
+        };
+        let by = Asker::new(caller.actor(), source.as_deref());
+        ops::groups::create(ctx, by, owner, &body.name)
+    })
+    .await?;
+    Ok(created(&app, &committed))
+}
+
+/// Moves a tenant into a group (R38: out of its old group of the same owner).
+#[utoipa::path(put, path = "/v1/groups/{id}/tenants/{tenant}", tag = "groups",
+    params(("id" = String, Path, description = "group id (`sg3`)"), ("tenant" = String, Path, description = "tenant id or key")),
+    responses((status = 204, description = "placed"), ErrorsOfWrite))]
+pub async fn place_in_group(
+    State(app): State<AppState>,
+    Authed(caller): Authed,
+    Source(source): Source,
+    Path((id, tenant)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    let committed = op(&app, move |ctx| {
+        ops::groups::place(ctx, Asker::new(caller.actor(), source.as_deref()), &id, &tenant)
+    })
+    .await?;
+    Ok(written(&committed, StatusCode::NO_CONTENT))
+}
+
+/// Deletes a security group; its tenants go back to Default (R38).
+#[utoipa::path(delete, path = "/v1/groups/{id}", tag = "groups",
+    params(("id" = String, Path, description = "group id (`sg3`)")),
+    responses((status = 204, description = "deleted"), ErrorsOfWrite))]
+pub async fn delete_group(
+    State(app): State<AppState>,
+    Authed(caller): Authed,
+    Source(source): Source,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let committed = op(&app, move |ctx| {
+        ops::groups::delete(ctx, Asker::new(caller.actor(), source.as_deref()), &id)
+    })
+    .await?;
+    Ok(written(&committed, StatusCode::NO_CONTENT))
 }

@@ -1,18 +1,22 @@
 //! Resources as the API shows them (R57): one resource, and a tenant's resources, for
 //! whoever may read the tenant (as `GET /v1/tenants/{id}` decides).
+//! Created in a tenant, under a parent resource or not.
 
-use super::ApiQuery;
-use super::lists::{Page, PageParams, page};
+use super::created::{Created, created};
+use super::paging::{Page, PageParams, page};
 use super::refs::{ResourceRef, TenantRef};
-use crate::caller::Authed;
-use crate::openapi::ErrorsOfRead;
+use super::{ApiJson, ApiQuery, op};
+use crate::caller::{Authed, Source};
+use crate::openapi::{ErrorsOfRead, ErrorsOfWrite};
 use crate::problem::ApiError;
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::{Path, State};
+use axum::response::Response;
 use deputy_core::{Resource, ResourceId, State as Snapshot};
+use deputy_service::ops::{self, Asker};
 use deputy_service::resolve;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 /// A resource: what access is checked on inside a tenant.
@@ -94,4 +98,45 @@ pub async fn tenant_resources(
         s.resource(ResourceId(id)).map(|r| ResourceView::of(&s, r))
     })?;
     Ok(Json(page))
+}
+
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ResourceRequest {
+    /// Unique across the deployment, case-insensitive.
+    pub key: String,
+    pub name: String,
+    /// A resource type of the catalog (`tax-account`).
+    #[serde(rename = "type")]
+    pub resource_type: String,
+    #[serde(default)]
+    pub kind: Option<String>,
+    /// A parent resource (id or key).
+    #[serde(default)]
+    pub parent: Option<String>,
+}
+
+/// Creates a resource in a tenant.
+#[utoipa::path(post, path = "/v1/tenants/{id}/resources", tag = "resources", request_body = ResourceRequest,
+    params(("id" = String, Path, description = "tenant id or key")),
+    responses((status = 201, description = "created: the new resource, `{id, key}`", body = Created), ErrorsOfWrite))]
+pub async fn create_resource(
+    State(app): State<AppState>,
+    Authed(caller): Authed,
+    Source(source): Source,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<ResourceRequest>,
+) -> Result<Response, ApiError> {
+    let spec = ops::resources::ResourceSpec {
+        key: body.key,
+        name: body.name,
+        resource_type: body.resource_type,
+        kind: body.kind,
+        parent: body.parent,
+    };
+    let committed = op(&app, move |ctx| {
+        ops::resources::create(ctx, Asker::new(caller.actor(), source.as_deref()), &id, spec)
+    })
+    .await?;
+    Ok(created(&app, &committed))
 }

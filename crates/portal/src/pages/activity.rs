@@ -10,7 +10,7 @@ use axum::extract::{Query, State};
 use axum::response::Response;
 use deputy_http::AppState;
 use deputy_http::routes::ApiQuery;
-use deputy_http::routes::lists::{ActivityParams, activity};
+use deputy_http::routes::activity::{ActivityParams, activity};
 use deputy_http::routes::refs::EntityRef;
 use maud::html;
 use serde::Deserialize;

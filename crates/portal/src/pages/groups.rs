@@ -2,9 +2,9 @@
 //! businesses sits in which of my groups; moving one is previewed, R67) and "Security
 //! Groups" (create, delete: its businesses go back to Default).
 
-use super::logons::{Tab, tabs};
 use super::preview::{PlaceForm, place_in_group};
 use super::tenant_name;
+use super::users::delegates::{Tab, tabs};
 use crate::call;
 use crate::flash::{Flash, redirect_with};
 use crate::layout::{action_button, csrf, error_box, page_with_status};

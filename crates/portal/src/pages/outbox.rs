@@ -11,7 +11,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use deputy_http::AppState;
 use deputy_http::routes::ApiQuery;
-use deputy_http::routes::reports::{OutboxParams, outbox};
+use deputy_http::routes::outbox::{OutboxParams, outbox};
 use maud::html;
 use serde::Deserialize;
 

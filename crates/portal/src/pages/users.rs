@@ -1,6 +1,6 @@
 //! Admin → Users (R59): the users of a tenant with crowns (R7) and the contact person
 //! (R4), adding users (R10, R14), invitations (R12), resets (R13), status (R11, R20) and
-//! roles (R27) — every action through the API's handler, every harm previewed (R67).
+//! cancellation — every action through the API's handler, every harm previewed (R67).
 
 use super::preview::preview;
 use super::{principal_name, tenant_name};
@@ -16,17 +16,20 @@ use deputy_core::{Actor, State as Snapshot, TenantId};
 use deputy_http::AppState;
 use deputy_http::caller::Source;
 use deputy_http::routes::ApiQuery;
-use deputy_http::routes::lists::{PageParams, tenant_principals};
-use deputy_http::routes::principals::{self as api, PrincipalView};
+use deputy_http::routes::paging::PageParams;
+use deputy_http::routes::users::{self as api, PrincipalView, tenant_principals};
 use deputy_service::ops;
-use deputy_service::ops::roles::{Given, Place};
 use deputy_service::ops::users::{FirstAccess, NewPassword, UserSpec};
 use maud::{Markup, html};
 use serde::Deserialize;
 
+pub mod delegates;
+pub mod profile;
+pub mod status;
+
 #[derive(Debug, Default, Deserialize)]
 pub struct ListQuery {
-    tenant: Option<String>,
+    pub(crate) tenant: Option<String>,
     cursor: Option<String>,
 }
 
@@ -136,7 +139,7 @@ fn user_row(s: &Snapshot, p: &PrincipalView) -> Markup {
     }
 }
 
-async fn render_list(
+pub(crate) async fn render_list(
     app: &AppState,
     viewer: &Viewer,
     flash: &Flash,
@@ -329,7 +332,7 @@ async fn render_detail(
                 }
                 a href=(format!("/impersonate/{}", p.id)) { "Impersonate" } " "
             }
-            (super::status::buttons(viewer, &base, &p.status))
+            (status::buttons(viewer, &base, &p.status))
             @if p.status != "cancelled" {
                 " "
                 form.inline method="post" action=(format!("{base}/cancel")) {
@@ -343,7 +346,7 @@ async fn render_detail(
         ul {
             @for a in &p.assignments {
                 li {
-                    (super::profile::assignment_text(&s, a)) " "
+                    (profile::assignment_text(&s, a)) " "
                     (action_button(viewer, &format!("{base}/roles/{}/remove", a.id), "Remove"))
                 }
             }
@@ -383,7 +386,7 @@ pub async fn detail(
 }
 
 /// The answer to an action on a user: back to the user with a notice, or the refusal.
-async fn after<T>(
+pub(crate) async fn after<T>(
     app: &AppState,
     viewer: &Viewer,
     id: String,
@@ -404,10 +407,10 @@ pub async fn set_status(
     source: Source,
     viewer: Viewer,
     Path(id): Path<String>,
-    Form(form): Form<super::status::StatusForm>,
+    Form(form): Form<status::StatusForm>,
 ) -> Response {
     let base = format!("/users/{id}");
-    match super::status::change(&app, source, &viewer, &id, &base, form).await {
+    match status::change(&app, source, &viewer, &id, &base, form).await {
         Ok((answer, notice)) => after(&app, &viewer, id, answer, notice).await,
         Err(preview) => preview,
     }
@@ -454,84 +457,9 @@ pub async fn make_contact(
 }
 
 #[derive(Debug, Deserialize)]
-pub struct RoleForm {
-    #[serde(default)]
-    role: String,
-    #[serde(default)]
-    subtree: Option<String>,
-}
-
-pub async fn give_role(
-    State(app): State<AppState>,
-    source: Source,
-    viewer: Viewer,
-    Path(id): Path<String>,
-    Form(form): Form<RoleForm>,
-) -> Response {
-    let notice = format!("Role {} given.", form.role);
-    let subtree = form.subtree.is_some();
-    assign_at_home(&app, source, &viewer, id, Some(form.role), None, subtree, &notice).await
-}
-
-/// A role or a single permission for `id` in its home tenant, through the API (R27).
-#[allow(clippy::too_many_arguments)]
-async fn assign_at_home(
-    app: &AppState,
-    source: Source,
-    viewer: &Viewer,
-    id: String,
-    role: Option<String>,
-    permission: Option<String>,
-    subtree: bool,
-    notice: &str,
-) -> Response {
-    let given = match (role, permission) {
-        (Some(r), _) => Given::Role(r),
-        (None, p) => Given::Permission(p.unwrap_or_default()),
-    };
-    let tenant = super::home_of(&app.deputy().snapshot(), &id).unwrap_or_default();
-    let place = Place::Tenant { tenant, subtree };
-    let who = id.clone();
-    let answer = call::op(app, viewer, &source, move |ctx, by| {
-        ops::roles::assign(ctx, by, &who, given, place, None)
-    })
-    .await;
-    after(app, viewer, id, answer, notice).await
-}
-
-#[derive(Debug, Deserialize)]
 pub struct ConfirmForm {
     #[serde(default)]
-    confirm: Option<String>,
-}
-
-pub async fn remove_role(
-    State(app): State<AppState>,
-    source: Source,
-    viewer: Viewer,
-    Path((id, assignment)): Path<(String, String)>,
-    Form(form): Form<ConfirmForm>,
-) -> Response {
-    let action = format!("/users/{id}/roles/{assignment}/remove");
-    if form.confirm.is_none() {
-        let confirm = html! {
-            form method="post" action=(action) {
-                (csrf(&viewer.csrf))
-                input type="hidden" name="confirm" value="yes";
-                button.danger type="submit" { "Remove role" }
-            }
-        };
-        let change =
-            serde_json::json!({"action": "unassign", "principal": id, "assignment": assignment});
-        return preview(&app, &viewer, change, "Remove role?", confirm, &format!("/users/{id}"))
-            .await;
-    }
-    let who = id.clone();
-    let answer = call::op(&app, &viewer, &source, move |ctx, by| {
-        ops::roles::unassign(ctx, by, &who, &assignment)
-    })
-    .await;
-    after(&app, &viewer, id, answer, "Role removed.").await
+    pub(crate) confirm: Option<String>,
 }
 
 /// Cancelling is terminal (R20) and takes the principal's secondary logons with it (R36):
@@ -567,66 +495,4 @@ pub async fn cancel(
     let answer =
         call::op(&app, &viewer, &source, move |ctx, by| ops::users::cancel(ctx, by, &who)).await;
     after(&app, &viewer, id, answer, "The account was cancelled.").await
-}
-
-#[derive(Debug, Deserialize)]
-pub struct PermissionForm {
-    #[serde(default)]
-    permission: String,
-}
-
-/// A single permission (R26: refused, naming what is missing, when it requires others
-/// the user will not hold there).
-pub async fn give_permission(
-    State(app): State<AppState>,
-    source: Source,
-    viewer: Viewer,
-    Path(id): Path<String>,
-    Form(form): Form<PermissionForm>,
-) -> Response {
-    let notice = format!("Permission {} given.", form.permission);
-    assign_at_home(&app, source, &viewer, id, None, Some(form.permission), false, &notice).await
-}
-
-#[derive(Debug, Deserialize)]
-pub struct CodeForm {
-    #[serde(default)]
-    roles: Vec<String>,
-}
-
-/// Issues an access code (R37a); it is shown once, so the answer is a page, not a redirect.
-pub async fn issue_code(
-    State(app): State<AppState>,
-    source: Source,
-    viewer: Viewer,
-    Query(query): Query<ListQuery>,
-    Form(form): Form<CodeForm>,
-) -> Response {
-    let tenant = query.tenant.clone().unwrap_or_default();
-    let at = tenant.clone();
-    let issued = call::op(&app, &viewer, &source, move |ctx, by| {
-        ops::access::issue_code(ctx, by, &at, &form.roles, None)
-    })
-    .await;
-    match issued {
-        Ok(issued) => {
-            let code = issued.output.code;
-            let page = html! {
-                p { "The access code, shown this once: " code #access-code { (code) } }
-                p { a href=(format!("/users?tenant={tenant}")) { "Back to the users" } }
-            };
-            page_with_status(
-                &app,
-                &viewer,
-                &Flash::default(),
-                StatusCode::CREATED,
-                "Access code",
-                page,
-            )
-        }
-        Err(e) => {
-            let refused = Some((e.status(), call::refusal(&e), NewUserForm::default()));
-            render_list(&app, &viewer, &Flash::default(), query, refused).await
-        }
-    }
 }

@@ -1,6 +1,18 @@
 //! Access codes (R37a): issued for a tenant, redeemed by a user or a secondary logon's owner.
 
-use super::*;
+use super::refs::{PrincipalRef, TenantRef};
+use super::{ApiJson, op, written};
+use crate::caller::{Authed, Source};
+use crate::openapi::ErrorsOfWrite;
+use crate::problem::ApiError;
+use crate::state::AppState;
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use deputy_service::ops::{self, Asker};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]

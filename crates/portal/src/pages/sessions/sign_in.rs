@@ -12,7 +12,7 @@ use axum_extra::extract::Form;
 use deputy_http::AppState;
 use deputy_http::caller::{CallerMustChange, Source};
 use deputy_http::routes::ApiJson;
-use deputy_http::routes::auth::{SignIn, sign_in, sign_out as api_sign_out};
+use deputy_http::routes::sessions::{SignIn, sign_in, sign_out as api_sign_out};
 use maud::{Markup, html};
 use serde::Deserialize;
 

@@ -1,10 +1,10 @@
 //! Switch Tenant (R43) and impersonation (R48, R49, R68): each rotates the session (R23),
 //! through the API's own handlers.
 
-use super::tenant_name;
 use crate::call;
 use crate::flash::{Flash, redirect_with};
 use crate::layout::{csrf, error_box, page_with_status};
+use crate::pages::tenant_name;
 use crate::viewer::Viewer;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -13,7 +13,7 @@ use axum_extra::extract::Form;
 use deputy_core::{GrantStatus, TenantId};
 use deputy_http::AppState;
 use deputy_http::caller::Source;
-use deputy_http::routes::principals::get_principal;
+use deputy_http::routes::users::get_principal;
 use deputy_service::ops;
 use maud::html;
 use serde::Deserialize;

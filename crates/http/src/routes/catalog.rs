@@ -1,16 +1,24 @@
 //! The catalog over HTTP (R25): read with its `ETag`, replaced only with a matching `If-Match`.
 
-use super::*;
+use super::{ApiJson, op};
+use crate::caller::Authed;
+use crate::openapi::{ErrorsOfCaller, ErrorsOfWrite};
+use crate::problem::{ApiError, Problem};
+use crate::state::AppState;
+use axum::Json;
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+pub use deputy_service::ops::access::catalog_etag;
+use deputy_service::ops::{self, Asker};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct CatalogView {
     /// The catalog as TOML (R25).
     pub toml: String,
 }
-
-/// The catalog's entity tag: a digest of its TOML, so it changes exactly when the
-/// catalog does, alike on every replica.
-pub use deputy_service::ops::access::catalog_etag;
 
 fn with_etag(mut response: Response, etag: &str) -> Response {
     if let Ok(value) = axum::http::HeaderValue::from_str(etag) {
@@ -86,5 +94,5 @@ pub async fn change_catalog(
         }
     })?;
     let etag = catalog_etag(&app.deputy().snapshot().catalog.source);
-    Ok(with_etag(super::super::written(&committed, StatusCode::NO_CONTENT), &etag))
+    Ok(with_etag(super::written(&committed, StatusCode::NO_CONTENT), &etag))
 }

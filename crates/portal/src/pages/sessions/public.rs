@@ -13,7 +13,7 @@ use axum_extra::extract::Form;
 use deputy_http::AppState;
 use deputy_http::caller::Source;
 use deputy_http::routes::ApiJson;
-use deputy_http::routes::auth::{
+use deputy_http::routes::sessions::{
     ForgotPassword, InvitationAccept, ResetPassword, accept_invitation, forgot_password,
     reset_password,
 };

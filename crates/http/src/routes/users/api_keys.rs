@@ -1,6 +1,58 @@
-//! A service account's API keys (R24): listed by id, newest first, and revoked.
+//! A service account's API keys (R24): created (the key shown once), listed by id, newest
+//! first, and revoked.
 
-use super::*;
+use crate::caller::Authed;
+use crate::openapi::{ErrorsOfRead, ErrorsOfWrite};
+use crate::problem::{ApiError, Problem};
+use crate::routes::{ApiJson, ApiQuery, blocking, holds, op, page_limit};
+use crate::state::AppState;
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use deputy_core::{PrincipalId, State as Snapshot};
+use deputy_service::auth::Caller;
+use deputy_service::ops::{self, Asker};
+use deputy_service::resolve;
+use deputy_store::secrets::{SecretKind, SecretStore};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewApiKey {
+    /// A name to recognise the key by.
+    pub name: String,
+    /// Milliseconds since the Unix epoch; none: no expiry.
+    #[serde(default)]
+    pub expires_at: Option<i64>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ApiKeyCreated {
+    /// Shown once; stored only as a hash (R24).
+    pub key: String,
+}
+
+/// Creates an API key for a service account (R24); needs `keys.manage` in its home tenant.
+#[utoipa::path(post, path = "/v1/principals/{id}/api-keys", tag = "principals", request_body = NewApiKey,
+    params(("id" = String, Path, description = "service account id or name")),
+    responses(
+    (status = 201, description = "the new key, shown this once", body = ApiKeyCreated),
+    ErrorsOfWrite))]
+pub async fn create_api_key(
+    State(app): State<AppState>,
+    Authed(caller): Authed,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<NewApiKey>,
+) -> Result<Response, ApiError> {
+    let key = op(&app, move |ctx| {
+        let by = Asker::new(caller.actor(), None);
+        ops::users::create_api_key(ctx, by, &id, &body.name, body.expires_at)
+    })
+    .await?;
+    Ok((StatusCode::CREATED, Json(ApiKeyCreated { key })).into_response())
+}
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct ApiKeyView {

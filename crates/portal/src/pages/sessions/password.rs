@@ -11,7 +11,7 @@ use axum_extra::extract::Form;
 use deputy_http::AppState;
 use deputy_http::caller::{CallerMustChange, Source};
 use deputy_http::routes::ApiJson;
-use deputy_http::routes::auth::{PasswordChange, change_password};
+use deputy_http::routes::sessions::{PasswordChange, change_password};
 use maud::html;
 use serde::Deserialize;
 

@@ -1,6 +1,15 @@
 //! The mail outbox (R61) for holders of `outbox.view` in the root.
 
-use super::*;
+use super::{ApiQuery, blocking, holds, page_limit};
+use crate::caller::Authed;
+use crate::openapi::ErrorsOfRead;
+use crate::problem::{ApiError, Problem};
+use crate::state::AppState;
+use axum::Json;
+use axum::extract::State;
+use deputy_store::secrets::SecretStore;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 
 /// Where a page starts and how long it is, in the query.
 #[derive(Debug, Clone, Deserialize, IntoParams)]
@@ -52,7 +61,7 @@ pub async fn outbox(
         return Err(ApiError::not_found("no outbox"));
     }
     let limit = page_limit(params.limit)?;
-    let after = super::super::parse_cursor(params.cursor.as_deref())?
+    let after = super::parse_cursor(params.cursor.as_deref())?
         .map_or(0, |a| i64::try_from(a).unwrap_or(i64::MAX));
     let worker = app.clone();
     let mut rows = blocking(move || {

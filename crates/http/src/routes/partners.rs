@@ -1,8 +1,56 @@
 //! Partner access over HTTP (R40–R47): grants proposed, approved, changed and revoked,
-//! and roles given to a partner's users for a client.
+//! one grant and a tenant's grants as the API shows them, and roles given to a partner's
+//! users for a client.
 
-use super::*;
+use super::created::{Created, created};
+use super::paging::{Page, PageParams, page};
+use super::refs::TenantRef;
+use super::{ApiJson, ApiQuery, op, written};
+use crate::caller::{Authed, Source};
+use crate::openapi::{ErrorsOfRead, ErrorsOfWrite};
+use crate::problem::ApiError;
+use crate::state::AppState;
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use deputy_core::{CommandError, KindId, RoleId, State as Snapshot, TenantId};
+use deputy_service::auth::AuthError;
 use deputy_service::ops::partners::{For, TermsSpec};
+use deputy_service::ops::{self, Asker};
+use deputy_service::resolve::{self, NotFound};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+fn missing(field: &'static str) -> impl Fn(NotFound) -> ApiError {
+    move |e| ApiError::not_found(e.0).field(field)
+}
+
+pub(crate) fn roles(
+    s: &Snapshot,
+    names: &[String],
+    field: &'static str,
+) -> Result<Vec<RoleId>, ApiError> {
+    names.iter().map(|r| resolve::role(s, r).map_err(missing(field))).collect()
+}
+
+pub(crate) fn kinds(
+    s: &Snapshot,
+    names: &Option<Vec<String>>,
+) -> Result<Option<Vec<KindId>>, ApiError> {
+    names
+        .as_ref()
+        .map(|ks| {
+            ks.iter()
+                .map(|k| {
+                    s.catalog.kind_by_name(k).ok_or_else(|| {
+                        ApiError::not_found(format!("no kind named `{k}`")).field("kinds")
+                    })
+                })
+                .collect()
+        })
+        .transpose()
+}
 
 impl GrantRequest {
     fn terms(&self) -> TermsSpec {
@@ -168,4 +216,105 @@ pub async fn change_grant(
     })
     .await?;
     Ok(written(&committed, StatusCode::NO_CONTENT))
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct GrantView {
+    pub id: String,
+    pub client: TenantRef,
+    pub partner: TenantRef,
+    /// `proposed`, `active`, `expired` (active, past its end) or `revoked`.
+    pub status: String,
+    pub ceiling: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kinds: Option<Vec<String>>,
+    pub subtree: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<i64>,
+    pub auto_extend: bool,
+}
+
+impl GrantView {
+    pub fn of(s: &Snapshot, g: &deputy_core::Grant, now: deputy_core::Millis) -> GrantView {
+        GrantView {
+            id: g.id.to_string(),
+            client: TenantRef::of(s, g.client),
+            partner: TenantRef::of(s, g.partner),
+            // An active grant past its end has ended by itself (R40, R52).
+            status: match g.status {
+                deputy_core::GrantStatus::Proposed => "proposed",
+                deputy_core::GrantStatus::Active if g.expires_at.is_some_and(|t| now >= t) => {
+                    "expired"
+                }
+                deputy_core::GrantStatus::Active => "active",
+                deputy_core::GrantStatus::Revoked => "revoked",
+            }
+            .to_owned(),
+            ceiling: g.ceiling.iter().map(|r| s.catalog.role_name(*r).to_owned()).collect(),
+            kinds: g
+                .kinds
+                .as_ref()
+                .map(|ks| ks.iter().map(|k| s.catalog.kind_name(*k).to_owned()).collect()),
+            subtree: g.subtree,
+            expires_at: g.expires_at,
+            auto_extend: g.auto_extend,
+        }
+    }
+}
+
+/// One grant (R57: every entity a list names can be read on its own), for holders of
+/// `partners.manage` or `tenants.view` in its client or its partner; for anyone else it
+/// does not exist (R58).
+#[utoipa::path(get, path = "/v1/grants/{id}", tag = "partners",
+    params(("id" = String, Path, description = "grant id (`g3`)")),
+    responses((status = 200, description = "the grant", body = GrantView), ErrorsOfRead))]
+pub async fn grant(
+    State(app): State<AppState>,
+    Authed(caller): Authed,
+    Path(id): Path<String>,
+) -> Result<Json<GrantView>, ApiError> {
+    let s = app.deputy().snapshot();
+    let not_found = || ApiError::not_found(format!("no grant `{id}`")).field("id");
+    let g =
+        id.parse::<deputy_core::GrantId>().ok().and_then(|g| s.grant(g)).ok_or_else(not_found)?;
+    let actor = caller.actor();
+    let sees = |t: TenantId| {
+        super::holds(&app, &s, actor, deputy_core::perms::PARTNERS_MANAGE, t)
+            || super::holds(&app, &s, actor, deputy_core::perms::TENANTS_VIEW, t)
+    };
+    if !sees(g.client) && !sees(g.partner) {
+        return Err(not_found());
+    }
+    Ok(Json(GrantView::of(&s, g, app.deputy().now())))
+}
+
+/// The grants a tenant gave (R42 "Grant Access") and received ("Access Received"), for
+/// holders of `partners.manage` or `tenants.view` there.
+#[utoipa::path(get, path = "/v1/tenants/{id}/grants", tag = "partners",
+    params(("id" = String, Path, description = "tenant id or key"), PageParams),
+    responses((status = 200, description = "a page of the grants the tenant gave and received", body = Page<GrantView>), ErrorsOfRead))]
+pub async fn tenant_grants(
+    State(app): State<AppState>,
+    Authed(caller): Authed,
+    Path(id): Path<String>,
+    ApiQuery(params): ApiQuery<PageParams>,
+) -> Result<Json<Page<GrantView>>, ApiError> {
+    let s = app.deputy().snapshot();
+    let not_found = || ApiError::not_found(format!("no tenant `{id}`"));
+    let tenant = resolve::tenant(&s, &id).map_err(|_| not_found())?;
+    let actor = caller.actor();
+    if !super::holds(&app, &s, actor, deputy_core::perms::PARTNERS_MANAGE, tenant)
+        && !super::holds(&app, &s, actor, deputy_core::perms::TENANTS_VIEW, tenant)
+    {
+        return Err(not_found());
+    }
+    let mut ids: Vec<u32> =
+        s.grants_from(tenant).chain(s.grants_to(tenant)).map(|g| g.id.0).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let now = app.deputy().now();
+    let page = page(ids.into_iter(), &params, |id| {
+        s.grant(deputy_core::GrantId(id)).map(|g| GrantView::of(&s, g, now))
+    })?;
+    Ok(Json(page))
 }

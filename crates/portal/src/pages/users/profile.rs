@@ -1,9 +1,9 @@
 //! My Profile (R59): name, e-mail, phone, roles, and links to the password and activity.
 
-use super::tenant_name;
 use crate::call;
 use crate::flash::{Flash, redirect_with, see_other};
 use crate::layout::{csrf, error_box, page_with_status};
+use crate::pages::tenant_name;
 use crate::viewer::Viewer;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -12,8 +12,7 @@ use axum_extra::extract::Form;
 use deputy_core::State as Snapshot;
 use deputy_http::AppState;
 use deputy_http::caller::Source;
-use deputy_http::routes::manage::ProfileRequest;
-use deputy_http::routes::principals::{AssignmentView, PrincipalView};
+use deputy_http::routes::users::{AssignmentView, PrincipalView, ProfileRequest};
 use deputy_service::ops;
 use maud::{Markup, html};
 use serde::Deserialize;
@@ -80,7 +79,7 @@ pub(crate) fn person_fields(p: &PrincipalView) -> Markup {
     }
 }
 
-fn render(
+pub(crate) fn render(
     app: &AppState,
     viewer: &Viewer,
     flash: &Flash,
@@ -148,29 +147,6 @@ pub async fn update(
     .await
     {
         Ok(_) => redirect_with(&app, "/profile", "Your details were saved."),
-        Err(e) => render(&app, &viewer, &Flash::default(), e.status(), Some(&call::refusal(&e))),
-    }
-}
-
-#[derive(Debug, Deserialize)]
-pub struct RedeemForm {
-    #[serde(default)]
-    code: String,
-}
-
-/// "Add Access to Another Business" (R37a; a secondary logon's code lands on its owner, R37).
-pub async fn redeem(
-    State(app): State<AppState>,
-    source: Source,
-    viewer: Viewer,
-    Form(form): Form<RedeemForm>,
-) -> Response {
-    match call::op(&app, &viewer, &source, move |ctx, by| {
-        ops::access::redeem_code(ctx, by, &form.code)
-    })
-    .await
-    {
-        Ok(_) => redirect_with(&app, "/profile", "Access added."),
         Err(e) => render(&app, &viewer, &Flash::default(), e.status(), Some(&call::refusal(&e))),
     }
 }

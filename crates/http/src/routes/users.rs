@@ -1,7 +1,11 @@
-//! Principals: the caller itself, one principal, new users, invitations, API keys.
+//! Users and other principals over HTTP: the caller itself, one principal, a tenant's
+//! principals, new users and service accounts, invitations, status, cancellation,
+//! password resets and unlocks. Secondary logons, API keys and profiles are its children.
 
+use super::created::{Created, created};
+use super::paging::{Page, PageParams, page};
 use super::refs::{PrincipalRef, ScopeRef, TenantRef};
-use super::{ApiJson, blocking, op, written};
+use super::{ApiJson, ApiQuery, blocking, op, written};
 use crate::caller::{Authed, CallerMustChange, Source};
 use crate::openapi::{ErrorsOfHashing, ErrorsOfMail, ErrorsOfRead, ErrorsOfSession, ErrorsOfWrite};
 use crate::problem::ApiError;
@@ -9,7 +13,7 @@ use crate::state::AppState;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use deputy_core::{Principal, PrincipalId, PrincipalKind, State as Snapshot, Status};
 use deputy_service::auth::AuthError;
 use deputy_service::ops::users::{FirstAccess, NewPassword, UserSpec};
@@ -17,6 +21,13 @@ use deputy_service::ops::{self, Asker};
 use deputy_service::resolve;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+
+mod api_keys;
+pub use api_keys::*;
+mod delegates;
+pub use delegates::*;
+mod profile;
+pub use profile::*;
 
 /// A principal as the API shows it.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -256,6 +267,31 @@ pub async fn get_principal(
     )))
 }
 
+/// The principals whose home is a tenant, for holders of `users.view` there (R58).
+#[utoipa::path(get, path = "/v1/tenants/{id}/principals", tag = "principals",
+    params(("id" = String, Path, description = "tenant id or key"), PageParams),
+    responses((status = 200, description = "a page of the tenant's principals", body = Page<PrincipalView>), ErrorsOfRead))]
+pub async fn tenant_principals(
+    State(app): State<AppState>,
+    Authed(caller): Authed,
+    Path(id): Path<String>,
+    ApiQuery(params): ApiQuery<PageParams>,
+) -> Result<Json<Page<PrincipalView>>, ApiError> {
+    let s = app.deputy().snapshot();
+    let not_found = || ApiError::not_found(format!("no tenant `{id}`"));
+    let tenant = resolve::tenant(&s, &id).map_err(|_| not_found())?;
+    if !super::holds(&app, &s, caller.actor(), deputy_core::perms::USERS_VIEW, tenant) {
+        return Err(not_found());
+    }
+    let manages = super::holds(&app, &s, caller.actor(), deputy_core::perms::USERS_MODIFY, tenant);
+    let mut ids: Vec<u32> = s.members(tenant).map(|p| p.id.0).collect();
+    ids.sort_unstable();
+    let page = page(ids.into_iter(), &params, |id| {
+        s.principal(PrincipalId(id)).map(|p| PrincipalView::of(&s, p, manages))
+    })?;
+    Ok(Json(page))
+}
+
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewUserRequest {
@@ -371,6 +407,35 @@ pub async fn create_user(
     Ok(response)
 }
 
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceAccountRequest {
+    /// Unique like a logon name.
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+}
+
+/// Creates a service account in a tenant (R24: `users.create` there); give it roles and
+/// API keys next.
+#[utoipa::path(post, path = "/v1/tenants/{id}/service-accounts", tag = "principals", request_body = ServiceAccountRequest,
+    params(("id" = String, Path, description = "tenant id or key")),
+    responses((status = 201, description = "created: the new service account, `{id, logon}`", body = Created), ErrorsOfWrite))]
+pub async fn create_service_account(
+    State(app): State<AppState>,
+    Authed(caller): Authed,
+    Source(source): Source,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<ServiceAccountRequest>,
+) -> Result<Response, ApiError> {
+    let committed = op(&app, move |ctx| {
+        let by = Asker::new(caller.actor(), source.as_deref());
+        ops::users::create_service_account(ctx, by, &id, &body.name, &body.description)
+    })
+    .await?;
+    Ok(created(&app, &committed))
+}
+
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct InvitationSent {
     /// Where the mail went.
@@ -395,42 +460,6 @@ pub async fn invite(
     })
     .await?;
     Ok(super::with_current_token(&app, (StatusCode::ACCEPTED, Json(InvitationSent { email }))))
-}
-
-#[derive(Debug, Clone, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct NewApiKey {
-    /// A name to recognise the key by.
-    pub name: String,
-    /// Milliseconds since the Unix epoch; none: no expiry.
-    #[serde(default)]
-    pub expires_at: Option<i64>,
-}
-
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct ApiKeyCreated {
-    /// Shown once; stored only as a hash (R24).
-    pub key: String,
-}
-
-/// Creates an API key for a service account (R24); needs `keys.manage` in its home tenant.
-#[utoipa::path(post, path = "/v1/principals/{id}/api-keys", tag = "principals", request_body = NewApiKey,
-    params(("id" = String, Path, description = "service account id or name")),
-    responses(
-    (status = 201, description = "the new key, shown this once", body = ApiKeyCreated),
-    ErrorsOfWrite))]
-pub async fn create_api_key(
-    State(app): State<AppState>,
-    Authed(caller): Authed,
-    Path(id): Path<String>,
-    ApiJson(body): ApiJson<NewApiKey>,
-) -> Result<Response, ApiError> {
-    let key = op(&app, move |ctx| {
-        let by = Asker::new(caller.actor(), None);
-        ops::users::create_api_key(ctx, by, &id, &body.name, body.expires_at)
-    })
-    .await?;
-    Ok((StatusCode::CREATED, Json(ApiKeyCreated { key })).into_response())
 }
 
 #[derive(Debug, Clone, Deserialize, ToSchema)]
@@ -498,113 +527,6 @@ pub async fn cancel(
     })
     .await?;
     Ok(written(&committed, Json(principal_view(&app, committed.output)?)))
-}
-
-/// Where a new assignment holds (R32).
-#[derive(Debug, Clone, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct NewAssignmentRequest {
-    /// A role name; or give `permission`.
-    #[serde(default)]
-    pub role: Option<String>,
-    #[serde(default)]
-    pub permission: Option<String>,
-    /// A tenant (id or key): a direct role there (R2).
-    #[serde(default)]
-    pub tenant: Option<String>,
-    /// With `tenant`: also in its descendants.
-    #[serde(default)]
-    pub subtree: bool,
-    /// A resource (id or key): a direct role on it and its descendants.
-    #[serde(default)]
-    pub resource: Option<String>,
-    /// Not part of this operation: partner roles (for a client or a security group) are
-    /// given with `POST /v1/principals/{id}/partner-roles` (R41); given here, the answer
-    /// is a 422 saying so.
-    #[serde(default)]
-    #[schema(ignore)]
-    pub client: Option<String>,
-    #[serde(default)]
-    #[schema(ignore)]
-    pub group: Option<String>,
-    /// Milliseconds since the Unix epoch.
-    #[serde(default)]
-    pub expires_at: Option<i64>,
-}
-
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct AssignmentCreated {
-    pub id: String,
-}
-
-fn invalid(field: &'static str, detail: impl Into<String>) -> ApiError {
-    ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", "The request is not valid", detail)
-        .field(field)
-}
-
-/// Gives a direct role or permission in a tenant or on a resource (R27, R32). Partner
-/// roles are given with `POST /v1/principals/{id}/partner-roles` (R41).
-#[utoipa::path(post, path = "/v1/principals/{id}/assignments", tag = "principals", request_body = NewAssignmentRequest,
-    params(("id" = String, Path, description = "principal id or logon name")),
-    responses(
-    (status = 201, description = "given: the new assignment", body = AssignmentCreated),
-    ErrorsOfWrite))]
-pub async fn assign(
-    State(app): State<AppState>,
-    Authed(caller): Authed,
-    Source(source): Source,
-    Path(id): Path<String>,
-    ApiJson(body): ApiJson<NewAssignmentRequest>,
-) -> Result<Response, ApiError> {
-    use deputy_service::ops::roles::{Given, Place};
-    for (field, given) in [("client", &body.client), ("group", &body.group)] {
-        if given.is_some() {
-            return Err(invalid(
-                field,
-                "partner roles are given with `POST /v1/principals/{id}/partner-roles` (R41)",
-            )
-            .rule("R41"));
-        }
-    }
-    let given = match (body.role, body.permission) {
-        (Some(r), None) => Given::Role(r),
-        (None, Some(x)) => Given::Permission(x),
-        _ => return Err(invalid("role", "give exactly one of `role` and `permission`")),
-    };
-    let place = match (body.tenant, body.resource) {
-        (Some(tenant), None) => Place::Tenant { tenant, subtree: body.subtree },
-        (None, Some(r)) => Place::Resource(r),
-        _ => return Err(invalid("tenant", "give exactly one of `tenant` and `resource`")),
-    };
-    let expires_at = body.expires_at;
-    let committed = op(&app, move |ctx| {
-        let by = Asker::new(caller.actor(), source.as_deref());
-        ops::roles::assign(ctx, by, &id, given, place, expires_at)
-    })
-    .await?;
-    let created = AssignmentCreated { id: committed.output.to_string() };
-    Ok(written(&committed, (StatusCode::CREATED, Json(created))))
-}
-
-/// Removes an assignment (R27, R26, R6, R5).
-#[utoipa::path(delete, path = "/v1/principals/{id}/assignments/{assignment}", tag = "principals",
-    params(
-        ("id" = String, Path, description = "principal id or logon name"),
-        ("assignment" = String, Path, description = "assignment id (`a12`)")),
-    responses(
-    (status = 204, description = "removed"),
-    ErrorsOfWrite))]
-pub async fn unassign(
-    State(app): State<AppState>,
-    Authed(caller): Authed,
-    Source(source): Source,
-    Path((id, assignment)): Path<(String, String)>,
-) -> Result<Response, ApiError> {
-    let committed = op(&app, move |ctx| {
-        ops::roles::unassign(ctx, Asker::new(caller.actor(), source.as_deref()), &id, &assignment)
-    })
-    .await?;
-    Ok(written(&committed, StatusCode::NO_CONTENT))
 }
 
 /// Mails the principal a password reset link (R13), by a holder of `users.modify` over it.

@@ -1,8 +1,8 @@
 //! Deactivating and reactivating a principal (R11, R20), shared by a user's page and a
 //! secondary logon's page: deactivation is previewed first (R67).
 
-use super::preview::preview;
 use crate::layout::csrf;
+use crate::pages::preview::preview;
 use crate::viewer::Viewer;
 use axum::response::Response;
 use deputy_core::{PrincipalId, Status};
