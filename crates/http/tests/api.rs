@@ -1122,6 +1122,13 @@ async fn r53_r67_r72_lookups_what_if_and_reviews_over_http() {
             && r["change"] == "loses"),
         "{diff}"
     );
+    assert!(
+        rows.iter().any(|r| r["principal"]["logon"] == "jim"
+            && r["permission"] == "returns.file"
+            && r["resource"]["id"] == s.demo.bakery_withholding.to_string()
+            && r["change"] == "loses"),
+        "R67, R36: her kind-limited secondary logon loses the account it filed on: {diff}"
+    );
     assert_eq!(s.app.deputy().snapshot().revision, before, "a preview commits nothing");
     let (status, _) = s
         .post(

@@ -378,7 +378,7 @@ fn act(cli: &Cli, auth: &Auth<BoxedBackend>) -> Outcome {
         Command::Grant(cmd) => partners::grant(cmd, &s, auth, by),
         Command::PartnerRole(args) => partners::partner_role(args, auth, by),
         Command::AccessCode(cmd) => access::run(cmd, auth, by),
-        Command::WhatIf(args) => reports::what_if(d, who, args),
+        Command::WhatIf(args) => reports::what_if(auth, who, args),
         Command::Review(args) => reports::review(d, args),
         Command::BatchCheck { file } => checks::batch_check(d, file),
         Command::Check(args) => checks::check(cli, d, args, false),

@@ -5,9 +5,10 @@ use super::checks::describe_path;
 use super::{Cli, Failure, Outcome, initialised};
 use clap::{Args, Subcommand};
 use deputy_core::*;
-use deputy_http::routes::refs::{PrincipalRef, TenantRef};
+use deputy_http::routes::refs::{PrincipalRef, ResourceRef, TenantRef};
 use deputy_http::routes::reports::REVIEW_CSV_HEADER;
 use deputy_service::Deputy;
+use deputy_service::auth::Auth;
 use deputy_service::resolve;
 use deputy_store::{ActivityQuery, BoxedBackend, VerifyReport};
 use serde_json::json;
@@ -65,44 +66,41 @@ pub enum ActivityCmd {
 /// The time a what-if may take before it reports where it stopped.
 const WHAT_IF_BUDGET: Duration = Duration::from_secs(10);
 
-pub(super) fn what_if(d: &Deputy<BoxedBackend>, who: Actor, args: &WhatIfArgs) -> Outcome {
-    let cmd = &args.change;
-    let s = d.snapshot();
-    let (diff, rev) = match cmd {
-        WhatIfCmd::Deactivate { logon } => {
-            let p = resolve::principal(&s, logon)?;
-            d.what_if(who, WHAT_IF_BUDGET, |tx| tx.set_status(p, Status::Deactivated, None))?
+pub(super) fn what_if(auth: &Auth<BoxedBackend>, who: Actor, args: &WhatIfArgs) -> Outcome {
+    use deputy_service::ops::{self, access::PendingChange};
+    // Id syntax first, in the console's words.
+    match &args.change {
+        WhatIfCmd::Unassign { assignment, .. } if assignment.parse::<AssignmentId>().is_err() => {
+            return Err(Failure::Usage(format!(
+                "assignment: `{assignment}` is not an id like `a12`"
+            )));
         }
-        WhatIfCmd::Cancel { logon } => {
-            let p = resolve::principal(&s, logon)?;
-            d.what_if(who, WHAT_IF_BUDGET, |tx| tx.cancel(p))?
+        WhatIfCmd::RevokeGrant { grant } if grant.parse::<GrantId>().is_err() => {
+            return Err(Failure::Usage(format!("grant: `{grant}` is not an id like `g3`")));
         }
+        _ => {}
+    }
+    let change = match &args.change {
+        WhatIfCmd::Deactivate { logon } => PendingChange::Deactivate { principal: logon.clone() },
+        WhatIfCmd::Cancel { logon } => PendingChange::Cancel { principal: logon.clone() },
         WhatIfCmd::Unassign { logon, assignment } => {
-            let p = resolve::principal(&s, logon)?;
-            let a: AssignmentId = assignment.parse().map_err(|_| {
-                Failure::Usage(format!("assignment: `{assignment}` is not an id like `a12`"))
-            })?;
-            d.what_if(who, WHAT_IF_BUDGET, |tx| tx.unassign(p, a))?
+            PendingChange::Unassign { principal: logon.clone(), assignment: assignment.clone() }
         }
-        WhatIfCmd::RevokeGrant { grant } => {
-            let g: GrantId = grant
-                .parse()
-                .map_err(|_| Failure::Usage(format!("grant: `{grant}` is not an id like `g3`")))?;
-            d.what_if(who, WHAT_IF_BUDGET, |tx| tx.revoke_grant(g))?
-        }
+        WhatIfCmd::RevokeGrant { grant } => PendingChange::RevokeGrant { grant: grant.clone() },
         WhatIfCmd::Place { group, tenant } => {
-            let g = resolve::group(&s, group)?;
-            let t = resolve::tenant(&s, tenant)?;
-            d.what_if(who, WHAT_IF_BUDGET, |tx| tx.place_in_group(g, t))?
+            PendingChange::PlaceInGroup { group: group.clone(), tenant: tenant.clone() }
         }
     };
+    let (diff, rev) =
+        ops::access::what_if(auth, ops::Asker::new(who, None), &change, WHAT_IF_BUDGET)?;
+    let s = auth.deputy().snapshot();
     let name = |p: PrincipalId| s.principal(p).map_or(p.to_string(), |p| p.logon.to_string());
     let tname = |t: TenantId| s.tenant(t).map_or(t.to_string(), |t| t.key.clone());
     let (page, next) =
         diff.page(rev, args.cursor.as_deref(), args.limit).map_err(Failure::Usage)?;
     let rows: Vec<_> = page
         .iter()
-        .map(|r| json!({"principal": PrincipalRef::of(&s, r.principal), "switched_into": r.switched.map(|t| TenantRef::of(&s, t)), "permission": s.catalog.perm_name(r.permission), "tenant": TenantRef::of(&s, r.tenant), "change": if r.gained { "gains" } else { "loses" }}))
+        .map(|r| json!({"principal": PrincipalRef::of(&s, r.principal), "switched_into": r.switched.map(|t| TenantRef::of(&s, t)), "permission": s.catalog.perm_name(r.permission), "tenant": TenantRef::of(&s, r.tenant), "resource": r.resource.map(|x| ResourceRef::of(&s, x)), "change": if r.gained { "gains" } else { "loses" }}))
         .collect();
     let mut text = format!("at revision {rev}, nothing committed:\n");
     if diff.rows.is_empty() {
@@ -110,8 +108,13 @@ pub(super) fn what_if(d: &Deputy<BoxedBackend>, who: Actor, args: &WhatIfArgs) -
     }
     for r in page {
         let via = r.switched.map(|c| format!(" (switched into {})", tname(c))).unwrap_or_default();
+        let on = r
+            .resource
+            .and_then(|x| s.resource(x))
+            .map(|x| format!(" on {}", x.key))
+            .unwrap_or_default();
         text.push_str(&format!(
-            "  {} {} `{}` in {}{via}\n",
+            "  {} {} `{}`{on} in {}{via}\n",
             name(r.principal),
             if r.gained { "gains" } else { "loses" },
             s.catalog.perm_name(r.permission),

@@ -14,43 +14,13 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use deputy_core::{CommandError, KindId, RoleId, State as Snapshot, TenantId};
+use deputy_core::{CommandError, State as Snapshot, TenantId};
 use deputy_service::auth::AuthError;
 use deputy_service::ops::partners::{For, TermsSpec};
 use deputy_service::ops::{self, Asker};
-use deputy_service::resolve::{self, NotFound};
+use deputy_service::resolve;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
-
-fn missing(field: &'static str) -> impl Fn(NotFound) -> ApiError {
-    move |e| ApiError::not_found(e.0).field(field)
-}
-
-pub(crate) fn roles(
-    s: &Snapshot,
-    names: &[String],
-    field: &'static str,
-) -> Result<Vec<RoleId>, ApiError> {
-    names.iter().map(|r| resolve::role(s, r).map_err(missing(field))).collect()
-}
-
-pub(crate) fn kinds(
-    s: &Snapshot,
-    names: &Option<Vec<String>>,
-) -> Result<Option<Vec<KindId>>, ApiError> {
-    names
-        .as_ref()
-        .map(|ks| {
-            ks.iter()
-                .map(|k| {
-                    s.catalog.kind_by_name(k).ok_or_else(|| {
-                        ApiError::not_found(format!("no kind named `{k}`")).field("kinds")
-                    })
-                })
-                .collect()
-        })
-        .transpose()
-}
 
 impl GrantRequest {
     fn terms(&self) -> TermsSpec {

@@ -1,7 +1,7 @@
 //! Reports on access: what-if previews (R67) and access reviews (R72), as JSON or CSV.
 
-use super::refs::{PrincipalRef, TenantRef};
-use super::{ApiJson, ApiQuery, blocking, holds, page_limit};
+use super::refs::{PrincipalRef, ResourceRef, TenantRef};
+use super::{ApiJson, ApiQuery, holds, op, page_limit};
 use crate::caller::Authed;
 use crate::openapi::{ErrorsOfRead, ErrorsOfWrite};
 use crate::problem::{ApiError, Problem};
@@ -10,19 +10,17 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use deputy_core::{State as Snapshot, Status};
-use deputy_service::resolve::{self, NotFound};
+use deputy_core::State as Snapshot;
+use deputy_service::ops::access::PendingChange;
+use deputy_service::ops::partners::TermsSpec;
+use deputy_service::ops::{self, Asker};
+use deputy_service::resolve;
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
 use utoipa::{IntoParams, ToSchema};
 
 /// What-if answers within this much time, and say so when cut short (R67).
 const WHAT_IF_BUDGET: Duration = Duration::from_secs(2);
-
-/// A name in a preview that names nothing (it answers like the engine's own "not found").
-fn missing(field: &'static str) -> impl Fn(NotFound) -> ApiError {
-    move |e| ApiError::not_found(e.0).field(field).rule("R55")
-}
 
 /// A pending change to preview (R67).
 #[derive(Debug, Clone, Deserialize, ToSchema)]
@@ -79,6 +77,10 @@ pub struct AccessChangeView {
     pub switched_into: Option<TenantRef>,
     pub permission: String,
     pub tenant: TenantRef,
+    /// Present when the access changes on this resource of `tenant` only (a secondary
+    /// logon limited to kinds, a role on one account); absent, on the whole tenant.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resource: Option<ResourceRef>,
     /// `gains` or `loses`.
     pub change: String,
 }
@@ -106,61 +108,29 @@ pub async fn what_if(
     Authed(caller): Authed,
     ApiJson(body): ApiJson<WhatIfRequest>,
 ) -> Result<Json<WhatIfAnswer>, ApiError> {
-    let s = app.deputy().snapshot();
     let limit = page_limit(body.limit)?;
-    let actor = caller.actor();
-    let principal = |p: &str| resolve::principal(&s, p).map_err(missing("principal"));
-    let d = app.deputy().clone();
-    let (diff, revision) = match &body.change {
-        WhatIfChange::Deactivate { principal: p } => {
-            let p = principal(p)?;
-            blocking(move || {
-                Ok(d.what_if(actor, WHAT_IF_BUDGET, |tx| {
-                    tx.set_status(p, Status::Deactivated, None)
-                })?)
-            })
-            .await?
+    let change = match body.change {
+        WhatIfChange::Deactivate { principal } => PendingChange::Deactivate { principal },
+        WhatIfChange::Cancel { principal } => PendingChange::Cancel { principal },
+        WhatIfChange::Unassign { principal, assignment } => {
+            PendingChange::Unassign { principal, assignment }
         }
-        WhatIfChange::Cancel { principal: p } => {
-            let p = principal(p)?;
-            blocking(move || Ok(d.what_if(actor, WHAT_IF_BUDGET, |tx| tx.cancel(p))?)).await?
-        }
-        WhatIfChange::Unassign { principal: p, assignment } => {
-            let p = principal(p)?;
-            let a: deputy_core::AssignmentId = assignment.parse().map_err(|_| {
-                ApiError::not_found(format!("no assignment `{assignment}`")).field("assignment")
-            })?;
-            blocking(move || Ok(d.what_if(actor, WHAT_IF_BUDGET, |tx| tx.unassign(p, a))?)).await?
-        }
-        WhatIfChange::RevokeGrant { grant } => {
-            let g: deputy_core::GrantId = grant
-                .parse()
-                .map_err(|_| ApiError::not_found(format!("no grant `{grant}`")).field("grant"))?;
-            blocking(move || Ok(d.what_if(actor, WHAT_IF_BUDGET, |tx| tx.revoke_grant(g))?)).await?
-        }
+        WhatIfChange::RevokeGrant { grant } => PendingChange::RevokeGrant { grant },
         WhatIfChange::ChangeGrant { grant, ceiling, kinds, subtree, expires_at, auto_extend } => {
-            let g: deputy_core::GrantId = grant
-                .parse()
-                .map_err(|_| ApiError::not_found(format!("no grant `{grant}`")).field("grant"))?;
-            let terms = deputy_core::commands::partners::GrantTerms {
-                ceiling: super::partners::roles(&s, ceiling, "ceiling")?,
-                kinds: super::partners::kinds(&s, kinds)?,
-                subtree: *subtree,
-                expires_at: *expires_at,
-                auto_extend: *auto_extend,
-            };
-            blocking(move || {
-                Ok(d.what_if(actor, WHAT_IF_BUDGET, |tx| tx.change_grant(g, terms.clone()))?)
-            })
-            .await?
+            let terms = TermsSpec { ceiling, kinds, subtree, expires_at, auto_extend };
+            PendingChange::ChangeGrant { grant, terms }
         }
         WhatIfChange::PlaceInGroup { group, tenant } => {
-            let g = resolve::group(&s, group).map_err(missing("group"))?;
-            let t = resolve::tenant(&s, tenant).map_err(missing("tenant"))?;
-            blocking(move || Ok(d.what_if(actor, WHAT_IF_BUDGET, |tx| tx.place_in_group(g, t))?))
-                .await?
+            PendingChange::PlaceInGroup { group, tenant }
         }
     };
+    let (diff, revision) = op(&app, move |ctx| {
+        ops::access::what_if(ctx, Asker::new(caller.actor(), None), &change, WHAT_IF_BUDGET)
+    })
+    .await
+    // A name in a preview that names nothing answers like the engine's own "not found".
+    .map_err(|e| if e.status() == StatusCode::NOT_FOUND { e.rule("R55") } else { e })?;
+    let s = app.deputy().snapshot();
     let (page, next) = diff
         .page(revision, body.cursor.as_deref(), limit)
         .map_err(|e| ApiError::bad_request(e).field("cursor"))?;
@@ -171,6 +141,7 @@ pub async fn what_if(
             switched_into: r.switched.map(|t| TenantRef::of(&s, t)),
             permission: s.catalog.perm_name(r.permission).to_owned(),
             tenant: TenantRef::of(&s, r.tenant),
+            resource: r.resource.map(|x| ResourceRef::of(&s, x)),
             change: if r.gained { "gains" } else { "loses" }.to_owned(),
         })
         .collect();

@@ -48,7 +48,8 @@ pub async fn preview(
                                 td { (principal_name(&s, &row.principal.id))
                                     @if let Some(c) = &row.switched_into { " (switched into " (tenant_name(&s, &c.id)) ")" } }
                                 td { (row.permission) }
-                                td { (tenant_name(&s, &row.tenant.id)) }
+                                td { (tenant_name(&s, &row.tenant.id))
+                                    @if let Some(r) = &row.resource { ", account " (r.key) } }
                                 td { (row.change) }
                             }
                         }
