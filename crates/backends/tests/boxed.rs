@@ -163,3 +163,36 @@ fn r63_the_service_runs_and_replays_on_postgres() {
     let (again, at) = replica.check_batch(&items, Some(revision)).unwrap();
     assert_eq!((again, at), (answers, revision), "and to the same answers");
 }
+
+/// Two replicas on one PostgreSQL database (R63a, R63b): each follows what the other
+/// commits, and a write decided on stale state meets the revision precondition, catches
+/// up and decides again instead of overwriting.
+#[test]
+fn r63a_r63b_two_replicas_on_postgres_follow_each_other_and_never_overwrite() {
+    if !deputy_store_postgres::scratch::server_available() {
+        return;
+    }
+    use deputy_core::Actor;
+    use deputy_core::commands::tenants::NewTenant;
+    use deputy_service::Deputy;
+
+    let database = scratch_database();
+    let a = Deputy::open(open(database.url())).unwrap();
+    a.initialise(None, "root", "Root").unwrap();
+    let b = Deputy::open(open(database.url())).unwrap();
+    let root = a.snapshot().root().unwrap();
+    let tenant = |key: &str| NewTenant { key: key.into(), name: key.into(), ..Default::default() };
+    let acme = tenant("acme");
+    a.execute(Actor::System, None, |tx| tx.create_tenant(root, acme.clone())).unwrap();
+    assert!(b.snapshot().tenant_by_key("acme").is_none(), "b has not followed yet");
+    // b writes on its stale state: the precondition refuses, b catches up and decides again.
+    let globex = tenant("globex");
+    let made = b.execute(Actor::System, None, |tx| tx.create_tenant(root, globex.clone())).unwrap();
+    assert_eq!(made.revision, 3, "after a's revision 2, not over it");
+    assert!(b.snapshot().tenant_by_key("acme").is_some(), "b caught up on the way");
+    let dup = b.execute(Actor::System, None, |tx| tx.create_tenant(root, acme.clone()));
+    assert!(dup.is_err(), "a key a's write took is refused on b too");
+    assert_eq!(a.follow().unwrap(), 1, "a follows b's one commit");
+    assert_eq!(a.snapshot().tenant_by_key("globex"), Some(made.output));
+    assert_eq!(a.revision_lag().unwrap(), 0);
+}
