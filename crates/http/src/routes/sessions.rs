@@ -122,16 +122,35 @@ pub async fn sign_out(
     let worker = app.clone();
     blocking(move || worker.auth().sign_out(&caller, source.as_deref()).map_err(ApiError::from))
         .await?;
+    Ok(without_session(app.config(), StatusCode::NO_CONTENT.into_response()))
+}
+
+/// `response` with the session cookie cleared (R23), after a sign-out.
+pub fn without_session(config: &crate::state::HttpConfig, mut response: Response) -> Response {
     let expired = format!(
         "{}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{}",
-        app.config().cookie_name(),
-        if app.config().secure() { "; Secure" } else { "" }
+        config.cookie_name(),
+        if config.secure() { "; Secure" } else { "" }
     );
-    let mut response = StatusCode::NO_CONTENT.into_response();
     if let Ok(value) = HeaderValue::from_str(&expired) {
         response.headers_mut().insert(header::SET_COOKIE, value);
     }
-    Ok(response)
+    response
+}
+
+/// A refused change of one's own password: a wrong current password is named as such
+/// (it is not a failed sign-in, R14), anything else as the service said.
+pub fn password_change_refusal(e: deputy_service::auth::AuthError) -> ApiError {
+    match e {
+        deputy_service::auth::AuthError::SignInFailed => ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "wrong-password",
+            "The current password is wrong",
+            "the current password is wrong",
+        )
+        .field("current_password"),
+        other => ApiError::from(other),
+    }
 }
 
 /// Changes the caller's own password (also when a change is forced, R14). Other sessions
@@ -153,16 +172,7 @@ pub async fn change_password(
         worker
             .auth()
             .change_password(&caller, &body.current_password, &body.new_password, source.as_deref())
-            .map_err(|e| match e {
-                deputy_service::auth::AuthError::SignInFailed => ApiError::new(
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    "wrong-password",
-                    "The current password is wrong",
-                    "the current password is wrong",
-                )
-                .field("current_password"),
-                other => ApiError::from(other),
-            })
+            .map_err(password_change_refusal)
     })
     .await?;
     Ok(with_session(&app, session))
@@ -212,19 +222,23 @@ pub async fn forgot_password(
     Source(source): Source,
     ApiJson(body): ApiJson<ForgotPassword>,
 ) -> (StatusCode, axum::Json<Accepted>) {
+    (StatusCode::ACCEPTED, axum::Json(forgot_password_started(&app, body.logon_or_email, source)))
+}
+
+/// Starts "forgot your password?" (R13) without waiting for it: the answer, the same for
+/// every input, must not depend on what happens, nor on how long it takes.
+pub fn forgot_password_started(
+    app: &AppState,
+    logon_or_email: String,
+    source: Option<String>,
+) -> Accepted {
     let worker = app.clone();
-    // Not awaited: the answer must not depend on what happens.
     drop(tokio::task::spawn_blocking(move || {
-        if let Err(e) = worker.auth().forgot_password(&body.logon_or_email, source.as_deref()) {
+        if let Err(e) = worker.auth().forgot_password(&logon_or_email, source.as_deref()) {
             tracing::error!(error = %e, "forgot-password failed");
         }
     }));
-    (
-        StatusCode::ACCEPTED,
-        axum::Json(Accepted {
-            message: "if an account matches, a mail with a reset link is on its way".into(),
-        }),
-    )
+    Accepted { message: "if an account matches, a mail with a reset link is on its way".into() }
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

@@ -9,9 +9,8 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use axum_extra::extract::Form;
 use deputy_http::AppState;
-use deputy_http::caller::{CallerMustChange, Source};
-use deputy_http::routes::ApiJson;
-use deputy_http::routes::sessions::{PasswordChange, change_password};
+use deputy_http::caller::Source;
+use deputy_http::routes::sessions::{password_change_refusal, with_session};
 use maud::html;
 use serde::Deserialize;
 
@@ -72,16 +71,17 @@ pub async fn submit(
         let e = "The two new passwords differ (field: confirm_password)";
         return render(&app, &viewer, &Flash::default(), StatusCode::UNPROCESSABLE_ENTITY, Some(e));
     }
-    let change =
-        PasswordChange { current_password: form.current_password, new_password: form.new_password };
-    match change_password(
-        State(app.clone()),
-        source,
-        CallerMustChange(viewer.caller.clone()),
-        ApiJson(change),
-    )
-    .await
-    {
+    let (worker, caller, source) = (app.clone(), viewer.caller.clone(), source.0);
+    let changed = deputy_http::routes::blocking(move || {
+        let (current, new) = (&form.current_password, &form.new_password);
+        let session = worker
+            .auth()
+            .change_password(&caller, current, new, source.as_deref())
+            .map_err(password_change_refusal)?;
+        Ok(with_session(&worker, session))
+    })
+    .await;
+    match changed {
         Ok(changed) => {
             let mut response = redirect_with(&app, "/", "Your password was changed.");
             call::carry_cookies(&changed, &mut response);

@@ -12,11 +12,7 @@ use axum::response::Response;
 use axum_extra::extract::Form;
 use deputy_http::AppState;
 use deputy_http::caller::Source;
-use deputy_http::routes::ApiJson;
-use deputy_http::routes::sessions::{
-    ForgotPassword, InvitationAccept, ResetPassword, accept_invitation, forgot_password,
-    reset_password,
-};
+use deputy_http::routes::sessions::{forgot_password_started, with_session};
 use maud::html;
 use serde::Deserialize;
 
@@ -52,12 +48,7 @@ pub async fn forgot(
     Form(form): Form<ForgotForm>,
 ) -> Response {
     // The API answers before doing anything, alike for every input (R13); so does this.
-    let (_, axum::Json(answer)) = forgot_password(
-        State(app.clone()),
-        source,
-        ApiJson(ForgotPassword { logon_or_email: form.logon_or_email }),
-    )
-    .await;
+    let answer = forgot_password_started(&app, form.logon_or_email, source.0);
     let mut text = answer.message;
     if let Some(first) = text.get(..1) {
         text = first.to_uppercase() + &text[1..] + ".";
@@ -128,8 +119,12 @@ pub async fn invitation(
         let status = StatusCode::UNPROCESSABLE_ENTITY;
         return new_password_page(&app, &headers, status, title, &action, Some(MISMATCH));
     }
-    let request = InvitationAccept { token, password: form.password };
-    match accept_invitation(State(app.clone()), source, ApiJson(request)).await {
+    let (password, source) = (form.password, source.0);
+    let accepted = deputy_http::routes::op(&app, move |ctx| {
+        ctx.accept_invitation(&token, &password, source.as_deref())
+    })
+    .await;
+    match accepted.map(|session| with_session(&app, session)) {
         Ok(signed_in) => {
             let mut response = redirect_with(&app, "/profile", "Your password is set. Welcome!");
             call::carry_cookies(&signed_in, &mut response);
@@ -164,8 +159,12 @@ pub async fn reset(
         let status = StatusCode::UNPROCESSABLE_ENTITY;
         return new_password_page(&app, &headers, status, title, &action, Some(MISMATCH));
     }
-    let request = ResetPassword { token, password: form.password };
-    match reset_password(State(app.clone()), source, ApiJson(request)).await {
+    let (password, source) = (form.password, source.0);
+    let reset = deputy_http::routes::op(&app, move |ctx| {
+        ctx.reset_password(&token, &password, source.as_deref())
+    })
+    .await;
+    match reset {
         Ok(_) => redirect_with(&app, "/sign-in", "Your password is set; sign in with it."),
         Err(e) => {
             let error = call::refusal(&e);

@@ -10,9 +10,8 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum_extra::extract::Form;
 use deputy_http::AppState;
-use deputy_http::caller::{CallerMustChange, Source};
-use deputy_http::routes::ApiJson;
-use deputy_http::routes::sessions::{SignIn, sign_in, sign_out as api_sign_out};
+use deputy_http::caller::Source;
+use deputy_http::routes::sessions::{with_session, without_session};
 use maud::{Markup, html};
 use serde::Deserialize;
 
@@ -99,12 +98,12 @@ pub async fn submit(
     Form(form): Form<SignInForm>,
 ) -> Response {
     let logon = form.logon.clone();
-    let answer = sign_in(
-        State(app.clone()),
-        source,
-        ApiJson(SignIn { logon: form.logon, password: form.password }),
-    )
-    .await;
+    let (password, source) = (form.password, source.0);
+    let answer = deputy_http::routes::op(&app, move |ctx| {
+        ctx.sign_in(&form.logon, &password, source.as_deref())
+    })
+    .await
+    .map(|session| with_session(&app, session));
     match answer {
         Ok(signed_in) => {
             let mut response = see_other("/");
@@ -119,7 +118,10 @@ pub async fn submit(
 }
 
 pub async fn sign_out(State(app): State<AppState>, source: Source, viewer: Viewer) -> Response {
-    match api_sign_out(State(app.clone()), source, CallerMustChange(viewer.caller)).await {
+    let (caller, source) = (viewer.caller, source.0);
+    let ended =
+        deputy_http::routes::op(&app, move |ctx| ctx.sign_out(&caller, source.as_deref())).await;
+    match ended.map(|()| without_session(app.config(), see_other("/sign-in"))) {
         Ok(signed_out) => {
             let mut response = crate::flash::redirect_with(&app, "/sign-in", "Signed out.");
             call::carry_cookies(&signed_out, &mut response);
