@@ -3,8 +3,8 @@
 //! - **Same rules, same answers.** Every write calls the service's operation for it
 //!   ([`deputy_service::ops`], through [`call::op`]) as the signed-in caller, the same one
 //!   the API's handler calls, so the portal authorizes, validates and refuses exactly as
-//!   the API does; a refusal shows the engine's message, which names the rule. Reads and
-//!   the sign-in flows still go through the API's handler functions.
+//!   the API does; a refusal shows the engine's message, which names the rule. The sign-in
+//!   flows call the service's `Auth` directly; reads still go through the API's handlers.
 //! - **No JavaScript.** Plain forms, POST-redirect-GET; a success notice rides a
 //!   one-shot cookie ([`flash`]).
 //! - **Defences** ([`guard`]): every state-changing request needs a same-origin source and a
