@@ -206,6 +206,45 @@ fn demo_builds_scenarios_and_tours() {
 }
 
 #[test]
+fn r60_demo_runs_again_reusing_its_deployment_or_fresh_and_never_over_another() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("demo.db");
+    let first = deputy(&db, &["--json", "demo", "--no-serve"]);
+    assert_eq!(first.status.code(), Some(0), "{}", String::from_utf8_lossy(&first.stderr));
+    let first: serde_json::Value = serde_json::from_slice(&first.stdout).unwrap();
+    for tour in first["tour"].as_array().unwrap() {
+        assert_eq!(tour["allowed"], tour["expected"], "every tour line answers as expected");
+    }
+    let again = deputy(&db, &["demo", "--no-serve"]);
+    assert_eq!(again.status.code(), Some(0), "{}", String::from_utf8_lossy(&again.stderr));
+    let text = String::from_utf8_lossy(&again.stdout);
+    assert!(text.contains("reused"), "{text}");
+    assert!(
+        !text.contains("the scenario expects allowed") && !text.contains("the demo data changed")
+    );
+    let revision = |v: &serde_json::Value| v["revision"].as_u64().unwrap();
+    let reused = deputy(&db, &["--json", "demo", "--no-serve"]);
+    let reused: serde_json::Value = serde_json::from_slice(&reused.stdout).unwrap();
+    assert_eq!(revision(&reused), revision(&first), "reusing writes nothing");
+    // The people listed are those who sign in: the secondary logon with a linked password
+    // (R17) and service accounts are not among them.
+    let people = text.lines().find(|l| l.starts_with("People: ")).unwrap();
+    assert!(people.contains("jane") && people.contains("operator"), "{people}");
+    let fresh = deputy(&db, &["--json", "demo", "--no-serve", "--fresh"]);
+    assert_eq!(fresh.status.code(), Some(0), "{}", String::from_utf8_lossy(&fresh.stderr));
+    let fresh: serde_json::Value = serde_json::from_slice(&fresh.stdout).unwrap();
+    assert_eq!(revision(&fresh), revision(&first), "built again from nothing");
+    // A database holding another deployment is never reused or removed.
+    let other = dir.path().join("other.db");
+    assert_eq!(deputy(&other, &["init"]).status.code(), Some(0));
+    for args in [&["demo", "--no-serve"][..], &["demo", "--no-serve", "--fresh"]] {
+        let out = deputy(&other, args);
+        assert_eq!(out.status.code(), Some(5), "{}", String::from_utf8_lossy(&out.stderr));
+    }
+    assert!(other.exists());
+}
+
+#[test]
 fn r67_r72_r54_r37a_reads_and_codes_from_the_cli() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("demo.db");

@@ -55,8 +55,7 @@ pub struct Demo {
 /// setup of every scenario file of `deputy-scenarios`, in order, through [`Deputy::execute`].
 pub fn build<S: Store>(d: &Deputy<S>) -> Result<Demo, ServiceError> {
     let root = d.snapshot().root().ok_or(ServiceError::NotInitialised)?;
-    let operator =
-        d.execute(Actor::System, None, |tx| tx.create_user(commands::operator(root)))?.output;
+    d.execute(Actor::System, None, |tx| tx.create_user(commands::operator(root)))?;
     let broken = |e: String| {
         ServiceError::Command(CommandError::conflict(
             None,
@@ -69,7 +68,14 @@ pub fn build<S: Store>(d: &Deputy<S>) -> Result<Demo, ServiceError> {
         let scenario = file.parse().map_err(broken)?;
         driver::load(&mut runner, &scenario).map_err(broken)?;
     }
+    handles(d)
+}
+
+/// The demo's handles in a deployment `build` made (a second `deputy demo` on the same
+/// database reuses it); an error when the deployment is not the demo's.
+pub fn handles<S: Store>(d: &Deputy<S>) -> Result<Demo, ServiceError> {
     let s = d.snapshot();
+    let root = s.root().ok_or(ServiceError::NotInitialised)?;
     let tenant =
         |key: &str| s.tenant_by_key(key).ok_or_else(|| CommandError::not_found("tenant", key));
     let principal = |logon: &str| {
@@ -91,7 +97,7 @@ pub fn build<S: Store>(d: &Deputy<S>) -> Result<Demo, ServiceError> {
         .ok_or_else(|| CommandError::not_found("grant from", "law-firm"))?;
     Ok(Demo {
         root,
-        operator,
+        operator: principal("operator")?,
         natural_health: tenant("natural-health")?,
         jane,
         nh_second_admin: principal("nora")?,

@@ -88,6 +88,10 @@ enum Command {
         /// Only build the database and print the tour.
         #[arg(long)]
         no_serve: bool,
+        /// Start over: remove the demo an earlier run left in --db (a SQLite file holding
+        /// the demo, never anything else). Without it, that demo is reused.
+        #[arg(long)]
+        fresh: bool,
         /// Address to listen on.
         #[arg(long, default_value = "127.0.0.1:8080")]
         listen: String,
@@ -295,8 +299,8 @@ fn execute(cli: Cli) -> Outcome {
         Command::Init { catalog, root_key, root_name } => {
             maintenance::init(&cli, catalog.as_deref(), root_key, root_name)
         }
-        Command::Demo { no_serve, listen } => {
-            let outcome = demo::demo(&cli)?;
+        Command::Demo { no_serve, listen, fresh } => {
+            let outcome = demo::demo(&cli, *fresh)?;
             if *no_serve {
                 return Ok(outcome);
             }
