@@ -196,13 +196,16 @@ impl From<ServiceError> for ApiError {
     fn from(e: ServiceError) -> Self {
         match e {
             ServiceError::Command(c) => c.into(),
+            // R63e: waited for up to the bound; never answered from older data.
             ServiceError::FutureRevision { .. } => ApiError::new(
-                StatusCode::CONFLICT,
+                StatusCode::SERVICE_UNAVAILABLE,
                 "future-revision",
                 "The consistency token is ahead of this server",
                 e.to_string(),
             )
-            .field("consistency_token"),
+            .field("consistency_token")
+            .rule("R63e")
+            .retry_after(1),
             ServiceError::StaleEpoch { .. } => ApiError::new(
                 StatusCode::CONFLICT,
                 "stale-epoch",

@@ -208,11 +208,21 @@ pub async fn op<T: Send + 'static>(
 }
 
 /// The newest snapshot, or one at least as fresh as an optional consistency token (R50).
-pub fn snapshot_for(app: &AppState, token: Option<&str>) -> Result<Arc<Snapshot>, ApiError> {
-    Ok(match parse_token(token)? {
-        Some(token) => app.deputy().snapshot_for(token)?,
-        None => app.deputy().snapshot(),
-    })
+/// A token this process has not reached is waited for off the async workers (R63e).
+pub async fn snapshot_for(app: &AppState, token: Option<&str>) -> Result<Arc<Snapshot>, ApiError> {
+    let current = app.deputy().snapshot();
+    match parse_token(token)? {
+        None => Ok(current),
+        Some(token)
+            if token.epoch == app.deputy().epoch() && token.revision <= current.revision =>
+        {
+            Ok(current)
+        }
+        Some(token) => {
+            let deputy = app.deputy().clone();
+            blocking(move || Ok(deputy.snapshot_for(token)?)).await
+        }
+    }
 }
 
 /// Whether `actor` holds `permission` in `tenant` in its session (never the console here).

@@ -528,8 +528,9 @@ async fn r57_bad_input_is_a_problem_document_naming_what_was_wrong() {
         .post(&jane, "/v1/check", json!({"principal": "jane", "permission": "users.view", "target": "natural-health", "consistency_token": format!("{:x}.999999", s.app.deputy().epoch())}))
         .await;
     assert_eq!(
-        (status, body["type"].as_str()),
-        (StatusCode::CONFLICT, Some("urn:deputy:problem:future-revision"))
+        (status, body["type"].as_str(), body["rule"].as_str()),
+        (StatusCode::SERVICE_UNAVAILABLE, Some("urn:deputy:problem:future-revision"), Some("R63e")),
+        "R63e: waited for, then refused; never answered from older data"
     );
     let (status, body) = s
         .post(&jane, "/v1/tenants/natural-health/users", json!({"logon": "Jane", "first_name": "J", "last_name": "D", "email": "j@example.com", "send_invitation": false}))

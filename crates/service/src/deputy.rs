@@ -18,7 +18,8 @@ pub enum ServiceError {
     /// The change log cannot be replayed.
     #[error("change log is damaged at revision {revision}: {message}")]
     Replay { revision: Revision, message: String },
-    /// A consistency token asks for a revision this deployment has not reached.
+    /// A consistency token asks for a revision this process did not reach within the
+    /// token wait (R63e): try again shortly.
     #[error("revision {wanted} is not known yet (newest is {head})")]
     FutureRevision { wanted: Revision, head: Revision },
     #[error("the deployment is not initialised: run `deputy init`")]
@@ -73,6 +74,10 @@ impl<T> Committed<T> {
     }
 }
 
+/// How long a read waits for a revision it was shown but this process has not reached
+/// (R63e): another replica's commit is in the store already, so it is seconds at most.
+const TOKEN_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
+
 /// How many change sets are replayed before `open` writes a checkpoint.
 const CHECKPOINT_AFTER: usize = 5_000;
 
@@ -106,6 +111,9 @@ pub struct Deputy<S: Store> {
     /// Held while a batch is written and published; `current` changes only under it.
     flusher: Mutex<()>,
     clock: Box<dyn Fn() -> i64 + Send + Sync>,
+    /// How long a read asked for a revision this process has not reached waits for it
+    /// (R63e).
+    token_wait: std::time::Duration,
     /// Things the operator should hear about that did not stop the deployment.
     warnings: Mutex<Vec<String>>,
     telemetry: Telemetry,
@@ -152,6 +160,7 @@ impl<S: Store> Deputy<S> {
             flusher: Mutex::new(()),
             warnings: Mutex::new(Vec::new()),
             clock: Box::new(system_clock),
+            token_wait: TOKEN_WAIT,
             telemetry: Telemetry::default(),
         };
         if replayed >= CHECKPOINT_AFTER {
@@ -162,6 +171,13 @@ impl<S: Store> Deputy<S> {
             }
         }
         Ok(deputy)
+    }
+
+    /// Replaces how long a read waits for a revision it was shown but has not reached
+    /// (R63e; 2 s by default).
+    pub fn with_token_wait(mut self, wait: std::time::Duration) -> Self {
+        self.token_wait = wait;
+        self
     }
 
     /// Replaces the clock (tests pin time to check expiry).
@@ -206,18 +222,28 @@ impl<S: Store> Deputy<S> {
     }
 
     /// A state at least as fresh as `revision` (R50): catches up from the store when
-    /// another replica wrote it.
+    /// another replica wrote it, and waits for it up to the token wait (R63e), never
+    /// answering from older data. Blocks: call it off an async runtime's workers.
     pub fn snapshot_at_least(&self, revision: Revision) -> Result<Arc<State>, ServiceError> {
         let current = self.snapshot();
         if current.revision >= revision {
             return Ok(current);
         }
-        self.refresh()?;
-        let current = self.snapshot();
-        if current.revision >= revision {
-            Ok(current)
-        } else {
-            Err(ServiceError::FutureRevision { wanted: revision, head: current.revision })
+        let started = std::time::Instant::now();
+        loop {
+            self.refresh()?;
+            let current = self.snapshot();
+            if current.revision >= revision {
+                return Ok(current);
+            }
+            let left = self.token_wait.saturating_sub(started.elapsed());
+            if left.is_zero() {
+                return Err(ServiceError::FutureRevision {
+                    wanted: revision,
+                    head: current.revision,
+                });
+            }
+            std::thread::sleep(left.min(std::time::Duration::from_millis(10)));
         }
     }
 

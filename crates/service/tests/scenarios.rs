@@ -3,6 +3,7 @@
 //! file, racing replicas).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+use deputy_core::commands::tenants::NewTenant;
 use deputy_core::*;
 use deputy_scenarios::commands::{Commands, operator};
 use deputy_scenarios::{ScenarioFile, driver};
@@ -118,10 +119,25 @@ fn r64_state_survives_reopen_and_replays_identically() {
 }
 
 #[test]
-fn r50_token_ahead_of_head_is_refused_clearly() {
+fn r50_r63e_a_token_ahead_is_waited_for_then_refused_never_answered_from_older_data() {
     let f = fixture();
     let head = f.d.snapshot().revision;
-    assert!(matches!(f.d.snapshot_at_least(head + 5), Err(ServiceError::FutureRevision { .. })));
+    // Another process commits while this one waits for the revision it was shown.
+    let other = Deputy::open(deputy_backends::open_file(&f.path).unwrap()).unwrap();
+    let writer = std::thread::spawn(move || {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        let root = other.snapshot().root().unwrap();
+        let new = NewTenant { key: "late-co".into(), name: "Late".into(), ..Default::default() };
+        other.execute(Actor::System, None, |tx| tx.create_tenant(root, new.clone())).unwrap()
+    });
+    let waited = f.d.snapshot_at_least(head + 1).unwrap();
+    let made = writer.join().unwrap();
+    assert_eq!(made.revision, head + 1);
+    assert_eq!(waited.tenant_by_key("late-co"), Some(made.output), "answered on the new data");
+    // A revision nobody made is waited for up to the bound, then refused.
+    let Fixture { d, .. } = f;
+    let d = d.with_token_wait(std::time::Duration::from_millis(50));
+    assert!(matches!(d.snapshot_at_least(head + 50), Err(ServiceError::FutureRevision { .. })));
 }
 
 #[test]

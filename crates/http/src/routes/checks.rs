@@ -449,13 +449,14 @@ fn count(app: &AppState, allowed: bool) {
     (status = 200, description = "the decision", body = CheckAnswer),
     ErrorsOfRead,
     (status = 400, description = "a malformed `consistency_token`", body = Problem, content_type = "application/problem+json"),
-    (status = 409, description = "the consistency token is ahead of this server, or from before a restore (R50, R66)", body = Problem, content_type = "application/problem+json")))]
+    (status = 409, description = "the consistency token is from before a restore (R50, R66)", body = Problem, content_type = "application/problem+json"),
+    (status = 503, description = "the consistency token is ahead of this server, which waited for it up to 2 s (R63e); nothing older was answered: try again after `Retry-After`", body = Problem, content_type = "application/problem+json", headers(("Retry-After" = u16, description = "seconds to wait")))))]
 pub async fn check(
     State(app): State<AppState>,
     Authed(caller): Authed,
     ApiJson(body): ApiJson<CheckRequest>,
 ) -> Result<Json<CheckAnswer>, ApiError> {
-    let s = super::snapshot_for(&app, body.consistency_token.as_deref())?;
+    let s = super::snapshot_for(&app, body.consistency_token.as_deref()).await?;
     let sight = Sight::new(&app, &s, &caller);
     let r = resolve_check(&sight, body.spec())?;
     let may_name = |e| sight.may_name(e);
@@ -473,7 +474,8 @@ pub async fn check(
     (status = 200, description = "a decision or a problem for each check, in order", body = BatchAnswer),
     ErrorsOfCaller,
     (status = 400, description = "more checks than a batch holds, or a malformed `consistency_token`", body = Problem, content_type = "application/problem+json"),
-    (status = 409, description = "the consistency token is ahead of this server, or from before a restore (R50, R66)", body = Problem, content_type = "application/problem+json")))]
+    (status = 409, description = "the consistency token is from before a restore (R50, R66)", body = Problem, content_type = "application/problem+json"),
+    (status = 503, description = "the consistency token is ahead of this server, which waited for it up to 2 s (R63e); nothing older was answered: try again after `Retry-After`", body = Problem, content_type = "application/problem+json", headers(("Retry-After" = u16, description = "seconds to wait")))))]
 pub async fn check_batch(
     State(app): State<AppState>,
     Authed(caller): Authed,
@@ -486,7 +488,7 @@ pub async fn check_batch(
         ))
         .field("checks"));
     }
-    let s = super::snapshot_for(&app, body.consistency_token.as_deref())?;
+    let s = super::snapshot_for(&app, body.consistency_token.as_deref()).await?;
     let sight = Sight::new(&app, &s, &caller);
     let may_name = |e| sight.may_name(e);
     let results = body
@@ -519,13 +521,14 @@ pub async fn check_batch(
     (status = 200, description = "the decision and why", body = ExplainAnswer),
     ErrorsOfRead,
     (status = 400, description = "a malformed `consistency_token`", body = Problem, content_type = "application/problem+json"),
-    (status = 409, description = "the consistency token is ahead of this server, or from before a restore (R50, R66)", body = Problem, content_type = "application/problem+json")))]
+    (status = 409, description = "the consistency token is from before a restore (R50, R66)", body = Problem, content_type = "application/problem+json"),
+    (status = 503, description = "the consistency token is ahead of this server, which waited for it up to 2 s (R63e); nothing older was answered: try again after `Retry-After`", body = Problem, content_type = "application/problem+json", headers(("Retry-After" = u16, description = "seconds to wait")))))]
 pub async fn explain(
     State(app): State<AppState>,
     Authed(caller): Authed,
     ApiJson(body): ApiJson<CheckRequest>,
 ) -> Result<Json<ExplainAnswer>, ApiError> {
-    let s = super::snapshot_for(&app, body.consistency_token.as_deref())?;
+    let s = super::snapshot_for(&app, body.consistency_token.as_deref()).await?;
     let sight = Sight::new(&app, &s, &caller);
     let r = resolve_check(&sight, body.spec())?;
     let may_name = |e| sight.may_name(e);

@@ -64,13 +64,14 @@ pub struct TargetPage {
 #[utoipa::path(post, path = "/v1/lookup/resources", tag = "checks", request_body = LookupResources, responses(
     (status = 200, description = "a page of the tenants and resources where the check passes", body = TargetPage),
     ErrorsOfRead, (status = 400, description = "`limit` out of range, or a malformed `cursor` or `consistency_token`", body = Problem, content_type = "application/problem+json"),
-    (status = 409, description = "the consistency token is ahead of this server, or from before a restore (R50, R66)", body = Problem, content_type = "application/problem+json")))]
+    (status = 409, description = "the consistency token is from before a restore (R50, R66)", body = Problem, content_type = "application/problem+json"),
+    (status = 503, description = "the consistency token is ahead of this server, which waited for it up to 2 s (R63e); nothing older was answered: try again after `Retry-After`", body = Problem, content_type = "application/problem+json", headers(("Retry-After" = u16, description = "seconds to wait")))))]
 pub async fn lookup_resources(
     State(app): State<AppState>,
     Authed(caller): Authed,
     ApiJson(body): ApiJson<LookupResources>,
 ) -> Result<Json<TargetPage>, ApiError> {
-    let s = crate::routes::snapshot_for(&app, body.consistency_token.as_deref())?;
+    let s = crate::routes::snapshot_for(&app, body.consistency_token.as_deref()).await?;
     let sight = Sight::new(&app, &s, &caller);
     let p = admitted_principal(&sight, &body.principal, "principal", None)?;
     let x = resolve::permission(&s, &body.permission).map_err(unknown_named("permission"))?;
@@ -150,13 +151,14 @@ pub struct SubjectPage {
 #[utoipa::path(post, path = "/v1/lookup/subjects", tag = "checks", request_body = LookupSubjects, responses(
     (status = 200, description = "a page of the principals for whom the check passes", body = SubjectPage),
     ErrorsOfRead, (status = 400, description = "`limit` out of range, or a malformed `cursor` or `consistency_token`", body = Problem, content_type = "application/problem+json"),
-    (status = 409, description = "the consistency token is ahead of this server, or from before a restore (R50, R66)", body = Problem, content_type = "application/problem+json")))]
+    (status = 409, description = "the consistency token is from before a restore (R50, R66)", body = Problem, content_type = "application/problem+json"),
+    (status = 503, description = "the consistency token is ahead of this server, which waited for it up to 2 s (R63e); nothing older was answered: try again after `Retry-After`", body = Problem, content_type = "application/problem+json", headers(("Retry-After" = u16, description = "seconds to wait")))))]
 pub async fn lookup_subjects(
     State(app): State<AppState>,
     Authed(caller): Authed,
     ApiJson(body): ApiJson<LookupSubjects>,
 ) -> Result<Json<SubjectPage>, ApiError> {
-    let s = crate::routes::snapshot_for(&app, body.consistency_token.as_deref())?;
+    let s = crate::routes::snapshot_for(&app, body.consistency_token.as_deref()).await?;
     let unknown =
         || ApiError::unknown_name("target", format!("no tenant or resource `{}`", body.target));
     let target = resolve::target(&s, &body.target).map_err(|_| unknown())?;
