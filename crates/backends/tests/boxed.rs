@@ -196,3 +196,77 @@ fn r63a_r63b_two_replicas_on_postgres_follow_each_other_and_never_overwrite() {
     assert_eq!(a.snapshot().tenant_by_key("globex"), Some(made.output));
     assert_eq!(a.revision_lag().unwrap(), 0);
 }
+
+/// R5 across replicas (R63b): two admins of one tenant demote each other at the same time
+/// through two replicas on one PostgreSQL database, 200 rounds: exactly one demotion wins
+/// each time, and the tenant never lacks an admin.
+#[test]
+fn r5_r63b_admins_demoting_each_other_through_two_replicas_never_leave_none() {
+    if !deputy_store_postgres::scratch::server_available() {
+        return;
+    }
+    use deputy_core::commands::tenants::NewTenant;
+    use deputy_core::commands::users::NewUser;
+    use deputy_core::{Actor, Bundle, Status};
+    use deputy_service::Deputy;
+    use std::sync::{Arc, Barrier};
+
+    let database = scratch_database();
+    let a = Arc::new(Deputy::open(open(database.url())).unwrap());
+    a.initialise(None, "root", "Root").unwrap();
+    let b = Arc::new(Deputy::open(open(database.url())).unwrap());
+    let root = a.snapshot().root().unwrap();
+    let admin = a.snapshot().catalog.admin_role;
+    let (mut wins_a, mut wins_b) = (0, 0);
+    for round in 0..200 {
+        let key = format!("t{round}");
+        let new = NewTenant { key: key.clone(), name: key.clone(), ..Default::default() };
+        let tenant = a.execute(Actor::System, None, |tx| tx.create_tenant(root, new.clone()));
+        let tenant = tenant.unwrap().output;
+        let user = |logon: String| NewUser {
+            home: tenant,
+            logon: logon.clone(),
+            first_name: logon.clone(),
+            last_name: "Admin".into(),
+            email: format!("{logon}@example.com"),
+            phone: None,
+            roles: vec![admin],
+            status: Status::Active,
+        };
+        let (x, y) = (user(format!("x{round}")), user(format!("y{round}")));
+        let x = a.execute(Actor::System, None, |tx| tx.create_user(x.clone())).unwrap().output;
+        let y = a.execute(Actor::System, None, |tx| tx.create_user(y.clone())).unwrap().output;
+        let s = a.snapshot();
+        let admin_of = |p| {
+            let found = s
+                .principal(p)
+                .unwrap()
+                .assignments
+                .iter()
+                .find(|g| g.bundle == Bundle::Role(admin));
+            found.unwrap().id
+        };
+        let (x_admin, y_admin) = (admin_of(x), admin_of(y));
+        let barrier = Arc::new(Barrier::new(2));
+        let (ra, rb) = (a.clone(), b.clone());
+        let (ga, gb) = (barrier.clone(), barrier);
+        let one = std::thread::spawn(move || {
+            ga.wait();
+            ra.execute(Actor::at_home(x), None, |tx| tx.unassign(y, y_admin)).is_ok()
+        });
+        let two = std::thread::spawn(move || {
+            gb.wait();
+            rb.execute(Actor::at_home(y), None, |tx| tx.unassign(x, x_admin)).is_ok()
+        });
+        let (won_a, won_b) = (one.join().unwrap(), two.join().unwrap());
+        assert!(won_a != won_b, "round {round}: exactly one demotion wins ({won_a}, {won_b})");
+        wins_a += usize::from(won_a);
+        wins_b += usize::from(won_b);
+        for replica in [&a, &b] {
+            replica.follow().unwrap();
+            let left = deputy_core::tx::active_admins(&replica.snapshot(), tenant).count();
+            assert_eq!(left, 1, "round {round}: the tenant keeps one admin");
+        }
+    }
+    assert_eq!(wins_a + wins_b, 200);
+}
