@@ -39,23 +39,20 @@ pub fn roles(
     names.iter().map(|r| role(s, r, field)).collect()
 }
 
+/// A resource kind by name (R38); whether it fits a resource's type, the engine decides.
+pub fn kind(s: &State, name: &str, field: &'static str) -> Result<KindId, CommandError> {
+    s.catalog
+        .kind_by_name(name)
+        .ok_or_else(|| CommandError::unknown(field, format!("no kind named `{name}`")))
+}
+
 /// Kinds by name (R38); none given: all kinds.
 pub fn kinds(
     s: &State,
     names: Option<&[String]>,
     field: &'static str,
 ) -> Result<Option<Vec<KindId>>, CommandError> {
-    names
-        .map(|ks| {
-            ks.iter()
-                .map(|k| {
-                    s.catalog
-                        .kind_by_name(k)
-                        .ok_or_else(|| CommandError::unknown(field, format!("no kind named `{k}`")))
-                })
-                .collect()
-        })
-        .transpose()
+    names.map(|ks| ks.iter().map(|k| kind(s, k, field)).collect()).transpose()
 }
 
 /// Groups by id (R35); none given: Full Access.

@@ -35,8 +35,7 @@ pub fn create<S: Store + SecretStore>(
             key: spec.key.clone(),
             name: spec.name.clone(),
             resource_type: names::resource_type(s, &spec.resource_type, "type")?,
-            kind: names::kinds(s, spec.kind.as_ref().map(std::slice::from_ref), "kind")?
-                .and_then(|k| k.first().copied()),
+            kind: spec.kind.as_deref().map(|k| names::kind(s, k, "kind")).transpose()?,
             parent: spec.parent.as_deref().map(|p| names::resource(s, p, "parent")).transpose()?,
         };
         tx.create_resource(new)
